@@ -1,0 +1,1 @@
+"""Subcommands of the ``noisygraph`` command line (see :mod:`noisygraph.cli`)."""
