@@ -346,12 +346,14 @@ def ppr_cluster_op(graph: LocalGraph, seeds: Seeds, tolerances: Sequence[float],
             float(alpha), max_pushes, graph.total_volume))
 
     def levels(q, seed_set):
-        sources = {v: 1.0 / len(seed_set) for v in seed_set}
+        sources: dict[int, float] = {}
+        for k in range(int(ptr[q]), int(ptr[q + 1])):
+            sources[int(nodes[k])] = sources.get(int(nodes[k]), 0.0) + float(mass[k])
+        state = None
         for level, t in enumerate(tol.tolist()):
-            # the reference restarts from scratch at each tolerance; ACL's result at a
-            # tolerance does not depend on the warm start beyond push order
-            p, _, work = reference.ppr_push_reference(graph, sources, alpha, t, max_pushes)
-            yield level, p, work
+            p, r, work = reference.ppr_push_reference(graph, sources, alpha, t, max_pushes, state)
+            sources, state = {}, (p, r)  # the next level continues the same push
+            yield level, dict(p), work
 
     return _cluster_fallback(graph, sets, levels, normalize=True)
 

@@ -84,18 +84,22 @@ def flow_diffusion_reference(graph: LocalGraph, sources: dict[int, float], sink:
 
 
 def ppr_push_reference(graph: LocalGraph, sources: dict[int, float], alpha: float = 0.05,
-                       eps: float = 1e-6, max_pushes: int = 10**9):
+                       eps: float = 1e-6, max_pushes: int = 10**9,
+                       state: Optional[tuple[dict, dict]] = None):
     r"""ACL push approximate personalized PageRank (non-lazy, weighted).
 
     While a node has residual :math:`r_i > \varepsilon\, d_i`: :math:`p_i \mathrel{+}= \alpha r_i`,
     :math:`r_j \mathrel{+}= (1-\alpha) r_i w_{ij}/d_i` for every neighbour, :math:`r_i = 0`.
 
+    Args:
+        state (tuple, optional): ``(p, r)`` dictionaries to continue from (a lower tolerance
+            continues the same push).
+
     Returns:
         ``(p, r, work)`` with dictionaries over touched nodes.
     """
     rowptr, col, weight, degree = _rows(graph)
-    p: dict[int, float] = {}
-    r: dict[int, float] = {}
+    p, r = ({}, {}) if state is None else state
     for v, mass in sources.items():
         p.setdefault(v, 0.0)
         r[v] = r.get(v, 0.0) + mass
@@ -132,7 +136,7 @@ def conductance_reference(graph: LocalGraph, nodes: Sequence[int]) -> float:
     cut = sum(weight[e] for v in members for e in range(rowptr[v], rowptr[v + 1])
               if col[e] not in members)
     denominator = min(volume, graph.total_volume - volume)
-    return math.nan if denominator <= 0 else cut / denominator
+    return math.nan if denominator <= 1e-12 * graph.total_volume else cut / denominator
 
 
 def sweep_cut_reference(graph: LocalGraph, scores: dict[int, float], normalize: bool = False):

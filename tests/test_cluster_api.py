@@ -1,0 +1,217 @@
+"""local_cluster API, label weights, few-sample labels, bad input, CLI."""
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from noisygraph.cluster import (LocalGraph, estimate_target_volume, few_sample_labels,
+                                flow_diffusion, label_edge_weights, local_cluster,
+                                local_cluster_batch, ppr_push, target_labels)
+
+
+def planted_graph(n_blocks=4, block=25, p_in=0.4, p_out=0.01, seed=0):
+    """A small stochastic block model: dense blocks, sparse links between them."""
+    rng = np.random.default_rng(seed)
+    n = n_blocks * block
+    y = np.repeat(np.arange(n_blocks), block)
+    prob = np.where(y[:, None] == y[None, :], p_in, p_out)
+    upper = np.triu(rng.random((n, n)) < prob, 1)
+    row, col = np.nonzero(upper)
+    edge_index = torch.tensor(np.stack([np.r_[row, col], np.r_[col, row]]))
+    return edge_index, torch.tensor(y), n
+
+
+@pytest.fixture(scope="module")
+def planted():
+    edge_index, y, n = planted_graph()
+    return LocalGraph.from_graph(edge_index, num_nodes=n), y
+
+
+def test_local_cluster_recovers_a_planted_block(planted):
+    g, y = planted
+    true = y == 0
+    for method in ("flow", "ppr"):
+        res = local_cluster(g, 3, method=method, target_volume=true)
+        assert res.f1(true) > 0.9, method
+        assert res.conductance < 0.2
+        assert res.work["pushes"] > 0 and res.work["edges"] > 0
+        assert res.score_nodes.numel() == res.scores.numel() > 0
+        assert (res.scores > 0).all()
+
+
+def test_label_weighting_helps_on_a_weak_block():
+    """Blocks barely denser inside than across: the unweighted diffusion cannot see the block,
+    the (mostly correct) labels make it visible."""
+    edge_index, y, n = planted_graph(n_blocks=3, block=40, p_in=0.25, p_out=0.08, seed=1)
+    g = LocalGraph.from_graph(edge_index, num_nodes=n)
+    true = y == 0
+    generator = torch.Generator().manual_seed(0)
+    flip = torch.rand(n, generator=generator) < 0.1
+    noisy = true ^ flip
+    seeds = [0, 5, 10, 15]
+    plain = local_cluster_batch(g, seeds, target_volume=true)
+    weighted = local_cluster_batch(g, seeds, labels=noisy, target_volume=true)
+    f1_plain = np.mean([r.f1(true) for r in plain])
+    f1_weighted = np.mean([r.f1(true) for r in weighted])
+    assert f1_weighted > f1_plain + 0.1
+    assert all(r.weighted for r in weighted) and not any(r.weighted for r in plain)
+
+
+def test_multiclass_labels_target_each_seeds_class(planted):
+    g, y = planted
+    results = local_cluster_batch(g, [0, 30, 60], labels=y)
+    for res, seed in zip(results, [0, 30, 60]):
+        assert res.f1(y == y[seed]) > 0.9
+
+
+def test_batch_equals_single_queries(planted):
+    g, y = planted
+    batch = local_cluster_batch(g, [1, 40], labels=y == 0, target_volume=100.0)
+    single = [local_cluster(g, s, labels=y == 0, target_volume=100.0) for s in (1, 40)]
+    for a, b in zip(batch, single):
+        assert torch.equal(a.nodes, b.nodes)
+        assert a.conductance == pytest.approx(b.conductance)
+        assert a.work == b.work
+
+
+def test_seed_set_query(planted):
+    g, y = planted
+    res = local_cluster(g, [0, 1, 2], target_volume=y == 0)
+    assert res.seed == [0, 1, 2]
+    assert res.f1(y == 0) > 0.9
+
+
+def test_graph_inputs_are_equivalent(planted):
+    edge_index, y, n = planted_graph()
+    from torch_geometric.data import Data
+    from noisygraph.sparse import Adjacency
+    a = local_cluster(Data(edge_index=edge_index, num_nodes=n), 3, target_volume=200.0)
+    b = local_cluster(Adjacency.from_edge_index(edge_index, num_nodes=n), 3, target_volume=200.0)
+    c = local_cluster(edge_index, 3, target_volume=200.0)
+    assert torch.equal(a.nodes, b.nodes) and torch.equal(b.nodes, c.nodes)
+
+
+def test_label_edge_weights_schemes():
+    edge_index = torch.tensor([[0, 1, 1, 2, 2, 3], [1, 0, 2, 1, 3, 2]])
+    g = LocalGraph.from_graph(edge_index, num_nodes=4)
+    labels = torch.tensor([True, True, False, False])
+    row, col = g.edges()
+    target = label_edge_weights(g, labels, weighting="target", cross_weight=0.1)
+    agree = label_edge_weights(g, labels, weighting="agree", cross_weight=0.1)
+    for r, c, wt, wa in zip(row.tolist(), col.tolist(), target.tolist(), agree.tolist()):
+        both_in = labels[r] and labels[c]
+        assert wt == pytest.approx(1.0 if both_in else 0.1)
+        assert wa == pytest.approx(1.0 if labels[r] == labels[c] else 0.1)
+    classes = torch.tensor([2, 2, 0, 1])
+    assert torch.equal(target_labels(classes, 4, seed=0), labels)
+    assert torch.equal(target_labels(classes, 4, target=0), torch.tensor([False, False, True, False]))
+
+
+def test_target_volume_estimate_inverts_symmetric_noise():
+    edge_index, y, n = planted_graph(n_blocks=4, block=200, p_in=0.05, p_out=0.005, seed=2)
+    g = LocalGraph.from_graph(edge_index, num_nodes=n)
+    true = y == 0
+    generator = torch.Generator().manual_seed(1)
+    noisy = true ^ (torch.rand(n, generator=generator) < 0.2)
+    estimate = estimate_target_volume(g, [0], noisy, noise_rate=0.2)
+    true_volume = float(g.edge_count[true].sum())
+    assert abs(estimate - true_volume) < 0.2 * true_volume
+    naive = estimate_target_volume(g, [0], noisy, noise_rate=0.0)
+    assert abs(naive - true_volume) > abs(estimate - true_volume)
+
+
+def test_few_sample_labels_learn_separable_classes():
+    generator = torch.Generator().manual_seed(0)
+    y = torch.arange(3).repeat_interleave(50)
+    x = torch.nn.functional.one_hot(y, 3).float() * 3 + torch.randn(150, 3, generator=generator)
+    predicted, train = few_sample_labels(x, y, per_class=3, seed=0, return_train=True)
+    assert train.numel() == 9
+    assert torch.equal(predicted[train], y[train])
+    assert (predicted == y).float().mean() > 0.9
+    with pytest.raises(ValueError, match="per_class"):
+        few_sample_labels(x, y, per_class=0)
+
+
+# ---------------------------------------------------------------------------- bad input
+def test_bad_seeds(planted):
+    g, y = planted
+    with pytest.raises(ValueError, match="seed"):
+        local_cluster(g, 10_000)
+    with pytest.raises(ValueError, match="seed"):
+        local_cluster(g, -1)
+    with pytest.raises(TypeError, match="seed"):
+        local_cluster(g, 1.5)
+    edge_index = torch.tensor([[0, 1], [1, 0]])
+    isolated = LocalGraph.from_graph(edge_index, num_nodes=3)
+    with pytest.raises(ValueError, match="isolated"):
+        local_cluster(isolated, 2)
+    with pytest.raises(ValueError, match="isolated"):
+        flow_diffusion(isolated, 2, 1.0)
+
+
+def test_bad_weights_and_graphs():
+    edge_index = torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])
+    with pytest.raises(ValueError, match="edge_weight"):
+        LocalGraph.from_graph(edge_index, torch.tensor([1.0, 1.0, -1.0, -1.0]))
+    with pytest.raises(ValueError, match="symmetric"):
+        LocalGraph.from_graph(edge_index, torch.tensor([1.0, 2.0, 1.0, 1.0]))
+    with pytest.raises(ValueError, match="undirected"):
+        LocalGraph.from_graph(torch.tensor([[0, 1], [1, 2]]))
+    g = LocalGraph.from_graph(edge_index)
+    with pytest.raises(ValueError, match="edge_weight"):
+        g.with_weights(torch.tensor([1.0]))
+    with pytest.raises(ValueError, match="edge_weight"):
+        g.with_weights(torch.tensor([1.0, -2.0, 1.0, 1.0]))
+
+
+def test_bad_labels_and_options(planted):
+    g, y = planted
+    with pytest.raises(ValueError, match="labels"):
+        local_cluster(g, 0, labels=y[:-1])
+    with pytest.raises(TypeError, match="labels"):
+        local_cluster(g, 0, labels=y.float())
+    with pytest.raises(ValueError, match="method"):
+        local_cluster(g, 0, method="spectral")
+    with pytest.raises(ValueError, match="weighting"):
+        local_cluster(g, 0, labels=y, weighting="all")
+    with pytest.raises(ValueError, match="cross_weight"):
+        local_cluster(g, 0, labels=y, cross_weight=2.0)
+    with pytest.raises(ValueError, match="target_volume"):
+        local_cluster(g, 0, target_volume=-3.0)
+    with pytest.raises(ValueError, match="omega"):
+        local_cluster(g, 0, omega=2.5)
+    with pytest.raises(ValueError, match="eps"):
+        flow_diffusion(g, 0, 10.0, eps=0.0)
+    with pytest.raises(ValueError, match="source_mass"):
+        flow_diffusion(g, 0, -1.0)
+    with pytest.raises(ValueError, match="alpha"):
+        ppr_push(g, 0, alpha=0.0)
+    with pytest.raises(ValueError, match="max_pushes"):
+        flow_diffusion(g, 0, 10.0, max_pushes=-1)
+    with pytest.raises(ValueError, match="sink"):
+        flow_diffusion(g, 0, 10.0, sink=torch.ones(3))
+
+
+# ---------------------------------------------------------------------------- CLI
+def test_cli_on_coauthor_cs(data_root, tmp_path, monkeypatch, capsys):
+    from noisygraph.cli import main
+    if not (data_root / "wfd" / "coauthor_cs").exists():
+        pytest.skip("coauthor_cs not present")
+    monkeypatch.setenv("NOISYGRAPH_DATA", str(data_root))
+    monkeypatch.setenv("NOISYGRAPH_CACHE", str(tmp_path / "cache"))
+    out = tmp_path / "one.json"
+    assert main(["cluster", "--dataset", "coauthor_cs", "--seed", "0", "--noise", "0.2",
+                 "--json", str(out)]) == 0
+    record = json.loads(out.read_text())
+    for key in ("size", "conductance", "f1", "ms", "work"):
+        assert key in record
+    assert record["f1"] > 0.5
+    many = tmp_path / "many.json"
+    assert main(["cluster", "--dataset", "coauthor_cs", "--seed", "random:2", "--seed", "5",
+                 "--method", "ppr", "--weighting", "none", "--json", str(many)]) == 0
+    payload = json.loads(many.read_text())
+    assert len(payload["results"]) == 3 and "f1_mean" in payload and "ms_median" in payload
+    assert "conductance" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["cluster", "--dataset", "coauthor_cs", "--seed", "99999999"])

@@ -1,0 +1,225 @@
+"""Push diffusions and sweep cut: compiled ops against the Python reference, a dense solver,
+conservation, locality, brute-force sweeps."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+import noisygraph
+from noisygraph.cluster import LocalGraph, flow_cluster_op, flow_diffusion, ppr_push, sweep_cut
+from noisygraph.cluster import diffusion as diffusion_module
+from noisygraph.cluster.reference import (conductance_reference, flow_diffusion_reference,
+                                          ppr_push_reference, sweep_cut_reference)
+
+compiled = pytest.mark.skipif(noisygraph.backend() == "reference", reason="compiled ops not built")
+
+
+def random_graph(n=30, p=0.15, seed=0, weighted=True, offset=0, total=None):
+    rng = np.random.default_rng(seed)
+    upper = np.triu(rng.random((n, n)) < p, 1)
+    upper[np.arange(n - 1), np.arange(1, n)] = True  # a path keeps it connected
+    row, col = np.nonzero(upper)
+    w = rng.uniform(0.1, 2.0, row.size) if weighted else np.ones(row.size)
+    edge_index = torch.tensor(np.stack([np.r_[row, col], np.r_[col, row]]) + offset)
+    weight = torch.tensor(np.r_[w, w])
+    return edge_index, weight
+
+
+def make_graph(n=30, p=0.15, seed=0, weighted=True):
+    edge_index, weight = random_graph(n, p, seed, weighted)
+    return LocalGraph.from_graph(edge_index, weight if weighted else None, num_nodes=n)
+
+
+def as_dict(nodes, values):
+    return dict(zip(nodes.tolist(), values.tolist()))
+
+
+@compiled
+@pytest.mark.parametrize("omega", [1.0, 1.5])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_flow_diffusion_matches_reference(omega, weighted):
+    g = make_graph(weighted=weighted)
+    sink = g.edge_count.tolist()
+    out = flow_diffusion(g, [0, 7], [40.0, 25.0], eps=1e-6, omega=omega)
+    for q, (seed, mass) in enumerate([(0, 40.0), (7, 25.0)]):
+        x_ref, m_ref, work_ref = flow_diffusion_reference(g, {seed: mass}, sink, 1e-6, omega=omega)
+        sl = slice(int(out.ptr[q]), int(out.ptr[q + 1]))
+        x, m = as_dict(out.nodes[sl], out.primal[sl]), as_dict(out.nodes[sl], out.residual[sl])
+        assert set(x) == set(x_ref)
+        for v in x:
+            assert x[v] == pytest.approx(x_ref[v], rel=1e-9, abs=1e-9)
+            assert m[v] == pytest.approx(m_ref[v], rel=1e-9, abs=1e-9)
+        assert tuple(out.work[q].tolist()) == work_ref
+
+
+@pytest.mark.parametrize("omega", [1.0, 1.5])
+def test_flow_diffusion_solves_the_l2_problem(omega):
+    """Compare with a dense solve of min 1/2 x'Lx + x'(T - Delta), x >= 0 (projected
+    Gauss-Seidel run to machine precision) and check the KKT conditions."""
+    n = 25
+    g = make_graph(n=n, seed=3)
+    A = g.to_adjacency().to_dense(torch.float64).numpy()
+    L = np.diag(A.sum(1)) - A
+    T = g.edge_count.numpy()
+    delta = np.zeros(n)
+    delta[4] = 30.0
+    c = T - delta
+    x = np.zeros(n)
+    for _ in range(20000):
+        for i in range(n):
+            x[i] = max(0.0, x[i] - (L[i] @ x + c[i]) / L[i, i])
+    out = flow_diffusion(g, 4, 30.0, eps=1e-9, omega=omega)
+    x_push = np.zeros(n)
+    x_push[out.nodes.numpy()] = out.primal.numpy()
+    np.testing.assert_allclose(x_push, x, atol=1e-6)
+    mass = np.zeros(n)
+    mass[out.nodes.numpy()] = out.residual.numpy()
+    assert (x_push >= 0).all()
+    assert (mass <= T + 1e-8).all()
+    assert np.abs(mass - T)[x_push > 1e-9].max() < 1e-8
+
+
+@pytest.mark.parametrize("omega", [1.0, 1.7])
+def test_flow_diffusion_conserves_mass(omega):
+    g = make_graph(seed=5)
+    out = flow_diffusion(g, [[1, 2], 3], [50.0, 12.5], omega=omega)
+    for q, total in enumerate([50.0, 12.5]):
+        sl = slice(int(out.ptr[q]), int(out.ptr[q + 1]))
+        assert float(out.residual[sl].sum()) == pytest.approx(total, rel=1e-12)
+        assert (out.primal[sl] >= 0).all()
+
+
+@compiled
+@pytest.mark.parametrize("weighted", [False, True])
+def test_ppr_push_matches_reference_and_conserves(weighted):
+    g = make_graph(weighted=weighted, seed=2)
+    out = ppr_push(g, [0, 9], alpha=0.1, eps=1e-5)
+    for q, seed in enumerate([0, 9]):
+        p_ref, r_ref, work_ref = ppr_push_reference(g, {seed: 1.0}, 0.1, 1e-5)
+        sl = slice(int(out.ptr[q]), int(out.ptr[q + 1]))
+        p, r = as_dict(out.nodes[sl], out.primal[sl]), as_dict(out.nodes[sl], out.residual[sl])
+        assert set(p) == set(p_ref)
+        for v in p:
+            assert p[v] == pytest.approx(p_ref[v], abs=1e-12)
+            assert r[v] == pytest.approx(r_ref[v], abs=1e-12)
+        assert tuple(out.work[q].tolist()) == work_ref
+        assert float(out.primal[sl].sum() + out.residual[sl].sum()) == pytest.approx(1.0)
+        degree = g.degree[out.nodes[sl]]
+        assert (out.residual[sl] <= 1e-5 * degree + 1e-15).all()
+
+
+def test_ppr_push_approximates_pagerank():
+    """With a tiny tolerance the push solution is the exact personalized PageRank."""
+    g = make_graph(seed=4, weighted=True)
+    n = g.num_nodes
+    A = g.to_adjacency().to_dense(torch.float64)
+    P = A / g.degree.unsqueeze(1)  # row-stochastic walk
+    alpha = 0.2
+    s = torch.zeros(n, dtype=torch.float64)
+    s[6] = 1.0
+    exact = alpha * torch.linalg.solve(torch.eye(n, dtype=torch.float64) - (1 - alpha) * P.T, s)
+    out = ppr_push(g, 6, alpha=alpha, eps=1e-12)
+    p = torch.zeros(n, dtype=torch.float64)
+    p[out.nodes] = out.primal
+    torch.testing.assert_close(p, exact, atol=1e-9, rtol=0)
+
+
+def test_work_is_unchanged_by_unrelated_components():
+    """Locality: adding a far larger graph as other components changes neither the output
+    nor the work counters."""
+    edge_index, weight = random_graph(40, 0.1, seed=7)
+    small = LocalGraph.from_graph(edge_index, weight, num_nodes=40)
+    big_edges, big_weight = random_graph(400, 0.05, seed=8, offset=40)
+    both = LocalGraph.from_graph(torch.cat([edge_index, big_edges], 1),
+                                 torch.cat([weight, big_weight]), num_nodes=440)
+    for fn in (lambda g: flow_diffusion(g, [3, 11], 30.0), lambda g: ppr_push(g, [3, 11], eps=1e-4)):
+        a, b = fn(small), fn(both)
+        assert torch.equal(a.work, b.work)
+        assert torch.equal(a.nodes, b.nodes)
+        torch.testing.assert_close(a.primal, b.primal)
+    # the fused op's sweep measures volumes against the whole graph, the work stays the same
+    a = flow_cluster_op(small, [3], 20.0, [1.5, 3.0])
+    b = flow_cluster_op(both, [3], 20.0, [1.5, 3.0])
+    assert torch.equal(a.work, b.work)
+
+
+@pytest.mark.parametrize("normalize", [False, True])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_sweep_cut_matches_brute_force(normalize, seed):
+    g = make_graph(n=20, p=0.2, seed=seed)
+    rng = np.random.default_rng(seed)
+    nodes = torch.tensor(rng.choice(20, size=12, replace=False))
+    scores = torch.tensor(rng.random(12))
+    out = sweep_cut(g, torch.tensor([0, 12]), nodes, scores, normalize=normalize)
+    members, phi = sweep_cut_reference(g, as_dict(nodes, scores), normalize)
+    assert sorted(out.nodes.tolist()) == sorted(members)
+    assert float(out.conductance[0]) == pytest.approx(phi, rel=1e-9)
+    assert float(out.conductance[0]) == pytest.approx(conductance_reference(g, out.nodes.tolist()))
+    # brute force over every prefix: none beats the returned one
+    key = scores / g.degree[nodes] if normalize else scores
+    order = nodes[torch.argsort(-key)]
+    prefix_phis = [conductance_reference(g, order[:k].tolist()) for k in range(1, 13)]
+    assert phi == pytest.approx(min(v for v in prefix_phis if not math.isnan(v)))
+
+
+def test_sweep_cut_empty_scores_give_nan():
+    g = make_graph()
+    out = sweep_cut(g, torch.tensor([0, 0]), torch.empty(0, dtype=torch.long),
+                    torch.empty(0, dtype=torch.float64))
+    assert out.nodes.numel() == 0 and math.isnan(float(out.conductance[0]))
+
+
+def test_flow_cluster_op_equals_levels_run_one_by_one():
+    """The fused op (warm starts) agrees with separate diffusions + sweeps per level."""
+    g = make_graph(n=40, p=0.1, seed=9)
+    multiples = [1.5, 3.0, 5.0]
+    fused = flow_cluster_op(g, [2], 10.0, multiples, eps=1e-8, omega=1.0)
+    best = (math.inf, None)
+    for a in multiples:
+        d = flow_diffusion(g, 2, 10.0 * a, eps=1e-8, omega=1.0)
+        s = sweep_cut(g, d.ptr, d.nodes, d.primal)
+        if float(s.conductance[0]) < best[0]:
+            best = (float(s.conductance[0]), sorted(s.nodes.tolist()))
+    assert float(fused.conductance[0]) == pytest.approx(best[0], rel=1e-6)
+    assert sorted(fused.cluster_nodes.tolist()) == best[1]
+
+
+def test_reference_backend_matches_compiled(monkeypatch):
+    g = make_graph(n=30, seed=11)
+    compiled_out = flow_cluster_op(g, [0, 5], 15.0, [1.5, 2.5], eps=1e-6)
+    compiled_ppr = diffusion_module.ppr_cluster_op(g, [0, 5], [1e-3, 1e-4], alpha=0.1)
+    monkeypatch.setattr(diffusion_module, "COMPILED", False)
+    reference_out = flow_cluster_op(g, [0, 5], 15.0, [1.5, 2.5], eps=1e-6)
+    reference_ppr = diffusion_module.ppr_cluster_op(g, [0, 5], [1e-3, 1e-4], alpha=0.1)
+    torch.testing.assert_close(compiled_out.conductance, reference_out.conductance)
+    assert torch.equal(torch.sort(compiled_out.cluster_nodes[:int(compiled_out.cluster_ptr[1])]).values,
+                       torch.sort(reference_out.cluster_nodes[:int(reference_out.cluster_ptr[1])]).values)
+    torch.testing.assert_close(compiled_ppr.conductance, reference_ppr.conductance)
+
+
+@compiled
+def test_opcheck():
+    g = make_graph(n=20, seed=1)
+    ptr, nodes, mass = torch.tensor([0, 1, 2]), torch.tensor([0, 4]), torch.tensor([10.0, 8.0],
+                                                                                dtype=torch.float64)
+    ops = torch.ops.noisygraph
+    common = (g.rowptr, g.col, g.value, g.degree)
+    torch.library.opcheck(ops.local_flow_diffusion.default,
+                          (*common, g.edge_count, ptr, nodes, mass, 1e-4, 1.5, 10000))
+    torch.library.opcheck(ops.local_ppr_push.default, (*common, ptr, nodes, mass, 0.1, 1e-4, 10000))
+    torch.library.opcheck(ops.local_sweep_cut.default,
+                          (*common, ptr, nodes, mass, g.total_volume, True))
+    torch.library.opcheck(ops.local_flow_cluster.default,
+                          (*common, g.edge_count, ptr, nodes, mass,
+                           torch.tensor([1.5, 3.0], dtype=torch.float64), 1e-4, 1.5, 10000,
+                           g.total_volume))
+    torch.library.opcheck(ops.local_ppr_cluster.default,
+                          (*common, ptr, nodes, mass, torch.tensor([1e-3, 1e-4], dtype=torch.float64),
+                           0.1, 10000, g.total_volume))
+
+
+def test_max_pushes_limits_work():
+    g = make_graph()
+    out = flow_diffusion(g, 0, 100.0, eps=1e-9, max_pushes=5)
+    assert int(out.work[0, 0]) == 5
