@@ -97,9 +97,9 @@ def estimate_target_volume(graph: LocalGraph, seed: Sequence[int], inside: Optio
         if not 0 <= noise_rate < 0.5:
             raise ValueError(f"noise_rate must be in [0, 0.5), got {noise_rate!r}")
         labelled = float(degree[inside].sum())
-        total = float(degree.sum())
+        total = graph.total_edges
         estimate = (labelled - noise_rate * total) / (1 - 2 * noise_rate)
-    return float(min(max(estimate, 2 * seed_volume), float(degree.sum()) / 2))
+    return float(min(max(estimate, 2 * seed_volume), graph.total_edges / 2))
 
 
 def _volume(graph: LocalGraph, spec: VolumeSpec, seed, inside, noise_rate) -> float:
@@ -209,7 +209,7 @@ def _feasible_multiples(graph: LocalGraph, sink: Optional[Tensor], volumes: list
     grid = sorted(float(a) for a in multiples)
     if not grid or grid[0] <= 0:
         raise ValueError(f"multiples must be a non-empty list of positive numbers, got {multiples!r}")
-    capacity = float(graph.edge_count.sum() if sink is None else torch.as_tensor(sink).sum())
+    capacity = graph.total_edges if sink is None else float(torch.as_tensor(sink).sum())
     largest = max(volumes)
     return [a for a in grid if a * largest <= capacity / 2] or grid[:1]
 

@@ -57,6 +57,7 @@ class LocalGraph:
         else:
             self.degree = torch.zeros(self.num_nodes, dtype=torch.float64).index_add_(0, row, value)
         self.total_volume = float(self.degree.sum())
+        self.total_edges = float(self.col.numel())  # total sink capacity by default
         if check_symmetric:
             self._check_symmetric(row)
 
@@ -90,7 +91,7 @@ class LocalGraph:
         """The same structure with new weights ``[nnz]`` in CSR order (see :meth:`edges`)."""
         out = LocalGraph.__new__(LocalGraph)
         out.rowptr, out.col, out.num_nodes = self.rowptr, self.col, self.num_nodes
-        out.edge_count = self.edge_count
+        out.edge_count, out.total_edges = self.edge_count, self.total_edges
         if edge_weight is None:
             out.value, out.degree = None, self.edge_count
         else:
