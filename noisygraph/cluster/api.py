@@ -215,7 +215,11 @@ def _feasible_multiples(graph: LocalGraph, sink: Optional[Tensor], volumes: list
 
 
 def _ppr_batches(graph: LocalGraph, seeds, volumes, multiples, alpha, max_pushes) -> ClusterBatch:
-    """ACL per distinct volume (tolerances depend on it), concatenated in query order."""
+    """ACL per distinct volume (tolerances depend on it), concatenated in query order; one
+    parallel call when every query shares the volume."""
+    if len(set(volumes)) == 1:
+        tolerances = [1.0 / (float(a) * volumes[0]) for a in multiples]
+        return ppr_cluster_op(graph, seeds, tolerances, alpha, max_pushes)
     parts = []
     for seed_set, volume in zip(seeds, volumes):
         tolerances = [1.0 / (float(a) * volume) for a in multiples]
