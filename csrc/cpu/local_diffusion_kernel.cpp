@@ -230,7 +230,7 @@ SweepResult sweep(const GraphView& g, Workspace& ws, const std::vector<double>& 
     volume += g.degree[v];
     cut += g.degree[v] - loop - 2.0 * to_set;
     const double denominator = std::min(volume, total_volume - volume);
-    if (denominator <= 0.0) continue;
+    if (denominator <= 1e-12 * total_volume) continue;  // the whole graph (up to rounding)
     const double phi = std::max(cut, 0.0) / denominator;
     if (!(phi >= best.conductance)) {  // also true while best is NaN
       best.conductance = phi;
