@@ -1,4 +1,5 @@
-"""PyG-style layers and losses."""
+"""PyG-style layers and losses of noisygraph."""
 from noisygraph.nn.mcr2 import CodingRateReductionLoss, CodingRateReductionOutput
+from noisygraph.nn.propagation import APPNP, LabelPropagation
 
-__all__ = ["CodingRateReductionLoss", "CodingRateReductionOutput"]
+__all__ = ["LabelPropagation", "APPNP", "CodingRateReductionLoss", "CodingRateReductionOutput"]
