@@ -210,13 +210,16 @@ def csbm(
     data = Data(edge_index=edge_index, y=torch.from_numpy(y), num_nodes=num_nodes)
     if num_features > 0:
         means = rng.standard_normal((num_classes, num_features))
-        means /= np.linalg.norm(means, axis=1, keepdims=True)
-        x = rng.standard_normal((num_nodes, num_features), dtype=np.float32)
-        x *= np.float32(1.0 / math.sqrt(num_features))
-        means = (feature_signal * means).astype(np.float32)
+        means *= feature_signal / np.linalg.norm(means, axis=1, keepdims=True)
+        means = torch.from_numpy(means.astype(np.float32))
+        # torch's vectorised normal sampler is several times faster than numpy's at 10^8 values
+        generator = torch.Generator().manual_seed(int(rng.integers(2**62)))
+        x = torch.randn(num_nodes, num_features, generator=generator)
+        x.mul_(1.0 / math.sqrt(num_features))
+        labels = data.y
         for start in range(0, num_nodes, 1 << 20):  # chunks: no second N x F buffer
-            x[start : start + (1 << 20)] += means[y[start : start + (1 << 20)]]
-        data.x = torch.from_numpy(x)
+            x[start : start + (1 << 20)] += means[labels[start : start + (1 << 20)]]
+        data.x = x
     data.train_mask, data.val_mask, data.test_mask = _split_masks(
         rng, y, num_classes, train_per_class, num_val, num_test
     )
