@@ -53,7 +53,8 @@ class LabelNoise(NamedTuple):
     Attributes:
         y_noisy (torch.Tensor): ``[N]`` labels; equal to ``y`` outside the mask.
         flipped (torch.Tensor): ``[N]`` bool, ``True`` where ``y_noisy != y``.
-        realised_rate (float): fraction of the masked nodes whose label changed.
+        realised_rate (float): fraction of the masked nodes whose label changed (``0.0``
+            for an empty mask).
         transition (torch.Tensor): ``[K, K]`` float64, row ``i`` = distribution of the noisy
             label among masked nodes of true class ``i`` (a zero row for an absent class).
         nominal_transition (torch.Tensor or None): ``[K, K]`` matrix the labels were drawn
@@ -291,8 +292,7 @@ def add_label_noise(
 
 
 class AddLabelNoise(BaseTransform):
-    r"""Corrupt ``data.y`` into ``data.y_noisy`` with :func:`add_label_noise`
-    (functional name: ``add_label_noise``).
+    r"""Corrupt ``data.y`` into ``data.y_noisy`` with :func:`add_label_noise`.
 
     Sets ``data.y_noisy`` (``[N]``; clean outside the corrupted nodes), ``data.noise_rate``
     (the realised rate, a float), ``data.noise_transition`` (the empirical ``[K, K]`` matrix),

@@ -132,6 +132,14 @@ def test_mask_limits_corruption(labels):
     assert noise.transition.sum() == pytest.approx(float((counts > 0).sum()))
 
 
+@pytest.mark.parametrize("sampler", ["independent", "exact", "paper"])
+def test_empty_mask_changes_nothing(sampler):
+    y = torch.tensor([0, 1, 2, 0])
+    noise = add_label_noise(y, "pair", 0.4, mask=torch.zeros(4, dtype=torch.bool), sampler=sampler)
+    assert torch.equal(noise.y_noisy, y) and noise.realised_rate == 0.0
+    assert (noise.transition == 0).all()
+
+
 def test_numpy_scalar_rate_is_accepted(labels):
     a = add_label_noise(labels, "uniform", np.float32(0.25), seed=0)
     b = add_label_noise(labels, "uniform", 0.25, seed=0)
