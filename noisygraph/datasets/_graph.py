@@ -1,6 +1,7 @@
 """Edge-list helpers shared by the loaders (vectorised, no Python loop over edges)."""
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -8,12 +9,14 @@ from torch import Tensor
 def undirected_edge_index(row: Tensor, col: Tensor, num_nodes: int) -> Tensor:
     """``[2, E]`` edge index holding every edge ``(row[i], col[i])`` in both directions, sorted
     by source then target, without duplicates and without self-loops."""
-    row, col = row.long(), col.long()
+    row, col = row.long().numpy(), col.long().numpy()
     keep = row != col
     row, col = row[keep], col[keep]
-    keys = torch.cat([row * num_nodes + col, col * num_nodes + row])
-    keys = torch.unique(keys, sorted=True)
-    return torch.stack([keys // num_nodes, keys % num_nodes])
+    keys = np.concatenate([row * num_nodes + col, col * num_nodes + row])
+    keys.sort()  # numpy's in-place sort; much faster here than torch.unique
+    if keys.size:
+        keys = keys[np.concatenate([[True], keys[1:] != keys[:-1]])]
+    return torch.from_numpy(np.stack([keys // num_nodes, keys % num_nodes]))
 
 
 def symmetric_sorted(row: Tensor, col: Tensor, num_nodes: int) -> Tensor:
