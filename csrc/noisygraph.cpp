@@ -32,4 +32,15 @@ TORCH_LIBRARY(noisygraph, m) {
   m.def(
       "diffuse_adjoint(Tensor t_rowptr, Tensor t_col, Tensor? t_value, Tensor grad, "
       "int num_steps, float alpha, Tensor? clamp_mask) -> Tensor");
+
+  // --- coding rates (MCR²; csrc/ops/coding_rate.h) ---
+  // total = ½logdet(I + a·zᵀz), per_class[j] = ½logdet(I + b_j·zᵀΠ_j z) for hard labels [N] or
+  // soft membership [K, N]; with need_grad also the saved inverses and ∂per_class/∂b.
+  m.def("coding_rate(Tensor z, Tensor? labels, Tensor? membership, int num_classes, "
+        "float total_scale, Tensor class_scale, bool need_grad) -> "
+        "(Tensor total, Tensor per_class, Tensor inverses, Tensor scale_grad)");
+  m.def("coding_rate_backward(Tensor grad_total, Tensor grad_per_class, Tensor z, "
+        "Tensor? labels, Tensor? membership, int num_classes, float total_scale, "
+        "Tensor class_scale, Tensor inverses, bool membership_grad) -> "
+        "(Tensor grad_z, Tensor grad_membership)");
 }
