@@ -293,6 +293,18 @@ def test_ogb_missing_files_error(tmp_path, monkeypatch):
     assert attempts == ["ogbn-arxiv"]
 
 
+def test_ogb_declined_large_download_is_not_a_network_failure(tmp_path, monkeypatch):
+    import ogb.nodeproppred.dataset_pyg as dataset_pyg
+
+    def declined(self):
+        raise EOFError("EOF when reading a line")  # input() without a terminal
+
+    monkeypatch.setattr(dataset_pyg.PygNodePropPredDataset, "download", declined)
+    with pytest.raises(DatasetNotFoundError, match="interactive confirmation"):
+        load_ogb("ogbn-products", root=tmp_path)
+    assert _paths.network_failure() is None
+
+
 def test_network_failure_is_shared_across_loaders(tmp_path, monkeypatch):
     from torch_geometric.datasets import Planetoid
     import ogb.nodeproppred.dataset_pyg as dataset_pyg

@@ -124,7 +124,16 @@ def load_ogb(name: str, root: Optional[PathLike] = None) -> Data:
         cache.mkdir(parents=True, exist_ok=True)
         try:
             _dataset(name, cache)
-        except (Exception, SystemExit) as error:  # ogb calls exit() when a download is declined
+        except (EOFError, SystemExit):
+            # ogb asks for confirmation above 1 GB (ogbn-products) and exits when declined;
+            # the network worked, so it is not recorded as a failure.
+            shutil.rmtree(cache / folder, ignore_errors=True)
+            raise missing_files_error(
+                name, root, wanted,
+                "the download needs an interactive confirmation (> 1 GB) that was not given; "
+                "run it once in an interactive session or place the files by hand",
+            ) from None
+        except Exception as error:  # offline, DNS, HTTP, a truncated archive
             reason = f"{type(error).__name__}: {error}"
             _paths.record_network_failure(reason)
             shutil.rmtree(cache / folder, ignore_errors=True)
