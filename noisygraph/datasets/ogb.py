@@ -65,7 +65,10 @@ def _mirror(source: pathlib.Path, target: pathlib.Path) -> None:
 
 
 def _dataset(name: str, root: pathlib.Path):
-    from ogb.nodeproppred import PygNodePropPredDataset
+    try:
+        from ogb.nodeproppred import PygNodePropPredDataset
+    except ImportError as error:
+        raise ImportError(f"load_ogb needs the 'ogb' package: pip install 'noisygraph[ogb]' ({error})") from None
 
     # ogb (written for torch < 2.6) loads its processed file with a bare torch.load; torch
     # >= 2.6 defaults to weights_only=True, which refuses PyG's Data. The file is the one we
