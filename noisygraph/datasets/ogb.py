@@ -64,11 +64,16 @@ def _mirror(source: pathlib.Path, target: pathlib.Path) -> None:
     stamp.write_text(signature)
 
 
-def _dataset(name: str, root: pathlib.Path):
+def _require_ogb():
     try:
         from ogb.nodeproppred import PygNodePropPredDataset
     except ImportError as error:
         raise ImportError(f"load_ogb needs the 'ogb' package: pip install 'noisygraph[ogb]' ({error})") from None
+    return PygNodePropPredDataset
+
+
+def _dataset(name: str, root: pathlib.Path):
+    PygNodePropPredDataset = _require_ogb()
 
     # ogb (written for torch < 2.6) loads its processed file with a bare torch.load; torch
     # >= 2.6 defaults to weights_only=True, which refuses PyG's Data. The file is the one we
@@ -106,6 +111,7 @@ def load_ogb(name: str, root: Optional[PathLike] = None) -> Data:
             earlier in this process).
     """
     name = _canonical(name)
+    _require_ogb()  # before any download attempt, so a missing package is not a network failure
     root = resolve_root(root)
     folder = OGB_NAMES[name]
     source = root / "ogb" / folder
