@@ -35,9 +35,10 @@ TORCH_LIBRARY(noisygraph, m) {
 
   // --- coding rates (MCR²; csrc/ops/coding_rate.h) ---
   // total = ½logdet(I + a·zᵀz), per_class[j] = ½logdet(I + b_j·zᵀΠ_j z) for hard labels [N] or
-  // soft membership [K, N]; with need_grad also the saved inverses and ∂per_class/∂b.
+  // soft membership [K, N]; with need_grad also the saved inverses, with need_scale_grad
+  // ∂per_class/∂b.
   m.def("coding_rate(Tensor z, Tensor? labels, Tensor? membership, int num_classes, "
-        "float total_scale, Tensor class_scale, bool need_grad) -> "
+        "float total_scale, Tensor class_scale, bool need_grad, bool need_scale_grad) -> "
         "(Tensor total, Tensor per_class, Tensor inverses, Tensor scale_grad)");
   m.def("coding_rate_backward(Tensor grad_total, Tensor grad_per_class, Tensor z, "
         "Tensor? labels, Tensor? membership, int num_classes, float total_scale, "

@@ -142,8 +142,9 @@ def test_opcheck(hard):
     z, labels, class_scale = make_inputs(20, 6, 3, torch.float64)
     membership = torch.rand(3, 20, dtype=torch.float64)
     z.requires_grad_()
+    class_scale.requires_grad_()
     args = (z, labels if hard else None, None if hard else membership.requires_grad_(), 3, 0.5,
-            class_scale, True)
+            class_scale, True, True)
     torch.library.opcheck(torch.ops.noisygraph.coding_rate.default, args)
 
 

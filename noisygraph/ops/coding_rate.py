@@ -96,9 +96,10 @@ def _coding_rate_hard(z: Tensor, labels: Tensor, num_classes: int, total_scale: 
                       class_scale: Tensor) -> Tuple[Tensor, Tensor]:
     if not _use_compiled(z):
         return coding_rate_hard_reference(z, labels, num_classes, total_scale, class_scale)
-    need_grad = torch.is_grad_enabled() and (z.requires_grad or class_scale.requires_grad)
+    grad_mode = torch.is_grad_enabled()
     total, per_class, _, _ = torch.ops.noisygraph.coding_rate(
-        z, labels, None, num_classes, total_scale, class_scale, need_grad)
+        z, labels, None, num_classes, total_scale, class_scale, grad_mode and z.requires_grad,
+        grad_mode and class_scale.requires_grad)
     return total, per_class
 
 
@@ -106,19 +107,22 @@ def _coding_rate_soft(z: Tensor, membership: Tensor, total_scale: float,
                       class_scale: Tensor) -> Tuple[Tensor, Tensor]:
     if not _use_compiled(z):
         return coding_rate_soft_reference(z, membership, total_scale, class_scale)
-    need_grad = torch.is_grad_enabled() and (
-        z.requires_grad or membership.requires_grad or class_scale.requires_grad)
+    grad_mode = torch.is_grad_enabled()
     total, per_class, _, _ = torch.ops.noisygraph.coding_rate(
-        z, None, membership, membership.size(0), total_scale, class_scale, need_grad)
+        z, None, membership, membership.size(0), total_scale, class_scale,
+        grad_mode and (z.requires_grad or membership.requires_grad),
+        grad_mode and class_scale.requires_grad)
     return total, per_class
 
 
 def _setup_context(ctx, inputs, output) -> None:
-    z, labels, membership, num_classes, total_scale, class_scale, need_grad = inputs
+    z, labels, membership, num_classes, total_scale, class_scale, need_grad, need_scale_grad = \
+        inputs
     _, _, inverses, scale_grad = output
-    if not need_grad and any(ctx.needs_input_grad):
-        raise RuntimeError("noisygraph::coding_rate was called with need_grad=False on inputs "
-                           "that require grad")
+    needs = ctx.needs_input_grad
+    if (needs[0] or needs[2]) and not need_grad or needs[5] and not need_scale_grad:
+        raise RuntimeError("noisygraph::coding_rate: need_grad / need_scale_grad must be True "
+                           "for inputs that require grad")
     ctx.save_for_backward(z, labels, membership, class_scale, inverses, scale_grad)
     ctx.num_classes = num_classes
     ctx.total_scale = total_scale
@@ -132,16 +136,17 @@ def _backward(ctx, grad_total: Tensor, grad_per_class: Tensor, _grad_inverses, _
         class_scale, inverses, membership_grad)
     return (grad_z if ctx.needs_input_grad[0] else None, None,
             grad_membership if membership_grad else None, None, None,
-            grad_per_class * scale_grad if ctx.needs_input_grad[5] else None, None)
+            grad_per_class * scale_grad if ctx.needs_input_grad[5] else None, None, None)
 
 
 def _register() -> None:
     @torch.library.register_fake("noisygraph::coding_rate")
-    def _(z, labels, membership, num_classes, total_scale, class_scale, need_grad):
+    def _(z, labels, membership, num_classes, total_scale, class_scale, need_grad,
+          need_scale_grad):
         dim = z.size(1)
         slots = num_classes + 1 if need_grad else 0
         return (z.new_empty(()), z.new_empty(num_classes), z.new_empty(slots, dim, dim),
-                z.new_empty(num_classes if need_grad else 0))
+                z.new_empty(num_classes if need_scale_grad else 0))
 
     @torch.library.register_fake("noisygraph::coding_rate_backward")
     def _(grad_total, grad_per_class, z, labels, membership, num_classes, total_scale,
@@ -166,7 +171,8 @@ def _check_z(z: Tensor) -> Tensor:
         raise TypeError(f"z must be float32 or float64, got {z.dtype}")
     if z.size(1) == 0:
         raise ValueError("z must have at least one column (p >= 1)")
-    if not bool(torch.isfinite(z).all()):
+    # one cheap reduction first; the elementwise test only when the sum is not finite
+    if not bool(torch.isfinite(z.sum())) and not bool(torch.isfinite(z).all()):
         raise ValueError("z contains NaN or infinite values")
     return z
 
