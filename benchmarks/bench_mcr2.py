@@ -109,6 +109,7 @@ def run_one(size: str, method: str, repeats: int) -> dict:
         loss.backward()
         times.append(time.perf_counter() - start)
         value, grad_norm = float(loss), float(z.grad.norm())
+        z = loss = None  # free this run's tensors before the next one allocates
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return dict(size=size, method=method, backend=noisygraph.backend(),
                 median_s=statistics.median(times[1:]), times_s=times[1:], loss=value,

@@ -183,6 +183,7 @@ def test_no_grad_forward_matches():
     (lambda z, y: coding_rate(z, torch.rand(2, 10), 3), ValueError, "assignment"),
     (lambda z, y: coding_rate(z, torch.zeros(2, 3, 10), 3), ValueError, "assignment"),
     (lambda z, y: coding_rate(z[0], y, 3), ValueError, "z"),
+    (lambda z, y: coding_rate(z[:0], y[:0], 3), ValueError, "z"),
     (lambda z, y: coding_rate(z.long(), y, 3), TypeError, "z"),
     (lambda z, y: coding_rate(z.index_fill(0, torch.tensor([2]), float("nan")), y, 3),
      ValueError, "z"),

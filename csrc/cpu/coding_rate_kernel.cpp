@@ -181,11 +181,15 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> coding_rate_forward(
 
   std::vector<int64_t> large_classes;
   Partition part;
-  at::Tensor zs;  // hard labels: rows grouped by class
+  at::Tensor small_rows;  // hard labels: the rows of all small classes, grouped by class
   at::Tensor membership;
+  auto class_rows = [&](int64_t j) {  // hard labels: rows of class j
+    if (part.count[j] < p) return small_rows.narrow(0, part.start[j] - part.small_start, part.count[j]);
+    return z.index_select(0, part.perm.narrow(0, part.start[j], part.count[j]));
+  };
   if (labels.has_value()) {
     part = partition_by_label(*labels, num_classes, p);
-    zs = z.index_select(0, part.perm);
+    small_rows = z.index_select(0, part.perm.narrow(0, part.small_start, n - part.small_start));
     large_classes = part.large;
   } else {
     membership = membership_in->contiguous();
@@ -203,7 +207,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> coding_rate_forward(
   for (int64_t i = first_class; i < batch; ++i) {
     const int64_t j = batch_terms[i] - 1;
     if (labels.has_value()) {
-      auto rows = zs.narrow(0, part.start[j], part.count[j]);
+      auto rows = class_rows(j);
       auto out = grams[i];
       at::mm_out(out, rows.t(), rows);
     } else {
@@ -219,7 +223,6 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> coding_rate_forward(
       auto total_gram = grams[0];
       if (batch > 1) at::sum_out(total_gram, grams.narrow(0, 1, batch - 1), {0});
       else total_gram.zero_();
-      auto small_rows = zs.narrow(0, part.small_start, n - part.small_start);
       if (small_rows.size(0) > 0) total_gram.addmm_(small_rows.t(), small_rows);
     } else {
       auto total_gram = grams[0];
@@ -264,7 +267,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> coding_rate_forward(
     save_small_factor(1 + j, term.factor);
   };
   if (labels.has_value()) {
-    for (int64_t j : part.small) small_class(j, zs.narrow(0, part.start[j], part.count[j]));
+    for (int64_t j : part.small) small_class(j, class_rows(j));
   } else {
     std::vector<bool> is_large(num_classes, false);
     for (int64_t j : large_classes) is_large[j] = true;
@@ -311,32 +314,35 @@ std::tuple<at::Tensor, at::Tensor> coding_rate_backward(
 
   at::Tensor grad_z;
   if (labels.has_value()) {
+    // Rows are gathered class by class and their gradients scattered straight back, so no
+    // second full copy of z is alive at any time.
     auto part = partition_by_label(*labels, num_classes, p);
-    auto zs = z.index_select(0, part.perm);
-    auto grad_sorted = at::empty_like(zs);
+    auto rows_of = [&](int64_t start, int64_t count) {
+      return std::make_pair(part.perm.narrow(0, start, count),
+                            z.index_select(0, part.perm.narrow(0, start, count)));
+    };
+    grad_z = at::empty_like(z);
     at::Tensor kernel = part.large.empty() ? at::Tensor() : at::empty({p, p}, opts);
     for (int64_t j : part.large) {
       // total and class term share the rows: one GEMM with the combined kernel
       at::add_out(kernel, total_kernel, inverses[1 + j], g_class[j] * scale[j]);
-      auto out = grad_sorted.narrow(0, part.start[j], part.count[j]);
-      at::mm_out(out, zs.narrow(0, part.start[j], part.count[j]), kernel);
+      auto [ids, rows] = rows_of(part.start[j], part.count[j]);
+      grad_z.index_copy_(0, ids, at::mm(rows, kernel));
     }
-    auto small_rows = zs.narrow(0, part.small_start, n - part.small_start);
-    auto small_grad = grad_sorted.narrow(0, part.small_start, n - part.small_start);
-    if (small_rows.size(0) > 0) {
-      if (total_large) at::mm_out(small_grad, small_rows, total_kernel);
-      else small_grad.zero_();
+    if (part.small_start < n) {
+      auto [ids, small_rows] = rows_of(part.small_start, n - part.small_start);
+      auto small_grad = total_large ? at::mm(small_rows, total_kernel) : at::zeros_like(small_rows);
+      for (int64_t j : part.small) {
+        const double coef = g_class[j];
+        if (coef == 0.0 || scale[j] == 0.0) continue;
+        const int64_t offset = part.start[j] - part.small_start;
+        auto rows = small_rows.narrow(0, offset, part.count[j]);
+        auto factor = saved_small_factor(inverses, 1 + j, part.count[j]);
+        small_grad.narrow(0, offset, part.count[j]).add_(small_term_grad(rows, scale[j], factor),
+                                                           coef);
+      }
+      grad_z.index_copy_(0, ids, small_grad);
     }
-    for (int64_t j : part.small) {
-      const double coef = g_class[j];
-      if (coef == 0.0 || scale[j] == 0.0) continue;
-      auto rows = zs.narrow(0, part.start[j], part.count[j]);
-      grad_sorted.narrow(0, part.start[j], part.count[j])
-          .add_(small_term_grad(rows, scale[j], saved_small_factor(inverses, 1 + j, part.count[j])),
-                coef);
-    }
-    grad_z = at::empty_like(z);
-    grad_z.index_copy_(0, part.perm, grad_sorted);
   } else {
     const auto membership = membership_in->contiguous();
     grad_z = total_large ? at::mm(z, total_kernel) : at::zeros_like(z);

@@ -53,7 +53,7 @@ def coding_rate(z: Tensor, assignment: Tensor, num_classes: Optional[int] = None
     differentiable on the compiled path.
 
     Args:
-        z (torch.Tensor): embeddings ``[N, p]``, float32 or float64, finite.
+        z (torch.Tensor): embeddings ``[N, p]`` (``N, p >= 1``), float32 or float64, finite.
         assignment (torch.Tensor): either hard labels ``[N]`` (int64, values in
             ``[0, num_classes)``) or soft memberships ``[K, N]`` (floating, non-negative;
             class :math:`j`'s Gram is :math:`\mathbf{Z}^\top \mathrm{diag}(\pi_j)\mathbf{Z}`).
@@ -169,8 +169,9 @@ def _check_z(z: Tensor) -> Tensor:
         raise ValueError(f"z must be 2-D [N, p], got shape {tuple(z.shape)}")
     if z.dtype not in (torch.float32, torch.float64):
         raise TypeError(f"z must be float32 or float64, got {z.dtype}")
-    if z.size(1) == 0:
-        raise ValueError("z must have at least one column (p >= 1)")
+    if z.size(0) == 0 or z.size(1) == 0:
+        raise ValueError(f"z must have at least one row and one column, got shape "
+                         f"{tuple(z.shape)}")
     # one cheap reduction first; the elementwise test only when the sum is not finite
     if not bool(torch.isfinite(z.sum())) and not bool(torch.isfinite(z).all()):
         raise ValueError("z contains NaN or infinite values")
@@ -196,10 +197,6 @@ def check_assignment(assignment: Tensor, num_nodes: int,
         if assignment.numel() != num_nodes:
             raise ValueError(f"assignment (hard labels) has {assignment.numel()} entries but z "
                              f"has {num_nodes} rows")
-        if num_nodes == 0:
-            if num_classes is None:
-                raise ValueError("num_classes is required when there are no rows")
-            return True, num_classes
         low, high = int(assignment.min()), int(assignment.max())
         if num_classes is None:
             num_classes = high + 1
