@@ -87,7 +87,8 @@ class ERASE(torch.nn.Module):
     def _input_dropout(self, x: Tensor) -> Tensor:
         if x.layout == torch.sparse_csr:  # drop stored entries only: zeros stay zero
             values = F.dropout(x.values(), p=self.dropout, training=self.training)
-            return torch.sparse_csr_tensor(x.crow_indices(), x.col_indices(), values, x.shape)
+            return torch.sparse_csr_tensor(x.crow_indices(), x.col_indices(), values, x.shape,
+                                           check_invariants=False)
         return F.dropout(x, p=self.dropout, training=self.training)
 
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
