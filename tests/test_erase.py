@@ -221,6 +221,7 @@ def test_mini_batch_training_runs_and_learns():
     data, y_noisy = noisy_csbm(seed=1, num_nodes=400, num_val=50, num_test=150)
     seed_everything(1)
     trainer = ERASETrainer(small_model(32), epochs=3, patience=3, batch_size=64, lr=1e-2,
+                           max_batches_per_epoch=4,
                            inference_chunk_size=100, seed=1, verbose=False)
     history = trainer.fit(data, y_noisy)
     assert len(history.metrics["epoch"]) == 3

@@ -64,6 +64,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="train ERASE in mini-batches of sampled neighbourhoods (default: "
                              "full batch; 200 on ogbn-*)")
     parser.add_argument("--num-neighbors", type=int, nargs="+", default=[5, 5])
+    parser.add_argument("--max-batches", type=int, default=None,
+                        help="mini-batches per epoch (default: all)")
     for name, index in (("gamma1", 0), ("gamma2", 1), ("eps", 2), ("alpha", 3), ("beta", 4)):
         parser.add_argument(f"--{name}", type=float, default=None,
                             help=f"ERASE {name} (default: the release's value for the data set)")
@@ -132,7 +134,8 @@ def build_trainer(args, data):
                         num_steps=num_steps, lr=args.lr or (1e-2 if mini_batch else 1e-3),
                         epochs=epochs, patience=args.patience, protocol=args.protocol,
                         batch_size=(args.batch_size or 200) if mini_batch else None,
-                        num_neighbors=args.num_neighbors, device=args.device,
+                        num_neighbors=args.num_neighbors,
+                        max_batches_per_epoch=args.max_batches, device=args.device,
                         verbose=verbose)
 
 

@@ -204,6 +204,9 @@ class ERASETrainer:
             (default: ``(5, 5)``)
         inference_chunk_size (int, optional): target nodes per chunk of the layer-wise
             full-graph embedding in mini-batch mode. (default: ``4096``)
+        max_batches_per_epoch (int, optional): stop an epoch after this many mini-batches
+            (on very large graphs the pseudo-labels and the model selection are then
+            refreshed more often). (default: :obj:`None`, all batches)
         classifier_max_iter (int, optional): L-BFGS iterations per refit of the warm-started
             logistic regression. (default: ``100``)
         loss (torch.nn.Module, optional): the MCR² loss; default
@@ -218,6 +221,7 @@ class ERASETrainer:
                  lr: float = 1e-3, weight_decay: float = 5e-4, epochs: int = 400,
                  patience: int = 150, protocol: str = "paper", batch_size: Optional[int] = None,
                  num_neighbors: Sequence[int] = (5, 5), inference_chunk_size: int = 4096,
+                 max_batches_per_epoch: Optional[int] = None,
                  classifier_max_iter: int = 100, loss: Optional[torch.nn.Module] = None,
                  device=None, seed: Optional[int] = None, verbose: bool = True):
         if not isinstance(model, torch.nn.Module):
@@ -241,6 +245,10 @@ class ERASETrainer:
         self.epochs, self.patience, self.protocol = epochs, patience, protocol
         self.batch_size, self.num_neighbors = batch_size, list(num_neighbors)
         self.inference_chunk_size = inference_chunk_size
+        if max_batches_per_epoch is not None and max_batches_per_epoch < 1:
+            raise ValueError(f"max_batches_per_epoch must be >= 1 or None, got "
+                             f"{max_batches_per_epoch}")
+        self.max_batches_per_epoch = max_batches_per_epoch
         self.classifier_max_iter = classifier_max_iter
         self.device, self.seed, self.verbose = device, seed, verbose
         self.classifier: Optional[LogisticRegression] = None
@@ -293,7 +301,12 @@ class ERASETrainer:
                                  self.num_steps, denoised).argmax(dim=1)
         self.model.train()
         parts = {"loss": 0.0, "total": 0.0, "compress": 0.0}
-        for batch in loader:
+        num_batches = len(loader)
+        if self.max_batches_per_epoch is not None:
+            num_batches = min(num_batches, self.max_batches_per_epoch)
+        for index, batch in enumerate(loader):
+            if index == num_batches:
+                break
             batch = batch.to(data.x.device)
             optimizer.zero_grad()
             z = self.model(batch.x, batch.edge_index)[:batch.batch_size]
@@ -301,7 +314,7 @@ class ERASETrainer:
             out.loss.backward()
             optimizer.step()
             for key in parts:
-                parts[key] += getattr(out, key).item() / len(loader)
+                parts[key] += getattr(out, key).item() / num_batches
         return parts
 
     # ------------------------------------------------------------------ API
