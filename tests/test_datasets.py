@@ -77,7 +77,7 @@ def test_coauthor_cs(data_root):
 
 
 def test_amazon_photo(data_root):
-    data = load_dataset("Amazon_Photo", root=data_root)
+    data = load_dataset("Amazon-Photo", root=data_root)
     assert (data.num_nodes, data.edge_index.size(1) // 2, data.num_classes) == (7650, 119081, 8)
     assert _isolated(data) == 115
     assert _is_undirected_simple(data.edge_index, data.num_nodes)
@@ -262,6 +262,17 @@ def test_ogb_tiny_graph_through_ogb_loader(tmp_path, name):
         assert _is_undirected_simple(data.edge_index, 40)
         assert data.node_year.shape == (40,)
     assert not (folder / "processed").exists()
+
+
+def test_ogb_processed_root_is_read_in_place(tmp_path):
+    from noisygraph.datasets.ogb import _dataset
+
+    folder = write_tiny_ogb_graph(tmp_path / "ogb", num_nodes=30, num_edges=50)
+    _dataset("ogbn-arxiv", tmp_path / "ogb")  # what a user's earlier ogb download leaves behind
+    assert (folder / "processed" / "geometric_data_processed.pt").is_file()
+    data = load_ogb("ogbn-arxiv", root=tmp_path)
+    assert data.num_nodes == 30
+    assert not (cache_dir() / "ogb" / "ogbn_arxiv").exists()
 
 
 def test_ogb_missing_files_error(tmp_path, monkeypatch):

@@ -51,7 +51,8 @@ def _canonical(name: str) -> str:
 def _mirror(source: pathlib.Path, target: pathlib.Path) -> None:
     """Link ``source``'s raw and split folders into ``target`` (processed files stay in
     ``target``); a stale mirror of other files is dropped."""
-    signature = str(source.resolve()) + " " + _paths.file_signature(sorted(source.glob("raw/*.csv.gz")))
+    files = sorted(source.glob("raw/*.csv.gz")) + sorted(source.glob("split/*/*.csv.gz"))
+    signature = str(source.resolve()) + " " + _paths.file_signature(files)
     stamp = target / "source.txt"
     if stamp.exists() and stamp.read_text() == signature:
         return

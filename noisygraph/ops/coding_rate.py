@@ -7,6 +7,7 @@ from typing import NamedTuple, Optional, Tuple, Union
 import torch
 from torch import Tensor
 
+from noisygraph._ops import COMPILED
 from noisygraph.ops.coding_rate_reference import (
     coding_rate_hard_reference,
     coding_rate_soft_reference,
@@ -84,14 +85,76 @@ def coding_rate(z: Tensor, assignment: Tensor, num_classes: Optional[int] = None
     return CodingRates(total, per_class)
 
 
+def _use_compiled(z: Tensor) -> bool:
+    if not COMPILED:
+        return False
+    return torch._C._dispatch_has_kernel_for_dispatch_key(
+        "noisygraph::coding_rate", z.device.type.upper())
+
+
 def _coding_rate_hard(z: Tensor, labels: Tensor, num_classes: int, total_scale: float,
                       class_scale: Tensor) -> Tuple[Tensor, Tensor]:
-    return coding_rate_hard_reference(z, labels, num_classes, total_scale, class_scale)
+    if not _use_compiled(z):
+        return coding_rate_hard_reference(z, labels, num_classes, total_scale, class_scale)
+    need_grad = torch.is_grad_enabled() and (z.requires_grad or class_scale.requires_grad)
+    total, per_class, _, _ = torch.ops.noisygraph.coding_rate(
+        z, labels, None, num_classes, total_scale, class_scale, need_grad)
+    return total, per_class
 
 
 def _coding_rate_soft(z: Tensor, membership: Tensor, total_scale: float,
                       class_scale: Tensor) -> Tuple[Tensor, Tensor]:
-    return coding_rate_soft_reference(z, membership, total_scale, class_scale)
+    if not _use_compiled(z):
+        return coding_rate_soft_reference(z, membership, total_scale, class_scale)
+    need_grad = torch.is_grad_enabled() and (
+        z.requires_grad or membership.requires_grad or class_scale.requires_grad)
+    total, per_class, _, _ = torch.ops.noisygraph.coding_rate(
+        z, None, membership, membership.size(0), total_scale, class_scale, need_grad)
+    return total, per_class
+
+
+def _setup_context(ctx, inputs, output) -> None:
+    z, labels, membership, num_classes, total_scale, class_scale, need_grad = inputs
+    _, _, inverses, scale_grad = output
+    if not need_grad and any(ctx.needs_input_grad):
+        raise RuntimeError("noisygraph::coding_rate was called with need_grad=False on inputs "
+                           "that require grad")
+    ctx.save_for_backward(z, labels, membership, class_scale, inverses, scale_grad)
+    ctx.num_classes = num_classes
+    ctx.total_scale = total_scale
+
+
+def _backward(ctx, grad_total: Tensor, grad_per_class: Tensor, _grad_inverses, _grad_scale):
+    z, labels, membership, class_scale, inverses, scale_grad = ctx.saved_tensors
+    membership_grad = membership is not None and ctx.needs_input_grad[2]
+    grad_z, grad_membership = torch.ops.noisygraph.coding_rate_backward(
+        grad_total, grad_per_class, z, labels, membership, ctx.num_classes, ctx.total_scale,
+        class_scale, inverses, membership_grad)
+    return (grad_z if ctx.needs_input_grad[0] else None, None,
+            grad_membership if membership_grad else None, None, None,
+            grad_per_class * scale_grad if ctx.needs_input_grad[5] else None, None)
+
+
+def _register() -> None:
+    @torch.library.register_fake("noisygraph::coding_rate")
+    def _(z, labels, membership, num_classes, total_scale, class_scale, need_grad):
+        dim = z.size(1)
+        slots = num_classes + 1 if need_grad else 0
+        return (z.new_empty(()), z.new_empty(num_classes), z.new_empty(slots, dim, dim),
+                z.new_empty(num_classes if need_grad else 0))
+
+    @torch.library.register_fake("noisygraph::coding_rate_backward")
+    def _(grad_total, grad_per_class, z, labels, membership, num_classes, total_scale,
+          class_scale, inverses, membership_grad):
+        shape = (num_classes, z.size(0)) if membership_grad else (0,)
+        return torch.empty_like(z), z.new_empty(shape)
+
+    torch.library.register_autograd("noisygraph::coding_rate", _backward,
+                                    setup_context=_setup_context)
+
+
+if COMPILED:
+    _register()
 
 
 def _check_z(z: Tensor) -> Tensor:
