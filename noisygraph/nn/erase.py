@@ -347,7 +347,9 @@ class ERASETrainer:
         loader = None
         if self.batch_size is not None:
             from noisygraph.loader import neighbor_loader
-            loader = neighbor_loader(data, self.num_neighbors, self.batch_size, seed=self.seed)
+            # Sampling runs on the CPU copy; each batch then moves to the device.
+            loader = neighbor_loader(data.to("cpu"), self.num_neighbors, self.batch_size,
+                                     seed=self.seed)
 
         history, best = History(), None
         bar = tqdm(range(1, self.epochs + 1), desc="ERASE", disable=not self.verbose,
