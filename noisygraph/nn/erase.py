@@ -348,8 +348,8 @@ class ERASETrainer:
         if self.batch_size is not None:
             from noisygraph.loader import neighbor_loader
             # Sampling runs on the CPU copy; each batch then moves to the device.
-            loader = neighbor_loader(data.to("cpu"), self.num_neighbors, self.batch_size,
-                                     seed=self.seed)
+            loader = neighbor_loader(copy.copy(data).to("cpu"), self.num_neighbors,
+                                     self.batch_size, seed=self.seed)
 
         history, best = History(), None
         bar = tqdm(range(1, self.epochs + 1), desc="ERASE", disable=not self.verbose,
