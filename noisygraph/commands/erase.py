@@ -205,7 +205,8 @@ def format_table(result: dict) -> str:
     row = (f"| {result['method']} | {result['dataset']} | {result['noise']} "
            f"({result['sampler']}) | {result['rate']:.0%} | {result['realised_rate']:.1%} | "
            f"{result['protocol']} | {result['accuracy_mean']:.2f} ± {result['accuracy_std']:.2f}"
-           f" ({result['runs']} runs) | {result['seconds_per_epoch']:.3f} |")
+           f" ({result['runs']} run{'s' if result['runs'] != 1 else ''}) | "
+           f"{result['seconds_per_epoch']:.3f} |")
     return "\n".join([header, "| " + " | ".join(["---"] * 8) + " |", row])
 
 
