@@ -1,0 +1,188 @@
+"""Coding-rate op: the log-determinant terms of the maximal coding rate reduction (MCR²)."""
+from __future__ import annotations
+
+import math
+from typing import NamedTuple, Optional, Tuple, Union
+
+import torch
+from torch import Tensor
+
+from noisygraph.ops.coding_rate_reference import (
+    coding_rate_hard_reference,
+    coding_rate_soft_reference,
+)
+
+
+class CodingRates(NamedTuple):
+    """Output of :func:`coding_rate`."""
+
+    total: Tensor
+    """Scalar :math:`\\frac12\\log\\det(\\mathbf{I} + a\\,\\mathbf{Z}^\\top\\mathbf{Z})`."""
+    per_class: Tensor
+    """``[K]``: :math:`\\frac12\\log\\det(\\mathbf{I} + b_j\\,\\mathbf{Z}^\\top\\mathbf{\\Pi}_j
+    \\mathbf{Z})` per class."""
+
+
+def coding_rate(z: Tensor, assignment: Tensor, num_classes: Optional[int] = None,
+                total_scale: float = 1.0,
+                class_scale: Union[float, Tensor] = 1.0) -> CodingRates:
+    r"""Coding rates of embeddings :math:`\mathbf{Z} \in \mathbb{R}^{N \times p}`, in total and
+    per class,
+
+    .. math::
+        R = \frac{1}{2}\log\det\left(\mathbf{I}_p + a\,\mathbf{Z}^\top\mathbf{Z}\right),
+        \qquad
+        R_j = \frac{1}{2}\log\det\left(\mathbf{I}_p + b_j\,\mathbf{Z}^\top
+        \mathbf{\Pi}_j\mathbf{Z}\right), \quad j = 0, \dots, K-1,
+
+    where :math:`\mathbf{\Pi}_j = \mathrm{diag}(\pi_j)` holds the memberships of class
+    :math:`j` (0/1 for hard labels). The compiled kernel accumulates the :math:`K` Gram
+    matrices in one pass over :math:`\mathbf{Z}` (for hard labels the total Gram is their sum),
+    takes batched Cholesky log-determinants, and switches to the
+    :math:`n_j \times n_j` form :math:`\log\det(\mathbf{I}_{n_j} + b_j \mathbf{Z}_j
+    \mathbf{Z}_j^\top)` (Sylvester's identity, same value) for classes with fewer rows than
+    :math:`p`. Memory beyond the input is :math:`O(K p^2 + N p)`; no :math:`N \times N`
+    matrix is ever formed.
+
+    Differentiable w.r.t. :obj:`z` (gradient
+    :math:`\partial R / \partial \mathbf{Z} = a\,\mathbf{Z}(\mathbf{I} + a\mathbf{Z}^\top
+    \mathbf{Z})^{-1}`), w.r.t. soft memberships
+    (:math:`\partial R_j / \partial \pi_j(i) = \frac{b_j}{2}\,\mathbf{z}_i^\top
+    \mathbf{M}_j^{-1}\mathbf{z}_i`) and w.r.t. a tensor :obj:`class_scale`. Not twice
+    differentiable on the compiled path.
+
+    Args:
+        z (torch.Tensor): embeddings ``[N, p]``, float32 or float64, finite.
+        assignment (torch.Tensor): either hard labels ``[N]`` (int64, values in
+            ``[0, num_classes)``) or soft memberships ``[K, N]`` (floating, non-negative;
+            class :math:`j`'s Gram is :math:`\mathbf{Z}^\top \mathrm{diag}(\pi_j)\mathbf{Z}`).
+        num_classes (int, optional): :math:`K`. Inferred from ``assignment`` when
+            :obj:`None` (``labels.max() + 1`` for hard labels, ``assignment.size(0)`` for
+            memberships). (default: :obj:`None`)
+        total_scale (float): :math:`a \ge 0`. (default: ``1.0``)
+        class_scale (float or torch.Tensor): :math:`b_j \ge 0`, one number for every class
+            or a ``[K]`` tensor. (default: ``1.0``)
+
+    Returns:
+        :class:`CodingRates` ``(total, per_class)``: a scalar and a ``[K]`` tensor in the
+        dtype of :obj:`z`.
+
+    Example:
+        >>> z = torch.randn(100, 16)
+        >>> labels = torch.randint(0, 3, (100,))
+        >>> total, per_class = coding_rate(z, labels, 3, total_scale=0.1, class_scale=0.5)
+    """
+    z = _check_z(z)
+    is_hard, num_classes = check_assignment(assignment, z.size(0), num_classes)
+    total_scale = _check_total_scale(total_scale)
+    class_scale = _check_class_scale(class_scale, num_classes, z)
+    if is_hard:
+        total, per_class = _coding_rate_hard(z, assignment, num_classes, total_scale, class_scale)
+    else:
+        total, per_class = _coding_rate_soft(z, assignment.to(z.dtype), total_scale,
+                                             class_scale)
+    return CodingRates(total, per_class)
+
+
+def _coding_rate_hard(z: Tensor, labels: Tensor, num_classes: int, total_scale: float,
+                      class_scale: Tensor) -> Tuple[Tensor, Tensor]:
+    return coding_rate_hard_reference(z, labels, num_classes, total_scale, class_scale)
+
+
+def _coding_rate_soft(z: Tensor, membership: Tensor, total_scale: float,
+                      class_scale: Tensor) -> Tuple[Tensor, Tensor]:
+    return coding_rate_soft_reference(z, membership, total_scale, class_scale)
+
+
+def _check_z(z: Tensor) -> Tensor:
+    if not isinstance(z, Tensor):
+        raise TypeError(f"z must be a torch.Tensor, got {type(z).__name__}")
+    if z.dim() != 2:
+        raise ValueError(f"z must be 2-D [N, p], got shape {tuple(z.shape)}")
+    if z.dtype not in (torch.float32, torch.float64):
+        raise TypeError(f"z must be float32 or float64, got {z.dtype}")
+    if z.size(1) == 0:
+        raise ValueError("z must have at least one column (p >= 1)")
+    if not bool(torch.isfinite(z).all()):
+        raise ValueError("z contains NaN or infinite values")
+    return z
+
+
+def check_assignment(assignment: Tensor, num_nodes: int,
+                     num_classes: Optional[int]) -> Tuple[bool, int]:
+    """Validates hard labels ``[N]`` or soft memberships ``[K, N]``.
+
+    Returns:
+        ``(is_hard, num_classes)``.
+    """
+    if not isinstance(assignment, Tensor):
+        raise TypeError(f"assignment must be a torch.Tensor, got {type(assignment).__name__}")
+    if num_classes is not None and (isinstance(num_classes, bool)
+                                    or not isinstance(num_classes, int) or num_classes < 1):
+        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+    if assignment.dim() == 1:
+        if assignment.dtype != torch.long:
+            raise TypeError("assignment (hard labels) must be int64, got "
+                            f"{assignment.dtype}")
+        if assignment.numel() != num_nodes:
+            raise ValueError(f"assignment (hard labels) has {assignment.numel()} entries but z "
+                             f"has {num_nodes} rows")
+        if num_nodes == 0:
+            if num_classes is None:
+                raise ValueError("num_classes is required when there are no rows")
+            return True, num_classes
+        low, high = int(assignment.min()), int(assignment.max())
+        if num_classes is None:
+            num_classes = high + 1
+        if low < 0 or high >= num_classes:
+            raise ValueError(f"assignment (hard labels) must lie in [0, {num_classes}), got "
+                             f"values in [{low}, {high}]")
+        return True, num_classes
+    if assignment.dim() == 2:
+        if not assignment.is_floating_point():
+            raise TypeError("assignment (soft memberships [K, N]) must be floating point, got "
+                            f"{assignment.dtype}")
+        if assignment.size(1) != num_nodes:
+            raise ValueError(f"assignment (soft memberships) must have shape [K, {num_nodes}] "
+                             f"(one column per row of z), got {tuple(assignment.shape)}")
+        if num_classes is None:
+            num_classes = assignment.size(0)
+        if assignment.size(0) != num_classes:
+            raise ValueError(f"assignment (soft memberships) has {assignment.size(0)} rows but "
+                             f"num_classes={num_classes}")
+        if not bool(torch.isfinite(assignment).all()) or bool((assignment < 0).any()):
+            raise ValueError("assignment (soft memberships) must be finite and non-negative")
+        return False, num_classes
+    raise ValueError("assignment must be hard labels [N] or soft memberships [K, N], got shape "
+                     f"{tuple(assignment.shape)}")
+
+
+def _check_total_scale(total_scale: float) -> float:
+    if isinstance(total_scale, Tensor):
+        if total_scale.numel() != 1:
+            raise ValueError("total_scale must be a number")
+        total_scale = float(total_scale)
+    if not isinstance(total_scale, (int, float)) or isinstance(total_scale, bool):
+        raise TypeError(f"total_scale must be a float, got {type(total_scale).__name__}")
+    if not math.isfinite(total_scale) or total_scale < 0:
+        raise ValueError(f"total_scale must be finite and >= 0, got {total_scale}")
+    return float(total_scale)
+
+
+def _check_class_scale(class_scale: Union[float, Tensor], num_classes: int, z: Tensor) -> Tensor:
+    if isinstance(class_scale, Tensor):
+        if class_scale.dim() == 0:
+            class_scale = class_scale.expand(num_classes)
+        if class_scale.shape != (num_classes,):
+            raise ValueError(f"class_scale must be a number or a [{num_classes}] tensor, got "
+                             f"shape {tuple(class_scale.shape)}")
+        values = class_scale.detach()
+        if not bool(torch.isfinite(values).all()) or bool((values < 0).any()):
+            raise ValueError("class_scale must be finite and >= 0")
+        return class_scale.to(dtype=z.dtype, device=z.device)
+    if not isinstance(class_scale, (int, float)) or isinstance(class_scale, bool):
+        raise TypeError(f"class_scale must be a float or a tensor, got "
+                        f"{type(class_scale).__name__}")
+    if not math.isfinite(class_scale) or class_scale < 0:
+        raise ValueError(f"class_scale must be finite and >= 0, got {class_scale}")
+    return torch.full((num_classes,), float(class_scale), dtype=z.dtype, device=z.device)

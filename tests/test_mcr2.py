@@ -1,0 +1,100 @@
+import pytest
+import torch
+
+from noisygraph.nn import CodingRateReductionLoss
+
+
+def dense_erase_loss(z, labels, num_classes, gamma1, gamma2, eps):
+    """The official release's formulation: W = Zᵀ, a K×N×N diagonal membership tensor."""
+    w = z.t()
+    p, m = w.shape
+    pi = torch.zeros(num_classes, m, m, dtype=z.dtype)
+    pi[labels, torch.arange(m), torch.arange(m)] = 1.0
+    eye = torch.eye(p, dtype=z.dtype)
+    discrimn = torch.logdet(eye + gamma1 * p / (m * eps) * w @ w.t()) / 2.0
+    compress = 0.0
+    for j in range(num_classes):
+        tr = torch.trace(pi[j]) + 1e-8
+        compress = compress + torch.logdet(eye + p / (tr * eps) * w @ pi[j] @ w.t()) * tr / m
+    compress = compress / 2.0
+    return -gamma2 * discrimn + gamma1 * compress, discrimn, compress
+
+
+@pytest.mark.parametrize("num_nodes,dim", [(40, 6), (12, 20)])
+def test_loss_matches_official_dense_formulation(num_nodes, dim):
+    torch.manual_seed(0)
+    z = torch.randn(num_nodes, dim, dtype=torch.float64)
+    z = z / z.abs().sum(dim=1, keepdim=True)
+    labels = torch.randint(0, 4, (num_nodes,))
+    labels[:2] = 3  # class 3 non-empty; class sizes vary
+    z_ours = z.clone().requires_grad_()
+    out = CodingRateReductionLoss(gamma1=1.0, gamma2=2.0, eps=0.05)(z_ours, labels, 4)
+    z_ref = z.clone().requires_grad_()
+    loss, discrimn, compress = dense_erase_loss(z_ref, labels, 4, 1.0, 2.0, 0.05)
+    torch.testing.assert_close(out.loss, loss)
+    torch.testing.assert_close(out.total, discrimn)
+    torch.testing.assert_close(out.compress, compress)
+    torch.testing.assert_close(out.per_class.sum(), out.compress)
+    out.loss.backward()
+    loss.backward()
+    torch.testing.assert_close(z_ours.grad, z_ref.grad)
+
+
+def test_empty_class_contributes_zero():
+    torch.manual_seed(1)
+    z = torch.randn(30, 5, dtype=torch.float64)
+    labels = torch.randint(0, 2, (30,))
+    out = CodingRateReductionLoss()(z, labels, num_classes=3)
+    assert out.per_class.shape == (3,)
+    assert out.per_class[2].item() == 0.0
+    assert torch.isfinite(out.loss)
+
+
+def test_one_hot_memberships_equal_hard_labels_and_get_gradients():
+    torch.manual_seed(2)
+    z = torch.randn(25, 8, dtype=torch.float64)
+    labels = torch.randint(0, 3, (25,))
+    hard = CodingRateReductionLoss(1.0, 2.0, 0.1)(z, labels, 3)
+    membership = torch.nn.functional.one_hot(labels, 3).t().to(z.dtype).requires_grad_()
+    soft = CodingRateReductionLoss(1.0, 2.0, 0.1)(z, membership, 3)
+    torch.testing.assert_close(soft.loss, hard.loss)
+    torch.testing.assert_close(soft.per_class, hard.per_class)
+    soft.loss.backward()
+    assert membership.grad is not None and membership.grad.abs().sum() > 0
+
+
+def test_loss_decreases_when_classes_are_separated():
+    torch.manual_seed(3)
+    labels = torch.arange(60) % 3
+    centers = torch.eye(3, 6, dtype=torch.float64)
+    separated = centers[labels] + 0.01 * torch.randn(60, 6, dtype=torch.float64)
+    mixed = torch.randn(60, 6, dtype=torch.float64) * 0.3
+    loss_fn = CodingRateReductionLoss()
+    assert loss_fn(separated, labels, 3).loss < loss_fn(mixed, labels, 3).loss
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(eps=0.0), "eps"), (dict(eps=-1.0), "eps"), (dict(gamma1=-1.0), "gamma1"),
+    (dict(gamma2=float("nan")), "gamma2"),
+])
+def test_bad_hyperparameters(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        CodingRateReductionLoss(**kwargs)
+
+
+def test_bad_inputs_name_the_argument():
+    loss_fn = CodingRateReductionLoss()
+    z = torch.randn(10, 4)
+    with pytest.raises(ValueError, match="assignment"):
+        loss_fn(z, torch.full((10,), 5), num_classes=3)
+    with pytest.raises(ValueError, match="assignment"):
+        loss_fn(z, torch.zeros(9, dtype=torch.long), num_classes=3)
+    with pytest.raises(ValueError, match="z"):
+        loss_fn(torch.full((10, 4), float("nan")), torch.zeros(10, dtype=torch.long), 1)
+    with pytest.raises(ValueError, match="z"):
+        loss_fn(torch.zeros(0, 4), torch.zeros(0, dtype=torch.long), 1)
+
+
+def test_repr():
+    assert repr(CodingRateReductionLoss(1.0, 3.0, 0.01)) == \
+        "CodingRateReductionLoss(gamma1=1.0, gamma2=3.0, eps=0.01)"
