@@ -45,11 +45,22 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _load(dataset: str):
-    from noisygraph.datasets import load_dataset, load_text_graph
-    path = pathlib.Path(dataset)
-    if path.is_dir():
-        return load_text_graph(path)
-    return load_dataset(dataset)
+    """A text graph: a folder in the ``tag/`` layout, or a name under ``<data root>/tag/``."""
+    from torch_geometric.data import Data
+
+    from noisygraph.datasets import load_text_graph
+    from noisygraph.datasets.text_graph import parse_text_graph
+
+    folder = pathlib.Path(dataset)
+    if not folder.is_dir():
+        return load_text_graph(dataset)
+    parsed = parse_text_graph(folder)
+    data = Data(edge_index=parsed["edge_index"], y=parsed["y"], num_nodes=parsed["y"].numel())
+    data.text = parsed["text"]
+    data.class_names = parsed["class_names"]
+    data.class_descriptions = parsed["class_descriptions"]
+    data.num_classes = len(parsed["class_names"])
+    return data
 
 
 def _annotator(args, data, texts, x):

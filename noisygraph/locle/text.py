@@ -112,7 +112,7 @@ def embed_texts(texts: Sequence[str], model_name: str = DEFAULT_MODEL, batch_siz
     model = load_sentence_model(model_name)
     out = model.encode(list(texts), batch_size=batch_size, convert_to_tensor=True,
                        normalize_embeddings=True, show_progress_bar=verbose)
-    out = out.detach().cpu().float().contiguous()
+    out = out.detach().cpu().float().clone()  # a normal tensor, not an inference-mode one
     if file is not None:
         file.parent.mkdir(parents=True, exist_ok=True)
         handle, tmp = tempfile.mkstemp(dir=file.parent, suffix=".tmp")
