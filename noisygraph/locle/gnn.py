@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 from dataclasses import dataclass
 from typing import Optional
 
@@ -9,6 +10,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.nn import GCN
+from torch_geometric.utils import add_remaining_self_loops
+
+from noisygraph.sparse import Adjacency
 
 
 @dataclass
@@ -35,6 +39,23 @@ def split_holdout(nodes: Tensor, val_fraction: float, seed: int) -> tuple[Tensor
     order = nodes[torch.randperm(nodes.numel(), generator=generator)]
     num_val = int(round(val_fraction * nodes.numel()))
     return order[num_val:], order[:num_val]
+
+
+def gcn_adjacency(edge_index: Tensor, num_nodes: int,
+                  edge_weight: Optional[Tensor] = None) -> Tensor:
+    r"""GCN's propagation matrix
+    :math:`\hat{\mathbf{A}} = \tilde{\mathbf{D}}^{-1/2}(\mathbf{A} + \mathbf{I})
+    \tilde{\mathbf{D}}^{-1/2}` as a ``torch.sparse_csr`` tensor (rows are targets), built once
+    per training instead of once per forward pass."""
+    edge_index, edge_weight = add_remaining_self_loops(edge_index, edge_weight, fill_value=1.0,
+                                                       num_nodes=num_nodes)
+    if edge_weight is None:
+        edge_weight = torch.ones(edge_index.size(1))
+    adj = Adjacency.from_edge_index(edge_index, edge_weight.float(), num_nodes).normalize("sym")
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        return torch.sparse_csr_tensor(adj.rowptr, adj.col, adj.value.float(),
+                                       size=(num_nodes, num_nodes), check_invariants=True)
 
 
 def train_gcn(x: Tensor, edge_index: Tensor, train_nodes: Tensor, train_labels: Tensor,
@@ -71,9 +92,11 @@ def train_gcn(x: Tensor, edge_index: Tensor, train_nodes: Tensor, train_labels: 
     if train_nodes.numel() != train_labels.numel():
         raise ValueError("train_nodes and train_labels differ in length")
     has_val = val_nodes is not None and val_nodes.numel() > 0
+    adj = gcn_adjacency(edge_index, x.size(0), edge_weight)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = GCN(x.size(1), hidden, num_layers=2, out_channels=num_classes, dropout=dropout)
+        model = GCN(x.size(1), hidden, num_layers=2, out_channels=num_classes, dropout=dropout,
+                    normalize=False)
         optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
         weights = None if sample_weight is None else sample_weight.float()
         best = (-1.0, float("inf"))
@@ -81,7 +104,7 @@ def train_gcn(x: Tensor, edge_index: Tensor, train_nodes: Tensor, train_labels: 
         for epoch in range(epochs):
             model.train()
             optimizer.zero_grad()
-            out = model(x, edge_index, edge_weight=edge_weight)
+            out = model(x, adj)
             loss = F.cross_entropy(out[train_nodes], train_labels, reduction="none")
             loss = (loss * weights).sum() / weights.sum() if weights is not None else loss.mean()
             loss.backward()
@@ -90,7 +113,7 @@ def train_gcn(x: Tensor, edge_index: Tensor, train_nodes: Tensor, train_labels: 
                 continue
             model.eval()
             with torch.no_grad():
-                out = model(x, edge_index, edge_weight=edge_weight)[val_nodes]
+                out = model(x, adj)[val_nodes]
                 key = (float((out.argmax(1) == val_labels).float().mean()),
                        float(F.cross_entropy(out, val_labels)))
             if key[0] > best[0] or (key[0] == best[0] and key[1] < best[1]):
@@ -103,6 +126,6 @@ def train_gcn(x: Tensor, edge_index: Tensor, train_nodes: Tensor, train_labels: 
             model.load_state_dict(best_state)
         model.eval()
         with torch.no_grad():
-            probs = torch.softmax(model(x, edge_index, edge_weight=edge_weight), dim=1)
+            probs = torch.softmax(model(x, adj), dim=1)
     return TrainedGCN(probs, best[0] if has_val else float("nan"),
                       best_epoch if has_val else epochs - 1)

@@ -77,6 +77,7 @@ class _Labels:
     confidence: list[float] = field(default_factory=list)
     pseudo_nodes: list[int] = field(default_factory=list)
     pseudo_labels: list[int] = field(default_factory=list)
+    pseudo_confidence: list[float] = field(default_factory=list)
 
 
 class Locle:
@@ -113,6 +114,8 @@ class Locle:
         val_fraction (float): held-out share of annotated nodes for model selection.
             (default: ``0.2``)
         refine (bool): run the refinement step. (default: :obj:`True`)
+        confidence_weighting (bool): weight each training label's loss by its confidence
+            (the annotator's, or the ensemble's for a pseudo-label). (default: :obj:`True`)
         hidden (int): GCN width. (default: ``64``)
         epochs (int): GCN epochs at most. (default: ``200``)
         seed (int): (default: ``0``)
@@ -123,8 +126,8 @@ class Locle:
                  filter_fraction: float = 0.1, pseudo_per_round: Optional[int] = None,
                  ensemble_decay: float = 0.5, feature_alpha: float = 0.5, svd_dim: int = 64,
                  num_clusters: Optional[int] = None, val_fraction: float = 0.2,
-                 refine: bool = True, hidden: int = 64, epochs: int = 200, seed: int = 0,
-                 verbose: bool = True):
+                 refine: bool = True, confidence_weighting: bool = True, hidden: int = 64,
+                 epochs: int = 200, seed: int = 0, verbose: bool = True):
         if isinstance(budget, bool) or not isinstance(budget, int):
             raise TypeError(f"budget must be an int, got {type(budget).__name__}")
         if budget < 1:
@@ -150,6 +153,7 @@ class Locle:
         self.num_clusters = num_clusters
         self.val_fraction = val_fraction
         self.refine = refine
+        self.confidence_weighting = confidence_weighting
         self.hidden = hidden
         self.epochs = epochs
         self.seed = seed
@@ -159,14 +163,18 @@ class Locle:
     def _train(self, x, edge_index, labels: _Labels, num_classes, seed, edge_weight=None):
         nodes = torch.tensor(labels.nodes, dtype=torch.long)
         targets = dict(zip(labels.nodes, labels.labels))
+        confidence = dict(zip(labels.nodes, labels.confidence))
         train, val = split_holdout(nodes, self.val_fraction, seed)
         train_nodes = torch.cat([train, torch.tensor(labels.pseudo_nodes, dtype=torch.long)])
         train_labels = torch.tensor([targets[int(n)] for n in train] + labels.pseudo_labels,
                                     dtype=torch.long)
+        weight = None
+        if self.confidence_weighting:
+            weight = torch.tensor([confidence[int(n)] for n in train] + labels.pseudo_confidence)
         val_labels = torch.tensor([targets[int(n)] for n in val], dtype=torch.long)
         return train_gcn(x, edge_index, train_nodes, train_labels, num_classes, val, val_labels,
-                         edge_weight=edge_weight, hidden=self.hidden, epochs=self.epochs,
-                         seed=seed)
+                         edge_weight=edge_weight, sample_weight=weight, hidden=self.hidden,
+                         epochs=self.epochs, seed=seed)
 
     def _ensemble(self, history: list[Tensor]) -> Tensor:
         weights = torch.tensor([self.ensemble_decay ** (len(history) - 1 - r)
@@ -276,7 +284,9 @@ class Locle:
                     labels.confidence.append(answer.confidence)
             pseudo[confident] = True
             labels.pseudo_nodes.extend(confident.tolist())
-            labels.pseudo_labels.extend(ensemble[confident].argmax(1).tolist())
+            confident_probs, confident_labels = ensemble[confident].max(1)
+            labels.pseudo_labels.extend(confident_labels.tolist())
+            labels.pseudo_confidence.extend(confident_probs.tolist())
 
         # 4. refinement on a rewired graph
         if self.refine:
@@ -307,7 +317,8 @@ class Locle:
             held = fold == k
             subset = _Labels([n for n, h in zip(labels.nodes, held.tolist()) if not h],
                              [c for c, h in zip(labels.labels, held.tolist()) if not h],
-                             [], labels.pseudo_nodes, labels.pseudo_labels)
+                             [c for c, h in zip(labels.confidence, held.tolist()) if not h],
+                             labels.pseudo_nodes, labels.pseudo_labels, labels.pseudo_confidence)
             trained = self._train(x, graph, subset, num_classes, self.seed + 50_000 + k,
                                   edge_weight=weight)
             out_of_fold[held] = trained.probs[nodes[held]]
