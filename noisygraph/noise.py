@@ -32,6 +32,7 @@ Every call reports the realised rate and the empirical transition matrix over th
 from __future__ import annotations
 
 import math
+import numbers
 from typing import NamedTuple, Optional
 
 import numpy as np
@@ -52,7 +53,8 @@ class LabelNoise(NamedTuple):
     Attributes:
         y_noisy (torch.Tensor): ``[N]`` labels; equal to ``y`` outside the mask.
         flipped (torch.Tensor): ``[N]`` bool, ``True`` where ``y_noisy != y``.
-        realised_rate (float): fraction of the masked nodes whose label changed.
+        realised_rate (float): fraction of the masked nodes whose label changed (``0.0``
+            for an empty mask).
         transition (torch.Tensor): ``[K, K]`` float64, row ``i`` = distribution of the noisy
             label among masked nodes of true class ``i`` (a zero row for an absent class).
         nominal_transition (torch.Tensor or None): ``[K, K]`` matrix the labels were drawn
@@ -66,7 +68,7 @@ class LabelNoise(NamedTuple):
     nominal_transition: Optional[Tensor]
 
 
-def _check_inputs(y, kind, rate, mask, num_classes, sampler, x) -> tuple[np.ndarray, np.ndarray, int]:
+def _check_inputs(y, kind, rate, mask, seed, num_classes, sampler, x) -> tuple[np.ndarray, np.ndarray, int]:
     if not isinstance(y, Tensor):
         raise TypeError(f"y must be a torch.Tensor of class indices, got {type(y).__name__}")
     if y.dim() != 1:
@@ -77,8 +79,10 @@ def _check_inputs(y, kind, rate, mask, num_classes, sampler, x) -> tuple[np.ndar
         raise ValueError(f"kind must be one of {NOISE_KINDS}, got {kind!r}")
     if sampler not in NOISE_SAMPLERS:
         raise ValueError(f"sampler must be one of {NOISE_SAMPLERS}, got {sampler!r}")
-    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not (0.0 <= rate < 1.0):
+    if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not (0.0 <= rate < 1.0):
         raise ValueError(f"rate must be a number in [0, 1), got {rate!r}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be an int in [0, 2**32), got {seed!r}")
     labels = y.detach().cpu().numpy().astype(np.int64)
     if num_classes is None:
         num_classes = int(labels.max()) + 1 if labels.size else 0
@@ -232,9 +236,10 @@ def add_label_noise(
         >>> noise = add_label_noise(data.y, "pair", 0.3, mask=data.train_mask, seed=123)
         >>> noise.realised_rate, noise.transition.diagonal()
     """
-    labels, selected, num_classes = _check_inputs(y, kind, rate, mask, num_classes, sampler, x)
+    labels, selected, num_classes = _check_inputs(y, kind, rate, mask, seed, num_classes, sampler, x)
     if kind == "instance" and not (math.isfinite(instance_temperature) and instance_temperature > 0):
         raise ValueError(f"instance_temperature must be > 0, got {instance_temperature}")
+    rate = float(rate)
     nodes = np.flatnonzero(selected)
     clean = labels[nodes]
     count = nodes.shape[0]
@@ -287,8 +292,7 @@ def add_label_noise(
 
 
 class AddLabelNoise(BaseTransform):
-    r"""Corrupt ``data.y`` into ``data.y_noisy`` with :func:`add_label_noise`
-    (functional name: ``add_label_noise``).
+    r"""Corrupt ``data.y`` into ``data.y_noisy`` with :func:`add_label_noise`.
 
     Sets ``data.y_noisy`` (``[N]``; clean outside the corrupted nodes), ``data.noise_rate``
     (the realised rate, a float), ``data.noise_transition`` (the empirical ``[K, K]`` matrix),

@@ -1,4 +1,5 @@
 """Loaders: real-data counts, layouts in temp folders, caching, errors."""
+import importlib.util
 import pathlib
 
 import pytest
@@ -77,7 +78,7 @@ def test_coauthor_cs(data_root):
 
 
 def test_amazon_photo(data_root):
-    data = load_dataset("Amazon_Photo", root=data_root)
+    data = load_dataset("Amazon-Photo", root=data_root)
     assert (data.num_nodes, data.edge_index.size(1) // 2, data.num_classes) == (7650, 119081, 8)
     assert _isolated(data) == 115
     assert _is_undirected_simple(data.edge_index, data.num_nodes)
@@ -245,7 +246,13 @@ def test_planetoid_reads_the_root_without_writing_to_it(data_root, tmp_path, mon
 
 # --- OGB through ogb's own loader, offline ---------------------------------------------------------
 
+needs_ogb = pytest.mark.skipif(
+    importlib.util.find_spec("ogb") is None, reason="the optional 'ogb' package is not installed"
+)
+
+
 @pytest.mark.parametrize("name", ["ogbn-arxiv", "ogbn-products"])
+@needs_ogb
 def test_ogb_tiny_graph_through_ogb_loader(tmp_path, name):
     folder = write_tiny_ogb_graph(tmp_path / "ogb", name=name, num_nodes=40, num_edges=90, seed=1)
     assert (folder / "RELEASE_v1.txt").is_file()
@@ -264,6 +271,19 @@ def test_ogb_tiny_graph_through_ogb_loader(tmp_path, name):
     assert not (folder / "processed").exists()
 
 
+@needs_ogb
+def test_ogb_processed_root_is_read_in_place(tmp_path):
+    from noisygraph.datasets.ogb import _dataset
+
+    folder = write_tiny_ogb_graph(tmp_path / "ogb", num_nodes=30, num_edges=50)
+    _dataset("ogbn-arxiv", tmp_path / "ogb")  # what a user's earlier ogb download leaves behind
+    assert (folder / "processed" / "geometric_data_processed.pt").is_file()
+    data = load_ogb("ogbn-arxiv", root=tmp_path)
+    assert data.num_nodes == 30
+    assert not (cache_dir() / "ogb" / "ogbn_arxiv").exists()
+
+
+@needs_ogb
 def test_ogb_missing_files_error(tmp_path, monkeypatch):
     import ogb.nodeproppred.dataset_pyg as dataset_pyg
 
@@ -282,6 +302,20 @@ def test_ogb_missing_files_error(tmp_path, monkeypatch):
     assert attempts == ["ogbn-arxiv"]
 
 
+@needs_ogb
+def test_ogb_declined_large_download_is_not_a_network_failure(tmp_path, monkeypatch):
+    import ogb.nodeproppred.dataset_pyg as dataset_pyg
+
+    def declined(self):
+        raise EOFError("EOF when reading a line")  # input() without a terminal
+
+    monkeypatch.setattr(dataset_pyg.PygNodePropPredDataset, "download", declined)
+    with pytest.raises(DatasetNotFoundError, match="interactive confirmation"):
+        load_ogb("ogbn-products", root=tmp_path)
+    assert _paths.network_failure() is None
+
+
+@needs_ogb
 def test_network_failure_is_shared_across_loaders(tmp_path, monkeypatch):
     from torch_geometric.datasets import Planetoid
     import ogb.nodeproppred.dataset_pyg as dataset_pyg

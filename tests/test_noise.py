@@ -132,6 +132,20 @@ def test_mask_limits_corruption(labels):
     assert noise.transition.sum() == pytest.approx(float((counts > 0).sum()))
 
 
+@pytest.mark.parametrize("sampler", ["independent", "exact", "paper"])
+def test_empty_mask_changes_nothing(sampler):
+    y = torch.tensor([0, 1, 2, 0])
+    noise = add_label_noise(y, "pair", 0.4, mask=torch.zeros(4, dtype=torch.bool), sampler=sampler)
+    assert torch.equal(noise.y_noisy, y) and noise.realised_rate == 0.0
+    assert (noise.transition == 0).all()
+
+
+def test_numpy_scalar_rate_is_accepted(labels):
+    a = add_label_noise(labels, "uniform", np.float32(0.25), seed=0)
+    b = add_label_noise(labels, "uniform", 0.25, seed=0)
+    assert torch.equal(a.y_noisy, b.y_noisy)
+
+
 def test_zero_rate_changes_nothing(labels):
     for sampler in ("independent", "exact", "paper"):
         noise = add_label_noise(labels, "pair", 0.0, seed=0, sampler=sampler)
@@ -188,6 +202,8 @@ def test_paper_sampler_is_numpy_choice_per_node():
         (dict(rate=-0.1), "rate"),
         (dict(rate=float("nan")), "rate"),
         (dict(kind="gaussian"), "kind"),
+        (dict(seed=-1), "seed"),
+        (dict(seed=1.5), "seed"),
         (dict(sampler="fancy"), "sampler"),
         (dict(kind="instance"), "x is required"),
         (dict(kind="instance", x=torch.ones(3, 2)), "x must be"),

@@ -51,7 +51,8 @@ def _canonical(name: str) -> str:
 def _mirror(source: pathlib.Path, target: pathlib.Path) -> None:
     """Link ``source``'s raw and split folders into ``target`` (processed files stay in
     ``target``); a stale mirror of other files is dropped."""
-    signature = str(source.resolve()) + " " + _paths.file_signature(sorted(source.glob("raw/*.csv.gz")))
+    files = sorted(source.glob("raw/*.csv.gz")) + sorted(source.glob("split/*/*.csv.gz"))
+    signature = str(source.resolve()) + " " + _paths.file_signature(files)
     stamp = target / "source.txt"
     if stamp.exists() and stamp.read_text() == signature:
         return
@@ -63,8 +64,16 @@ def _mirror(source: pathlib.Path, target: pathlib.Path) -> None:
     stamp.write_text(signature)
 
 
+def _require_ogb():
+    try:
+        from ogb.nodeproppred import PygNodePropPredDataset
+    except ImportError as error:
+        raise ImportError(f"load_ogb needs the 'ogb' package: pip install 'noisygraph[ogb]' ({error})") from None
+    return PygNodePropPredDataset
+
+
 def _dataset(name: str, root: pathlib.Path):
-    from ogb.nodeproppred import PygNodePropPredDataset
+    PygNodePropPredDataset = _require_ogb()
 
     # ogb (written for torch < 2.6) loads its processed file with a bare torch.load; torch
     # >= 2.6 defaults to weights_only=True, which refuses PyG's Data. The file is the one we
@@ -102,6 +111,7 @@ def load_ogb(name: str, root: Optional[PathLike] = None) -> Data:
             earlier in this process).
     """
     name = _canonical(name)
+    _require_ogb()  # before any download attempt, so a missing package is not a network failure
     root = resolve_root(root)
     folder = OGB_NAMES[name]
     source = root / "ogb" / folder
@@ -123,7 +133,16 @@ def load_ogb(name: str, root: Optional[PathLike] = None) -> Data:
         cache.mkdir(parents=True, exist_ok=True)
         try:
             _dataset(name, cache)
-        except (Exception, SystemExit) as error:  # ogb calls exit() when a download is declined
+        except (EOFError, SystemExit):
+            # ogb asks for confirmation above 1 GB (ogbn-products) and exits when declined;
+            # the network worked, so it is not recorded as a failure.
+            shutil.rmtree(cache / folder, ignore_errors=True)
+            raise missing_files_error(
+                name, root, wanted,
+                "the download needs an interactive confirmation (> 1 GB) that was not given; "
+                "run it once in an interactive session or place the files by hand",
+            ) from None
+        except Exception as error:  # offline, DNS, HTTP, a truncated archive
             reason = f"{type(error).__name__}: {error}"
             _paths.record_network_failure(reason)
             shutil.rmtree(cache / folder, ignore_errors=True)

@@ -45,8 +45,8 @@ def load_dataset(name: str, root: Optional[PathLike] = None, **kwargs) -> Data:
 
     * ``"cora"``, ``"citeseer"``, ``"pubmed"`` → :func:`load_planetoid`;
     * ``"ogbn-arxiv"``, ``"ogbn-products"`` (or ``ogbn_arxiv``) → :func:`load_ogb`;
-    * a folder under ``<root>/wfd/`` (``"coauthor_cs"``, ``"amazon_photo"``, ...) →
-      :func:`load_adjacency_list`;
+    * a folder under ``<root>/wfd/`` (``"coauthor_cs"``, ``"amazon_photo"``, ...; ``-`` may
+      stand for ``_``) → :func:`load_adjacency_list`;
     * a folder under ``<root>/tag/`` (``"dblp"``, ...) → :func:`load_text_graph`;
     * ``"csbm"`` → :func:`csbm` (``kwargs`` must include ``num_nodes``).
 
@@ -69,12 +69,15 @@ def load_dataset(name: str, root: Optional[PathLike] = None, **kwargs) -> Data:
     if key == "csbm":
         return csbm(**kwargs)
     resolved = resolve_root(root)
+    folder_keys = (key, key.replace("-", "_"))  # "coauthor-cs" finds wfd/coauthor_cs
     adjacency = _folders(resolved, "wfd", ADJACENCY_FILES)
-    if key in adjacency:
-        return load_adjacency_list(adjacency[key], root=resolved, **kwargs)
+    for candidate in folder_keys:
+        if candidate in adjacency:
+            return load_adjacency_list(adjacency[candidate], root=resolved, **kwargs)
     text = _folders(resolved, "tag", TEXT_GRAPH_FILES)
-    if key in text:
-        return load_text_graph(text[key], root=resolved, **kwargs)
+    for candidate in folder_keys:
+        if candidate in text:
+            return load_text_graph(text[candidate], root=resolved, **kwargs)
     raise ValueError(
         f"unknown data set name {name!r}; available under {resolved}: {', '.join(available_datasets(resolved))} "
         f"(and, with a download, {', '.join(sorted(PLANETOID_NAMES.values()))}, {', '.join(OGB_NAMES)})"

@@ -80,10 +80,8 @@ class CodingRateReductionLoss(torch.nn.Module):
                 memberships ``[K, N]`` (non-negative; gradients flow into them too).
             num_classes (int, optional): :math:`K`; inferred when :obj:`None`.
         """
-        if isinstance(z, Tensor) and z.dim() == 2 and z.size(0) == 0:
-            raise ValueError("z must have at least one row")
-        if not isinstance(z, Tensor) or z.dim() != 2:
-            raise ValueError("z must be a 2-D tensor [N, p]")
+        if not isinstance(z, Tensor) or z.dim() != 2 or z.size(0) == 0:
+            raise ValueError("z must be a 2-D tensor [N, p] with at least one row")
         num_nodes, dim = z.shape
         is_hard, num_classes = check_assignment(assignment, num_nodes, num_classes)
         if is_hard:

@@ -7,6 +7,7 @@ from typing import NamedTuple, Optional, Tuple, Union
 import torch
 from torch import Tensor
 
+from noisygraph._ops import COMPILED
 from noisygraph.ops.coding_rate_reference import (
     coding_rate_hard_reference,
     coding_rate_soft_reference,
@@ -52,7 +53,7 @@ def coding_rate(z: Tensor, assignment: Tensor, num_classes: Optional[int] = None
     differentiable on the compiled path.
 
     Args:
-        z (torch.Tensor): embeddings ``[N, p]``, float32 or float64, finite.
+        z (torch.Tensor): embeddings ``[N, p]`` (``N, p >= 1``), float32 or float64, finite.
         assignment (torch.Tensor): either hard labels ``[N]`` (int64, values in
             ``[0, num_classes)``) or soft memberships ``[K, N]`` (floating, non-negative;
             class :math:`j`'s Gram is :math:`\mathbf{Z}^\top \mathrm{diag}(\pi_j)\mathbf{Z}`).
@@ -84,14 +85,81 @@ def coding_rate(z: Tensor, assignment: Tensor, num_classes: Optional[int] = None
     return CodingRates(total, per_class)
 
 
+def _use_compiled(z: Tensor) -> bool:
+    if not COMPILED:
+        return False
+    return torch._C._dispatch_has_kernel_for_dispatch_key(
+        "noisygraph::coding_rate", z.device.type.upper())
+
+
 def _coding_rate_hard(z: Tensor, labels: Tensor, num_classes: int, total_scale: float,
                       class_scale: Tensor) -> Tuple[Tensor, Tensor]:
-    return coding_rate_hard_reference(z, labels, num_classes, total_scale, class_scale)
+    if not _use_compiled(z):
+        return coding_rate_hard_reference(z, labels, num_classes, total_scale, class_scale)
+    grad_mode = torch.is_grad_enabled()
+    total, per_class, _, _ = torch.ops.noisygraph.coding_rate(
+        z, labels, None, num_classes, total_scale, class_scale, grad_mode and z.requires_grad,
+        grad_mode and class_scale.requires_grad)
+    return total, per_class
 
 
 def _coding_rate_soft(z: Tensor, membership: Tensor, total_scale: float,
                       class_scale: Tensor) -> Tuple[Tensor, Tensor]:
-    return coding_rate_soft_reference(z, membership, total_scale, class_scale)
+    if not _use_compiled(z):
+        return coding_rate_soft_reference(z, membership, total_scale, class_scale)
+    grad_mode = torch.is_grad_enabled()
+    total, per_class, _, _ = torch.ops.noisygraph.coding_rate(
+        z, None, membership, membership.size(0), total_scale, class_scale,
+        grad_mode and (z.requires_grad or membership.requires_grad),
+        grad_mode and class_scale.requires_grad)
+    return total, per_class
+
+
+def _setup_context(ctx, inputs, output) -> None:
+    z, labels, membership, num_classes, total_scale, class_scale, need_grad, need_scale_grad = \
+        inputs
+    _, _, inverses, scale_grad = output
+    needs = ctx.needs_input_grad
+    if (needs[0] or needs[2]) and not need_grad or needs[5] and not need_scale_grad:
+        raise RuntimeError("noisygraph::coding_rate: need_grad / need_scale_grad must be True "
+                           "for inputs that require grad")
+    ctx.save_for_backward(z, labels, membership, class_scale, inverses, scale_grad)
+    ctx.num_classes = num_classes
+    ctx.total_scale = total_scale
+
+
+def _backward(ctx, grad_total: Tensor, grad_per_class: Tensor, _grad_inverses, _grad_scale):
+    z, labels, membership, class_scale, inverses, scale_grad = ctx.saved_tensors
+    membership_grad = membership is not None and ctx.needs_input_grad[2]
+    grad_z, grad_membership = torch.ops.noisygraph.coding_rate_backward(
+        grad_total, grad_per_class, z, labels, membership, ctx.num_classes, ctx.total_scale,
+        class_scale, inverses, membership_grad)
+    return (grad_z if ctx.needs_input_grad[0] else None, None,
+            grad_membership if membership_grad else None, None, None,
+            grad_per_class * scale_grad if ctx.needs_input_grad[5] else None, None, None)
+
+
+def _register() -> None:
+    @torch.library.register_fake("noisygraph::coding_rate")
+    def _(z, labels, membership, num_classes, total_scale, class_scale, need_grad,
+          need_scale_grad):
+        dim = z.size(1)
+        slots = num_classes + 1 if need_grad else 0
+        return (z.new_empty(()), z.new_empty(num_classes), z.new_empty(slots, dim, dim),
+                z.new_empty(num_classes if need_scale_grad else 0))
+
+    @torch.library.register_fake("noisygraph::coding_rate_backward")
+    def _(grad_total, grad_per_class, z, labels, membership, num_classes, total_scale,
+          class_scale, inverses, membership_grad):
+        shape = (num_classes, z.size(0)) if membership_grad else (0,)
+        return torch.empty_like(z), z.new_empty(shape)
+
+    torch.library.register_autograd("noisygraph::coding_rate", _backward,
+                                    setup_context=_setup_context)
+
+
+if COMPILED:
+    _register()
 
 
 def _check_z(z: Tensor) -> Tensor:
@@ -101,9 +169,11 @@ def _check_z(z: Tensor) -> Tensor:
         raise ValueError(f"z must be 2-D [N, p], got shape {tuple(z.shape)}")
     if z.dtype not in (torch.float32, torch.float64):
         raise TypeError(f"z must be float32 or float64, got {z.dtype}")
-    if z.size(1) == 0:
-        raise ValueError("z must have at least one column (p >= 1)")
-    if not bool(torch.isfinite(z).all()):
+    if z.size(0) == 0 or z.size(1) == 0:
+        raise ValueError(f"z must have at least one row and one column, got shape "
+                         f"{tuple(z.shape)}")
+    # one cheap reduction first; the elementwise test only when the sum is not finite
+    if not bool(torch.isfinite(z.sum())) and not bool(torch.isfinite(z).all()):
         raise ValueError("z contains NaN or infinite values")
     return z
 
@@ -127,10 +197,6 @@ def check_assignment(assignment: Tensor, num_nodes: int,
         if assignment.numel() != num_nodes:
             raise ValueError(f"assignment (hard labels) has {assignment.numel()} entries but z "
                              f"has {num_nodes} rows")
-        if num_nodes == 0:
-            if num_classes is None:
-                raise ValueError("num_classes is required when there are no rows")
-            return True, num_classes
         low, high = int(assignment.min()), int(assignment.max())
         if num_classes is None:
             num_classes = high + 1
