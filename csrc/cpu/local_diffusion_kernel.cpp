@@ -111,7 +111,8 @@ inline bool flow_active(const Workspace& ws, int32_t i, double sink_v, double ep
 }
 
 void flow_push(const GraphView& g, const double* sink, Workspace& ws, double eps, double omega,
-               int64_t max_pushes, Work& work) {
+               int64_t max_pushes, Work& total) {
+  Work work = total;  // local counters: no shared cache lines between threads in the hot loop
   int32_t i;
   while (work.pushes < max_pushes && ws.pop_queue(i)) {
     const int64_t v = ws.nodes[i];
@@ -131,6 +132,7 @@ void flow_push(const GraphView& g, const double* sink, Workspace& ws, double eps
     if (!ws.queued[i] && flow_active(ws, i, sink[v], eps)) ws.push_queue(i);  // self-loops, overshoot
     work.edges += g.rowptr[v + 1] - g.rowptr[v];
   }
+  total = work;
 }
 
 // Adds `scale * source_mass` at the sources and queues those over their sink.
@@ -149,7 +151,8 @@ void flow_add_sources(const double* sink, Workspace& ws, const int64_t* source_n
 // A node whose residual exceeds eps * degree keeps alpha of it in p and spreads the rest to
 // its neighbours in proportion to edge weight (non-lazy ACL).
 void ppr_push(const GraphView& g, Workspace& ws, double alpha, double eps, int64_t max_pushes,
-              Work& work) {
+              Work& total) {
+  Work work = total;
   int32_t i;
   while (work.pushes < max_pushes && ws.pop_queue(i)) {
     const int64_t v = ws.nodes[i];
@@ -168,6 +171,7 @@ void ppr_push(const GraphView& g, Workspace& ws, double alpha, double eps, int64
     }
     work.edges += g.rowptr[v + 1] - g.rowptr[v];
   }
+  total = work;
 }
 
 void ppr_add_sources(const GraphView& g, Workspace& ws, const int64_t* source_nodes,
