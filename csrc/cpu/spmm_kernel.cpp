@@ -1,53 +1,99 @@
+// CPU kernels of spmm (CSR x dense) and sddmm (its gradient w.r.t. the edge values).
+#include <ATen/Dispatch.h>
 #include <ATen/Parallel.h>
 #include <torch/library.h>
 
+#include "cpu/csr_rows.h"
+#include "ops/csr_checks.h"
 #include "ops/spmm.h"
 
 namespace noisygraph {
-namespace {
+namespace cpu {
 
-template <typename scalar_t>
-void spmm_rows(const int64_t* rowptr, const int64_t* col, const scalar_t* value,
-               const scalar_t* x, scalar_t* out, int64_t num_rows, int64_t f) {
-  at::parallel_for(0, num_rows, 256, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) {
-      scalar_t* out_row = out + i * f;
-      for (int64_t k = 0; k < f; ++k) out_row[k] = 0;
-      for (int64_t e = rowptr[i]; e < rowptr[i + 1]; ++e) {
-        const scalar_t w = value ? value[e] : scalar_t(1);
-        const scalar_t* x_row = x + col[e] * f;
-        for (int64_t k = 0; k < f; ++k) out_row[k] += w * x_row[k];
-      }
-    }
-  });
-}
+// Rows per parallel_for task: large enough to amortise scheduling, small enough to balance.
+constexpr int64_t kRowGrain = 1024;
 
 at::Tensor spmm_cpu(const at::Tensor& rowptr, const at::Tensor& col,
-                    const std::optional<at::Tensor>& value, const at::Tensor& x) {
-  TORCH_CHECK(x.dim() == 2, "spmm: x must be 2-D");
+                    const std::optional<at::Tensor>& value, const at::Tensor& x,
+                    const std::optional<at::Tensor>& /*t_rowptr (backward only)*/,
+                    const std::optional<at::Tensor>& /*t_col*/, const std::optional<at::Tensor>& /*t_perm*/) {
+  check_csr("spmm", rowptr, col, value, x);
   const int64_t num_rows = rowptr.numel() - 1;
+  const int64_t f = x.size(1);
   auto x_c = x.contiguous();
   auto rowptr_c = rowptr.contiguous();
   auto col_c = col.contiguous();
-  auto out = at::empty({num_rows, x.size(1)}, x.options());
-  std::optional<at::Tensor> value_c;
-  if (value.has_value()) value_c = value->contiguous();
+  auto value_c = value.has_value() ? std::optional<at::Tensor>(value->contiguous()) : std::nullopt;
+  auto out = at::empty({num_rows, f}, x.options());
+  if (num_rows == 0 || f == 0) return out;
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "spmm_cpu", [&] {
-    spmm_rows<scalar_t>(rowptr_c.data_ptr<int64_t>(), col_c.data_ptr<int64_t>(),
-                        value_c ? value_c->data_ptr<scalar_t>() : nullptr,
-                        x_c.data_ptr<scalar_t>(), out.data_ptr<scalar_t>(), num_rows,
-                        x.size(1));
+    AT_DISPATCH_INDEX_TYPES(col.scalar_type(), "spmm_cpu_index", [&] {
+      const index_t* rp = rowptr_c.data_ptr<index_t>();
+      const index_t* cp = col_c.data_ptr<index_t>();
+      const scalar_t* xp = x_c.data_ptr<scalar_t>();
+      scalar_t* op = out.data_ptr<scalar_t>();
+      auto no_epilogue = [](int64_t, scalar_t*, bool) {};
+      if (value_c.has_value()) {
+        const scalar_t* vp = value_c->data_ptr<scalar_t>();
+        at::parallel_for(0, num_rows, kRowGrain, [&](int64_t begin, int64_t end) {
+          gather_rows<true>(rp, cp, vp, xp, f, begin, end, op, nullptr, no_epilogue);
+        });
+      } else {
+        at::parallel_for(0, num_rows, kRowGrain, [&](int64_t begin, int64_t end) {
+          gather_rows<false>(rp, cp, static_cast<const scalar_t*>(nullptr), xp, f, begin, end,
+                             op, nullptr, no_epilogue);
+        });
+      }
+    });
   });
   return out;
 }
 
-}  // namespace
-
-at::Tensor spmm(const at::Tensor& rowptr, const at::Tensor& col,
-                const std::optional<at::Tensor>& value, const at::Tensor& x) {
-  return spmm_cpu(rowptr, col, value, x);
+at::Tensor sddmm_cpu(const at::Tensor& rowptr, const at::Tensor& col, const at::Tensor& a,
+                     const at::Tensor& b) {
+  check_csr("sddmm", rowptr, col, std::nullopt, a);
+  check_csr("sddmm", rowptr, col, std::nullopt, b);
+  TORCH_CHECK(a.size(1) == b.size(1), "sddmm: a and b need the same number of columns, got ",
+              a.size(1), " and ", b.size(1));
+  TORCH_CHECK(a.size(0) == rowptr.numel() - 1, "sddmm: a must have one row per CSR row (",
+              rowptr.numel() - 1, "), got ", a.size(0));
+  TORCH_CHECK(a.scalar_type() == b.scalar_type(), "sddmm: a and b must share a dtype");
+  const int64_t num_rows = rowptr.numel() - 1;
+  const int64_t f = a.size(1);
+  auto a_c = a.contiguous();
+  auto b_c = b.contiguous();
+  auto rowptr_c = rowptr.contiguous();
+  auto col_c = col.contiguous();
+  auto out = at::zeros({col.numel()}, a.options());
+  if (num_rows == 0 || col.numel() == 0) return out;
+  AT_DISPATCH_FLOATING_TYPES(a.scalar_type(), "sddmm_cpu", [&] {
+    AT_DISPATCH_INDEX_TYPES(col.scalar_type(), "sddmm_cpu_index", [&] {
+      const index_t* rp = rowptr_c.data_ptr<index_t>();
+      const index_t* cp = col_c.data_ptr<index_t>();
+      const scalar_t* ap = a_c.data_ptr<scalar_t>();
+      const scalar_t* bp = b_c.data_ptr<scalar_t>();
+      scalar_t* op = out.data_ptr<scalar_t>();
+      at::parallel_for(0, num_rows, kRowGrain, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
+          const scalar_t* a_row = ap + i * f;
+          for (int64_t e = rp[i]; e < rp[i + 1]; ++e) {
+            const scalar_t* b_row = bp + static_cast<int64_t>(cp[e]) * f;
+            scalar_t dot = 0;
+            for (int64_t k = 0; k < f; ++k) dot += a_row[k] * b_row[k];
+            op[e] = dot;
+          }
+        }
+      });
+    });
+  });
+  return out;
 }
 
-TORCH_LIBRARY_IMPL(noisygraph, CPU, m) { m.impl("spmm", &spmm_cpu); }
+}  // namespace cpu
+
+TORCH_LIBRARY_IMPL(noisygraph, CPU, m) {
+  m.impl("spmm", &cpu::spmm_cpu);
+  m.impl("sddmm", &cpu::sddmm_cpu);
+}
 
 }  // namespace noisygraph

@@ -1,0 +1,176 @@
+// CPU kernels of the fused K-step diffusion with restart and of its adjoint.
+//
+// Forward:  Y_{t+1} = (1 - a) A Y_t + a Y_0 on rows outside the clamp mask M, Y_{t+1} = Y_0
+// on rows inside it (optionally clipped to [0, 1]). Two ping-pong buffers, the restart folded
+// into the write of each row, and the last step written straight into the output.
+//
+// Adjoint (w.r.t. Y_0, no clip): with B = (1 - a) diag(1 - M) A and C = diag(a (1 - M) + M),
+// Y_K = (B^K + sum_{t<K} B^t C) Y_0, so for G = dL/dY_K
+//     dL/dY_0 = W_K + C sum_{t<K} W_t,   W_0 = G,  W_{t+1} = (1 - a) A^T (1 - M) W_t.
+// Without a mask this is the forward recurrence over A^T started at G, which is what runs.
+#include <ATen/Dispatch.h>
+#include <ATen/Parallel.h>
+#include <torch/library.h>
+
+#include <algorithm>
+
+#include "cpu/csr_rows.h"
+#include "ops/csr_checks.h"
+#include "ops/spmm.h"
+
+namespace noisygraph {
+namespace cpu {
+namespace {
+
+constexpr int64_t kRowGrain = 1024;
+
+struct Csr {
+  at::Tensor rowptr, col;
+  std::optional<at::Tensor> value;
+};
+
+Csr contiguous_csr(const at::Tensor& rowptr, const at::Tensor& col,
+                   const std::optional<at::Tensor>& value) {
+  return {rowptr.contiguous(), col.contiguous(),
+          value.has_value() ? std::optional<at::Tensor>(value->contiguous()) : std::nullopt};
+}
+
+// Runs gather_rows over all rows in parallel with the given epilogue, weighted or not.
+template <typename scalar_t, typename index_t, typename Epilogue>
+void parallel_gather(const Csr& csr, const scalar_t* src, int64_t f, int64_t num_rows,
+                     scalar_t* dst, const uint8_t* skip, const Epilogue& epilogue) {
+  const index_t* rp = csr.rowptr.data_ptr<index_t>();
+  const index_t* cp = csr.col.data_ptr<index_t>();
+  if (csr.value.has_value()) {
+    const scalar_t* vp = csr.value->data_ptr<scalar_t>();
+    at::parallel_for(0, num_rows, kRowGrain, [&](int64_t begin, int64_t end) {
+      gather_rows<true>(rp, cp, vp, src, f, begin, end, dst, skip, epilogue);
+    });
+  } else {
+    at::parallel_for(0, num_rows, kRowGrain, [&](int64_t begin, int64_t end) {
+      gather_rows<false>(rp, cp, static_cast<const scalar_t*>(nullptr), src, f, begin, end, dst,
+                         skip, epilogue);
+    });
+  }
+}
+
+at::Tensor diffuse_forward(const Csr& csr, const at::Tensor& y0, int64_t num_steps, double alpha,
+                           const std::optional<at::Tensor>& clamp_mask, bool clip) {
+  const int64_t n = y0.size(0);
+  const int64_t f = y0.size(1);
+  if (num_steps == 0 || n == 0 || f == 0) return y0.clone();
+  auto out = at::empty_like(y0);
+  auto spare = num_steps > 1 ? at::empty_like(y0) : at::Tensor();
+  const uint8_t* skip =
+      clamp_mask.has_value() ? reinterpret_cast<const uint8_t*>(clamp_mask->data_ptr<bool>())
+                             : nullptr;
+  AT_DISPATCH_FLOATING_TYPES(y0.scalar_type(), "diffuse_cpu", [&] {
+    AT_DISPATCH_INDEX_TYPES(csr.col.scalar_type(), "diffuse_cpu_index", [&] {
+      const scalar_t* start = y0.data_ptr<scalar_t>();
+      const scalar_t keep = static_cast<scalar_t>(1.0 - alpha);
+      const scalar_t restart = static_cast<scalar_t>(alpha);
+      auto epilogue = [&](int64_t i, scalar_t* row, bool clamped) {
+        const scalar_t* y0_row = start + i * f;
+        if (clamped) {
+          std::copy(y0_row, y0_row + f, row);
+        } else if (clip) {
+          for (int64_t k = 0; k < f; ++k)
+            row[k] = std::min(std::max(keep * row[k] + restart * y0_row[k], scalar_t(0)),
+                              scalar_t(1));
+        } else {
+          for (int64_t k = 0; k < f; ++k) row[k] = keep * row[k] + restart * y0_row[k];
+        }
+      };
+      const scalar_t* src = start;
+      for (int64_t t = 0; t < num_steps; ++t) {
+        // The step that writes `out` is the last one; the buffers alternate backwards from it.
+        at::Tensor& target = (num_steps - 1 - t) % 2 == 0 ? out : spare;
+        scalar_t* dst = target.data_ptr<scalar_t>();
+        parallel_gather<scalar_t, index_t>(csr, src, f, n, dst, skip, epilogue);
+        src = dst;
+      }
+    });
+  });
+  return out;
+}
+
+at::Tensor diffuse_masked_adjoint(const Csr& t_csr, const at::Tensor& grad, int64_t num_steps,
+                                  double alpha, const at::Tensor& clamp_mask) {
+  const int64_t n = grad.size(0);
+  const int64_t f = grad.size(1);
+  if (num_steps == 0 || n == 0 || f == 0) return grad.clone();
+  auto keep_rows = clamp_mask.logical_not().unsqueeze(-1).to(grad.scalar_type());
+  // acc = C G (becomes the output), u = (1 - M) W_t (what the next step gathers).
+  auto acc = grad * (keep_rows * alpha + (1.0 - keep_rows));
+  auto u = grad * keep_rows;
+  auto u_next = at::empty_like(grad);
+  const bool* mask = clamp_mask.data_ptr<bool>();
+  AT_DISPATCH_FLOATING_TYPES(grad.scalar_type(), "diffuse_adjoint_cpu", [&] {
+    AT_DISPATCH_INDEX_TYPES(t_csr.col.scalar_type(), "diffuse_adjoint_cpu_index", [&] {
+      scalar_t* acc_p = acc.data_ptr<scalar_t>();
+      const scalar_t keep = static_cast<scalar_t>(1.0 - alpha);
+      const scalar_t restart = static_cast<scalar_t>(alpha);
+      for (int64_t t = 0; t < num_steps; ++t) {
+        const bool last = t == num_steps - 1;
+        scalar_t* dst = u_next.data_ptr<scalar_t>();
+        auto epilogue = [&](int64_t i, scalar_t* row, bool) {
+          scalar_t* acc_row = acc_p + i * f;
+          if (last) {
+            for (int64_t k = 0; k < f; ++k) acc_row[k] += keep * row[k];
+          } else if (mask[i]) {
+            for (int64_t k = 0; k < f; ++k) {
+              acc_row[k] += keep * row[k];
+              row[k] = 0;
+            }
+          } else {
+            for (int64_t k = 0; k < f; ++k) {
+              row[k] *= keep;
+              acc_row[k] += restart * row[k];
+            }
+          }
+        };
+        parallel_gather<scalar_t, index_t>(t_csr, u.data_ptr<scalar_t>(), f, n, dst, nullptr,
+                                           epilogue);
+        std::swap(u, u_next);
+      }
+    });
+  });
+  return acc;
+}
+
+at::Tensor diffuse_cpu(const at::Tensor& rowptr, const at::Tensor& col,
+                       const std::optional<at::Tensor>& value, const at::Tensor& y0,
+                       int64_t num_steps, double alpha,
+                       const std::optional<at::Tensor>& clamp_mask, bool clip,
+                    const std::optional<at::Tensor>& /*t_rowptr (backward only)*/,
+                    const std::optional<at::Tensor>& /*t_col*/, const std::optional<at::Tensor>& /*t_perm*/) {
+  check_csr("diffuse", rowptr, col, value, y0);
+  check_diffusion("diffuse", rowptr.numel() - 1, y0, num_steps, alpha, clamp_mask);
+  std::optional<at::Tensor> mask_c =
+      clamp_mask.has_value() ? std::optional<at::Tensor>(clamp_mask->contiguous()) : std::nullopt;
+  return diffuse_forward(contiguous_csr(rowptr, col, value), y0.contiguous(), num_steps, alpha,
+                         mask_c, clip);
+}
+
+at::Tensor diffuse_adjoint_cpu(const at::Tensor& t_rowptr, const at::Tensor& t_col,
+                               const std::optional<at::Tensor>& t_value, const at::Tensor& grad,
+                               int64_t num_steps, double alpha,
+                               const std::optional<at::Tensor>& clamp_mask) {
+  check_csr("diffuse_adjoint", t_rowptr, t_col, t_value, grad);
+  check_diffusion("diffuse_adjoint", t_rowptr.numel() - 1, grad, num_steps, alpha, clamp_mask);
+  auto csr = contiguous_csr(t_rowptr, t_col, t_value);
+  if (!clamp_mask.has_value())
+    return diffuse_forward(csr, grad.contiguous(), num_steps, alpha, std::nullopt, false);
+  return diffuse_masked_adjoint(csr, grad.contiguous(), num_steps, alpha,
+                                clamp_mask->contiguous());
+}
+
+}  // namespace
+}  // namespace cpu
+
+TORCH_LIBRARY_IMPL(noisygraph, CPU, m) {
+  m.impl("diffuse", &cpu::diffuse_cpu);
+  m.impl("diffuse_adjoint", &cpu::diffuse_adjoint_cpu);
+}
+
+}  // namespace noisygraph

@@ -1,0 +1,70 @@
+#pragma once
+#include <ATen/ATen.h>
+#include <optional>
+#include <tuple>
+
+// Strongly-local push diffusions and the sweep cut (CPU only; see docs/cluster.md).
+//
+// Shared conventions:
+//  * The graph is undirected, in CSR form: (rowptr [N+1] int64, col [nnz] int64, value [nnz]
+//    float64 or absent for unit weights); `degree` [N] float64 holds weighted degrees.
+//  * A batch of B queries is described by `source_ptr` [B+1] int64 into `source_nodes` [S]
+//    int64 and `source_mass` [S] float64: query q starts with mass source_mass[k] at
+//    source_nodes[k] for k in [source_ptr[q], source_ptr[q+1]).
+//  * Variable-size outputs are concatenated: `ptr` [B+1] int64 indexes the rows of the
+//    per-query blocks of `nodes` and of the value tensors.
+//  * `work` [B, 2] int64 holds (pushes, edges scanned) per query.
+//  * The work and memory of one query depend only on the volume it explores: every thread
+//    keeps one workspace (a node->slot map of N entries, allocated once per thread and
+//    process when first needed, restored to "empty" only where a query touched it).
+namespace noisygraph {
+
+// Weighted l2-norm flow diffusion. Returns (ptr, nodes, x, mass, work): for every node that
+// received mass, its potential x_i >= 0 and final mass m_i (sum of m = source mass).
+// omega in (0, 2) is the over-relaxation factor of the coordinate steps (1: plain push).
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_flow_diffusion(
+    const at::Tensor& rowptr, const at::Tensor& col, const std::optional<at::Tensor>& value,
+    const at::Tensor& degree, const at::Tensor& sink, const at::Tensor& source_ptr,
+    const at::Tensor& source_nodes, const at::Tensor& source_mass, double eps, double omega,
+    int64_t max_pushes);
+
+// ACL push approximate personalized PageRank (non-lazy, weighted). Returns
+// (ptr, nodes, p, r, work) for every node that received residual.
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_ppr_push(
+    const at::Tensor& rowptr, const at::Tensor& col, const std::optional<at::Tensor>& value,
+    const at::Tensor& degree, const at::Tensor& source_ptr, const at::Tensor& source_nodes,
+    const at::Tensor& source_mass, double alpha, double eps, int64_t max_pushes);
+
+// Sweep cut over (score_ptr, score_nodes, scores): nodes with a positive score, ordered by
+// score (divided by degree when `normalize`), the prefix of least conductance.
+// Returns (cluster_ptr, cluster_nodes, conductance [B], work [B, 2]).
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_sweep_cut(
+    const at::Tensor& rowptr, const at::Tensor& col, const std::optional<at::Tensor>& value,
+    const at::Tensor& degree, const at::Tensor& score_ptr, const at::Tensor& score_nodes,
+    const at::Tensor& scores, double total_volume, bool normalize);
+
+// Flow diffusion + sweep cut for each source-mass multiple in `multiples` (ascending; each
+// level warm-starts from the previous one), keeping the level of least conductance.
+// Returns (cluster_ptr, cluster_nodes, conductance [B], best_level [B], score_ptr,
+// score_nodes, scores (x at the best level), work [B, 2] summed over levels).
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor,
+           at::Tensor>
+local_flow_cluster(const at::Tensor& rowptr, const at::Tensor& col,
+                   const std::optional<at::Tensor>& value, const at::Tensor& degree,
+                   const at::Tensor& sink, const at::Tensor& source_ptr,
+                   const at::Tensor& source_nodes, const at::Tensor& source_mass,
+                   const at::Tensor& multiples, double eps, double omega, int64_t max_pushes,
+                   double total_volume);
+
+// ACL push + sweep cut (scores p / degree) for each tolerance in `tolerances` (descending;
+// each level continues the push of the previous one), keeping the least conductance.
+// Same outputs as local_flow_cluster (scores are p at the best level).
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor,
+           at::Tensor>
+local_ppr_cluster(const at::Tensor& rowptr, const at::Tensor& col,
+                  const std::optional<at::Tensor>& value, const at::Tensor& degree,
+                  const at::Tensor& source_ptr, const at::Tensor& source_nodes,
+                  const at::Tensor& source_mass, const at::Tensor& tolerances, double alpha,
+                  int64_t max_pushes, double total_volume);
+
+}  // namespace noisygraph

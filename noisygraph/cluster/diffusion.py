@@ -1,0 +1,405 @@
+"""Typed wrappers of the strongly-local push ops (compiled C++ or the Python reference).
+
+The ops run on CPU only: the push algorithms are sequential per query and touch a handful
+of nodes, which a GPU cannot speed up; graphs on CUDA are rejected with a clear error by
+:class:`~noisygraph.cluster.LocalGraph`. The ops have no autograd (their outputs are node
+sets and scores, not differentiable functions of the inputs).
+
+Variable-size outputs of a batch of ``B`` queries are concatenated: ``ptr`` (``[B + 1]``)
+delimits query ``q``'s block ``nodes[ptr[q]:ptr[q+1]]`` (and the value tensors alike).
+"""
+from __future__ import annotations
+
+import math
+from typing import NamedTuple, Optional, Sequence, Union
+
+import torch
+from torch import Tensor
+
+from noisygraph._ops import COMPILED
+from noisygraph.cluster import reference
+from noisygraph.cluster.graph import LocalGraph
+
+Seeds = Union[int, Sequence[int], Sequence[Sequence[int]], Tensor]
+DEFAULT_MAX_PUSHES = 10_000_000
+DEFAULT_EPS = 0.5
+DEFAULT_OMEGA = 1.5
+
+
+class PushResult(NamedTuple):
+    """Concatenated output of a batch of push diffusions.
+
+    Attributes:
+        ptr: ``[B + 1]`` offsets into the per-node tensors.
+        nodes: touched nodes of every query.
+        primal: ``x`` (flow potential) or ``p`` (PageRank) of each touched node.
+        residual: mass ``m`` (flow) or residual ``r`` (PageRank) of each touched node.
+        work: ``[B, 2]`` (pushes, edges scanned).
+    """
+    ptr: Tensor
+    nodes: Tensor
+    primal: Tensor
+    residual: Tensor
+    work: Tensor
+
+
+class SweepResult(NamedTuple):
+    """Concatenated output of a batch of sweep cuts: ``ptr``/``nodes`` of each cluster, the
+    ``conductance`` ``[B]`` (NaN when no prefix is valid) and ``work`` ``[B, 2]``."""
+    ptr: Tensor
+    nodes: Tensor
+    conductance: Tensor
+    work: Tensor
+
+
+class ClusterBatch(NamedTuple):
+    """Output of the fused diffuse-and-sweep ops (see :func:`flow_cluster_op`)."""
+    cluster_ptr: Tensor
+    cluster_nodes: Tensor
+    conductance: Tensor
+    best_level: Tensor
+    score_ptr: Tensor
+    score_nodes: Tensor
+    scores: Tensor
+    work: Tensor
+
+
+def seed_sets(graph: LocalGraph, seeds: Seeds, name: str = "seeds") -> list[list[int]]:
+    """Normalises ``seeds`` (one id, ids, or lists of ids per query) to validated lists."""
+    if isinstance(seeds, Tensor):
+        seeds = seeds.tolist()
+    if isinstance(seeds, (int,)) and not isinstance(seeds, bool):
+        seeds = [seeds]
+    if not isinstance(seeds, (list, tuple)):
+        raise TypeError(f"{name} must be an int, a sequence of ints or of int sequences, got "
+                        f"{type(seeds).__name__}")
+    sets = []
+    for item in seeds:
+        members = list(item) if isinstance(item, (list, tuple)) else [item]
+        if not members:
+            raise ValueError(f"{name} holds an empty seed set")
+        sets.append([graph.check_node(v, name) for v in members])
+    return sets
+
+
+def _sources(sets: list[list[int]], mass: Union[float, Sequence[float], Tensor]):
+    """Source tensors: each query's mass split evenly over its seed set."""
+    num = len(sets)
+    masses = torch.as_tensor(mass, dtype=torch.float64).reshape(-1)
+    if masses.numel() == 1:
+        masses = masses.expand(num)
+    if masses.numel() != num:
+        raise ValueError(f"source_mass must be one value or one per query ({num}), got "
+                         f"{masses.numel()}")
+    if not torch.isfinite(masses).all() or (masses <= 0).any():
+        raise ValueError("source_mass must be positive and finite")
+    sizes = torch.tensor([len(s) for s in sets], dtype=torch.long)
+    ptr = torch.zeros(num + 1, dtype=torch.long)
+    torch.cumsum(sizes, 0, out=ptr[1:])
+    nodes = torch.tensor([v for s in sets for v in s], dtype=torch.long)
+    per_node = torch.repeat_interleave(masses / sizes.to(torch.float64), sizes)
+    return ptr, nodes, per_node.contiguous()
+
+
+def _check_positive(value: float, name: str) -> float:
+    if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return float(value)
+
+
+def _check_omega(omega: float) -> float:
+    if not isinstance(omega, (int, float)) or not 0 < omega < 2:
+        raise ValueError(f"omega must be in (0, 2), got {omega!r}")
+    return float(omega)
+
+
+def _check_max_pushes(max_pushes: int) -> int:
+    if isinstance(max_pushes, bool) or not isinstance(max_pushes, int) or max_pushes < 0:
+        raise ValueError(f"max_pushes must be an int >= 0, got {max_pushes!r}")
+    return max_pushes
+
+
+def _concat(blocks: list[tuple[list[int], list[float], list[float]]]):
+    ptr = torch.zeros(len(blocks) + 1, dtype=torch.long)
+    ptr[1:] = torch.tensor([len(b[0]) for b in blocks], dtype=torch.long).cumsum(0)
+    nodes = torch.tensor([v for b in blocks for v in b[0]], dtype=torch.long)
+    first = torch.tensor([v for b in blocks for v in b[1]], dtype=torch.float64)
+    second = torch.tensor([v for b in blocks for v in b[2]], dtype=torch.float64)
+    return ptr, nodes, first, second
+
+
+def resolve_sink(graph: LocalGraph, sink: Optional[Tensor]) -> Tensor:
+    """The sink capacities: the (unweighted) number of edges of every node by default."""
+    if sink is None:
+        return graph.edge_count
+    sink = torch.as_tensor(sink, dtype=torch.float64)
+    if sink.shape != (graph.num_nodes,):
+        raise ValueError(f"sink must have shape [{graph.num_nodes}], got {tuple(sink.shape)}")
+    if torch.isnan(sink).any() or (sink < 0).any():
+        raise ValueError("sink must be non-negative")
+    return sink.contiguous()
+
+
+def flow_diffusion(graph: LocalGraph, seeds: Seeds, source_mass, sink: Optional[Tensor] = None,
+                   eps: float = DEFAULT_EPS, omega: float = DEFAULT_OMEGA,
+                   max_pushes: int = DEFAULT_MAX_PUSHES) -> PushResult:
+    r"""Weighted :math:`\ell_2`-norm flow diffusion from each seed (set), by push.
+
+    Solves :math:`\min_{x \ge 0} \tfrac12 x^\top L x + x^\top (T - \Delta)` (:math:`L` the
+    weighted Laplacian, :math:`T` the sinks, :math:`\Delta` the source mass) by coordinate
+    descent: while a node's mass exceeds its sink by more than :math:`\varepsilon`,
+    :math:`x_i \mathrel{+}= \omega (m_i - T_i)/w_i` and the moved mass flows to the
+    neighbours in proportion to :math:`w_{ij}` (with :math:`\omega > 1` a node that
+    overshoots is corrected back, keeping :math:`x \ge 0`). Work is bounded by the source
+    mass, not by :math:`N`.
+
+    Args:
+        graph (LocalGraph): the (weighted) graph.
+        seeds: one node, a list of nodes (one query each) or a list of seed sets.
+        source_mass (float or sequence): mass per query, split evenly over its seed set.
+        sink (torch.Tensor, optional): sink capacity per node; default: number of edges.
+        eps (float): tolerance on the excess, in units of mass (a degree-1 node's sink is 1).
+            (default: ``DEFAULT_EPS``)
+        omega (float): over-relaxation factor in :math:`(0, 2)`. (default: ``DEFAULT_OMEGA``)
+        max_pushes (int): push limit per query. (default: ``10_000_000``)
+    """
+    sets = seed_sets(graph, seeds)
+    ptr, nodes, mass = _sources(sets, source_mass)
+    sink_t = resolve_sink(graph, sink)
+    eps = _check_positive(eps, "eps")
+    omega = _check_omega(omega)
+    max_pushes = _check_max_pushes(max_pushes)
+    if COMPILED:
+        return PushResult(*torch.ops.noisygraph.local_flow_diffusion(
+            graph.rowptr, graph.col, graph.value, graph.degree, sink_t, ptr, nodes, mass,
+            eps, omega, max_pushes))
+    sink_list = sink_t.tolist()
+    blocks, works = [], []
+    for q in range(len(sets)):
+        sources: dict[int, float] = {}
+        for k in range(int(ptr[q]), int(ptr[q + 1])):
+            sources[int(nodes[k])] = sources.get(int(nodes[k]), 0.0) + float(mass[k])
+        x, m, work = reference.flow_diffusion_reference(graph, sources, sink_list, eps, max_pushes,
+                                                           omega)
+        keys = list(m)
+        blocks.append((keys, [x[v] for v in keys], [m[v] for v in keys]))
+        works.append(work)
+    return PushResult(*_concat(blocks), torch.tensor(works, dtype=torch.long).reshape(-1, 2))
+
+
+def ppr_push(graph: LocalGraph, seeds: Seeds, alpha: float = 0.05, eps: float = 1e-6,
+             max_pushes: int = DEFAULT_MAX_PUSHES) -> PushResult:
+    r"""ACL push approximate personalized PageRank (non-lazy, weighted) from each seed (set).
+
+    Starts with residual :math:`r = \chi_{\text{seeds}}` (unit total) and, while some
+    :math:`r_i > \varepsilon\, d_i`, moves :math:`\alpha r_i` into :math:`p_i` and spreads
+    :math:`(1-\alpha) r_i` over the neighbours in proportion to :math:`w_{ij}/d_i`.
+    Work is :math:`O(1/(\varepsilon\alpha))`, independent of :math:`N`.
+
+    Args:
+        graph (LocalGraph): the (weighted) graph.
+        seeds: one node, a list of nodes or a list of seed sets.
+        alpha (float): teleport probability in :math:`(0, 1]`. (default: ``0.05``)
+        eps (float): tolerance :math:`\varepsilon` (ACL's :math:`\rho`). (default: ``1e-6``)
+        max_pushes (int): push limit per query.
+    """
+    sets = seed_sets(graph, seeds)
+    ptr, nodes, mass = _sources(sets, 1.0)
+    if not 0 < alpha <= 1:
+        raise ValueError(f"alpha must be in (0, 1], got {alpha!r}")
+    eps = _check_positive(eps, "eps")
+    max_pushes = _check_max_pushes(max_pushes)
+    if COMPILED:
+        return PushResult(*torch.ops.noisygraph.local_ppr_push(
+            graph.rowptr, graph.col, graph.value, graph.degree, ptr, nodes, mass,
+            float(alpha), eps, max_pushes))
+    blocks, works = [], []
+    for q in range(len(sets)):
+        sources = {}
+        for k in range(int(ptr[q]), int(ptr[q + 1])):
+            sources[int(nodes[k])] = sources.get(int(nodes[k]), 0.0) + float(mass[k])
+        p, r, work = reference.ppr_push_reference(graph, sources, alpha, eps, max_pushes)
+        keys = list(r)
+        blocks.append((keys, [p[v] for v in keys], [r[v] for v in keys]))
+        works.append(work)
+    return PushResult(*_concat(blocks), torch.tensor(works, dtype=torch.long).reshape(-1, 2))
+
+
+def sweep_cut(graph: LocalGraph, ptr: Tensor, nodes: Tensor, scores: Tensor,
+              normalize: bool = False) -> SweepResult:
+    r"""Sweep cut of each query's scores: sort the nodes of positive score by score (divided
+    by the weighted degree when ``normalize``; ties by node id) and return the prefix of least
+    conductance :math:`\phi(S) = w(S, \bar S) / \min(\mathrm{vol}(S), \mathrm{vol}(\bar S))`.
+    Work is the volume of the scored nodes.
+
+    Args:
+        graph (LocalGraph): the graph conductance is measured in.
+        ptr (torch.Tensor): ``[B + 1]`` offsets into ``nodes``/``scores``.
+        nodes (torch.Tensor): scored nodes (int64).
+        scores (torch.Tensor): their scores.
+        normalize (bool): divide scores by degree. (default: :obj:`False`)
+    """
+    ptr = torch.as_tensor(ptr, dtype=torch.long)
+    nodes = torch.as_tensor(nodes, dtype=torch.long)
+    scores = torch.as_tensor(scores, dtype=torch.float64)
+    if ptr.dim() != 1 or ptr.numel() < 1 or int(ptr[-1]) != nodes.numel():
+        raise ValueError("ptr must be 1-D with ptr[-1] == len(nodes)")
+    if scores.shape != nodes.shape:
+        raise ValueError(f"scores must have the shape of nodes {tuple(nodes.shape)}")
+    if nodes.numel() and (int(nodes.min()) < 0 or int(nodes.max()) >= graph.num_nodes):
+        raise ValueError(f"nodes holds ids outside [0, {graph.num_nodes})")
+    if COMPILED:
+        return SweepResult(*torch.ops.noisygraph.local_sweep_cut(
+            graph.rowptr, graph.col, graph.value, graph.degree, ptr, nodes, scores,
+            graph.total_volume, bool(normalize)))
+    clusters, phis, works = [], [], []
+    for q in range(ptr.numel() - 1):
+        block = {}
+        for v, s in zip(nodes[ptr[q]:ptr[q + 1]].tolist(), scores[ptr[q]:ptr[q + 1]].tolist()):
+            block[v] = max(block.get(v, 0.0), s)
+        members, phi = reference.sweep_cut_reference(graph, block, normalize)
+        clusters.append((members, [], []))
+        phis.append(phi)
+        works.append((0, int(sum(graph.edge_count[v] for v in block if block[v] > 0))))
+    cptr, cnodes, _, _ = _concat(clusters)
+    return SweepResult(cptr, cnodes, torch.tensor(phis, dtype=torch.float64),
+                       torch.tensor(works, dtype=torch.long).reshape(-1, 2))
+
+
+def _cluster_fallback(graph: LocalGraph, sets, run_levels, normalize: bool) -> ClusterBatch:
+    """Reference driver of the fused ops: diffusion levels in Python, sweep after each."""
+    clusters, score_blocks, phis, levels, works = [], [], [], [], []
+    for q, seeds in enumerate(sets):
+        best = (math.nan, -1, [], {})
+        total_work = [0, 0]
+        for level, scores, work in run_levels(q, seeds):
+            members, phi = reference.sweep_cut_reference(graph, scores, normalize)
+            total_work[0] += work[0]
+            total_work[1] += work[1]
+            if not math.isnan(phi) and (math.isnan(best[0]) or phi < best[0]):
+                best = (phi, level, members, {v: s for v, s in scores.items() if s > 0})
+        phis.append(best[0])
+        levels.append(best[1])
+        clusters.append((best[2], [], []))
+        keys = list(best[3])
+        score_blocks.append((keys, [best[3][v] for v in keys], []))
+        works.append(total_work)
+    cptr, cnodes, _, _ = _concat(clusters)
+    sptr, snodes, svals, _ = _concat(score_blocks)
+    return ClusterBatch(cptr, cnodes, torch.tensor(phis, dtype=torch.float64),
+                        torch.tensor(levels, dtype=torch.long), sptr, snodes, svals,
+                        torch.tensor(works, dtype=torch.long).reshape(-1, 2))
+
+
+def flow_cluster_op(graph: LocalGraph, seeds: Seeds, source_mass, multiples: Sequence[float],
+                    sink: Optional[Tensor] = None, eps: float = DEFAULT_EPS,
+                    omega: float = DEFAULT_OMEGA,
+                    max_pushes: int = DEFAULT_MAX_PUSHES) -> ClusterBatch:
+    """Flow diffusion with source mass ``multiple * source_mass`` for every multiple (ascending,
+    each level warm-started from the previous one), a sweep cut over ``x`` after each, keeping
+    the level of least conductance (in ``graph``). One call per batch of queries."""
+    sets = seed_sets(graph, seeds)
+    ptr, nodes, mass = _sources(sets, source_mass)
+    sink_t = resolve_sink(graph, sink)
+    mult = torch.as_tensor(sorted(float(a) for a in multiples), dtype=torch.float64)
+    if mult.numel() == 0 or (mult <= 0).any():
+        raise ValueError(f"multiples must be a non-empty list of positive numbers, got {multiples!r}")
+    eps = _check_positive(eps, "eps")
+    omega = _check_omega(omega)
+    max_pushes = _check_max_pushes(max_pushes)
+    if COMPILED:
+        return ClusterBatch(*torch.ops.noisygraph.local_flow_cluster(
+            graph.rowptr, graph.col, graph.value, graph.degree, sink_t, ptr, nodes, mass, mult,
+            eps, omega, max_pushes, graph.total_volume))
+    sink_list = sink_t.tolist()
+
+    def levels(q, seed_set):
+        state, previous = ({}, {}), 0.0
+        for level, a in enumerate(mult.tolist()):
+            sources: dict[int, float] = {}
+            for k in range(int(ptr[q]), int(ptr[q + 1])):
+                v = int(nodes[k])
+                sources[v] = sources.get(v, 0.0) + (a - previous) * float(mass[k])
+            x, m, work = reference.flow_diffusion_reference(graph, sources, sink_list, eps,
+                                                            max_pushes, omega, state)
+            state, previous = (x, m), a
+            yield level, dict(x), work
+
+    return _cluster_fallback(graph, sets, levels, normalize=False)
+
+
+def ppr_cluster_op(graph: LocalGraph, seeds: Seeds, tolerances: Sequence[float],
+                   alpha: float = 0.05, max_pushes: int = DEFAULT_MAX_PUSHES) -> ClusterBatch:
+    """ACL push for every tolerance (descending, each level continuing the previous push), a
+    sweep cut over ``p / degree`` after each, keeping the least conductance."""
+    sets = seed_sets(graph, seeds)
+    ptr, nodes, mass = _sources(sets, 1.0)
+    tol = torch.as_tensor(sorted((float(t) for t in tolerances), reverse=True), dtype=torch.float64)
+    if tol.numel() == 0 or (tol <= 0).any():
+        raise ValueError(f"tolerances must be a non-empty list of positive numbers, got {tolerances!r}")
+    if not 0 < alpha <= 1:
+        raise ValueError(f"alpha must be in (0, 1], got {alpha!r}")
+    max_pushes = _check_max_pushes(max_pushes)
+    if COMPILED:
+        return ClusterBatch(*torch.ops.noisygraph.local_ppr_cluster(
+            graph.rowptr, graph.col, graph.value, graph.degree, ptr, nodes, mass, tol,
+            float(alpha), max_pushes, graph.total_volume))
+
+    def levels(q, seed_set):
+        sources = {v: 1.0 / len(seed_set) for v in seed_set}
+        for level, t in enumerate(tol.tolist()):
+            # the reference restarts from scratch at each tolerance; ACL's result at a
+            # tolerance does not depend on the warm start beyond push order
+            p, _, work = reference.ppr_push_reference(graph, sources, alpha, t, max_pushes)
+            yield level, p, work
+
+    return _cluster_fallback(graph, sets, levels, normalize=True)
+
+
+# ---------------------------------------------------------------------- fake kernels
+if COMPILED:
+    def _dynamic(ctx) -> int:
+        return ctx.new_dynamic_size()
+
+    @torch.library.register_fake("noisygraph::local_flow_diffusion")
+    def _(rowptr, col, value, degree, sink, source_ptr, source_nodes, source_mass, eps, omega,
+          max_pushes):
+        ctx = torch.library.get_ctx()
+        size = _dynamic(ctx)
+        b = source_ptr.numel() - 1
+        return (source_ptr.new_empty(b + 1), source_ptr.new_empty(size),
+                degree.new_empty(size), degree.new_empty(size), source_ptr.new_empty(b, 2))
+
+    @torch.library.register_fake("noisygraph::local_ppr_push")
+    def _(rowptr, col, value, degree, source_ptr, source_nodes, source_mass, alpha, eps, max_pushes):
+        ctx = torch.library.get_ctx()
+        size = _dynamic(ctx)
+        b = source_ptr.numel() - 1
+        return (source_ptr.new_empty(b + 1), source_ptr.new_empty(size),
+                degree.new_empty(size), degree.new_empty(size), source_ptr.new_empty(b, 2))
+
+    @torch.library.register_fake("noisygraph::local_sweep_cut")
+    def _(rowptr, col, value, degree, score_ptr, score_nodes, scores, total_volume, normalize):
+        ctx = torch.library.get_ctx()
+        size = _dynamic(ctx)
+        b = score_ptr.numel() - 1
+        return (score_ptr.new_empty(b + 1), score_ptr.new_empty(size), degree.new_empty(b),
+                score_ptr.new_empty(b, 2))
+
+    def _fake_cluster(source_ptr, degree):
+        ctx = torch.library.get_ctx()
+        clusters, scored = _dynamic(ctx), _dynamic(ctx)
+        b = source_ptr.numel() - 1
+        return (source_ptr.new_empty(b + 1), source_ptr.new_empty(clusters), degree.new_empty(b),
+                source_ptr.new_empty(b), source_ptr.new_empty(b + 1), source_ptr.new_empty(scored),
+                degree.new_empty(scored), source_ptr.new_empty(b, 2))
+
+    @torch.library.register_fake("noisygraph::local_flow_cluster")
+    def _(rowptr, col, value, degree, sink, source_ptr, source_nodes, source_mass, multiples,
+          eps, omega, max_pushes, total_volume):
+        return _fake_cluster(source_ptr, degree)
+
+    @torch.library.register_fake("noisygraph::local_ppr_cluster")
+    def _(rowptr, col, value, degree, source_ptr, source_nodes, source_mass, tolerances, alpha,
+          max_pushes, total_volume):
+        return _fake_cluster(source_ptr, degree)

@@ -1,0 +1,138 @@
+r"""Edge weights from (noisy) node labels, and labels from a few labelled nodes.
+
+A diffusion on a graph whose edges across label boundaries are weak leaks less mass out of
+the target cluster. With binary labels :math:`\ell_i \in \{0, 1\}` (1: "in the target")
+and a cross weight :math:`c \in [0, 1]`:
+
+.. math::
+    \text{target}: w_{ij} = \begin{cases} 1 & \ell_i = \ell_j = 1 \\ c & \text{else}\end{cases}
+    \qquad
+    \text{agree}: w_{ij} = \begin{cases} 1 & \ell_i = \ell_j \\ c & \text{else}\end{cases}
+
+"target" is the better scheme once labels are noisy (see docs/cluster.md).
+"""
+from __future__ import annotations
+
+from typing import Optional, Union
+
+import torch
+from torch import Tensor
+
+from noisygraph.cluster.graph import LocalGraph
+
+WEIGHTINGS = ("target", "agree")
+
+
+def target_labels(labels: Tensor, num_nodes: int, target: Optional[int] = None,
+                  seed: Optional[int] = None) -> Tensor:
+    """Binary "in target" labels ``[N]`` (bool) from binary or multi-class labels.
+
+    Args:
+        labels (torch.Tensor): ``[N]`` bool (in target or not) or int class labels.
+        num_nodes (int): expected length.
+        target (int, optional): the target class of multi-class labels.
+        seed (int, optional): when ``target`` is not given, the target is ``labels[seed]``.
+    """
+    if not isinstance(labels, Tensor):
+        raise TypeError(f"labels must be a tensor, got {type(labels).__name__}")
+    if labels.dim() != 1 or labels.numel() != num_nodes:
+        raise ValueError(f"labels must have shape [{num_nodes}] (one per node), got "
+                         f"{tuple(labels.shape)}")
+    if labels.dtype == torch.bool:
+        return labels
+    if labels.is_floating_point():
+        raise TypeError(f"labels must be bool or integer classes, got {labels.dtype}")
+    if target is None:
+        if seed is None:
+            raise ValueError("multi-class labels need target (a class) or a seed whose label "
+                             "is the target")
+        target = int(labels[seed])
+    return labels == int(target)
+
+
+def label_edge_weights(graph: LocalGraph, labels: Tensor, target: Optional[int] = None,
+                       seed: Optional[int] = None, weighting: str = "target",
+                       cross_weight: float = 0.05) -> Tensor:
+    """Edge weights ``[nnz]`` in ``graph``'s CSR order from labels (see the module doc).
+
+    Args:
+        graph (LocalGraph): the graph.
+        labels (torch.Tensor): ``[N]`` bool or int class labels (possibly noisy).
+        target (int, optional): target class of multi-class labels (default: the seed's).
+        seed (int, optional): the seed node, whose label is the target when ``target`` is None.
+        weighting (str): ``"target"`` or ``"agree"``. (default: ``"target"``)
+        cross_weight (float): weight of the other edges, in ``[0, 1]``. (default: ``0.05``)
+    """
+    if weighting not in WEIGHTINGS:
+        raise ValueError(f"weighting must be one of {WEIGHTINGS}, got {weighting!r}")
+    if not 0 <= cross_weight <= 1:
+        raise ValueError(f"cross_weight must be in [0, 1], got {cross_weight!r}")
+    inside = target_labels(labels, graph.num_nodes, target, seed)
+    row, col = graph.edges()
+    if weighting == "target":
+        strong = inside[row] & inside[col]
+    else:
+        strong = inside[row] == inside[col]
+    base = graph.weights()
+    return torch.where(strong, base, base * cross_weight)
+
+
+def label_weighted_graph(graph: LocalGraph, labels: Tensor, target: Optional[int] = None,
+                         seed: Optional[int] = None, weighting: str = "target",
+                         cross_weight: float = 0.05) -> LocalGraph:
+    """``graph`` with :func:`label_edge_weights` as its weights (same structure, shared)."""
+    return graph.with_weights(label_edge_weights(graph, labels, target, seed, weighting,
+                                                 cross_weight))
+
+
+def few_sample_labels(x: Tensor, y: Tensor, per_class: int, seed: int = 0,
+                      epochs: int = 200, lr: float = 0.05, weight_decay: float = 5e-4,
+                      return_train: bool = False) -> Union[Tensor, tuple[Tensor, Tensor]]:
+    """Labels predicted by a logistic regression trained on ``per_class`` labelled nodes per
+    class (the "labels from few samples" setting); the labelled nodes keep their given label.
+
+    Args:
+        x (torch.Tensor): node features ``[N, F]``.
+        y (torch.Tensor): class labels ``[N]``; only those of the sampled nodes are read.
+        per_class (int): labelled nodes per class (``>= 1``).
+        seed (int): sampling and initialisation seed. (default: ``0``)
+        epochs (int): full-batch Adam steps. (default: ``200``)
+        lr (float): learning rate. (default: ``0.05``)
+        weight_decay (float): L2 penalty. (default: ``5e-4``)
+        return_train (bool): also return the indices of the labelled nodes.
+
+    Returns:
+        ``[N]`` int64 predicted classes (and the labelled node ids when ``return_train``).
+    """
+    if not isinstance(x, Tensor) or x.dim() != 2:
+        raise ValueError("x must be a [N, F] feature tensor")
+    if not isinstance(y, Tensor) or y.dim() != 1 or y.numel() != x.size(0):
+        raise ValueError(f"y must have shape [{x.size(0)}], got {tuple(getattr(y, 'shape', ()))}")
+    if isinstance(per_class, bool) or not isinstance(per_class, int) or per_class < 1:
+        raise ValueError(f"per_class must be an int >= 1, got {per_class!r}")
+    if torch.isnan(x).any():
+        raise ValueError("x contains NaN")
+    generator = torch.Generator().manual_seed(seed)
+    num_classes = int(y.max()) + 1
+    chosen = []
+    for c in range(num_classes):
+        members = (y == c).nonzero().flatten()
+        if members.numel() == 0:
+            continue
+        pick = torch.randperm(members.numel(), generator=generator)[:per_class]
+        chosen.append(members[pick])
+    train = torch.cat(chosen)
+    x = x.to(torch.float32)
+    with torch.random.fork_rng():  # seeded initialisation without touching the global RNG
+        torch.manual_seed(seed)
+        model = torch.nn.Linear(x.size(1), num_classes)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    for _ in range(epochs):
+        optimizer.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(x[train]), y[train])
+        loss.backward()
+        optimizer.step()
+    with torch.no_grad():
+        predicted = model(x).argmax(dim=1)
+    predicted[train] = y[train]
+    return (predicted, train) if return_train else predicted

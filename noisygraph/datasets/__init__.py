@@ -1,0 +1,26 @@
+"""Data sets: real graphs read offline from a data root, and a synthetic CSBM generator.
+
+See ``docs/data.md``. Raw files come from ``data_root()`` (``$NOISYGRAPH_DATA``); everything
+derived is written to ``cache_dir()`` (``$NOISYGRAPH_CACHE``).
+"""
+from noisygraph.datasets._paths import DatasetNotFoundError, cache_dir, data_root
+from noisygraph.datasets.adjacency_list import load_adjacency_list
+from noisygraph.datasets.csbm import csbm
+from noisygraph.datasets.ogb import load_ogb, write_tiny_ogb_graph
+from noisygraph.datasets.planetoid import load_planetoid
+from noisygraph.datasets.registry import available_datasets, load_dataset
+from noisygraph.datasets.text_graph import load_text_graph
+
+__all__ = [
+    "DatasetNotFoundError",
+    "available_datasets",
+    "cache_dir",
+    "csbm",
+    "data_root",
+    "load_adjacency_list",
+    "load_dataset",
+    "load_ogb",
+    "load_planetoid",
+    "load_text_graph",
+    "write_tiny_ogb_graph",
+]

@@ -1,0 +1,238 @@
+"""OGB node-property graphs (ogbn-arxiv, ogbn-products) through ``ogb``'s own loader.
+
+Raw files are looked for in ``<root>/ogb/<ogbn_name>/`` (the folder ``ogb`` itself downloads:
+``RELEASE_v1.txt``, ``raw/*.csv.gz``, ``split/<split>/{train,valid,test}.csv.gz``). If that
+folder is already processed it is read in place; if it only holds raw files they are linked
+into ``<cache>/ogb/<ogbn_name>/`` and processed there (the data root may be read-only);
+otherwise ``ogb``'s download is tried once, into the cache.
+"""
+from __future__ import annotations
+
+import gzip
+import os
+import pathlib
+import shutil
+import warnings
+from typing import Optional
+
+import numpy as np
+import torch
+from torch_geometric.data import Data
+from torch_geometric.utils import to_undirected
+
+from noisygraph.datasets import _paths
+from noisygraph.datasets._graph import check_edge_index
+from noisygraph.datasets._paths import PathLike, cache_dir, missing_files_error, resolve_root
+
+# name -> folder; what ogb's master.csv says about each graph (checked by the tests).
+OGB_NAMES = {"ogbn-arxiv": "ogbn_arxiv", "ogbn-products": "ogbn_products"}
+_SPLIT = {"ogbn-arxiv": "time", "ogbn-products": "sales_ranking"}
+_NUM_CLASSES = {"ogbn-arxiv": 40, "ogbn-products": 47}
+_EXTRA_NODE_FILES = {"ogbn-arxiv": ("node_year",), "ogbn-products": ()}
+_RAW_FILES = ("edge", "node-feat", "node-label", "num-node-list", "num-edge-list")
+_RELEASE = "RELEASE_v1.txt"
+_PROCESSED = pathlib.Path("processed") / "geometric_data_processed.pt"
+
+
+def ogb_required_files(name: str) -> list[pathlib.Path]:
+    """Paths, relative to ``<ogb root>/<ogbn_name>/``, that ``ogb`` needs to process ``name``."""
+    raw = [pathlib.Path("raw") / f"{file}.csv.gz" for file in _RAW_FILES + _EXTRA_NODE_FILES[name]]
+    split = [pathlib.Path("split") / _SPLIT[name] / f"{part}.csv.gz" for part in ("train", "valid", "test")]
+    return raw + split
+
+
+def _canonical(name: str) -> str:
+    key = name.strip().lower().replace("_", "-") if isinstance(name, str) else None
+    if key not in OGB_NAMES:
+        raise ValueError(f"name must be one of {sorted(OGB_NAMES)}, got {name!r}")
+    return key
+
+
+def _mirror(source: pathlib.Path, target: pathlib.Path) -> None:
+    """Link ``source``'s raw and split folders into ``target`` (processed files stay in
+    ``target``); a stale mirror of other files is dropped."""
+    files = sorted(source.glob("raw/*.csv.gz")) + sorted(source.glob("split/*/*.csv.gz"))
+    signature = str(source.resolve()) + " " + _paths.file_signature(files)
+    stamp = target / "source.txt"
+    if stamp.exists() and stamp.read_text() == signature:
+        return
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    for folder in ("raw", "split"):
+        os.symlink((source / folder).resolve(), target / folder, target_is_directory=True)
+    (target / _RELEASE).write_text("mirrored by noisygraph from " + str(source) + "\n")
+    stamp.write_text(signature)
+
+
+def _require_ogb():
+    try:
+        from ogb.nodeproppred import PygNodePropPredDataset
+    except ImportError as error:
+        raise ImportError(f"load_ogb needs the 'ogb' package: pip install 'noisygraph[ogb]' ({error})") from None
+    return PygNodePropPredDataset
+
+
+def _dataset(name: str, root: pathlib.Path):
+    PygNodePropPredDataset = _require_ogb()
+
+    # ogb (written for torch < 2.6) loads its processed file with a bare torch.load; torch
+    # >= 2.6 defaults to weights_only=True, which refuses PyG's Data. The file is the one we
+    # just wrote ourselves, so a full load is safe.
+    previous = os.environ.get("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD")
+    os.environ["TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"] = "1"
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD.*")
+            warnings.filterwarnings("ignore", message=".*NumPy array is not writable.*")
+            return PygNodePropPredDataset(name=name, root=str(root))
+    finally:
+        if previous is None:
+            del os.environ["TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"]
+        else:
+            os.environ["TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"] = previous
+
+
+def load_ogb(name: str, root: Optional[PathLike] = None) -> Data:
+    r"""Load ogbn-arxiv or ogbn-products with the official split.
+
+    Args:
+        name (str): ``"ogbn-arxiv"`` or ``"ogbn-products"`` (case-insensitive; ``_`` works too).
+        root (str or os.PathLike, optional): the data root holding ``ogb/<ogbn_name>/``.
+            (default: :obj:`None`, meaning :func:`~noisygraph.datasets.data_root`)
+
+    Returns:
+        torch_geometric.data.Data: ``x``, ``edge_index`` (made undirected for arxiv, whose
+        raw edges are directed citations; products ships both directions), ``y`` (flattened,
+        ``[N]``), ``train_mask``/``val_mask``/``test_mask`` from the official split,
+        ``num_classes``.
+
+    Raises:
+        DatasetNotFoundError: if the raw files are missing and the download fails (or failed
+            earlier in this process).
+    """
+    name = _canonical(name)
+    _require_ogb()  # before any download attempt, so a missing package is not a network failure
+    root = resolve_root(root)
+    folder = OGB_NAMES[name]
+    source = root / "ogb" / folder
+    wanted = [source / path for path in ogb_required_files(name)]
+    cache = cache_dir() / "ogb"
+
+    if (source / _PROCESSED).is_file() and (source / _RELEASE).is_file():
+        base = root / "ogb"
+    elif all(path.is_file() for path in wanted):
+        _mirror(source, cache / folder)
+        base = cache
+    elif all((cache / folder / path).is_file() for path in ogb_required_files(name)) and (cache / folder / _RELEASE).is_file():
+        base = cache
+    else:
+        earlier = _paths.network_failure()
+        if earlier is not None:
+            raise missing_files_error(name, root, wanted, f"an earlier download failed in this process ({earlier}); not retrying")
+        shutil.rmtree(cache / folder, ignore_errors=True)
+        cache.mkdir(parents=True, exist_ok=True)
+        try:
+            _dataset(name, cache)
+        except (EOFError, SystemExit):
+            # ogb asks for confirmation above 1 GB (ogbn-products) and exits when declined;
+            # the network worked, so it is not recorded as a failure.
+            shutil.rmtree(cache / folder, ignore_errors=True)
+            raise missing_files_error(
+                name, root, wanted,
+                "the download needs an interactive confirmation (> 1 GB) that was not given; "
+                "run it once in an interactive session or place the files by hand",
+            ) from None
+        except Exception as error:  # offline, DNS, HTTP, a truncated archive
+            reason = f"{type(error).__name__}: {error}"
+            _paths.record_network_failure(reason)
+            shutil.rmtree(cache / folder, ignore_errors=True)
+            raise missing_files_error(name, root, wanted, f"the download failed ({reason})") from None
+        base = cache
+
+    dataset = _dataset(name, base)
+    split = dataset.get_idx_split()
+    graph = dataset[0]
+    num_nodes = int(graph.num_nodes)
+    data = Data(x=graph.x, y=graph.y.view(-1).long(), num_nodes=num_nodes)
+    data.edge_index = to_undirected(graph.edge_index, num_nodes=num_nodes) if name == "ogbn-arxiv" else graph.edge_index
+    for key in _EXTRA_NODE_FILES[name]:
+        data[key] = graph[key].view(-1)
+    for part, attribute in (("train", "train_mask"), ("valid", "val_mask"), ("test", "test_mask")):
+        mask = torch.zeros(num_nodes, dtype=torch.bool)
+        mask[split[part]] = True
+        data[attribute] = mask
+    data.num_classes = int(dataset.num_classes)
+    data.name = name
+    _verify(data, name)
+    return data
+
+
+def _verify(data: Data, name: str) -> None:
+    num_nodes = data.num_nodes
+    check_edge_index(data.edge_index, num_nodes, name)
+    if data.x is None or data.x.size(0) != num_nodes:
+        raise ValueError(f"{name}: x must have one row per node ({num_nodes})")
+    if data.y.numel() != num_nodes or int(data.y.min()) < 0 or int(data.y.max()) >= data.num_classes:
+        raise ValueError(f"{name}: y must hold one class in [0, {data.num_classes}) per node")
+    overlap = (data.train_mask & data.val_mask) | (data.train_mask & data.test_mask) | (data.val_mask & data.test_mask)
+    if overlap.any():
+        raise ValueError(f"{name}: the official split's train/valid/test sets overlap")
+
+
+def _write_csv_gz(path: pathlib.Path, array: np.ndarray, fmt: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wt") as handle:
+        np.savetxt(handle, array, fmt=fmt, delimiter=",")
+
+
+def write_tiny_ogb_graph(
+    root: PathLike,
+    name: str = "ogbn-arxiv",
+    num_nodes: int = 60,
+    num_edges: int = 150,
+    num_features: int = 8,
+    seed: int = 0,
+) -> pathlib.Path:
+    """Write a small random graph in OGB's raw on-disk format, for offline tests.
+
+    Creates ``<root>/<ogbn_name>/`` with ``RELEASE_v1.txt``, ``raw/{edge,node-feat,node-label,
+    num-node-list,num-edge-list}.csv.gz`` (plus ``node_year`` for arxiv) and
+    ``split/<split>/{train,valid,test}.csv.gz`` (60/20/20 % of the nodes), exactly what
+    ``ogb.nodeproppred.PygNodePropPredDataset(name, root)`` reads. Pass ``<data root>/ogb`` as
+    ``root`` to make the graph loadable with :func:`load_ogb`.
+
+    Args:
+        root (str or os.PathLike): the folder that receives ``<ogbn_name>/``.
+        name (str, optional): ``"ogbn-arxiv"`` or ``"ogbn-products"``. (default:
+            :obj:`"ogbn-arxiv"`)
+        num_nodes (int, optional): nodes. (default: :obj:`60`)
+        num_edges (int, optional): raw edges (one direction, self-loops removed, so a few
+            fewer may be written). (default: :obj:`150`)
+        num_features (int, optional): feature columns. (default: :obj:`8`)
+        seed (int, optional): random seed. (default: :obj:`0`)
+
+    Returns:
+        pathlib.Path: the ``<root>/<ogbn_name>`` folder.
+    """
+    name = _canonical(name)
+    if num_nodes < 5 or num_edges < 1 or num_features < 1:
+        raise ValueError("num_nodes must be >= 5 and num_edges, num_features >= 1")
+    rng = np.random.default_rng(seed)
+    folder = pathlib.Path(root) / OGB_NAMES[name]
+    edges = rng.integers(0, num_nodes, size=(num_edges, 2))
+    edges = edges[edges[:, 0] != edges[:, 1]]
+    raw = folder / "raw"
+    _write_csv_gz(raw / "edge.csv.gz", edges, "%d")
+    _write_csv_gz(raw / "node-feat.csv.gz", rng.standard_normal((num_nodes, num_features)), "%.6f")
+    _write_csv_gz(raw / "node-label.csv.gz", rng.integers(0, _NUM_CLASSES[name], size=(num_nodes, 1)), "%d")
+    _write_csv_gz(raw / "num-node-list.csv.gz", np.array([[num_nodes]]), "%d")
+    _write_csv_gz(raw / "num-edge-list.csv.gz", np.array([[edges.shape[0]]]), "%d")
+    if name == "ogbn-arxiv":
+        _write_csv_gz(raw / "node_year.csv.gz", rng.integers(1990, 2021, size=(num_nodes, 1)), "%d")
+    order = rng.permutation(num_nodes)
+    cut1, cut2 = int(0.6 * num_nodes), int(0.8 * num_nodes)
+    split = folder / "split" / _SPLIT[name]
+    for part, index in (("train", order[:cut1]), ("valid", order[cut1:cut2]), ("test", order[cut2:])):
+        _write_csv_gz(split / f"{part}.csv.gz", np.sort(index)[:, None], "%d")
+    (folder / _RELEASE).write_text("tiny test graph written by noisygraph.datasets.write_tiny_ogb_graph\n")
+    return folder

@@ -1,0 +1,129 @@
+"""Mini-batches of sampled neighbourhoods for graphs too large for full-batch training.
+
+:func:`neighbor_loader` returns PyG's :class:`~torch_geometric.loader.NeighborLoader` when
+its sampling backend (``pyg-lib`` or ``torch-sparse``) is installed, and otherwise a PyG
+:class:`~torch_geometric.loader.NodeLoader` driven by :class:`UniformNeighborSampler`, a
+pure-PyTorch sampler with the same semantics (uniform sampling without replacement of at most
+``num_neighbors[h]`` incoming edges per node at hop ``h``; seed nodes first in ``n_id``;
+``batch.batch_size`` seeds). Either way the batches are PyG ``Data`` objects.
+"""
+from __future__ import annotations
+
+import importlib.util
+from typing import Optional, Sequence
+
+import torch
+from torch import Tensor
+from torch_geometric.data import Data
+from torch_geometric.loader import NeighborLoader, NodeLoader
+from torch_geometric.sampler import BaseSampler, NodeSamplerInput, SamplerOutput
+
+
+def has_pyg_sampler() -> bool:
+    """Whether PyG's compiled neighbour sampling (``pyg-lib`` or ``torch-sparse``) is present."""
+    return any(importlib.util.find_spec(name) is not None for name in ("pyg_lib", "torch_sparse"))
+
+
+class UniformNeighborSampler(BaseSampler):
+    r"""Uniform neighbour sampling without replacement, in PyTorch (no compiled dependency).
+
+    At hop :math:`h` every newly reached node keeps at most ``num_neighbors[h]`` of its
+    incoming edges (all of them for ``-1``), chosen uniformly at random.
+
+    Args:
+        edge_index (torch.Tensor): ``[2, E]``, sources then targets.
+        num_nodes (int): number of nodes.
+        num_neighbors (Sequence[int]): fan-out per hop, e.g. ``[5, 5]``.
+        generator (torch.Generator, optional): random source. (default: :obj:`None`)
+    """
+
+    def __init__(self, edge_index: Tensor, num_nodes: int, num_neighbors: Sequence[int],
+                 generator: Optional[torch.Generator] = None):
+        if not num_neighbors or any(int(k) == 0 or int(k) < -1 for k in num_neighbors):
+            raise ValueError(f"num_neighbors must be a non-empty list of positive ints or -1, "
+                             f"got {list(num_neighbors)}")
+        target = edge_index[1]
+        self.edge_perm = torch.argsort(target, stable=True)
+        self.source = edge_index[0][self.edge_perm]
+        counts = torch.bincount(target, minlength=num_nodes)
+        self.rowptr = torch.zeros(num_nodes + 1, dtype=torch.long)
+        torch.cumsum(counts, 0, out=self.rowptr[1:])
+        self.num_nodes = num_nodes
+        self.num_neighbors = [int(k) for k in num_neighbors]
+        self.generator = generator
+
+    def _sample_hop(self, frontier: Tensor, fanout: int) -> Tensor:
+        """Positions (in CSR order) of the edges kept into ``frontier``."""
+        start, end = self.rowptr[frontier], self.rowptr[frontier + 1]
+        degree = end - start
+        segment = torch.repeat_interleave(torch.arange(frontier.numel()), degree)
+        offset = torch.arange(segment.numel()) - torch.repeat_interleave(
+            torch.cumsum(degree, 0) - degree, degree)
+        position = start[segment] + offset
+        if fanout < 0:
+            return position
+        keys = segment.to(torch.float64) + torch.rand(segment.numel(), generator=self.generator,
+                                                      dtype=torch.float64)
+        order = torch.argsort(keys)
+        rank = torch.arange(order.numel()) - torch.repeat_interleave(
+            torch.cumsum(degree, 0) - degree, degree)
+        return position[order[rank < fanout]]
+
+    def sample_from_nodes(self, index: NodeSamplerInput, **kwargs) -> SamplerOutput:
+        seeds = index.node.to(torch.long)
+        local = torch.full((self.num_nodes,), -1, dtype=torch.long)
+        local[seeds] = torch.arange(seeds.numel())
+        nodes, rows, cols, edges = [seeds], [], [], []
+        num_sampled_nodes, num_sampled_edges = [seeds.numel()], []
+        frontier, count = seeds, seeds.numel()
+        for fanout in self.num_neighbors:
+            kept = self._sample_hop(frontier, fanout)
+            source = self.source[kept]
+            # ``kept`` are CSR positions; each edge's target is the row holding it.
+            target = torch.searchsorted(self.rowptr, kept, right=True) - 1
+            new = torch.unique(source[local[source] < 0])
+            local[new] = torch.arange(count, count + new.numel())
+            count += new.numel()
+            nodes.append(new)
+            rows.append(local[source])
+            cols.append(local[target])
+            edges.append(self.edge_perm[kept])
+            num_sampled_nodes.append(new.numel())
+            num_sampled_edges.append(kept.numel())
+            frontier = new
+        return SamplerOutput(node=torch.cat(nodes), row=torch.cat(rows), col=torch.cat(cols),
+                             edge=torch.cat(edges), batch=None,
+                             num_sampled_nodes=num_sampled_nodes,
+                             num_sampled_edges=num_sampled_edges,
+                             metadata=(index.input_id, index.time))
+
+    def sample_from_edges(self, index, neg_sampling=None) -> SamplerOutput:
+        raise NotImplementedError("UniformNeighborSampler samples around nodes only; use "
+                                  "PyG's LinkNeighborLoader for link-level mini-batches")
+
+
+def neighbor_loader(data: Data, num_neighbors: Sequence[int], batch_size: int,
+                    input_nodes: Optional[Tensor] = None, shuffle: bool = True,
+                    seed: Optional[int] = None):
+    """A loader of sampled neighbourhoods of ``input_nodes`` (all nodes by default).
+
+    Args:
+        data (Data): the graph (``edge_index``, node attributes).
+        num_neighbors (Sequence[int]): fan-out per hop (``-1``: all neighbours).
+        batch_size (int): seed nodes per batch.
+        input_nodes (torch.Tensor, optional): seed node ids or a boolean mask.
+        shuffle (bool, optional): shuffle the seeds every epoch. (default: :obj:`True`)
+        seed (int, optional): seed of the pure-PyTorch sampler's generator. (default: :obj:`None`)
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if has_pyg_sampler():
+        return NeighborLoader(data, num_neighbors=list(num_neighbors), batch_size=batch_size,
+                              input_nodes=input_nodes, shuffle=shuffle)
+    generator = None
+    if seed is not None:
+        generator = torch.Generator().manual_seed(seed)
+    sampler = UniformNeighborSampler(data.edge_index.cpu(), data.num_nodes, num_neighbors,
+                                     generator)
+    return NodeLoader(data, node_sampler=sampler, input_nodes=input_nodes,
+                      batch_size=batch_size, shuffle=shuffle)

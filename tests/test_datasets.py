@@ -1,0 +1,339 @@
+"""Loaders: real-data counts, layouts in temp folders, caching, errors."""
+import importlib.util
+import pathlib
+
+import pytest
+import torch
+
+from noisygraph.datasets import (
+    DatasetNotFoundError,
+    available_datasets,
+    cache_dir,
+    data_root,
+    load_adjacency_list,
+    load_dataset,
+    load_ogb,
+    load_planetoid,
+    load_text_graph,
+    write_tiny_ogb_graph,
+)
+from noisygraph.datasets import _paths
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path_factory, monkeypatch):
+    """Every test writes derived files to its own cache and starts with the network untried."""
+    monkeypatch.setenv("NOISYGRAPH_CACHE", str(tmp_path_factory.mktemp("cache")))
+    _paths.reset_network_failure()
+    yield
+    _paths.reset_network_failure()
+
+
+def _is_undirected_simple(edge_index: torch.Tensor, num_nodes: int) -> bool:
+    row, col = edge_index
+    forward = torch.unique(row * num_nodes + col)
+    backward = torch.unique(col * num_nodes + row)
+    return (
+        bool((row != col).all())
+        and forward.numel() == edge_index.size(1)
+        and torch.equal(forward, backward)
+    )
+
+
+def _isolated(data) -> int:
+    return int((torch.bincount(data.edge_index[0], minlength=data.num_nodes) == 0).sum())
+
+
+# --- paths ------------------------------------------------------------------------------------
+
+def test_data_root_and_cache_dir_follow_the_variables(monkeypatch, tmp_path):
+    monkeypatch.setenv("NOISYGRAPH_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("NOISYGRAPH_CACHE", str(tmp_path / "cache"))
+    assert data_root() == tmp_path / "data"
+    assert cache_dir() == tmp_path / "cache" and (tmp_path / "cache").is_dir()
+    monkeypatch.delenv("NOISYGRAPH_DATA")
+    assert data_root() == pathlib.Path("~/.cache/noisygraph").expanduser()
+
+
+# --- real data (counts verified against the files, see docs/data.md) -----------------------------
+
+def test_cora_public_split(data_root):
+    data = load_dataset("Cora", root=data_root)
+    assert (data.num_nodes, data.edge_index.size(1), data.num_classes) == (2708, 10556, 7)
+    assert data.x.shape == (2708, 1433)
+    assert (int(data.train_mask.sum()), int(data.val_mask.sum()), int(data.test_mask.sum())) == (140, 500, 1000)
+    assert torch.equal(torch.bincount(data.y[data.train_mask]), torch.full((7,), 20))
+    assert torch.allclose(data.x.sum(1)[data.x.sum(1) > 0], torch.ones(1))  # row-normalised
+    raw = load_planetoid("cora", root=data_root, normalize_features=False)
+    assert set(raw.x.unique().tolist()) == {0.0, 1.0}
+    assert _is_undirected_simple(data.edge_index, data.num_nodes)
+
+
+def test_coauthor_cs(data_root):
+    data = load_dataset("coauthor_cs", root=data_root)
+    assert (data.num_nodes, data.edge_index.size(1) // 2, data.num_classes) == (18333, 81894, 15)
+    assert _isolated(data) == 0
+    assert data.y.min() == 0 and data.y.max() == 14 and data.x is None
+    assert _is_undirected_simple(data.edge_index, data.num_nodes)
+
+
+def test_amazon_photo(data_root):
+    data = load_dataset("Amazon-Photo", root=data_root)
+    assert (data.num_nodes, data.edge_index.size(1) // 2, data.num_classes) == (7650, 119081, 8)
+    assert _isolated(data) == 115
+    assert _is_undirected_simple(data.edge_index, data.num_nodes)
+
+
+def test_dblp_text_graph(data_root):
+    data = load_dataset("dblp", root=data_root)
+    assert (data.num_nodes, data.edge_index.size(1) // 2, data.num_classes) == (14376, 215663, 4)
+    assert _isolated(data) == 602
+    assert torch.bincount(data.y).tolist() == [5011, 2224, 4478, 2663]
+    assert data.class_names == ["Database", "Data Mining", "AI", "Information Retrieval"]
+    assert len(data.text) == 14376 and data.text[0].startswith("Some Philosophical Problems")
+    assert all(len(d) > 50 for d in data.class_descriptions)
+    assert _is_undirected_simple(data.edge_index, data.num_nodes)
+
+
+def test_adjacency_list_cache_is_reused(data_root, monkeypatch):
+    first = load_adjacency_list("coauthor_cs", root=data_root)
+    cached = list((cache_dir() / "wfd" / "coauthor_cs").glob("graph@*.pt"))
+    assert len(cached) == 1
+
+    def no_parse(*args):
+        raise AssertionError("parsed again despite a valid cache")
+
+    monkeypatch.setattr("noisygraph.datasets.adjacency_list.parse_adjacency_list", no_parse)
+    second = load_adjacency_list("coauthor_cs", root=data_root)
+    assert torch.equal(first.edge_index, second.edge_index) and torch.equal(first.y, second.y)
+
+
+def test_available_datasets_lists_the_root(data_root):
+    names = available_datasets(data_root)
+    assert {"Cora", "coauthor_cs", "amazon_photo", "dblp", "csbm"} <= set(names)
+
+
+def test_unknown_name_lists_what_is_available(data_root):
+    with pytest.raises(ValueError, match="coauthor_cs") as error:
+        load_dataset("nonexistent_graph", root=data_root)
+    assert "dblp" in str(error.value) and "Cora" in str(error.value)
+
+
+# --- adjacency-list layout in temp folders -------------------------------------------------------
+
+def _write_wfd(root, name, adj, labels):
+    folder = root / "wfd" / name
+    folder.mkdir(parents=True)
+    (folder / "adj.txt").write_text(adj)
+    (folder / "labels.txt").write_text(labels)
+
+
+def test_adjacency_list_layout(tmp_path):
+    # node 1: 2 3 (3 twice), node 2: 1, node 3: itself (self-loop dropped) and 1, node 4 isolated
+    _write_wfd(tmp_path, "toy", "2 3 3 \n1\n3 1\n\n", "1\n2\n2\n1\n")
+    data = load_dataset("TOY", root=tmp_path)
+    assert data.num_nodes == 4 and data.num_classes == 2
+    assert data.y.tolist() == [0, 1, 1, 0]
+    assert data.edge_index.tolist() == [[0, 0, 1, 2], [1, 2, 0, 0]]
+
+
+def test_adjacency_list_one_sided_edge_is_symmetrised(tmp_path):
+    _write_wfd(tmp_path, "oneway", "2\n\n", "1\n1\n")
+    assert load_adjacency_list("oneway", root=tmp_path).edge_index.tolist() == [[0, 1], [1, 0]]
+
+
+@pytest.mark.parametrize(
+    "adj, labels, message",
+    [
+        ("2\n5\n", "1\n1\n", "outside 1..2"),
+        ("0\n1\n", "1\n1\n", "outside 1..2"),
+        ("2\n1\n3\n", "1\n1\n", "3 lines but"),
+        ("2\n1\n", "0\n1\n", "1-based"),
+        ("2\nx\n", "1\n1\n", "integers"),
+    ],
+)
+def test_adjacency_list_rejects_bad_files(tmp_path, adj, labels, message):
+    _write_wfd(tmp_path, "bad", adj, labels)
+    with pytest.raises(ValueError, match=message):
+        load_adjacency_list("bad", root=tmp_path)
+
+
+def test_adjacency_list_missing_files(tmp_path):
+    with pytest.raises(DatasetNotFoundError) as error:
+        load_adjacency_list("absent", root=tmp_path)
+    message = str(error.value)
+    assert str(tmp_path) in message and "adj.txt" in message and "NOISYGRAPH_DATA" in message
+
+
+# --- text-graph layout in temp folders ------------------------------------------------------------
+
+def _write_tag(root, name, nodes, edges, classes):
+    folder = root / "tag" / name
+    folder.mkdir(parents=True)
+    (folder / "nodes.tsv").write_text("node\tlabel\ttext\n" + nodes, encoding="utf-8")
+    (folder / "edges.tsv").write_text("src\tdst\n" + edges, encoding="utf-8")
+    (folder / "classes.tsv").write_text("label\tname\tdescription\n" + classes, encoding="utf-8")
+
+
+def test_text_graph_layout(tmp_path):
+    _write_tag(
+        tmp_path, "toy",
+        '0\t1\t"Quoted" title\twith a tab\n1\t0\tÜber graphs\n2\t1\tthird\n',
+        "0\t1\n1\t2\n",
+        "0\tA\tfirst class\n1\tB\tsecond class\n",
+    )
+    data = load_text_graph("toy", root=tmp_path)
+    assert data.text == ['"Quoted" title\twith a tab', "Über graphs", "third"]
+    assert data.y.tolist() == [1, 0, 1] and data.num_classes == 2
+    assert data.class_names == ["A", "B"] and data.class_descriptions == ["first class", "second class"]
+    assert data.edge_index.tolist() == [[0, 1, 1, 2], [1, 0, 2, 1]]
+
+
+@pytest.mark.parametrize(
+    "nodes, edges, classes, message",
+    [
+        ("0\t0\ta\n2\t0\tb\n", "", "0\tA\td\n", "0..1 in row order"),
+        ("0\t0\ta\n1\t3\tb\n", "", "0\tA\td\n", r"labels must lie in \[0, 1\)"),
+        ("0\t0\ta\n1\t0\tb\n", "0\t2\n", "0\tA\td\n", r"endpoints must lie in \[0, 2\)"),
+        ("0\t0\ta\n1\t0\tb\n", "", "1\tA\td\n", "class ids"),
+        ("0\t0\n", "", "0\tA\td\n", "3 tab-separated fields"),
+    ],
+)
+def test_text_graph_rejects_bad_files(tmp_path, nodes, edges, classes, message):
+    _write_tag(tmp_path, "bad", nodes, edges, classes)
+    with pytest.raises(ValueError, match=message):
+        load_text_graph("bad", root=tmp_path)
+
+
+def test_text_graph_rejects_wrong_header(tmp_path):
+    _write_tag(tmp_path, "hdr", "0\t0\ta\n", "", "0\tA\td\n")
+    (tmp_path / "tag" / "hdr" / "nodes.tsv").write_text("id\tlabel\ttext\n0\t0\ta\n")
+    with pytest.raises(ValueError, match="header"):
+        load_text_graph("hdr", root=tmp_path)
+
+
+# --- Planetoid: missing files, one download attempt ----------------------------------------------
+
+def test_planetoid_missing_files_tries_the_download_once(tmp_path, monkeypatch):
+    from torch_geometric.datasets import Planetoid
+
+    attempts = []
+
+    def offline(self):
+        attempts.append(self.name)
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(Planetoid, "download", offline)
+    for _ in range(2):
+        with pytest.raises(DatasetNotFoundError) as error:
+            load_planetoid("CiteSeer", root=tmp_path)
+        message = str(error.value)
+        assert str(tmp_path) in message
+        assert "ind.citeseer.graph" in message and "ind.citeseer.test.index" in message
+        assert "NOISYGRAPH_DATA" in message
+    assert attempts == ["CiteSeer"]  # the second call did not touch the network
+    assert "earlier download failed" in message
+
+
+def test_planetoid_reads_the_root_without_writing_to_it(data_root, tmp_path, monkeypatch):
+    from torch_geometric.datasets import Planetoid
+
+    monkeypatch.setattr(Planetoid, "download", lambda self: pytest.fail("tried to download"))
+    data = load_planetoid("cora", root=data_root)
+    assert data.num_nodes == 2708
+    assert (cache_dir() / "planetoid" / "Cora" / "processed").is_dir()
+
+
+# --- OGB through ogb's own loader, offline ---------------------------------------------------------
+
+needs_ogb = pytest.mark.skipif(
+    importlib.util.find_spec("ogb") is None, reason="the optional 'ogb' package is not installed"
+)
+
+
+@pytest.mark.parametrize("name", ["ogbn-arxiv", "ogbn-products"])
+@needs_ogb
+def test_ogb_tiny_graph_through_ogb_loader(tmp_path, name):
+    folder = write_tiny_ogb_graph(tmp_path / "ogb", name=name, num_nodes=40, num_edges=90, seed=1)
+    assert (folder / "RELEASE_v1.txt").is_file()
+    (tmp_path / "ogb").chmod(0o555)  # the data root stays read-only: processing goes to the cache
+    try:
+        data = load_dataset(name.upper().replace("-", "_"), root=tmp_path)
+    finally:
+        (tmp_path / "ogb").chmod(0o755)
+    assert data.num_nodes == 40 and data.x.shape == (40, 8) and data.y.shape == (40,)
+    assert data.num_classes == (40 if name == "ogbn-arxiv" else 47)
+    assert int(data.train_mask.sum()) == 24 and int(data.val_mask.sum()) == 8 and int(data.test_mask.sum()) == 8
+    assert not (data.train_mask & data.test_mask).any()
+    if name == "ogbn-arxiv":  # citations made undirected
+        assert _is_undirected_simple(data.edge_index, 40)
+        assert data.node_year.shape == (40,)
+    assert not (folder / "processed").exists()
+
+
+@needs_ogb
+def test_ogb_processed_root_is_read_in_place(tmp_path):
+    from noisygraph.datasets.ogb import _dataset
+
+    folder = write_tiny_ogb_graph(tmp_path / "ogb", num_nodes=30, num_edges=50)
+    _dataset("ogbn-arxiv", tmp_path / "ogb")  # what a user's earlier ogb download leaves behind
+    assert (folder / "processed" / "geometric_data_processed.pt").is_file()
+    data = load_ogb("ogbn-arxiv", root=tmp_path)
+    assert data.num_nodes == 30
+    assert not (cache_dir() / "ogb" / "ogbn_arxiv").exists()
+
+
+@needs_ogb
+def test_ogb_missing_files_error(tmp_path, monkeypatch):
+    import ogb.nodeproppred.dataset_pyg as dataset_pyg
+
+    attempts = []
+
+    def offline(self):
+        attempts.append(self.name)
+        raise OSError("no route to host")
+
+    monkeypatch.setattr(dataset_pyg.PygNodePropPredDataset, "download", offline)
+    for _ in range(2):
+        with pytest.raises(DatasetNotFoundError) as error:
+            load_ogb("ogbn-arxiv", root=tmp_path)
+        message = str(error.value)
+        assert str(tmp_path) in message and "edge.csv.gz" in message and "NOISYGRAPH_DATA" in message
+    assert attempts == ["ogbn-arxiv"]
+
+
+@needs_ogb
+def test_ogb_declined_large_download_is_not_a_network_failure(tmp_path, monkeypatch):
+    import ogb.nodeproppred.dataset_pyg as dataset_pyg
+
+    def declined(self):
+        raise EOFError("EOF when reading a line")  # input() without a terminal
+
+    monkeypatch.setattr(dataset_pyg.PygNodePropPredDataset, "download", declined)
+    with pytest.raises(DatasetNotFoundError, match="interactive confirmation"):
+        load_ogb("ogbn-products", root=tmp_path)
+    assert _paths.network_failure() is None
+
+
+@needs_ogb
+def test_network_failure_is_shared_across_loaders(tmp_path, monkeypatch):
+    from torch_geometric.datasets import Planetoid
+    import ogb.nodeproppred.dataset_pyg as dataset_pyg
+
+    monkeypatch.setattr(Planetoid, "download", lambda self: (_ for _ in ()).throw(OSError("offline")))
+    monkeypatch.setattr(
+        dataset_pyg.PygNodePropPredDataset, "download", lambda self: pytest.fail("network tried twice")
+    )
+    with pytest.raises(DatasetNotFoundError):
+        load_planetoid("pubmed", root=tmp_path)
+    with pytest.raises(DatasetNotFoundError, match="earlier download failed"):
+        load_ogb("ogbn-products", root=tmp_path)
+
+
+def test_bad_names():
+    with pytest.raises(ValueError, match="name must be one of"):
+        load_planetoid("coraa")
+    with pytest.raises(ValueError, match="name must be one of"):
+        load_ogb("ogbn-mag")
+    with pytest.raises(TypeError, match="name must be a str"):
+        load_dataset(3)

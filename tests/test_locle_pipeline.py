@@ -1,0 +1,180 @@
+"""The Locle pipeline and its baselines on a small synthetic text graph (no sentence model)."""
+import json
+
+import pytest
+import torch
+from torch_geometric.data import Data
+
+from noisygraph.locle import (Annotation, Annotator, ClassInfo, Locle, RecordedAnnotator,
+                              SimulatedAnnotator, annotate_all, llm_gnn, random_gcn,
+                              save_annotations)
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """Tiny graphs: one intra-op thread avoids OpenMP spin-waits on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+CLASSES = [ClassInfo("Red", "red things"), ClassInfo("Green", "green things"),
+           ClassInfo("Blue", "blue things")]
+
+
+def planted_graph(n=180, k=3, p_in=0.08, p_out=0.005, seed=0):
+    """A stochastic block model with noisy class-mean features."""
+    generator = torch.Generator().manual_seed(seed)
+    y = torch.arange(n) % k
+    same = y.unsqueeze(0) == y.unsqueeze(1)
+    prob = torch.where(same, torch.tensor(p_in), torch.tensor(p_out))
+    upper = torch.triu(torch.rand(n, n, generator=generator) < prob, diagonal=1)
+    adj = upper | upper.T
+    edge_index = adj.nonzero().T.contiguous()
+    x = torch.eye(k)[y] + 0.9 * torch.randn(n, k, generator=generator)
+    x = torch.cat([x, 0.1 * torch.randn(n, 5, generator=generator)], dim=1)
+    return Data(x=x, edge_index=edge_index, y=y, num_nodes=n)
+
+
+class TableAnnotator(Annotator):
+    """Answers from a fixed table given at construction (never looks at data.y)."""
+
+    def __init__(self, answers: torch.Tensor, confidence: torch.Tensor):
+        super().__init__()
+        self.answers, self.confidence = answers.clone(), confidence.clone()
+        self.asked: list[int] = []
+
+    def _annotate(self, texts, node_ids, classes, verbose):
+        self.asked.extend(node_ids)
+        self._account(queries=len(node_ids))
+        return [Annotation(i, int(self.answers[i]), float(self.confidence[i]),
+                           top_k=[(int(self.answers[i]), float(self.confidence[i]))], tokens=10)
+                for i in node_ids]
+
+
+def noisy_table(y, accuracy=0.8, seed=1):
+    generator = torch.Generator().manual_seed(seed)
+    wrong = torch.rand(y.numel(), generator=generator) > accuracy
+    shift = torch.randint(1, 3, (y.numel(),), generator=generator)
+    answers = torch.where(wrong, (y + shift) % 3, y)
+    confidence = torch.where(wrong, 0.4, 0.8) + 0.2 * torch.rand(y.numel(), generator=generator)
+    return answers, confidence
+
+
+def texts_of(data):
+    return [f"node {i}" for i in range(data.num_nodes)]
+
+
+def small_locle(budget=30, **kw):
+    kw.setdefault("epochs", 40)
+    return Locle(budget, svd_dim=4, verbose=False, **kw)
+
+
+def test_locle_respects_budget_and_reports_rounds():
+    data = planted_graph()
+    annotator = TableAnnotator(*noisy_table(data.y))
+    result = small_locle(30).fit(data, texts_of(data), CLASSES, annotator)
+    assert result.queries == 30 == len(annotator.asked) == len(set(annotator.asked))
+    assert result.tokens == 300 and result.cost_usd == 0.0
+    assert result.predictions.shape == (180,)
+    assert [row["round"] for row in result.rounds] == [0, 1, 2, 3, 4, "refine"]
+    assert result.rounds[-2]["queries"] == 30
+    assert result.pseudo_nodes.numel() > 0
+    assert not set(result.pseudo_nodes.tolist()) & set(annotator.asked)
+    score = result.score(data.y)
+    assert 0.0 <= score["accuracy"] <= 1.0
+    assert all("accuracy" in row for row in score["rounds"])
+    # planted structure + 80 %-correct annotations: far above chance (1/3)
+    assert score["accuracy"] > 0.6
+
+
+def test_predictions_do_not_depend_on_ground_truth():
+    data = planted_graph()
+    table = noisy_table(data.y)
+    first = small_locle(30, seed=3, num_rounds=3).fit(data, texts_of(data), CLASSES, TableAnnotator(*table))
+    permuted = data.clone()
+    permuted.y = data.y[torch.randperm(data.num_nodes, generator=torch.Generator().manual_seed(9))]
+    second = small_locle(30, seed=3, num_rounds=3).fit(permuted, texts_of(data), CLASSES, TableAnnotator(*table))
+    assert torch.equal(first.predictions, second.predictions)
+    assert torch.equal(first.probs, second.probs)
+    assert [r for r in first.rounds] == [r for r in second.rounds]
+    # ...while the score does change
+    assert first.score(data.y)["accuracy"] != second.score(permuted.y)["accuracy"]
+    # and a graph without any y works the same
+    del permuted.y
+    third = small_locle(30, seed=3, num_rounds=3).fit(permuted, texts_of(data), CLASSES, TableAnnotator(*table))
+    assert torch.equal(first.predictions, third.predictions)
+
+
+def test_bad_input_is_rejected_clearly():
+    data = planted_graph(n=60)
+    annotator = TableAnnotator(*noisy_table(data.y))
+    with pytest.raises(ValueError, match="budget .* at least the number of classes"):
+        small_locle(2).fit(data, texts_of(data), CLASSES, annotator)
+    with pytest.raises(ValueError, match="texts has 59 entries for 60 nodes"):
+        small_locle(10).fit(data, texts_of(data)[:-1], CLASSES, annotator)
+    with pytest.raises(ValueError, match="at least two classes"):
+        small_locle(10).fit(data, texts_of(data), [], annotator)
+    with pytest.raises(ValueError, match="budget"):
+        Locle(0)
+    with pytest.raises(TypeError, match="budget"):
+        Locle(3.5)
+    with pytest.raises(TypeError, match="annotator"):
+        small_locle(10).fit(data, texts_of(data), CLASSES, "gpt")
+    with pytest.raises(ValueError, match="texts .* and node_ids .* same length"):
+        annotator.annotate(["a", "b"], [0], CLASSES)
+    with pytest.raises(ValueError, match="distinct"):
+        annotator.annotate(["a"], [0], ["x", "X"])
+
+
+def test_baselines_spend_their_budget():
+    data = planted_graph()
+    texts = texts_of(data)
+    table = noisy_table(data.y)
+    everyone = annotate_all(texts, CLASSES, TableAnnotator(*table), verbose=False)
+    assert everyone.queries == 180 and torch.equal(everyone.predictions, table[0])
+    rand = random_gcn(data, texts, CLASSES, TableAnnotator(*table), 30, data.x, verbose=False)
+    dens = llm_gnn(data, texts, CLASSES, TableAnnotator(*table), 30, data.x, svd_dim=4,
+                   verbose=False)
+    assert rand.queries == 30 and dens.queries == 30
+    assert rand.predictions.shape == dens.predictions.shape == (180,)
+    with pytest.raises(ValueError, match="budget"):
+        random_gcn(data, texts, CLASSES, TableAnnotator(*table), 2, data.x)
+
+
+def test_simulated_annotator_accuracy_and_determinism():
+    y = torch.arange(3000) % 3
+    sim = SimulatedAnnotator(y, accuracy=0.7, seed=5)
+    nodes = list(range(3000))
+    answers = sim.annotate(["t"] * 3000, nodes, CLASSES, verbose=False)
+    accuracy = sum(a.label == int(y[a.node]) for a in answers) / 3000
+    assert abs(accuracy - 0.7) < 0.03
+    # the answer for a node does not depend on the batch it is asked in
+    again = sim.annotate(["t"] * 3, [2999, 7, 11], CLASSES, verbose=False)
+    assert [a.label for a in again] == [answers[2999].label, answers[7].label, answers[11].label]
+    correct_conf = [a.confidence for a in answers if a.label == int(y[a.node])]
+    wrong_conf = [a.confidence for a in answers if a.label != int(y[a.node])]
+    assert sum(correct_conf) / len(correct_conf) > sum(wrong_conf) / len(wrong_conf)
+    with pytest.raises(ValueError, match="accuracy"):
+        SimulatedAnnotator(y, 1.5)
+
+
+def test_recorded_annotator_round_trip(tmp_path):
+    answers = [Annotation(0, 2, 0.75, top_k=[(2, 0.75), (0, 0.2)], tokens=12),
+               Annotation(3, 0, 0.5, top_k=[(0, 0.5)]), Annotation(4, -1, 0.0, error="x")]
+    path = tmp_path / "answers.jsonl"
+    save_annotations(path, answers, CLASSES)
+    recorded = RecordedAnnotator(path)
+    again = recorded.annotate(["a", "b", "c"], [0, 3, 4], CLASSES, verbose=False)
+    assert [a.label for a in again] == [2, 0, -1]
+    assert again[0].confidence == pytest.approx(0.75) and again[0].tokens == 12
+    assert again[0].top_k == [(2, pytest.approx(0.75)), (0, pytest.approx(0.2))]
+    assert again[2].error == "no recorded answer"
+    # JSON list form, label by index, unknown label
+    path.write_text(json.dumps([{"node": 1, "label": 1, "confidence": 60},
+                                {"node": 2, "label": "Purple", "confidence": 99}]))
+    answers = RecordedAnnotator(path).annotate(["a", "b"], [1, 2], CLASSES, verbose=False)
+    assert answers[0].label == 1 and answers[1].label == -1 and "Purple" in answers[1].error
+    path.write_text("{not json")
+    with pytest.raises(ValueError, match="not JSON"):
+        RecordedAnnotator(path)

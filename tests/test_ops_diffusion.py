@@ -1,0 +1,296 @@
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+import noisygraph
+from noisygraph.ops import diffuse, spmm
+from noisygraph.ops import diffusion as diffusion_ops
+from noisygraph.ops.reference import (diffuse_adjoint_reference, diffuse_reference,
+                                      sddmm_reference, spmm_reference)
+from noisygraph.sparse import Adjacency, to_adjacency
+
+from diffusion_graphs import random_graph, random_mask, random_weights
+
+N = 30
+COMPILED = noisygraph.backend() != "reference"
+needs_kernels = pytest.mark.skipif(not COMPILED, reason="compiled library not built")
+DTYPES = [torch.float32, torch.float64]
+TOL = {torch.float32: dict(atol=1e-5, rtol=1e-4), torch.float64: dict(atol=1e-12, rtol=1e-10)}
+
+
+def graph(weighted: bool, normalized: bool = True, dtype=torch.float32) -> Adjacency:
+    edge_index = random_graph()
+    weight = random_weights(edge_index, dtype=dtype) if weighted else None
+    adj = Adjacency.from_edge_index(edge_index, weight, num_nodes=N)
+    return adj.normalize("sym") if normalized else adj
+
+
+def kernel_args(adj: Adjacency, dtype):
+    rowptr, col = adj.kernel_indices()
+    return rowptr, col, adj.values_as(dtype)
+
+
+# ------------------------------------------------------------------ compiled vs reference
+@needs_kernels
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("num_cols", [1, 3, 8, 40, 77])
+def test_spmm_matches_reference(dtype, weighted, num_cols):
+    adj = graph(weighted, normalized=False, dtype=dtype)
+    x = torch.randn(N, num_cols, dtype=dtype)
+    expected = spmm_reference(adj.rowptr, adj.col, adj.value, x)
+    torch.testing.assert_close(spmm(adj, x), expected, **TOL[dtype])
+    assert expected[-3:].abs().sum() == 0  # the isolated nodes are empty rows
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("mask_mode", [None, "zero", "clamp"])
+@pytest.mark.parametrize("clip", [False, True])
+@pytest.mark.parametrize("num_steps", [0, 1, 4])
+def test_diffuse_matches_reference(dtype, weighted, mask_mode, clip, num_steps):
+    adj = graph(weighted, dtype=dtype)
+    y0 = torch.rand(N, 5, dtype=dtype) * 1.5 - 0.25
+    mask = None if mask_mode is None else random_mask(N)
+    got = diffuse(adj, y0, num_steps, 0.15, mask=mask, mask_mode=mask_mode or "zero", clip=clip)
+    start = y0 * mask.unsqueeze(-1) if mask_mode == "zero" else y0
+    clamp = mask if mask_mode == "clamp" else None
+    expected = diffuse_reference(adj.rowptr, adj.col, adj.values_as(dtype), start, num_steps,
+                                 0.15, clamp, clip)
+    torch.testing.assert_close(got, expected, **TOL[dtype])
+    if num_steps == 0:
+        torch.testing.assert_close(got, start)
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("mask_mode", [None, "clamp"])
+@pytest.mark.parametrize("clip", [False, True])
+def test_diffuse_gradients_match_reference(dtype, weighted, mask_mode, clip):
+    adj = graph(weighted, dtype=dtype)
+    mask = None if mask_mode is None else random_mask(N)
+    y0 = torch.rand(N, 4, dtype=dtype).requires_grad_()
+    upstream = torch.randn(N, 4, dtype=dtype)
+    value = None if adj.value is None else adj.value.detach().clone().requires_grad_()
+    live = Adjacency(adj.rowptr, adj.col, value, N)
+    out = diffuse(live, y0, 5, 0.2, mask=mask, mask_mode="clamp", clip=clip)
+    grads = torch.autograd.grad(out, [y0] + ([value] if weighted else []), upstream)
+
+    y0_ref = y0.detach().clone().requires_grad_()
+    value_ref = None if value is None else value.detach().clone().requires_grad_()
+    expected_out = diffuse_reference(adj.rowptr, adj.col, value_ref, y0_ref, 5, 0.2, mask, clip)
+    expected = torch.autograd.grad(expected_out, [y0_ref] + ([value_ref] if weighted else []),
+                                   upstream)
+    torch.testing.assert_close(out, expected_out, **TOL[dtype])
+    for got, want in zip(grads, expected):
+        torch.testing.assert_close(got, want, **TOL[dtype])
+
+
+@needs_kernels
+@pytest.mark.parametrize("mask_mode", [None, "clamp"])
+def test_adjoint_kernel_matches_its_reference(mask_mode):
+    adj = graph(weighted=True, dtype=torch.float64)
+    transposed, _ = adj.transpose()
+    mask = None if mask_mode is None else random_mask(N)
+    grad = torch.randn(N, 6, dtype=torch.float64)
+    rowptr, col, value = kernel_args(transposed, torch.float64)
+    for steps in (0, 1, 6):
+        got = torch.ops.noisygraph.diffuse_adjoint(rowptr, col, value, grad, steps, 0.3, mask)
+        want = diffuse_adjoint_reference(transposed.rowptr, transposed.col, transposed.value,
+                                         grad, steps, 0.3, mask)
+        torch.testing.assert_close(got, want)
+
+
+@needs_kernels
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sddmm_matches_reference(dtype):
+    adj = graph(weighted=True, dtype=dtype)
+    a, b = torch.randn(N, 7, dtype=dtype), torch.randn(N, 7, dtype=dtype)
+    rowptr, col, _ = kernel_args(adj, dtype)
+    torch.testing.assert_close(torch.ops.noisygraph.sddmm(rowptr, col, a, b),
+                               sddmm_reference(adj.rowptr, adj.col, a, b), **TOL[dtype])
+
+
+@needs_kernels
+def test_spmm_gradients_match_reference():
+    adj = graph(weighted=True, normalized=False, dtype=torch.float64)
+    value = adj.value.clone().requires_grad_()
+    x = torch.randn(N, 5, dtype=torch.float64, requires_grad=True)
+    upstream = torch.randn(N, 5, dtype=torch.float64)
+    got = torch.autograd.grad(spmm(Adjacency(adj.rowptr, adj.col, value, N), x), [value, x],
+                              upstream)
+    want = torch.autograd.grad(spmm_reference(adj.rowptr, adj.col, value, x), [value, x],
+                               upstream)
+    for g, w in zip(got, want):
+        torch.testing.assert_close(g, w)
+
+
+# ------------------------------------------------------------------ gradcheck, opcheck
+def small_graph(weighted: bool) -> Adjacency:
+    """A 12-node graph (2 isolated nodes, self-loops) small enough for gradcheck."""
+    edge_index = random_graph(num_nodes=12, num_edges=40, isolated=2)
+    weight = random_weights(edge_index, dtype=torch.float64) if weighted else None
+    return Adjacency.from_edge_index(edge_index, weight, num_nodes=12)
+
+
+@pytest.mark.parametrize("mask_mode", [None, "zero", "clamp"])
+@pytest.mark.parametrize("clip", [False, True])
+def test_diffuse_gradcheck(mask_mode, clip):
+    adj = small_graph(weighted=True).normalize("sym")
+    mask = None if mask_mode is None else random_mask(12, rate=0.4)
+    # away from the clip's kinks: values well inside (0, 1)
+    y0 = (torch.rand(12, 2, dtype=torch.float64) * 0.6 + 0.2).requires_grad_()
+    value = adj.value.detach().clone().requires_grad_()
+
+    def run(y0, value):
+        live = Adjacency(adj.rowptr, adj.col, value, 12)
+        return diffuse(live, y0, 4, 0.25, mask=mask, mask_mode=mask_mode or "zero", clip=clip)
+
+    assert torch.autograd.gradcheck(run, (y0, value))
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_spmm_gradcheck(weighted):
+    adj = small_graph(weighted)
+    x = torch.randn(12, 3, dtype=torch.float64, requires_grad=True)
+    if not weighted:
+        assert torch.autograd.gradcheck(lambda x: spmm(adj, x), (x,))
+        return
+    value = adj.value.clone().requires_grad_()
+    assert torch.autograd.gradcheck(
+        lambda v, x: spmm(Adjacency(adj.rowptr, adj.col, v, 12), x), (value, x))
+
+
+@needs_kernels
+def test_opcheck():
+    dtype = torch.float64
+    adj = small_graph(weighted=True)
+    rowptr, col, value = kernel_args(adj, dtype)
+    transposed, perm = adj.transpose()
+    t_rowptr, t_col = transposed.kernel_indices()
+    x = torch.rand(12, 4, dtype=dtype, requires_grad=True)
+    weights = value.detach().clone().requires_grad_()
+    mask = random_mask(12)
+    ops = torch.ops.noisygraph
+    torch.library.opcheck(ops.spmm, (rowptr, col, weights, x, t_rowptr, t_col, perm))
+    torch.library.opcheck(ops.spmm, (rowptr, col, None, x.detach().float()))
+    torch.library.opcheck(ops.sddmm, (rowptr, col, x.detach(), x.detach()))
+    torch.library.opcheck(ops.diffuse, (rowptr, col, weights, x, 3, 0.2, mask, False,
+                                        t_rowptr, t_col, perm))
+    torch.library.opcheck(ops.diffuse, (rowptr, col, None, x, 3, 0.2, None, True))
+    torch.library.opcheck(ops.diffuse_adjoint, (t_rowptr, t_col, value, x.detach(), 3, 0.2,
+                                                mask))
+
+
+# ------------------------------------------------------------------ inputs and fallbacks
+def test_graph_formats_give_the_same_diffusion():
+    from torch_geometric import EdgeIndex
+
+    edge_index = random_graph()
+    weight = random_weights(edge_index)
+    adj = Adjacency.from_edge_index(edge_index, weight, num_nodes=N)
+    y0 = torch.rand(N, 3)
+    expected = diffuse(adj, y0, 3, 0.1)
+    dense = adj.to_dense()
+    for g, w in [(edge_index, weight), (EdgeIndex(edge_index, sparse_size=(N, N)), weight),
+                 (dense.to_sparse_coo(), None), (dense.to_sparse_csr(), None)]:
+        torch.testing.assert_close(diffuse(g, y0, 3, 0.1, edge_weight=w), expected)
+        torch.testing.assert_close(spmm(g, y0, edge_weight=w), spmm(adj, y0))
+
+
+def test_vector_signal_keeps_its_shape():
+    adj = graph(weighted=False)
+    y0 = torch.rand(N)
+    out = diffuse(adj, y0, 3, 0.1)
+    assert out.shape == (N,)
+    torch.testing.assert_close(out, diffuse(adj, y0[:, None], 3, 0.1)[:, 0])
+    assert spmm(adj, y0).shape == (N,)
+
+
+def test_devices_without_kernels_use_the_reference(monkeypatch):
+    adj = graph(weighted=True)
+    y0 = torch.rand(N, 4)
+    mask = random_mask(N)
+    compiled = diffuse(adj, y0, 5, 0.1, mask=mask, mask_mode="clamp", clip=True)
+    monkeypatch.setattr(diffusion_ops, "has_kernel", lambda device: False)
+    reference = diffuse(adj, y0, 5, 0.1, mask=mask, mask_mode="clamp", clip=True)
+    torch.testing.assert_close(compiled, reference)
+
+
+def test_has_kernel_is_false_for_devices_without_kernels():
+    assert not diffusion_ops.has_kernel(torch.device("meta"))
+    assert diffusion_ops.has_kernel(torch.device("cpu")) == COMPILED
+
+
+def test_reference_backend_env_var_selects_reference_path():
+    code = ("import torch, noisygraph\n"
+            "from noisygraph.ops import diffuse\n"
+            "from noisygraph.sparse import to_adjacency\n"
+            "ei = torch.tensor([[0, 1, 2], [1, 2, 0]])\n"
+            "out = diffuse(to_adjacency(ei).normalize('row'), torch.eye(3), 2, 0.5)\n"
+            "print(noisygraph.backend(), round(out.sum().item(), 6))\n")
+    env = dict(os.environ, NOISYGRAPH_BACKEND="reference")
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                            text=True, check=True)
+    # row-stochastic A: every step keeps the row sums, so the total stays 3
+    assert result.stdout.split() == ["reference", "3.0"]
+
+
+# ------------------------------------------------------------------ bad input
+@pytest.mark.parametrize("kwargs, error, match", [
+    (dict(num_steps=-1), ValueError, "num_steps"),
+    (dict(num_steps=2.0), TypeError, "num_steps"),
+    (dict(alpha=-0.1), ValueError, "alpha"),
+    (dict(alpha=1.5), ValueError, "alpha"),
+    (dict(alpha=float("nan")), ValueError, "alpha"),
+    (dict(mask=torch.ones(N - 1, dtype=torch.bool)), ValueError, "mask"),
+    (dict(mask=torch.ones(N)), TypeError, "mask"),
+    (dict(mask_mode="keep"), ValueError, "mask_mode"),
+])
+def test_diffuse_rejects_bad_arguments(kwargs, error, match):
+    args = dict(graph=graph(weighted=False), y0=torch.rand(N, 2), num_steps=2, alpha=0.1)
+    args.update(kwargs)
+    with pytest.raises(error, match=match):
+        diffuse(**args)
+
+
+def test_bad_signals_raise_naming_the_argument():
+    adj = graph(weighted=False)
+    y0 = torch.rand(N, 2)
+    y0[3, 1] = float("nan")
+    with pytest.raises(ValueError, match="y0 contains NaN"):
+        diffuse(adj, y0, 2, 0.1)
+    with pytest.raises(ValueError, match="y0 has 29 rows"):
+        diffuse(adj, torch.rand(N - 1, 2), 2, 0.1)
+    with pytest.raises(ValueError, match="y0 must be 2-D"):
+        diffuse(adj, torch.rand(N, 2, 2), 2, 0.1)
+    with pytest.raises(TypeError, match="y0 must be float32 or float64"):
+        diffuse(adj, torch.ones(N, 2, dtype=torch.long), 2, 0.1)
+    with pytest.raises(ValueError, match="x contains NaN"):
+        spmm(adj, torch.full((N, 2), float("nan")))
+    with pytest.raises(ValueError, match="x has 31 rows"):
+        spmm(adj, torch.rand(N + 1, 2))
+    with pytest.raises(ValueError, match="outside"):
+        diffuse(torch.tensor([[0, 5], [1, 2]]), torch.rand(4, 2), 2, 0.1)
+    with pytest.raises(ValueError, match="edge_weight is only accepted"):
+        spmm(adj, torch.rand(N, 2), edge_weight=torch.ones(adj.nnz))
+
+
+@needs_kernels
+def test_kernels_reject_bad_arguments_directly():
+    adj = graph(weighted=True)
+    rowptr, col, value = kernel_args(adj, torch.float32)
+    x = torch.rand(N, 2)
+    with pytest.raises(RuntimeError, match="alpha"):
+        torch.ops.noisygraph.diffuse(rowptr, col, value, x, 2, 1.5)
+    with pytest.raises(RuntimeError, match="num_steps"):
+        torch.ops.noisygraph.diffuse(rowptr, col, value, x, -1, 0.5)
+    with pytest.raises(RuntimeError, match="value dtype"):
+        torch.ops.noisygraph.spmm(rowptr, col, value.double(), x)
+    with pytest.raises(RuntimeError, match="clamp_mask must be bool"):
+        torch.ops.noisygraph.diffuse(rowptr, col, value, x, 2, 0.5, torch.ones(N))
