@@ -207,3 +207,15 @@ def test_non_positive_definite_error_is_clear():
     labels = torch.zeros(4, dtype=torch.long)
     with pytest.raises(RuntimeError, match="positive definite"):
         coding_rate(z, labels, 1, total_scale=1e30, class_scale=1e30)
+
+
+@pytest.mark.skipif(noisygraph.backend() != "compiled-cuda", reason="needs the CUDA kernels and a GPU")
+@pytest.mark.parametrize("hard", [True, False])
+def test_cuda_matches_cpu(hard):
+    z, labels, class_scale = make_inputs(300, 16, 4, torch.float64)
+    assignment = labels if hard else torch.rand(4, 300, dtype=torch.float64)
+    cpu = value_and_grads(lambda z_: coding_rate(z_, assignment, 4, 0.7, class_scale), [z])
+    cuda = value_and_grads(
+        lambda z_: coding_rate(z_, assignment.cuda(), 4, 0.7, class_scale.cuda()), [z.cuda()])
+    for a, b in zip([cpu[0], cpu[1], *cpu[2]], [cuda[0], cuda[1], *cuda[2]]):
+        torch.testing.assert_close(a, b.cpu())

@@ -1,10 +1,14 @@
-// Coding-rate terms of the MCR² loss: per-class Gram matrices in one pass over z, batched
-// Cholesky log-determinants, the n×n (Sylvester) form for classes with fewer rows than p,
-// and a backward that reuses the factorizations. Memory beyond the input: O(K·p² + N·p).
+// Coding-rate terms of the MCR² loss. Hard labels: rows grouped by class with an O(N)
+// counting sort, one GEMM per class (each row of z enters exactly one Gram; the total Gram is
+// their sum), one batched Cholesky for all p×p terms, the n×n (Sylvester) form for classes
+// with fewer rows than p, and a backward that reuses the factorizations with one fused GEMM
+// per class. Soft memberships: one weighted Gram per class over its support. Memory beyond
+// the input: O(K·p² + N·p); no N×N or K×N×N tensor.
 //
-// Every step is an ATen call (index_select, mm into preallocated slices, linalg_cholesky_ex,
-// cholesky_inverse, cholesky_solve), so the heavy lifting runs in the BLAS/LAPACK threads of
-// the build (MKL here) and the same functions serve CUDA tensors (csrc/cuda registers them).
+// Apart from the counting sort, every step is an ATen call (index_select, mm into slices of
+// a preallocated batch, linalg_cholesky_ex, linalg_solve_triangular, cholesky_solve), so the
+// heavy lifting runs in the BLAS/LAPACK threads of the build (MKL here) and the same
+// functions serve CUDA tensors (csrc/cuda registers them).
 #include <torch/library.h>
 
 #include <string>

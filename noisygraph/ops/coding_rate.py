@@ -131,9 +131,11 @@ def _setup_context(ctx, inputs, output) -> None:
 def _backward(ctx, grad_total: Tensor, grad_per_class: Tensor, _grad_inverses, _grad_scale):
     z, labels, membership, class_scale, inverses, scale_grad = ctx.saved_tensors
     membership_grad = membership is not None and ctx.needs_input_grad[2]
-    grad_z, grad_membership = torch.ops.noisygraph.coding_rate_backward(
-        grad_total, grad_per_class, z, labels, membership, ctx.num_classes, ctx.total_scale,
-        class_scale, inverses, membership_grad)
+    grad_z = grad_membership = None
+    if ctx.needs_input_grad[0] or membership_grad:
+        grad_z, grad_membership = torch.ops.noisygraph.coding_rate_backward(
+            grad_total, grad_per_class, z, labels, membership, ctx.num_classes,
+            ctx.total_scale, class_scale, inverses, membership_grad)
     return (grad_z if ctx.needs_input_grad[0] else None, None,
             grad_membership if membership_grad else None, None, None,
             grad_per_class * scale_grad if ctx.needs_input_grad[5] else None, None, None)
