@@ -16,6 +16,8 @@ Usage::
 
     python benchmarks/bench_diffusion.py                       # both sizes, both graph kinds
     python benchmarks/bench_diffusion.py --sizes arxiv --graphs csbm --repeats 5
+    python benchmarks/bench_diffusion.py --sizes 2m --graphs csbm --warmup 0 \
+        --skip "natural order" --forward-only "torch.sparse"   # the 2M run, trimmed
 """
 from __future__ import annotations
 
@@ -162,7 +164,8 @@ def make_cases(adj: Adjacency, y0: torch.Tensor, steps: int, alpha: float, with_
 
 
 def run_size(name: str, graph: str, steps: int, num_features: int, alpha: float, repeats: int,
-             with_pyg: bool, pyg_steps: int, bandwidth: float) -> list[str]:
+             warmup: int, with_pyg: bool, pyg_steps: int, bandwidth: float,
+             skip: list[str], forward_only: list[str]) -> list[str]:
     num_nodes, num_edges, blocks = SIZES[name]
     start = time.perf_counter()
     if graph == "csbm":
@@ -182,9 +185,13 @@ def run_size(name: str, graph: str, steps: int, num_features: int, alpha: float,
           f"rcm reorder (one-time, cached) {reorder_seconds:.1f}s", flush=True)
     results = []
     for case, forward, both, ran in make_cases(adj, y0, steps, alpha, with_pyg, pyg_steps):
+        if any(word in case for word in skip):
+            continue
+        if any(word in case for word in forward_only):
+            both = None
         scale = steps / ran  # PyG at 2M runs fewer steps; its time is scaled to K steps
-        fwd = median_time(forward, repeats) * scale
-        fb = median_time(both, repeats) * scale if both is not None else None
+        fwd = median_time(forward, repeats, warmup) * scale
+        fb = median_time(both, repeats, warmup) * scale if both is not None else None
         results.append((case, fwd, fb, ran))
         print(f"  {case:48s} fwd {fwd:8.3f}s  fwd+bwd "
               f"{'-' if fb is None else f'{fb:.3f}s'}" + ("" if ran == steps else
@@ -217,6 +224,11 @@ def main() -> None:
     parser.add_argument("--features", type=int, default=40)
     parser.add_argument("--alpha", type=float, default=0.1)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--warmup", type=int, default=1, help="untimed runs before the repeats")
+    parser.add_argument("--skip", default="", help="comma list: skip contenders whose name "
+                                                   "contains one of these words")
+    parser.add_argument("--forward-only", default="",
+                        help="comma list: time only the forward of these contenders")
     parser.add_argument("--no-pyg", action="store_true", help="skip the PyG contenders")
     parser.add_argument("--pyg-steps-large", type=int, default=1,
                         help="steps PyG runs on graphs over 10M edges (scaled to --steps); "
@@ -234,8 +246,10 @@ def main() -> None:
         for graph in args.graphs.split(","):
             large = SIZES[size][1] > 10_000_000
             rows += run_size(size, graph, args.steps, args.features, args.alpha, args.repeats,
-                             not args.no_pyg, args.pyg_steps_large if large else args.steps,
-                             bandwidth)
+                             args.warmup, not args.no_pyg,
+                             args.pyg_steps_large if large else args.steps, bandwidth,
+                             [w for w in args.skip.split(",") if w],
+                             [w for w in args.forward_only.split(",") if w])
     print(f"\nK={args.steps}, F={args.features}, alpha={args.alpha}, float32, median of "
           f"{args.repeats}; ratio = contender time / noisygraph (reorder='rcm') time; "
           f"copy bandwidth {bandwidth:.1f} GB/s\n")

@@ -294,3 +294,5 @@ def test_kernels_reject_bad_arguments_directly():
         torch.ops.noisygraph.spmm(rowptr, col, value.double(), x)
     with pytest.raises(RuntimeError, match="clamp_mask must be bool"):
         torch.ops.noisygraph.diffuse(rowptr, col, value, x, 2, 0.5, torch.ones(N))
+    with pytest.raises(RuntimeError, match="rowptr must start at 0 and end at nnz"):
+        torch.ops.noisygraph.spmm(rowptr, col[:-1], value[:-1], x)

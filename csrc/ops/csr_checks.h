@@ -22,6 +22,11 @@ inline void check_csr(const char* op, const at::Tensor& rowptr, const at::Tensor
               ": dense input must be float32 or float64, got ", dense.scalar_type());
   TORCH_CHECK(rowptr.device() == dense.device() && col.device() == dense.device(), op,
               ": all tensors must be on one device");
+  if (rowptr.device().is_cpu()) {  // cheap on CPU; on a GPU it would synchronise
+    TORCH_CHECK(rowptr[0].item<int64_t>() == 0 &&
+                    rowptr[rowptr.numel() - 1].item<int64_t>() == col.numel(),
+                op, ": rowptr must start at 0 and end at nnz = ", col.numel());
+  }
   if (value.has_value()) {
     TORCH_CHECK(value->dim() == 1 && value->numel() == col.numel(), op,
                 ": value must have shape [nnz] = [", col.numel(), "], got ", value->sizes());
