@@ -10,6 +10,13 @@ export CCACHE_DIR ?= $(HOME)/.cache/ccache
 # ccache, where installed, makes rebuilds of unchanged sources instant.
 CCACHE_PATH := $(shell test -d /usr/lib/ccache && echo "/usr/lib/ccache:")
 
+# Offline checkouts that have the project's raw data beside them read it in place.
+ifeq ($(origin NOISYGRAPH_DATA),undefined)
+ifneq ($(wildcard ../shared/data/planetoid),)
+export NOISYGRAPH_DATA := $(abspath ../shared/data)
+endif
+endif
+
 .PHONY: setup build demo test test-slow bench clean
 
 $(PY):
