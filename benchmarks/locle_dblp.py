@@ -210,7 +210,7 @@ def report(args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--budgets", type=int, nargs="+", default=[320, 80, 160, 640])
+    parser.add_argument("--budgets", type=int, nargs="*", default=[320, 80, 160, 640])
     parser.add_argument("--methods", nargs="+", default=["b", "c", "d"], choices=["b", "c", "d"])
     parser.add_argument("--sim-accuracies", type=float, nargs="*", default=[0.7, 0.8, 0.9])
     parser.add_argument("--sim-budget", type=int, default=320)
