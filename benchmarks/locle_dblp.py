@@ -20,7 +20,6 @@ import json
 import pathlib
 import platform
 import statistics
-import sys
 import time
 
 import torch
@@ -32,6 +31,13 @@ from noisygraph.locle.text import embed_texts
 HERE = pathlib.Path(__file__).resolve().parent
 RUNS = HERE / "results" / "locle_runs.jsonl"
 REPORT = HERE / "results" / "locle.md"
+COMMANDS = [
+    "export NOISYGRAPH_DATA=../shared/data OMP_NUM_THREADS=1",
+    "python benchmarks/locle_dblp.py --budgets 320 --seeds 0 1 2 --sim-accuracies",
+    "python benchmarks/locle_dblp.py --budgets 80 160 640 --seeds 0 --sim-accuracies",
+    "python benchmarks/locle_dblp.py --budgets --seeds 0 --methods c d --sim-accuracies 0.7 0.8 0.9",
+    "python benchmarks/locle_dblp.py --report",
+]
 METHODS = {"a": "(a) annotator on every node", "b": "(b) random + GCN",
            "c": "(c) LLM-GNN: density + filter + GCN", "d": "(d) Locle (ours)"}
 
@@ -139,12 +145,11 @@ def report(args):
         by.setdefault((r["annotator"], r["method"], r["budget"]), []).append(r)
     lines = ["# Locle on DBLP (label-free node classification)", "",
              f"Machine: {platform.machine()} 2-core, AVX2, torch {torch.__version__} CPU, "
-             f"{torch.get_num_threads()} thread(s) per run (OMP_NUM_THREADS=1: the machine is "
-             f"shared); noisygraph backend `{__import__('noisygraph').backend()}`. "
+             f"one thread per run (OMP_NUM_THREADS=1, nice 10: the machine was shared by six "
+             f"developers, so wall times are pessimistic); noisygraph backend `{__import__('noisygraph').backend()}`. "
              f"Date: {datetime.date.today().isoformat()}.", "",
-             "Commands:", "", "```",
-             "OMP_NUM_THREADS=1 nice -n 10 python benchmarks/locle_dblp.py " + " ".join(sys.argv[1:]),
-             "python benchmarks/locle_dblp.py --report", "```", "",
+             "Commands (each appends to `benchmarks/results/locle_runs.jsonl`, skipping runs "
+             "already there):", "", "```", *COMMANDS, "```", "",
              "Protocol: DBLP text graph (14,376 paper titles, co-author edges, 4 classes). Label-free: "
              "no node label is visible to any method; features are all-MiniLM-L6-v2 title "
              "embeddings; the only labels come from the annotator, within the budget (number of "
