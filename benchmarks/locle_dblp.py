@@ -20,7 +20,6 @@ import json
 import pathlib
 import platform
 import statistics
-import sys
 import time
 
 import torch
@@ -32,6 +31,39 @@ from noisygraph.locle.text import embed_texts
 HERE = pathlib.Path(__file__).resolve().parent
 RUNS = HERE / "results" / "locle_runs.jsonl"
 REPORT = HERE / "results" / "locle.md"
+COMMANDS = [
+    "export NOISYGRAPH_DATA=../shared/data OMP_NUM_THREADS=1",
+    "python benchmarks/locle_dblp.py --budgets 320 --seeds 0 1 2 --sim-accuracies",
+    "python benchmarks/locle_dblp.py --budgets 80 160 640 --seeds 0 --sim-accuracies"
+    "   # (d) at 640 interrupted for time",
+    "python benchmarks/locle_dblp.py --budgets --seeds 0 --methods d --sim-accuracies 0.7 0.9 0.8",
+    "python benchmarks/locle_dblp.py --report",
+]
+FINDINGS = [
+    "## Findings (read off the tables above; written by hand)", "",
+    "- **Budget 320 (the paper's DBLP budget), 3 seeds: Locle 76.1 ± 0.7 % beats LLM-GNN "
+    "73.1 ± 0.7 %, random + GCN 71.7 ± 2.8 % and the annotator alone 64.3 %** — the issue's "
+    "target. Of Locle's gain, the rounds (critical-node queries + pseudo-labels) add about 1.6 "
+    "points over round 0 and the refinement another 1.6 (per-round table).",
+    "- **Smaller budgets (80, 160; one seed): Locle does not beat LLM-GNN** (70.2 vs 70.5 % at 80, "
+    "68.9 vs 73.6 % at 160). Its defaults (30 % filter, 3 pseudo-labels per question) were set at "
+    "budget 320, seed 0; with 40–80 initial questions the filter leaves few labels, and the "
+    "critical nodes it queries are those the zero-shot annotator gets wrong most often: the "
+    "answers Locle collects are 61–62 % correct, LLM-GNN's density-selected ones 71–74 %, random "
+    "ones 63–68 % (column annotation_accuracy of locle_runs.jsonl). Budget 640: Locle not run "
+    "(time); LLM-GNN 74.7 %, random 72.2 %.",
+    "- **Simulated annotators (one seed): Locle's accuracy does not follow annotator quality here** "
+    "— 75.3 / 73.4 / 76.0 % at 70 / 80 / 90 % annotator accuracy, non-monotone and within the "
+    "seed-to-seed spread. With 320 questions the GCN on title embeddings + co-author graph, not "
+    "the labels, seems to be the ceiling near 76 %, and the 30 % filter discards mostly-correct "
+    "answers when the annotator is good. More seeds and a budget sweep would be needed to "
+    "separate the effect; not done (time). Baselines (b), (c) were not run with the simulated "
+    "annotators.",
+    "- The zero-shot annotator reproduces the issue's calibration figure (64.33 % vs 64.3 %), and "
+    "its label-free temperature gives well-calibrated confidences (ECE 0.06).",
+    "- Seeds: 3 at budget 320, 1 elsewhere — CPU-limited (a Locle fit took 3–7 minutes on one "
+    "thread of the shared 2-core machine).", "",
+]
 METHODS = {"a": "(a) annotator on every node", "b": "(b) random + GCN",
            "c": "(c) LLM-GNN: density + filter + GCN", "d": "(d) Locle (ours)"}
 
@@ -139,12 +171,11 @@ def report(args):
         by.setdefault((r["annotator"], r["method"], r["budget"]), []).append(r)
     lines = ["# Locle on DBLP (label-free node classification)", "",
              f"Machine: {platform.machine()} 2-core, AVX2, torch {torch.__version__} CPU, "
-             f"{torch.get_num_threads()} thread(s) per run (OMP_NUM_THREADS=1: the machine is "
-             f"shared); noisygraph backend `{__import__('noisygraph').backend()}`. "
+             f"one thread per run (OMP_NUM_THREADS=1, nice 10: the machine was shared by six "
+             f"developers, so wall times are pessimistic); noisygraph backend `{__import__('noisygraph').backend()}`. "
              f"Date: {datetime.date.today().isoformat()}.", "",
-             "Commands:", "", "```",
-             "OMP_NUM_THREADS=1 nice -n 10 python benchmarks/locle_dblp.py " + " ".join(sys.argv[1:]),
-             "python benchmarks/locle_dblp.py --report", "```", "",
+             "Commands (each appends to `benchmarks/results/locle_runs.jsonl`, skipping runs "
+             "already there):", "", "```", *COMMANDS, "```", "",
              "Protocol: DBLP text graph (14,376 paper titles, co-author edges, 4 classes). Label-free: "
              "no node label is visible to any method; features are all-MiniLM-L6-v2 title "
              "embeddings; the only labels come from the annotator, within the budget (number of "
@@ -203,6 +234,7 @@ def report(args):
     if seconds:
         lines += [f"Wall time of one Locle fit at these budgets: median {statistics.median(seconds):.0f} s "
                   f"(single thread, shared machine).", ""]
+    lines += FINDINGS
     REPORT.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
@@ -210,7 +242,7 @@ def report(args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--budgets", type=int, nargs="+", default=[320, 80, 160, 640])
+    parser.add_argument("--budgets", type=int, nargs="*", default=[320, 80, 160, 640])
     parser.add_argument("--methods", nargs="+", default=["b", "c", "d"], choices=["b", "c", "d"])
     parser.add_argument("--sim-accuracies", type=float, nargs="*", default=[0.7, 0.8, 0.9])
     parser.add_argument("--sim-budget", type=int, default=320)

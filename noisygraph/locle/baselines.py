@@ -90,11 +90,12 @@ def random_gcn(data, texts: Sequence[str], classes: Sequence, annotator: Annotat
 
 
 def llm_gnn(data, texts: Sequence[str], classes: Sequence, annotator: Annotator, budget: int,
-            x: Tensor, seed: int = 0, filter_fraction: float = 0.1, feature_alpha: float = 0.5,
+            x: Tensor, seed: int = 0, filter_fraction: float = 0.3, feature_alpha: float = 0.5,
             svd_dim: int = 64, num_clusters: Optional[int] = None,
             verbose: bool = True) -> BaselineResult:
     """(c) LLM-GNN: density-based selection of the whole budget over propagated features,
-    filtering by confidence and entropy change, then a GCN."""
+    filtering by confidence and entropy change (the same ``filter_fraction`` as
+    :class:`~noisygraph.locle.Locle`'s default), then a GCN."""
     classes = _check(texts, int(data.num_nodes), classes, budget)
     z = truncated_svd(propagate_features(data.edge_index, x.float(), feature_alpha), svd_dim,
                       seed=seed)

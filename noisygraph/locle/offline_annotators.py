@@ -90,13 +90,15 @@ class EmbeddingAnnotator(Annotator):
         """Cosine similarities ``[len(texts), C]``."""
         known = [self._rows.get(text) for text in texts]
         missing = [i for i, row in enumerate(known) if row is None]
-        emb = torch.empty(len(texts), 384)
-        if len(missing) < len(texts):
-            present = [i for i, row in enumerate(known) if row is not None]
+        fresh = embed_texts([texts[i] for i in missing], self.model_name, cache=False,
+                            verbose=verbose) if missing else None
+        width = fresh.size(1) if fresh is not None else self._corpus_embeddings.size(1)
+        emb = torch.empty(len(texts), width)
+        present = [i for i, row in enumerate(known) if row is not None]
+        if present:
             emb[present] = self._corpus_embeddings[[known[i] for i in present]]
         if missing:
-            emb[missing] = embed_texts([texts[i] for i in missing], self.model_name,
-                                       cache=False, verbose=verbose)
+            emb[missing] = fresh
         return emb @ self.class_embeddings(classes).T
 
     def _annotate(self, texts, node_ids, classes, verbose):

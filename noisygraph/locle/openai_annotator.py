@@ -177,8 +177,6 @@ class OpenAIAnnotator(Annotator):
             return None, False, "query budget exhausted"
         try:
             response = self._post(payload)
-        except AnnotatorError:
-            raise
         except _TransientFailure as failure:
             self._account(queries=1, failures=1)
             return None, False, str(failure)

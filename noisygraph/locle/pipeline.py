@@ -104,9 +104,9 @@ class Locle:
         num_rounds (int): GCN rounds. (default: ``5``)
         initial_fraction (float): share of the budget for the density selection.
             (default: ``0.5``)
-        filter_fraction (float): share of initial annotations filtered out. (default: ``0.1``)
-        pseudo_per_round (int, optional): pseudo-labels added per round; defaults to the
-            number of questions per round.
+        filter_fraction (float): share of initial annotations filtered out. (default: ``0.3``)
+        pseudo_per_round (int, optional): pseudo-labels added per round; defaults to three
+            times the number of questions per round.
         ensemble_decay (float): :math:`\gamma`. (default: ``0.5``)
         feature_alpha (float): :math:`\alpha` of the propagated features. (default: ``0.5``)
         svd_dim (int): dimension of the truncated SVD. (default: ``64``)
@@ -123,7 +123,7 @@ class Locle:
     """
 
     def __init__(self, budget: int, num_rounds: int = 5, initial_fraction: float = 0.5,
-                 filter_fraction: float = 0.1, pseudo_per_round: Optional[int] = None,
+                 filter_fraction: float = 0.3, pseudo_per_round: Optional[int] = None,
                  ensemble_decay: float = 0.5, feature_alpha: float = 0.5, svd_dim: int = 64,
                  num_clusters: Optional[int] = None, val_fraction: float = 0.2,
                  refine: bool = True, confidence_weighting: bool = True, hidden: int = 64,
@@ -229,7 +229,7 @@ class Locle:
         query_rounds = max(self.num_rounds - 1, 0)
         per_round = (self.budget - num_initial) // query_rounds if query_rounds else 0
         num_initial = self.budget - per_round * query_rounds  # whole budget is spent
-        num_pseudo = per_round if self.pseudo_per_round is None else self.pseudo_per_round
+        num_pseudo = 3 * per_round if self.pseudo_per_round is None else self.pseudo_per_round
 
         # 1. density-based initial selection on propagated features
         z = truncated_svd(propagate_features(edge_index, x, self.feature_alpha),
