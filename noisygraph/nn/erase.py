@@ -214,6 +214,9 @@ class ERASETrainer:
         device (str or torch.device, optional): (default: the data's device)
         seed (int, optional): seed of the mini-batch sampler. (default: :obj:`None`)
         verbose (bool, optional): show a progress bar. (default: :obj:`True`)
+
+    After :meth:`fit`, ``classifier`` holds the linear probe and ``pseudo_labels`` the
+    pseudo-labels of all nodes at the selected epoch.
     """
 
     def __init__(self, model: ERASE, gamma1: float = 1.0, gamma2: float = 2.0,
