@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import pathlib
-from typing import Iterable, Optional, Union
+from typing import Callable, Iterable, Optional, Union
 
 import torch
 
@@ -113,3 +113,34 @@ def save_cached(path: pathlib.Path, payload: dict) -> None:
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
     torch.save(payload, tmp)
     os.replace(tmp, path)
+
+
+def load_layout_folder(layout: str, name: str, root: Optional[PathLike], files: Iterable[str],
+                       what: str, parse: Callable[[list[pathlib.Path]], dict]) -> dict:
+    """Parses the files of ``<root>/<layout>/<name>/`` once and caches the result.
+
+    Args:
+        layout (str): the layout folder under the root (``"wfd"``, ``"tag"``).
+        name (str): the data set's folder name.
+        root (str or os.PathLike, optional): the data root (default: :func:`data_root`).
+        files (Iterable[str]): the file names the folder must hold.
+        what (str): how error messages name the data set.
+        parse (Callable): turns the list of file paths into a dict of tensors/strings.
+
+    Raises:
+        ValueError: ``name`` is not a non-empty string.
+        DatasetNotFoundError: a file is missing (names the root, the files and the variable).
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"name must be a non-empty folder name, got {name!r}")
+    root = resolve_root(root)
+    paths = [root / layout / name / file for file in files]
+    missing = [path for path in paths if not path.is_file()]
+    if missing:
+        raise missing_files_error(what, root, missing, "there is no download for this layout")
+    cached_path = cache_dir() / layout / name / f"graph@{file_signature(paths)}.pt"
+    payload = load_cached(cached_path)
+    if payload is None:
+        payload = parse(paths)
+        save_cached(cached_path, payload)
+    return payload

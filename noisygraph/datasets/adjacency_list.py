@@ -13,15 +13,7 @@ import numpy as np
 import torch
 from torch_geometric.data import Data
 
-from noisygraph.datasets._paths import (
-    PathLike,
-    cache_dir,
-    file_signature,
-    load_cached,
-    missing_files_error,
-    resolve_root,
-    save_cached,
-)
+from noisygraph.datasets._paths import PathLike, load_layout_folder
 from noisygraph.datasets._graph import undirected_edge_index
 
 ADJACENCY_FILES = ("adj.txt", "labels.txt")
@@ -90,21 +82,12 @@ def load_adjacency_list(name: str, root: Optional[PathLike] = None) -> Data:
         torch_geometric.data.Data: ``edge_index`` (both directions, deduplicated, no
         self-loops), ``y`` (0-based classes), ``num_nodes``, ``num_classes``; no ``x``.
     """
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"name must be a non-empty folder name, got {name!r}")
-    root = resolve_root(root)
-    folder = root / "wfd" / name
-    paths = [folder / file for file in ADJACENCY_FILES]
-    missing = [path for path in paths if not path.is_file()]
-    if missing:
-        raise missing_files_error(f"adjacency-list graph {name!r}", root, missing, "there is no download for this layout")
-
-    cached_path = cache_dir() / "wfd" / name / f"graph@{file_signature(paths)}.pt"
-    payload = load_cached(cached_path)
-    if payload is None:
+    def parse(paths: list[pathlib.Path]) -> dict:
         edge_index, y = parse_adjacency_list(*paths)
-        payload = {"edge_index": edge_index, "y": y}
-        save_cached(cached_path, payload)
+        return {"edge_index": edge_index, "y": y}
+
+    payload = load_layout_folder("wfd", name, root, ADJACENCY_FILES,
+                                 f"adjacency-list graph {name!r}", parse)
     edge_index, y = payload["edge_index"], payload["y"]
     data = Data(edge_index=edge_index, y=y, num_nodes=y.numel())
     data.num_classes = int(y.max()) + 1 if y.numel() else 0

@@ -17,15 +17,7 @@ import torch
 from torch_geometric.data import Data
 
 from noisygraph.datasets._graph import undirected_edge_index
-from noisygraph.datasets._paths import (
-    PathLike,
-    cache_dir,
-    file_signature,
-    load_cached,
-    missing_files_error,
-    resolve_root,
-    save_cached,
-)
+from noisygraph.datasets._paths import PathLike, load_layout_folder
 
 TEXT_GRAPH_FILES = ("nodes.tsv", "edges.tsv", "classes.tsv")
 
@@ -124,20 +116,8 @@ def load_text_graph(name: str, root: Optional[PathLike] = None) -> Data:
         self-loops), ``y``, ``text`` (``list[str]``, one per node), ``class_names``,
         ``class_descriptions``, ``num_nodes``, ``num_classes``; no ``x`` (embed ``text``).
     """
-    if not isinstance(name, str) or not name:
-        raise ValueError(f"name must be a non-empty folder name, got {name!r}")
-    root = resolve_root(root)
-    folder = root / "tag" / name
-    paths = [folder / file for file in TEXT_GRAPH_FILES]
-    missing = [path for path in paths if not path.is_file()]
-    if missing:
-        raise missing_files_error(f"text graph {name!r}", root, missing, "there is no download for this layout")
-
-    cached_path = cache_dir() / "tag" / name / f"graph@{file_signature(paths)}.pt"
-    payload = load_cached(cached_path)
-    if payload is None:
-        payload = parse_text_graph(folder)
-        save_cached(cached_path, payload)
+    payload = load_layout_folder("tag", name, root, TEXT_GRAPH_FILES, f"text graph {name!r}",
+                                 lambda paths: parse_text_graph(paths[0].parent))
     data = Data(edge_index=payload["edge_index"], y=payload["y"], num_nodes=payload["y"].numel())
     data.text = payload["text"]
     data.class_names = payload["class_names"]

@@ -13,7 +13,7 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from noisygraph.locle.annotation import Annotation, Annotator, ClassInfo, as_class_infos
+from noisygraph.locle.annotation import Annotation, Annotator, as_class_infos
 from noisygraph.locle.gnn import split_holdout, train_gcn
 from noisygraph.locle.refine import replace_labels, rewire
 from noisygraph.locle.selection import (critical_nodes, density_select, entropy_change_filter,
