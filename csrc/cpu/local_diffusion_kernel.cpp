@@ -283,12 +283,21 @@ void check_sources(const at::Tensor& source_ptr, const at::Tensor& source_nodes,
   }
 }
 
-GraphView make_view(const at::Tensor& rowptr, const at::Tensor& col,
-                    const std::optional<at::Tensor>& value, const at::Tensor& degree) {
-  return GraphView{rowptr.data_ptr<int64_t>(), col.data_ptr<int64_t>(),
-                   value.has_value() ? value->data_ptr<double>() : nullptr,
-                   degree.data_ptr<double>(), rowptr.numel() - 1};
-}
+// Contiguous copies of a graph's tensors, kept alive for the raw view into them.
+struct ContiguousGraph {
+  at::Tensor rowptr, col, degree;
+  std::optional<at::Tensor> value;
+  GraphView view;
+
+  ContiguousGraph(const at::Tensor& rowptr_, const at::Tensor& col_,
+                  const std::optional<at::Tensor>& value_, const at::Tensor& degree_)
+      : rowptr(rowptr_.contiguous()), col(col_.contiguous()), degree(degree_.contiguous()) {
+    if (value_.has_value()) value = value_->contiguous();
+    view = GraphView{rowptr.data_ptr<int64_t>(), col.data_ptr<int64_t>(),
+                     value.has_value() ? value->data_ptr<double>() : nullptr,
+                     degree.data_ptr<double>(), rowptr.numel() - 1};
+  }
+};
 
 // Per-query result blocks, concatenated after the parallel section.
 struct Block {
@@ -365,13 +374,11 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_flo
   TORCH_CHECK(sink_.device().is_cpu() && sink_.scalar_type() == at::kDouble &&
                   sink_.dim() == 1 && sink_.numel() == n,
               "sink must be a float64 CPU tensor with one entry per node");
-  auto rowptr = rowptr_.contiguous(), col = col_.contiguous(), degree = degree_.contiguous();
+  const ContiguousGraph graph(rowptr_, col_, value_, degree_);
   auto sink = sink_.contiguous();
-  std::optional<at::Tensor> value;
-  if (value_.has_value()) value = value_->contiguous();
   auto sp = source_ptr_.contiguous(), sn = source_nodes_.contiguous(),
        sm = source_mass_.contiguous();
-  const GraphView g = make_view(rowptr, col, value, degree);
+  const GraphView& g = graph.view;
   const int64_t* ptr = sp.data_ptr<int64_t>();
   const int64_t num_queries = sp.numel() - 1;
   std::vector<Block> blocks(num_queries);
@@ -397,12 +404,10 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_ppr
   const int64_t n = rowptr_.numel() - 1;
   check_sources(source_ptr_, source_nodes_, source_mass_, n);
   TORCH_CHECK(alpha > 0.0 && alpha <= 1.0, "alpha must be in (0, 1], got ", alpha);
-  auto rowptr = rowptr_.contiguous(), col = col_.contiguous(), degree = degree_.contiguous();
-  std::optional<at::Tensor> value;
-  if (value_.has_value()) value = value_->contiguous();
+  const ContiguousGraph graph(rowptr_, col_, value_, degree_);
   auto sp = source_ptr_.contiguous(), sn = source_nodes_.contiguous(),
        sm = source_mass_.contiguous();
-  const GraphView g = make_view(rowptr, col, value, degree);
+  const GraphView& g = graph.view;
   const int64_t* ptr = sp.data_ptr<int64_t>();
   const int64_t num_queries = sp.numel() - 1;
   std::vector<Block> blocks(num_queries);
@@ -426,11 +431,9 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_sweep_cut_cpu(
   check_graph(rowptr_, col_, value_, degree_);
   const int64_t n = rowptr_.numel() - 1;
   check_sources(score_ptr_, score_nodes_, scores_, n);
-  auto rowptr = rowptr_.contiguous(), col = col_.contiguous(), degree = degree_.contiguous();
-  std::optional<at::Tensor> value;
-  if (value_.has_value()) value = value_->contiguous();
+  const ContiguousGraph graph(rowptr_, col_, value_, degree_);
   auto sp = score_ptr_.contiguous(), sn = score_nodes_.contiguous(), sc = scores_.contiguous();
-  const GraphView g = make_view(rowptr, col, value, degree);
+  const GraphView& g = graph.view;
   const int64_t* ptr = sp.data_ptr<int64_t>();
   const int64_t* nodes = sn.data_ptr<int64_t>();
   const double* values = sc.data_ptr<double>();
@@ -523,13 +526,11 @@ local_flow_cluster_cpu(const at::Tensor& rowptr_, const at::Tensor& col_,
     TORCH_CHECK(mult[a] > 0.0 && (a == 0 || mult[a] >= mult[a - 1]),
                 "multiples must be positive and ascending");
   }
-  auto rowptr = rowptr_.contiguous(), col = col_.contiguous(), degree = degree_.contiguous();
+  const ContiguousGraph graph(rowptr_, col_, value_, degree_);
   auto sink = sink_.contiguous();
-  std::optional<at::Tensor> value;
-  if (value_.has_value()) value = value_->contiguous();
   auto sp = source_ptr_.contiguous(), sn = source_nodes_.contiguous(),
        sm = source_mass_.contiguous();
-  const GraphView g = make_view(rowptr, col, value, degree);
+  const GraphView& g = graph.view;
   const int64_t* ptr = sp.data_ptr<int64_t>();
   const int64_t* nodes = sn.data_ptr<int64_t>();
   const double* mass = sm.data_ptr<double>();
@@ -566,12 +567,10 @@ local_ppr_cluster_cpu(const at::Tensor& rowptr_, const at::Tensor& col_,
     TORCH_CHECK(tol[a] > 0.0 && (a == 0 || tol[a] <= tol[a - 1]),
                 "tolerances must be positive and descending");
   }
-  auto rowptr = rowptr_.contiguous(), col = col_.contiguous(), degree = degree_.contiguous();
-  std::optional<at::Tensor> value;
-  if (value_.has_value()) value = value_->contiguous();
+  const ContiguousGraph graph(rowptr_, col_, value_, degree_);
   auto sp = source_ptr_.contiguous(), sn = source_nodes_.contiguous(),
        sm = source_mass_.contiguous();
-  const GraphView g = make_view(rowptr, col, value, degree);
+  const GraphView& g = graph.view;
   const int64_t* ptr = sp.data_ptr<int64_t>();
   const int64_t* nodes = sn.data_ptr<int64_t>();
   const double* mass = sm.data_ptr<double>();
