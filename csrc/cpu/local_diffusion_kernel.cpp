@@ -283,6 +283,17 @@ void check_sources(const at::Tensor& source_ptr, const at::Tensor& source_nodes,
   }
 }
 
+// The inputs only the flow diffusion has: over-relaxation, sinks, and the sources.
+void check_flow_inputs(const at::Tensor& sink, double omega, const at::Tensor& source_ptr,
+                       const at::Tensor& source_nodes, const at::Tensor& source_mass,
+                       int64_t num_nodes) {
+  TORCH_CHECK(omega > 0.0 && omega < 2.0, "omega must be in (0, 2), got ", omega);
+  check_sources(source_ptr, source_nodes, source_mass, num_nodes);
+  TORCH_CHECK(sink.device().is_cpu() && sink.scalar_type() == at::kDouble && sink.dim() == 1 &&
+                  sink.numel() == num_nodes,
+              "sink must be a float64 CPU tensor with one entry per node");
+}
+
 // Contiguous copies of a graph's tensors, kept alive for the raw view into them.
 struct ContiguousGraph {
   at::Tensor rowptr, col, degree;
@@ -368,12 +379,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_flo
     const at::Tensor& source_nodes_, const at::Tensor& source_mass_, double eps,
     double omega, int64_t max_pushes) {
   check_graph(rowptr_, col_, value_, degree_);
-  TORCH_CHECK(omega > 0.0 && omega < 2.0, "omega must be in (0, 2), got ", omega);
   const int64_t n = rowptr_.numel() - 1;
-  check_sources(source_ptr_, source_nodes_, source_mass_, n);
-  TORCH_CHECK(sink_.device().is_cpu() && sink_.scalar_type() == at::kDouble &&
-                  sink_.dim() == 1 && sink_.numel() == n,
-              "sink must be a float64 CPU tensor with one entry per node");
+  check_flow_inputs(sink_, omega, source_ptr_, source_nodes_, source_mass_, n);
   const ContiguousGraph graph(rowptr_, col_, value_, degree_);
   auto sink = sink_.contiguous();
   auto sp = source_ptr_.contiguous(), sn = source_nodes_.contiguous(),
@@ -511,12 +518,8 @@ local_flow_cluster_cpu(const at::Tensor& rowptr_, const at::Tensor& col_,
                        const at::Tensor& multiples_, double eps, double omega,
                        int64_t max_pushes, double total_volume) {
   check_graph(rowptr_, col_, value_, degree_);
-  TORCH_CHECK(omega > 0.0 && omega < 2.0, "omega must be in (0, 2), got ", omega);
   const int64_t n = rowptr_.numel() - 1;
-  check_sources(source_ptr_, source_nodes_, source_mass_, n);
-  TORCH_CHECK(sink_.device().is_cpu() && sink_.scalar_type() == at::kDouble &&
-                  sink_.dim() == 1 && sink_.numel() == n,
-              "sink must be a float64 CPU tensor with one entry per node");
+  check_flow_inputs(sink_, omega, source_ptr_, source_nodes_, source_mass_, n);
   TORCH_CHECK(multiples_.device().is_cpu() && multiples_.scalar_type() == at::kDouble &&
                   multiples_.dim() == 1 && multiples_.numel() >= 1,
               "multiples must be a non-empty 1-D float64 CPU tensor");
