@@ -363,22 +363,21 @@ if COMPILED:
     def _dynamic(ctx) -> int:
         return ctx.new_dynamic_size()
 
-    @torch.library.register_fake("noisygraph::local_flow_diffusion")
-    def _(rowptr, col, value, degree, sink, source_ptr, source_nodes, source_mass, eps, omega,
-          max_pushes):
-        ctx = torch.library.get_ctx()
-        size = _dynamic(ctx)
+    def _diffusion_outputs(source_ptr: Tensor, degree: Tensor) -> tuple:
+        """Shapes of a push diffusion's outputs: pointer, nodes, two value columns, work."""
+        size = _dynamic(torch.library.get_ctx())
         b = source_ptr.numel() - 1
         return (source_ptr.new_empty(b + 1), source_ptr.new_empty(size),
                 degree.new_empty(size), degree.new_empty(size), source_ptr.new_empty(b, 2))
 
+    @torch.library.register_fake("noisygraph::local_flow_diffusion")
+    def _(rowptr, col, value, degree, sink, source_ptr, source_nodes, source_mass, eps, omega,
+          max_pushes):
+        return _diffusion_outputs(source_ptr, degree)
+
     @torch.library.register_fake("noisygraph::local_ppr_push")
     def _(rowptr, col, value, degree, source_ptr, source_nodes, source_mass, alpha, eps, max_pushes):
-        ctx = torch.library.get_ctx()
-        size = _dynamic(ctx)
-        b = source_ptr.numel() - 1
-        return (source_ptr.new_empty(b + 1), source_ptr.new_empty(size),
-                degree.new_empty(size), degree.new_empty(size), source_ptr.new_empty(b, 2))
+        return _diffusion_outputs(source_ptr, degree)
 
     @torch.library.register_fake("noisygraph::local_sweep_cut")
     def _(rowptr, col, value, degree, score_ptr, score_nodes, scores, total_volume, normalize):
