@@ -69,7 +69,7 @@ def run_grid(args) -> None:
     for run in range(args.runs):
         for grid in args.grid:
             for method, sampler, protocol in GRIDS[grid]:
-                for noise in NOISES:
+                for noise in args.noises:
                     for rate in RATES:
                         key = (method, sampler, protocol, noise, rate, run)
                         if key in finished:
@@ -149,6 +149,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--log", required=True, help="JSON-lines file of finished runs")
     parser.add_argument("--grid", nargs="+", default=["paper-draw"], choices=list(GRIDS))
+    parser.add_argument("--noises", nargs="+", default=list(NOISES), choices=NOISES,
+                        help="noise kinds to run (split them over processes to run in parallel)")
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--seed", type=int, default=123)
     parser.add_argument("--threads", type=int, default=None)

@@ -7,7 +7,7 @@ import torch
 
 from noisygraph.cluster import (LocalGraph, estimate_target_volume, few_sample_labels,
                                 flow_diffusion, label_edge_weights, local_cluster,
-                                local_cluster_batch, ppr_push, target_labels)
+                                local_cluster_batch, ppr_push, target_labels, vote_labels)
 
 
 def planted_graph(n_blocks=4, block=25, p_in=0.4, p_out=0.01, seed=0):
@@ -106,6 +106,48 @@ def test_label_edge_weights_schemes():
     classes = torch.tensor([2, 2, 0, 1])
     assert torch.equal(target_labels(classes, 4, seed=0), labels)
     assert torch.equal(target_labels(classes, 4, target=0), torch.tensor([False, False, True, False]))
+
+
+def test_vote_labels_outvotes_isolated_errors_and_keeps_ties():
+    clique = [(i, j) for i in range(5) for j in range(5) if i != j]
+    pairs = clique + [(5, 6), (6, 5)]  # a 5-clique, an edge, an isolated node 7
+    edge_index = torch.tensor(pairs).t()
+    g = LocalGraph.from_graph(edge_index, num_nodes=8)
+    labels = torch.tensor([True, True, True, True, False, True, False, True])
+    voted = vote_labels(g, labels)
+    assert voted[:5].all()  # the clique outvotes node 4
+    assert voted[5] and not voted[6]  # a 1-1 tie keeps each node's own label
+    assert voted[7]  # isolated: unchanged
+    assert torch.equal(vote_labels(g, labels, rounds=0), labels)
+    with pytest.raises(ValueError, match="vote_rounds"):
+        vote_labels(g, labels, rounds=-1)
+    with pytest.raises(ValueError, match="vote_rounds"):
+        local_cluster(g, 0, labels=labels, vote_rounds=1.5)
+
+
+def test_vote_labels_weighs_votes_by_edge_weight():
+    edge_index = torch.tensor([[0, 1, 0, 2], [1, 0, 2, 0]])
+    g = LocalGraph.from_graph(edge_index, num_nodes=3, edge_weight=torch.tensor(
+        [10.0, 10.0, 1.0, 1.0]))
+    # node 0 (label 0, self weight 5.5) hears 1 with weight 10 and 0 with weight 1: 10/16.5
+    assert vote_labels(g, torch.tensor([False, True, False]))[0]
+    assert not vote_labels(g.with_weights(None), torch.tensor([False, True, False]))[0]
+
+
+def test_vote_labels_halves_the_errors_of_noisy_labels_on_a_homophilous_graph():
+    edge_index, y, n = planted_graph(n_blocks=4, block=50, p_in=0.3, p_out=0.005, seed=3)
+    g = LocalGraph.from_graph(edge_index, num_nodes=n)
+    true = y == 0
+    flip = torch.rand(n, generator=torch.Generator().manual_seed(0)) < 0.2
+    noisy = true ^ flip
+    errors = int((noisy != true).sum())
+    assert errors > 20
+    assert int((vote_labels(g, noisy) != true).sum()) < errors / 2
+    # the default weighting votes first; vote_rounds=0 weights the raw labels
+    row, col = g.edges()
+    voted = vote_labels(g, noisy)
+    assert torch.equal(label_edge_weights(g, noisy) == 1, voted[row] & voted[col])
+    assert torch.equal(label_edge_weights(g, noisy, vote_rounds=0) == 1, noisy[row] & noisy[col])
 
 
 def test_target_volume_estimate_inverts_symmetric_noise():

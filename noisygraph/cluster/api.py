@@ -1,7 +1,8 @@
 """``local_cluster``: a cluster around a seed node from a strongly-local diffusion.
 
 The default method is the paper's: weighted :math:`\\ell_2`-norm flow diffusion on the
-label-weighted graph (when labels are given), source mass = multiple x target volume for
+label-weighted graph (when labels are given; by default after one round of neighbourhood
+majority vote on the labels, our addition), source mass = multiple x target volume for
 every multiple of a grid (warm-started), sweep cut over the potentials, lowest conductance kept.
 """
 from __future__ import annotations
@@ -118,7 +119,7 @@ def _volume(graph: LocalGraph, spec: VolumeSpec, seed, inside, noise_rate) -> fl
 def local_cluster_batch(graph: Any, seeds, labels: Optional[Tensor] = None,
                         method: str = "flow", target: Optional[int] = None,
                         weighting: str = "target", cross_weight: float = 0.05,
-                        target_volume: VolumeSpec = None, noise_rate: float = 0.0,
+                        vote_rounds: int = 1, target_volume: VolumeSpec = None, noise_rate: float = 0.0,
                         multiples: Sequence[float] = DEFAULT_MULTIPLES, eps: float = DEFAULT_EPS,
                         omega: float = DEFAULT_OMEGA, alpha: float = 0.05, sink: Optional[Tensor] = None,
                         max_pushes: int = DEFAULT_MAX_PUSHES) -> list[ClusterResult]:
@@ -143,6 +144,10 @@ def local_cluster_batch(graph: Any, seeds, labels: Optional[Tensor] = None,
         target (int, optional): target class of multi-class labels.
         weighting (str): ``"target"`` or ``"agree"`` (see :mod:`~noisygraph.cluster.weights`).
         cross_weight (float): weight of the edges the weighting shrinks. (default: ``0.05``)
+        vote_rounds (int): rounds of neighbourhood majority vote on the binary labels before
+            weighting (:func:`~noisygraph.cluster.weights.vote_labels`); 0 weights by the raw
+            labels, as the paper does. The volume estimate always reads the raw labels.
+            (default: ``1``)
         target_volume: ``None`` (default: ground-truth-free estimate, see
             :func:`estimate_target_volume`), a number, or the true cluster as a bool mask
             (the papers' protocol).
@@ -160,6 +165,8 @@ def local_cluster_batch(graph: Any, seeds, labels: Optional[Tensor] = None,
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if weighting not in WEIGHTINGS:
         raise ValueError(f"weighting must be one of {WEIGHTINGS}, got {weighting!r}")
+    if isinstance(vote_rounds, bool) or not isinstance(vote_rounds, int) or vote_rounds < 0:
+        raise ValueError(f"vote_rounds must be an int >= 0, got {vote_rounds!r}")
     base = LocalGraph.from_graph(graph)
     sets = seed_sets(base, seeds)
     if not sets:
@@ -182,7 +189,8 @@ def local_cluster_batch(graph: Any, seeds, labels: Optional[Tensor] = None,
         inside = None if labels is None else target_labels(labels, base.num_nodes, key, None) \
             if key is not None else labels
         diffusion_graph = base if inside is None else label_weighted_graph(
-            base, inside, weighting=weighting, cross_weight=cross_weight)
+            base, inside, weighting=weighting, cross_weight=cross_weight,
+            vote_rounds=vote_rounds)
         volumes = [_volume(base, target_volume, sets[q], inside, noise_rate) for q in queries]
         group_seeds = [sets[q] for q in queries]
         start = time.perf_counter()

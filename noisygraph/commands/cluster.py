@@ -32,6 +32,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="labels: diffuse on the label-weighted graph (default); none: unweighted")
     parser.add_argument("--cross-weight", type=float, default=0.05,
                         help="weight of edges not inside the labelled target (default 0.05)")
+    parser.add_argument("--vote-rounds", type=int, default=1,
+                        help="rounds of neighbourhood majority vote on the labels before "
+                             "weighting; 0 weights by the raw labels as the paper (default 1)")
     parser.add_argument("--volume", choices=("estimate", "true"), default="estimate",
                         help="target volume: estimated from the noisy labels and --noise "
                              "(default) or the true class volume (the papers' protocol)")
@@ -70,6 +73,8 @@ def run(args: argparse.Namespace) -> int:
 
     if not 0 <= args.noise < 0.5:
         raise SystemExit(f"--noise must be in [0, 0.5), got {args.noise}")
+    if args.vote_rounds < 0:
+        raise SystemExit(f"--vote-rounds must be >= 0, got {args.vote_rounds}")
     data = load_dataset(args.dataset)
     graph = LocalGraph.from_graph(data)
     seeds = _parse_seeds(args.seed, graph.num_nodes, graph.degree, args.noise_seed)
@@ -84,7 +89,7 @@ def run(args: argparse.Namespace) -> int:
                                 num_classes=2).y_noisy.bool()
         results = local_cluster_batch(
             graph, class_seeds, labels=noisy if args.weighting == "labels" else None,
-            method=args.method, cross_weight=args.cross_weight,
+            method=args.method, cross_weight=args.cross_weight, vote_rounds=args.vote_rounds,
             target_volume=true if args.volume == "true" else None, noise_rate=args.noise)
         for result in results:
             record = result.to_dict()
