@@ -67,6 +67,30 @@ def test_precorrect_matches_dense_reference():
     assert out[10].argmax() == y[10]  # an isolated training node keeps its label
 
 
+def test_label_propagation_precorrection_matches_dense_reference_and_pyg():
+    edge_index = tiny_graph()
+    y = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2])
+    train = torch.zeros(12, dtype=torch.bool)
+    train[[0, 1, 2, 3, 4, 5, 10]] = True
+    alpha, steps = 0.5, 7
+    out = precorrect_labels(y, edge_index, train, 3, alpha, steps, method="label-propagation")
+    dense = torch.zeros(12, 12, dtype=torch.float64)
+    dense[edge_index[1], edge_index[0]] = 1.0
+    d = dense.sum(1).clamp(min=1).rsqrt()
+    sym = d.unsqueeze(1) * dense * d.unsqueeze(0)
+    y0 = F.one_hot(y, 3).double() * train.double().unsqueeze(1)
+    ref = y0
+    for _ in range(steps):  # restart to the initial labels, as PyG's LabelPropagation
+        ref = ((1 - alpha) * sym @ ref + alpha * y0).clamp(0, 1)
+    torch.testing.assert_close(out.double(), ref, rtol=1e-5, atol=1e-6)
+    assert (out[~train].sum(1) > 0).any()  # non-training rows are filled
+    pyg = pytest.importorskip("torch_geometric.nn")
+    expected = pyg.LabelPropagation(steps, 1 - alpha)(y, edge_index, mask=train)
+    torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="method"):
+        precorrect_labels(y, edge_index, train, 3, method="dense")
+
+
 def test_semantic_labels_match_dense_reference():
     edge_index = tiny_graph(seed=3)
     gen = torch.Generator().manual_seed(1)
@@ -236,14 +260,16 @@ def test_robust_to_empty_class_isolated_nodes_and_many_classes():
     y_noisy = data.y.clone()
     y_noisy[data.train_mask & (data.y == 5)] = 6  # class 5 has no training label left
     seed_everything(2)
-    history = ERASETrainer(small_model(16), epochs=2, patience=2, verbose=False,
-                           protocol="noisy-val").fit(data, y_noisy)
-    assert np.isfinite(history.metrics["loss"]).all()
+    for precorrection in ("train-subgraph", "label-propagation"):
+        history = ERASETrainer(small_model(16), epochs=2, patience=2, verbose=False,
+                               protocol="noisy-val", precorrection=precorrection).fit(data, y_noisy)
+        assert np.isfinite(history.metrics["loss"]).all()
 
 
 @pytest.mark.parametrize("kwargs, error", [
     (dict(protocol="clean"), ValueError), (dict(alpha=2.0), ValueError),
     (dict(epochs=0), ValueError), (dict(batch_size=0), ValueError),
+    (dict(precorrection="dense"), ValueError),
 ])
 def test_trainer_rejects_bad_arguments(kwargs, error):
     with pytest.raises(error):

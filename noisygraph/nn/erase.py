@@ -19,7 +19,8 @@ from torch_geometric.nn import GATConv
 from tqdm.auto import tqdm
 
 from noisygraph.metrics import accuracy
-from noisygraph.nn.label_denoise import (lazy_propagation_operator, precorrect_labels,
+from noisygraph.nn.label_denoise import (PRECORRECTIONS, lazy_propagation_operator,
+                                         precorrect_labels,
                                          semantic_labels)
 from noisygraph.nn.logistic_regression import LogisticRegression
 from noisygraph.sparse import Adjacency, to_adjacency
@@ -193,6 +194,11 @@ class ERASETrainer:
         beta (float, optional): :math:`\beta`, weight of the pre-corrected labels.
             (default: ``0.6``)
         num_steps (int, optional): :math:`T` propagation steps. (default: ``5``)
+        precorrection (str, optional): how the training labels are pre-corrected:
+            ``"train-subgraph"`` (the release for Cora/PubMed/CoraFull) or
+            ``"label-propagation"`` (the release for ogbn-arxiv); see
+            :func:`~noisygraph.nn.label_denoise.precorrect_labels`.
+            (default: ``"train-subgraph"``)
         lr (float, optional): Adam learning rate. (default: ``1e-3``)
         weight_decay (float, optional): Adam weight decay (AMSGrad on). (default: ``5e-4``)
         epochs (int, optional): maximum epochs. (default: ``400``)
@@ -221,7 +227,7 @@ class ERASETrainer:
 
     def __init__(self, model: ERASE, gamma1: float = 1.0, gamma2: float = 2.0,
                  eps: float = 0.05, alpha: float = 0.6, beta: float = 0.6, num_steps: int = 5,
-                 lr: float = 1e-3, weight_decay: float = 5e-4, epochs: int = 400,
+                 precorrection: str = "train-subgraph", lr: float = 1e-3, weight_decay: float = 5e-4, epochs: int = 400,
                  patience: int = 150, protocol: str = "paper", batch_size: Optional[int] = None,
                  num_neighbors: Sequence[int] = (5, 5), inference_chunk_size: int = 4096,
                  max_batches_per_epoch: Optional[int] = None,
@@ -243,7 +249,11 @@ class ERASETrainer:
             from noisygraph.nn.mcr2 import CodingRateReductionLoss
             loss = CodingRateReductionLoss(gamma1=gamma1, gamma2=gamma2, eps=eps)
         self.model, self.loss = model, loss
+        if precorrection not in PRECORRECTIONS:
+            raise ValueError(f"precorrection must be one of {PRECORRECTIONS}, got "
+                             f"{precorrection!r}")
         self.alpha, self.beta, self.num_steps = float(alpha), float(beta), int(num_steps)
+        self.precorrection = precorrection
         self.lr, self.weight_decay = lr, weight_decay
         self.epochs, self.patience, self.protocol = epochs, patience, protocol
         self.batch_size, self.num_neighbors = batch_size, list(num_neighbors)
@@ -341,7 +351,7 @@ class ERASETrainer:
         adjacency = to_adjacency(data.edge_index, num_nodes=data.num_nodes)
         operator = lazy_propagation_operator(adjacency.normalize("col"), self.alpha)
         y_pre = precorrect_labels(y_noisy, adjacency, data.train_mask, num_classes,
-                                  self.alpha, self.num_steps)
+                                  self.alpha, self.num_steps, self.precorrection)
         denoised = y_pre[data.train_mask].argmax(dim=1)
         optimizer = torch.optim.Adam(self.model.parameters(), lr=self.lr,
                                      weight_decay=self.weight_decay, amsgrad=True)

@@ -75,9 +75,15 @@ def train_subgraph(graph: GraphLike, train_mask: Tensor,
     return Adjacency.from_edge_index(edge_index, weight, num_nodes=adj.num_rows)
 
 
+PRECORRECTIONS = ("train-subgraph", "label-propagation")
+
+
 def precorrect_labels(y_noisy: Tensor, graph: GraphLike, train_mask: Tensor, num_classes: int,
-                      alpha: float = 0.6, num_steps: int = 5) -> Tensor:
-    r"""Structural pre-correction of the noisy training labels (done once, before training):
+                      alpha: float = 0.6, num_steps: int = 5,
+                      method: str = "train-subgraph") -> Tensor:
+    r"""Structural pre-correction of the noisy training labels (done once, before training).
+
+    ``method="train-subgraph"`` (the release for Cora, CiteSeer, PubMed, CoraFull):
 
     .. math::
         \mathbf{Y}^{(0)} = \text{one-hot}(\tilde{y}) \odot \mathbb{1}_{\text{train}}, \qquad
@@ -85,21 +91,37 @@ def precorrect_labels(y_noisy: Tensor, graph: GraphLike, train_mask: Tensor, num
         + \alpha\,\mathbf{Y}^{(t)},
 
     over the train–train subgraph :math:`\mathbf{A}_{tr}` (column-normalised, no self-loops).
-    The denoised label of a training node is ``argmax`` of its row; rows of non-training nodes
-    stay zero. A training node without training neighbours keeps its label (its row shrinks by
-    :math:`\alpha` per step).
+    Rows of non-training nodes stay zero. A training node without training neighbours keeps
+    its label (its row shrinks by :math:`\alpha` per step).
+
+    ``method="label-propagation"`` (the release for ogbn-arxiv): label propagation with
+    restart to :math:`\mathbf{Y}^{(0)}` over the full graph, symmetrically normalised, as PyG's
+    ``LabelPropagation(num_layers=T, alpha=1 - alpha)`` with the training mask,
+
+    .. math::
+        \mathbf{Y}^{(t+1)} = \mathrm{clamp}_{[0, 1]}\big((1-\alpha)\,\mathbf{D}^{-1/2}
+        \mathbf{A}\mathbf{D}^{-1/2}\mathbf{Y}^{(t)} + \alpha\,\mathbf{Y}^{(0)}\big),
+
+    so non-training rows are filled too (they enter the semantic labels through :math:`\beta`).
+
+    The denoised label of a training node is ``argmax`` of its row.
 
     Args:
         y_noisy (torch.Tensor): ``[N]`` noisy labels (only the training entries are read).
         graph: the graph (``edge_index``, :class:`~noisygraph.sparse.Adjacency`, ...).
         train_mask (torch.Tensor): ``[N]`` bool, the labelled training nodes.
         num_classes (int): :math:`K`.
-        alpha (float, optional): :math:`\alpha`. (default: ``0.6``)
+        alpha (float, optional): :math:`\alpha`, the weight of the labels kept each step.
+            (default: ``0.6``)
         num_steps (int, optional): :math:`T`. (default: ``5``)
+        method (str, optional): ``"train-subgraph"`` or ``"label-propagation"``.
+            (default: ``"train-subgraph"``)
 
     Returns:
         torch.Tensor: ``[N, K]`` soft pre-corrected labels (float32).
     """
+    if method not in PRECORRECTIONS:
+        raise ValueError(f"method must be one of {PRECORRECTIONS}, got {method!r}")
     if not isinstance(y_noisy, Tensor) or y_noisy.dim() != 1:
         raise ValueError("y_noisy must be a 1-D tensor of class indices")
     num_nodes = y_noisy.numel()
@@ -115,6 +137,10 @@ def precorrect_labels(y_noisy: Tensor, graph: GraphLike, train_mask: Tensor, num
         raise ValueError(f"y_noisy holds training labels outside [0, {num_classes})")
     y0 = torch.zeros(num_nodes, num_classes, device=y_noisy.device)
     y0[train_mask] = F.one_hot(train_labels, num_classes).float()
+    if method == "label-propagation":
+        from noisygraph.nn.propagation import LabelPropagation
+        adj = to_adjacency(graph, num_nodes=num_nodes).normalize("sym")
+        return LabelPropagation(num_steps, 1.0 - alpha)(y0, adj, mask=train_mask)
     sub = train_subgraph(graph, train_mask, num_nodes).normalize("col")
     return lazy_propagate(lazy_propagation_operator(sub, alpha), y0, num_steps)
 
