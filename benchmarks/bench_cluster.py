@@ -121,7 +121,7 @@ def speed_table(name, num_seeds, nx_seeds, repeats):
         true = y == y[s]
         flip = torch.rand(graph.num_nodes, generator=torch.Generator().manual_seed(s)) < 0.2
         noisy = true ^ flip
-        res = local_cluster_batch(graph, [s], labels=noisy, noise_rate=0.2)
+        res = local_cluster_batch(graph, [s], labels=noisy)
         flows.append(res[0].ms)
     # networkx PageRank from a few seeds (whole-graph power iteration), then a sweep
     graph_nx = nx.from_scipy_sparse_array(matrix)

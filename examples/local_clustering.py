@@ -89,7 +89,7 @@ def main() -> None:
     true = data.y == data.y[args.seed]
     noisy = add_label_noise(true.long(), "uniform", args.noise, seed=0, num_classes=2).y_noisy.bool()
 
-    weighted = local_cluster(graph, args.seed, labels=noisy, noise_rate=args.noise)
+    weighted = local_cluster(graph, args.seed, labels=noisy)
     plain = local_cluster(graph, args.seed, target_volume=true)
     for name, res in (("label-weighted flow", weighted), ("unweighted flow (true volume)", plain)):
         print(f"{name:>30}: size {res.size}, conductance {res.conductance:.3f}, "

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from noisygraph.cluster import (LocalGraph, estimate_target_volume, few_sample_labels,
+from noisygraph.cluster import (LocalGraph, estimate_flip_rate, estimate_target_volume, few_sample_labels,
                                 flow_diffusion, label_edge_weights, local_cluster,
                                 local_cluster_batch, ppr_push, target_labels, vote_labels)
 
@@ -161,6 +161,19 @@ def test_target_volume_estimate_inverts_symmetric_noise():
     assert abs(estimate - true_volume) < 0.2 * true_volume
     naive = estimate_target_volume(g, [0], noisy, noise_rate=0.0)
     assert abs(naive - true_volume) > abs(estimate - true_volume)
+    # without the rate: estimated from the share of edges whose endpoints' labels differ,
+    # biased upwards by the edges across the true boundary (11 % of the edges here)
+    row, col = g.edges()
+    boundary = float((true[row] != true[col]).double().mean())
+    assert estimate_flip_rate(g, true) == pytest.approx(0.5 * (1 - (1 - 2 * boundary) ** 0.5))
+    assert 0.2 <= estimate_flip_rate(g, noisy) <= 0.26
+    blind = estimate_target_volume(g, [0], noisy)
+    assert abs(blind - true_volume) < 0.2 * true_volume
+    for bad in (0.5, -0.1, True):
+        with pytest.raises(ValueError, match="noise_rate"):
+            estimate_target_volume(g, [0], noisy, noise_rate=bad)
+        with pytest.raises(ValueError, match="noise_rate"):
+            local_cluster(g, 0, labels=noisy, noise_rate=bad)
 
 
 def test_few_sample_labels_learn_separable_classes():

@@ -77,49 +77,110 @@ class ClusterResult:
                 "level": self.level}
 
 
+MAX_ESTIMATED_FLIP_RATE = 0.45
+
+
+def estimate_flip_rate(graph: LocalGraph, inside: Tensor) -> float:
+    r"""The flip rate of symmetrically flipped binary labels, from the labels alone.
+
+    An edge whose endpoints share the true label shows different labels with probability
+    :math:`2r(1-r)`; if few edges cross the true cluster's boundary, the (weighted) share
+    :math:`D` of edges with different labels estimates that, and
+
+    .. math::
+        \hat r = \tfrac12\big(1 - \sqrt{\max(0, 1 - 2D)}\big),
+
+    clipped to ``[0, 0.45]``. Edges across the true boundary bias it upwards (by a few
+    points on Cora, Coauthor CS, Amazon Photo; see docs/cluster.md).
+
+    Args:
+        graph (LocalGraph): the graph.
+        inside (torch.Tensor): ``[N]`` bool labels ("in target").
+    """
+    row, col = graph.edges()
+    weight = graph.weights().to(torch.float64)
+    total = float(weight.sum())
+    if total <= 0:
+        return 0.0
+    disagree = float(weight[inside[row] != inside[col]].sum()) / total
+    rate = 0.5 * (1.0 - max(0.0, 1.0 - 2.0 * disagree) ** 0.5)
+    return min(rate, MAX_ESTIMATED_FLIP_RATE)
+
+
 def estimate_target_volume(graph: LocalGraph, seed: Sequence[int], inside: Optional[Tensor],
-                           noise_rate: float = 0.0) -> float:
+                           noise_rate: Optional[float] = None) -> float:
     r"""A target-volume estimate that needs no ground truth.
 
-    With binary labels :math:`\ell` flipped symmetrically at rate :math:`r` (``noise_rate``,
-    0 when unknown), the labelled volume :math:`\hat v = \mathrm{vol}(\ell = 1)` has
-    expectation :math:`(1 - r)\,\mathrm{vol}(C) + r\,(\mathrm{vol}(V) - \mathrm{vol}(C))`; the
-    estimate inverts that: :math:`(\hat v - r\,\mathrm{vol}(V)) / (1 - 2r)`. Without labels,
+    With binary labels :math:`\ell` flipped symmetrically at rate :math:`r`, the labelled
+    volume :math:`\hat v = \mathrm{vol}(\ell = 1)` has expectation
+    :math:`(1 - r)\,\mathrm{vol}(C) + r\,(\mathrm{vol}(V) - \mathrm{vol}(C))`; the
+    estimate inverts that: :math:`(\hat v - r\,\mathrm{vol}(V)) / (1 - 2r)`, with
+    :math:`r` = ``noise_rate`` when known, else :func:`estimate_flip_rate`. Without labels,
     the volume of the seed's two-hop neighbourhood. Volumes count edges (the sink
     capacities), and the result is clamped to ``[2 * vol(seed), vol(V) / 2]``.
+
+    Args:
+        graph (LocalGraph): the graph.
+        seed (Sequence[int]): the seed node(s).
+        inside (torch.Tensor, optional): ``[N]`` bool noisy labels ("in target").
+        noise_rate (float, optional): the flip rate, in ``[0, 0.5)``; :obj:`None` estimates
+            it from the labels. (default: :obj:`None`)
     """
-    degree = graph.edge_count
-    seed_volume = float(degree[list(seed)].sum())
     if inside is None:
         first = torch.unique(torch.cat([graph.neighbors(v) for v in seed]))
         second = torch.unique(torch.cat([graph.neighbors(int(v)) for v in first] + [first]))
-        estimate = float(degree[second].sum())
-    else:
-        if not 0 <= noise_rate < 0.5:
-            raise ValueError(f"noise_rate must be in [0, 0.5), got {noise_rate!r}")
-        labelled = float(degree[inside].sum())
-        total = graph.total_edges
-        estimate = (labelled - noise_rate * total) / (1 - 2 * noise_rate)
-    return float(min(max(estimate, 2 * seed_volume), graph.total_edges / 2))
+        return _clamp_volume(graph, seed, float(graph.edge_count[second].sum()))
+    return _clamp_volume(graph, seed, _labelled_volume_estimate(graph, inside, noise_rate))
 
 
-def _volume(graph: LocalGraph, spec: VolumeSpec, seed, inside, noise_rate) -> float:
+def _labelled_volume_estimate(graph: LocalGraph, inside: Tensor,
+                              noise_rate: Optional[float]) -> float:
+    """The unclamped label-based estimate of :func:`estimate_target_volume` (O(|E|): done
+    once per labelling, not per query)."""
+    if noise_rate is None:
+        noise_rate = estimate_flip_rate(graph, inside)
+    _check_noise_rate(noise_rate)
+    labelled = float(graph.edge_count[inside].sum())
+    return (labelled - noise_rate * graph.total_edges) / (1 - 2 * noise_rate)
+
+
+def _clamp_volume(graph: LocalGraph, seed: Sequence[int], volume: float) -> float:
+    seed_volume = float(graph.edge_count[list(seed)].sum())
+    return float(min(max(volume, 2 * seed_volume), graph.total_edges / 2))
+
+
+def _check_noise_rate(noise_rate: Optional[float]) -> None:
+    if noise_rate is None:
+        return
+    if isinstance(noise_rate, bool) or not isinstance(noise_rate, (int, float)) \
+            or not 0 <= noise_rate < 0.5:
+        raise ValueError(f"noise_rate must be None or in [0, 0.5), got {noise_rate!r}")
+
+
+def _group_volumes(graph: LocalGraph, spec: VolumeSpec, seed_sets: list, inside: Optional[Tensor],
+                   noise_rate: Optional[float]) -> list[float]:
+    """The target volume of each query of one target group (work on the labels or the mask
+    is done once per group)."""
     if spec is None:
-        return estimate_target_volume(graph, seed, inside, noise_rate)
+        if inside is None:
+            return [estimate_target_volume(graph, s, None) for s in seed_sets]
+        estimate = _labelled_volume_estimate(graph, inside, noise_rate)
+        return [_clamp_volume(graph, s, estimate) for s in seed_sets]
     if isinstance(spec, Tensor):
         if spec.dtype != torch.bool or spec.shape != (graph.num_nodes,):
             raise ValueError(f"target_volume as a tensor must be a bool mask of shape "
                              f"[{graph.num_nodes}] (the true cluster)")
-        return float(graph.edge_count[spec].sum())
+        return [float(graph.edge_count[spec].sum())] * len(seed_sets)
     if isinstance(spec, bool) or not isinstance(spec, (int, float)) or not spec > 0:
         raise ValueError(f"target_volume must be None, a positive number or a bool mask, got {spec!r}")
-    return float(spec)
+    return [float(spec)] * len(seed_sets)
 
 
 def local_cluster_batch(graph: Any, seeds, labels: Optional[Tensor] = None,
                         method: str = "flow", target: Optional[int] = None,
                         weighting: str = "target", cross_weight: float = 0.05,
-                        vote_rounds: int = 1, target_volume: VolumeSpec = None, noise_rate: float = 0.0,
+                        vote_rounds: int = 1, target_volume: VolumeSpec = None,
+                        noise_rate: Optional[float] = None,
                         multiples: Sequence[float] = DEFAULT_MULTIPLES, eps: float = DEFAULT_EPS,
                         omega: float = DEFAULT_OMEGA, alpha: float = 0.05, sink: Optional[Tensor] = None,
                         max_pushes: int = DEFAULT_MAX_PUSHES) -> list[ClusterResult]:
@@ -151,8 +212,9 @@ def local_cluster_batch(graph: Any, seeds, labels: Optional[Tensor] = None,
         target_volume: ``None`` (default: ground-truth-free estimate, see
             :func:`estimate_target_volume`), a number, or the true cluster as a bool mask
             (the papers' protocol).
-        noise_rate (float): known/assumed label flip rate used by the volume estimate.
-            (default: ``0.0``)
+        noise_rate (float, optional): the label flip rate the volume estimate assumes;
+            :obj:`None` estimates it from the labels (:func:`estimate_flip_rate`).
+            (default: :obj:`None`)
         multiples (sequence): source-mass multiples / tolerance grid.
             (default: ``(1.5, 2, 2.5, 3, 4, 5)``)
         eps (float): flow tolerance on the excess mass. (default: ``DEFAULT_EPS``)
@@ -165,6 +227,7 @@ def local_cluster_batch(graph: Any, seeds, labels: Optional[Tensor] = None,
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if weighting not in WEIGHTINGS:
         raise ValueError(f"weighting must be one of {WEIGHTINGS}, got {weighting!r}")
+    _check_noise_rate(noise_rate)
     if isinstance(vote_rounds, bool) or not isinstance(vote_rounds, int) or vote_rounds < 0:
         raise ValueError(f"vote_rounds must be an int >= 0, got {vote_rounds!r}")
     base = LocalGraph.from_graph(graph)
@@ -191,7 +254,8 @@ def local_cluster_batch(graph: Any, seeds, labels: Optional[Tensor] = None,
         diffusion_graph = base if inside is None else label_weighted_graph(
             base, inside, weighting=weighting, cross_weight=cross_weight,
             vote_rounds=vote_rounds)
-        volumes = [_volume(base, target_volume, sets[q], inside, noise_rate) for q in queries]
+        volumes = _group_volumes(base, target_volume, [sets[q] for q in queries], inside,
+                                 noise_rate)
         group_seeds = [sets[q] for q in queries]
         start = time.perf_counter()
         if method == "flow":

@@ -36,8 +36,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="rounds of neighbourhood majority vote on the labels before "
                              "weighting; 0 weights by the raw labels as the paper (default 1)")
     parser.add_argument("--volume", choices=("estimate", "true"), default="estimate",
-                        help="target volume: estimated from the noisy labels and --noise "
-                             "(default) or the true class volume (the papers' protocol)")
+                        help="target volume: estimated from the noisy labels alone (default; "
+                             "the flip rate is estimated too) or the true class volume (the "
+                             "papers' protocol)")
     parser.add_argument("--noise-seed", type=int, default=DEFAULT_NOISE_SEED,
                         help="random seed of the label noise and of random:N seeds")
     parser.add_argument("--json", default=None, help="write the results to this JSON file")
@@ -90,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         results = local_cluster_batch(
             graph, class_seeds, labels=noisy if args.weighting == "labels" else None,
             method=args.method, cross_weight=args.cross_weight, vote_rounds=args.vote_rounds,
-            target_volume=true if args.volume == "true" else None, noise_rate=args.noise)
+            target_volume=true if args.volume == "true" else None)
         for result in results:
             record = result.to_dict()
             record.update(f1=result.f1(true), target_class=target, true_size=int(true.sum()))
