@@ -111,7 +111,8 @@ def report(args) -> str:
     for r in records:
         cells[(r["method"], r["sampler"], r["protocol"], r["noise"], r["rate"])].append(r)
     lines = []
-    for sampler, protocol in sorted({k[1:3] for k in cells}, key=lambda c: (c[0] != "paper", c)):
+    for sampler, protocol in sorted({k[1:3] for k in cells},
+                                   key=lambda c: (c[0] != "paper", c[1] != "paper", c)):
         lines += [f"\nsampler `{sampler}`, protocol `{protocol}` — accuracy % as mean ± std "
                   "(runs)\n",
                   "| noise | nominal | realised | ERASE (ours) | GCN (ours) | ERASE (paper) | "

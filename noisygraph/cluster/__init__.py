@@ -1,8 +1,7 @@
 """Local clustering from seed nodes with noisy labels: strongly-local push diffusions
 (weighted l2 flow diffusion, ACL PageRank), label-weighted graphs and the sweep cut."""
 from noisygraph.cluster.api import (DEFAULT_MULTIPLES, ClusterResult, estimate_flip_rate,
-                                    estimate_target_volume,
-                                    local_cluster, local_cluster_batch)
+                                    estimate_target_volume, local_cluster, local_cluster_batch)
 from noisygraph.cluster.diffusion import (PushResult, SweepResult, flow_cluster_op,
                                           flow_diffusion, ppr_cluster_op, ppr_push, sweep_cut)
 from noisygraph.cluster.graph import LocalGraph

@@ -141,7 +141,8 @@ def build_trainer(args, data):
     gamma1, gamma2, eps, alpha, beta, num_steps = _hyperparameters(args)
     model = ERASE(data.num_features)
     return ERASETrainer(model, gamma1=gamma1, gamma2=gamma2, eps=eps, alpha=alpha, beta=beta,
-                        num_steps=num_steps, precorrection=args.precorrection, lr=args.lr or (1e-2 if mini_batch else 1e-3),
+                        num_steps=num_steps, precorrection=args.precorrection,
+                        lr=args.lr or (1e-2 if mini_batch else 1e-3),
                         epochs=epochs, patience=args.patience, protocol=args.protocol,
                         batch_size=(args.batch_size or 200) if mini_batch else None,
                         num_neighbors=args.num_neighbors,

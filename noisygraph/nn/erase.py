@@ -20,8 +20,7 @@ from tqdm.auto import tqdm
 
 from noisygraph.metrics import accuracy
 from noisygraph.nn.label_denoise import (PRECORRECTIONS, lazy_propagation_operator,
-                                         precorrect_labels,
-                                         semantic_labels)
+                                         precorrect_labels, semantic_labels)
 from noisygraph.nn.logistic_regression import LogisticRegression
 from noisygraph.sparse import Adjacency, to_adjacency
 from noisygraph.train import History, check_node_data, check_protocol, selection_labels
