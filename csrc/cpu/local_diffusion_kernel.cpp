@@ -39,6 +39,12 @@ struct Workspace {
   size_t head = 0;
   std::vector<int32_t> order;      // sweep: local indices sorted by score
   std::vector<uint8_t> in_set;     // sweep: membership of the growing prefix
+  struct SweepKey {
+    double key;
+    int64_t node;
+    int32_t local;
+  };
+  std::vector<SweepKey> keys;      // sweep: sort keys, computed once per node
 
   void prepare(int64_t num_nodes) {
     if (static_cast<int64_t>(slot.size()) < num_nodes) slot.resize(num_nodes, -1);
@@ -201,18 +207,21 @@ struct SweepResult {
 // touched nodes; fills ws.order.
 SweepResult sweep(const GraphView& g, Workspace& ws, const std::vector<double>& score,
                   bool normalize, double total_volume, Work& work) {
+  ws.keys.clear();
+  for (size_t i = 0; i < score.size(); ++i) {
+    if (!(score[i] > 0.0)) continue;
+    const int64_t v = ws.nodes[i];
+    const double d = g.degree[v];
+    const double key = normalize ? (d > 0.0 ? score[i] / d : 0.0) : score[i];
+    ws.keys.push_back({key, v, static_cast<int32_t>(i)});
+  }
+  std::sort(ws.keys.begin(), ws.keys.end(),
+            [](const Workspace::SweepKey& a, const Workspace::SweepKey& b) {
+              if (a.key != b.key) return a.key > b.key;
+              return a.node < b.node;
+            });
   ws.order.clear();
-  for (size_t i = 0; i < score.size(); ++i)
-    if (score[i] > 0.0) ws.order.push_back(static_cast<int32_t>(i));
-  auto key = [&](int32_t i) {
-    const double d = g.degree[ws.nodes[i]];
-    return normalize ? (d > 0.0 ? score[i] / d : 0.0) : score[i];
-  };
-  std::sort(ws.order.begin(), ws.order.end(), [&](int32_t a, int32_t b) {
-    const double ka = key(a), kb = key(b);
-    if (ka != kb) return ka > kb;
-    return ws.nodes[a] < ws.nodes[b];
-  });
+  for (const auto& entry : ws.keys) ws.order.push_back(entry.local);
   ws.in_set.assign(ws.nodes.size(), 0);
   SweepResult best;
   double volume = 0.0, cut = 0.0;
