@@ -97,12 +97,11 @@ def estimate_flip_rate(graph: LocalGraph, inside: Tensor) -> float:
         graph (LocalGraph): the graph.
         inside (torch.Tensor): ``[N]`` bool labels ("in target").
     """
+    if graph.total_volume <= 0:
+        return 0.0
     row, col = graph.edges()
     weight = graph.weights().to(torch.float64)
-    total = float(weight.sum())
-    if total <= 0:
-        return 0.0
-    disagree = float(weight[inside[row] != inside[col]].sum()) / total
+    disagree = float(weight[inside[row] != inside[col]].sum()) / graph.total_volume
     rate = 0.5 * (1.0 - max(0.0, 1.0 - 2.0 * disagree) ** 0.5)
     return min(rate, MAX_ESTIMATED_FLIP_RATE)
 

@@ -76,7 +76,7 @@ def vote_labels(graph: LocalGraph, inside: Tensor, rounds: int = 1) -> Tensor:
         return inside
     row, col = graph.edges()
     weight = graph.weights().to(torch.float64)
-    degree = torch.zeros(graph.num_nodes, dtype=torch.float64).index_add_(0, row, weight)
+    degree = graph.degree
     self_weight = degree / graph.edge_count.clamp(min=1)
     labels = inside
     for _ in range(rounds):
