@@ -2,6 +2,7 @@ import os
 import pathlib
 
 import pytest
+import torch
 
 SHARED_DATA = pathlib.Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
@@ -13,3 +14,12 @@ def data_root() -> pathlib.Path:
     if not root.exists():
         pytest.skip(f"data root {root} not present")
     return root
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny graphs: one intra-op thread avoids OpenMP spin-waits on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

