@@ -24,13 +24,29 @@ def build_parser() -> argparse.ArgumentParser:
         module = importlib.import_module(f"noisygraph.commands.{name}")
         sub = subparsers.add_parser(name, help=help_text, description=help_text)
         module.configure(sub)
-        sub.set_defaults(_run=module.run)
+        sub.set_defaults(_run=module.run, _validate=getattr(module, "validate", None))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return int(args._run(args) or 0)
+    """Parses ``argv``, validates the flags (``validate(args)`` of the subcommand, before any
+    data is loaded), then runs. A :class:`~noisygraph.commands._common.UsageError` ends in one
+    line on stderr and exit status 2; Ctrl-C in one line and status 130 (what a subcommand
+    already wrote, e.g. finished runs in ``--json``, stays)."""
+    from noisygraph.commands._common import UsageError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        if args._validate is not None:
+            args._validate(args)
+        return int(args._run(args) or 0)
+    except UsageError as error:
+        print(f"noisygraph {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"noisygraph {args.command}: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":
