@@ -505,3 +505,125 @@ def test_retry_after_header_forms():
     assert _retry_after_seconds("inf") is None and _retry_after_seconds("nan") is None
     later = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 30))
     assert 20 < _retry_after_seconds(later) <= 31
+
+
+# ---------------------------------------------------------------- TLS and proxies
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory):
+    """A self-signed certificate for localhost / 127.0.0.1 (needs the openssl command)."""
+    import shutil
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command")
+    folder = tmp_path_factory.mktemp("tls")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+                    "-keyout", str(folder / "key.pem"), "-out", str(folder / "cert.pem"),
+                    "-subj", "/CN=localhost",
+                    "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    return folder / "cert.pem", folder / "key.pem"
+
+
+@pytest.fixture
+def tls_stub(certificate, monkeypatch):
+    import ssl
+    server = StubServer()
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*certificate)
+    server.server.socket = context.wrap_socket(server.server.socket, server_side=True)
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate[0]))  # the client trusts it
+    yield server.url.replace("http://127.0.0.1", "https://localhost"), server.state
+    server.close()
+
+
+def test_https(tls_stub, tmp_path):
+    url, state = tls_stub
+    client = annotator(url, tmp_path)
+    assert ask(client, ["secure AI"])[0].label == 2
+    client.check_server()
+
+
+def test_https_with_an_untrusted_certificate_sends_nothing(tls_stub, tmp_path, monkeypatch):
+    url, state = tls_stub
+    monkeypatch.delenv("SSL_CERT_FILE")
+    monkeypatch.setenv("SSL_CERT_DIR", str(tmp_path))  # no system CA knows the stub
+    client = annotator(url, tmp_path, max_queries=1, max_retries=1)
+    answers = ask(client, ["untrusted AI"])
+    assert "TLS handshake" in answers[0].error and "CERTIFICATE_VERIFY_FAILED" in \
+        answers[0].error
+    assert state.total == 0 and client.ledger.spent == 0
+
+
+def test_tls_handshake_that_never_finishes_is_bounded(tmp_path):
+    """A server that accepts the TCP connection and never speaks TLS."""
+    import socket
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(5)
+        url = f"https://127.0.0.1:{listener.getsockname()[1]}/v1"
+        client = annotator(url, tmp_path, timeout=0.5, max_retries=0, max_queries=1)
+        start = time.monotonic()
+        answers = ask(client, ["stuck AI"])
+        assert time.monotonic() - start < 0.5 + 0.8
+    assert "timed out" in answers[0].error and "TLS handshake" in answers[0].error
+    assert client.ledger.spent == 0  # nothing of the request was sent
+
+
+def _connect_proxy(seen):
+    """A one-connection-at-a-time CONNECT proxy that tunnels to the requested host:port."""
+    import socket
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+
+    def pump(source, sink):
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for sock in (source, sink):
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def serve():
+        while True:
+            try:
+                client, _ = listener.accept()
+            except OSError:
+                return
+            head = b""
+            while b"\r\n\r\n" not in head:
+                head += client.recv(4096)
+            request_line = head.split(b"\r\n", 1)[0].decode()
+            seen.append(request_line)
+            host, port = request_line.split()[1].rsplit(":", 1)
+            upstream = socket.create_connection((host, int(port)))
+            client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+            threading.Thread(target=pump, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=pump, args=(upstream, client), daemon=True).start()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener
+
+
+def test_https_through_a_connect_proxy(tls_stub, tmp_path, monkeypatch):
+    url, state = tls_stub
+    seen = []
+    listener = _connect_proxy(seen)
+    try:
+        monkeypatch.setenv("https_proxy", f"http://127.0.0.1:{listener.getsockname()[1]}")
+        monkeypatch.delenv("no_proxy", raising=False)
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        client = annotator(url, tmp_path)
+        assert ask(client, ["tunnelled AI"])[0].label == 2
+    finally:
+        listener.close()
+    port = url.split(":")[2].split("/")[0]
+    assert seen == [f"CONNECT localhost:{port} HTTP/1.1"]

@@ -279,7 +279,7 @@ def http_request(method: str, url: str, *, body: Optional[bytes] = None,
             try:
                 sock = context.wrap_socket(sock, server_hostname=parts.hostname)
             except (ssl.SSLError, ssl.CertificateError, OSError) as error:
-                if watchdog.fired:
+                if watchdog.fired or isinstance(error, socket.timeout):
                     raise deadline.expired_error("in the TLS handshake", sent=False) from None
                 raise RequestError(f"TLS handshake with {parts.hostname} failed ({error})",
                                    sent=False) from None
