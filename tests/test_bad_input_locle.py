@@ -222,6 +222,8 @@ def cli_cases(tmp, folder):
     a_folder.mkdir(exist_ok=True)
     plain = tmp / "plain-file"
     plain.write_text("x")
+    malformed = tmp / "malformed.jsonl"
+    malformed.write_text('{"node": 0, "label": "AI"}\n{"node": "zero", "label": "AI"}\n')
     return [
         (["--budget", "0"], "--budget"), (["--budget", "-5"], "--budget"),
         (["--rounds", "0"], "--rounds"), (["--seed", "-1"], "--seed"),
@@ -234,6 +236,7 @@ def cli_cases(tmp, folder):
         (["--max-response-bytes", "0"], "--max-response-bytes"),
         (["--annotator", "recorded"], "--answers"),
         (["--annotator", "recorded", "--answers", str(tmp / "missing.jsonl")], "--answers"),
+        (["--annotator", "recorded", "--answers", str(malformed)], "--answers"),
         (["--answers", str(a_folder)], "--answers"), (["--json", str(a_folder)], "--json"),
         (["--cache-dir", str(plain)], "--cache-dir"),
         (["--base-url", "ftp://x/v1"], "--base-url"),

@@ -317,6 +317,15 @@ def test_torn_ledger_line_counts_as_spent_with_one_warning(stub, tmp_path):
     assert json.loads(lines[-2])["event"] == "reserve"  # the torn line was ended first
 
 
+def test_a_ledger_that_cannot_be_written_stops_before_sending(stub, tmp_path):
+    url, state = stub
+    (tmp_path / "answers").mkdir()
+    (tmp_path / "answers" / "ledgers").write_text("a file where the folder should be")
+    with pytest.raises(AnnotatorError, match="cannot write the budget ledger.*nothing was sent"):
+        ask(annotator(url, tmp_path), ["unledgered AI"])
+    assert state.total == 0
+
+
 def test_ledger_is_per_scope_base_url_and_model(stub, tmp_path):
     url, state = stub
     ask(annotator(url, tmp_path, max_queries=1), ["one AI"])

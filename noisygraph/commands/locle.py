@@ -148,6 +148,11 @@ def validate(args) -> None:
             raise UsageError("--answers", "--annotator recorded needs --answers FILE")
         if not os.path.isfile(args.answers):
             raise UsageError("--answers", f"answers file {args.answers} does not exist")
+        from noisygraph.locle import RecordedAnnotator
+        try:
+            RecordedAnnotator(args.answers)
+        except (TypeError, ValueError) as error:
+            raise UsageError("--answers", " ".join(str(error).split())) from None
     elif args.answers and os.path.isdir(args.answers):
         raise UsageError("--answers", f"{args.answers} is a folder, not a file to write")
     if args.json and os.path.isdir(args.json):

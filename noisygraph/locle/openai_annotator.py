@@ -310,13 +310,15 @@ class OpenAIAnnotator(Annotator):
                 records[key] = (None, False, self._exhausted())
             todo = todo[:left]
         bar = tqdm(total=len(todo), desc="annotating", unit="q", disable=not verbose or not todo)
+        stop = threading.Event()  # set on an error or Ctrl-C: no new attempt starts
         with ThreadPoolExecutor(max_workers=self.max_workers) as pool:
-            futures = {pool.submit(self._ask, key, payload): key for key, payload in todo}
+            futures = {pool.submit(self._ask, key, payload, stop): key for key, payload in todo}
             try:
                 for future in as_completed(futures):
                     records[futures[future]] = future.result()
                     bar.update(1)
             except BaseException:
+                stop.set()
                 for future in futures:
                     future.cancel()
                 raise
@@ -329,9 +331,10 @@ class OpenAIAnnotator(Annotator):
         return (f"query budget exhausted ({self.max_queries} requests spent in budget scope "
                 f"{self.budget_scope!r}, ledger {self.ledger.path})")
 
-    def _ask(self, key: str, payload: dict) -> tuple[Optional[dict], bool, Optional[str]]:
+    def _ask(self, key: str, payload: dict,
+             stop: threading.Event) -> tuple[Optional[dict], bool, Optional[str]]:
         """Sends one question; caches the answer before any other bookkeeping."""
-        response, error, billed, attempts = self._post(key, payload)
+        response, error, billed, attempts = self._post(key, payload, stop)
         if response is None:
             if attempts:
                 self._account(queries=1 if billed else 0, requests=billed, failures=1)
@@ -392,14 +395,28 @@ class OpenAIAnnotator(Annotator):
             headers["Authorization"] = f"Bearer {key}"
         return headers
 
-    def _post(self, key: str, payload: dict) -> tuple[Optional[dict], Optional[str], int, int]:
+    def _refund(self, entry: str, reason: str) -> None:
+        try:
+            self.ledger.refund(entry, reason)
+        except OSError as error:  # the request then stays counted: never an overspend
+            self._warn_once("ledger-refund", f"cannot write a refund to the budget ledger "
+                            f"{self.ledger.path} ({error}); the request stays counted")
+
+    def _post(self, key: str, payload: dict,
+              stop: threading.Event) -> tuple[Optional[dict], Optional[str], int, int]:
         """``(response JSON or None, error or None, requests counted as billed, attempts)``."""
         url = f"{self.base_url}/chat/completions"
         body = json.dumps(payload).encode("utf-8")
         last, billed = "no attempt", 0
         for attempt in range(self.max_retries + 1):
-            entry = self.ledger.reserve(self.max_queries, key=key, base_url=self.base_url,
-                                        model=self.model, attempt=attempt)
+            if stop.is_set():
+                return None, f"stopped after {attempt} attempts ({last})", billed, attempt
+            try:
+                entry = self.ledger.reserve(self.max_queries, key=key, base_url=self.base_url,
+                                            model=self.model, attempt=attempt)
+            except OSError as error:
+                raise AnnotatorError(f"cannot write the budget ledger {self.ledger.path} "
+                                     f"({error}); nothing was sent") from None
             if entry is None:
                 if attempt == 0:
                     return None, self._exhausted(), billed, attempt
@@ -412,7 +429,7 @@ class OpenAIAnnotator(Annotator):
                                         max_response_bytes=self.max_response_bytes)
             except RequestError as error:
                 if not error.sent:
-                    self.ledger.refund(entry, "not sent")
+                    self._refund(entry, "not sent")
                 else:
                     billed += 1
                 if error.too_large:
@@ -428,7 +445,7 @@ class OpenAIAnnotator(Annotator):
                     except (UnicodeDecodeError, ValueError, RecursionError):
                         last = "the server's response is not JSON"
                 elif 300 <= status < 500:
-                    self.ledger.refund(entry, f"HTTP {status}")
+                    self._refund(entry, f"HTTP {status}")
                     if status not in RETRYABLE_STATUS:
                         detail = response.body[:200].decode("utf-8", "replace")
                         raise AnnotatorError(f"{url} answered HTTP {status}: {detail}", status)
@@ -445,7 +462,7 @@ class OpenAIAnnotator(Annotator):
                 break
             delay = retry_after if retry_after is not None else self.backoff * 2 ** attempt
             delay = min(delay, self.max_backoff)
-            time.sleep(delay * (1.0 + 0.1 * random.random()) if retry_after is None else delay)
+            stop.wait(delay * (1.0 + 0.1 * random.random()) if retry_after is None else delay)
         return (None, f"gave up after {self.max_retries + 1} attempts ({last})", billed,
                 self.max_retries + 1)
 
