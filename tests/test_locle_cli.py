@@ -66,3 +66,31 @@ def test_baseline_methods(tiny_graph, tmp_path, capsys, monkeypatch):
         report, _ = run_cli(["--dataset", str(tiny_graph), "--method", method, "--budget", "10"],
                             tmp_path, capsys)
         assert report["queries"] == 10
+
+
+def test_openai_annotator_end_to_end_with_a_stub_server(tiny_graph, tmp_path, capsys,
+                                                        monkeypatch):
+    """Through the CLI: the preflight passes, answers are paid once and cached, the ledger is
+    written, the key is in no file, and a rerun of the same command pays nothing."""
+    from locle_stub import StubServer
+
+    monkeypatch.setenv("NOISYGRAPH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setenv("NOISYGRAPH_TEST_KEY", "sk-e2e-secret")
+    server = StubServer()
+    try:
+        server.state.require_key = "sk-e2e-secret"
+        argv = ["--dataset", str(tiny_graph), "--method", "random", "--budget", "10",
+                "--annotator", "openai", "--base-url", server.url, "--model", "stub-model",
+                "--api-key-env", "NOISYGRAPH_TEST_KEY", "--cache-dir", str(tmp_path / "answers")]
+        report, printed = run_cli(argv, tmp_path, capsys)
+        assert server.state.total == 10 and report["billable_requests"] == 10
+        assert "billable requests      10 in this run, 0 left in the budget" in printed
+        again, printed = run_cli(argv, tmp_path, capsys)
+        assert server.state.total == 10 and again["billable_requests"] == 0
+        assert again["accuracy"] == report["accuracy"]
+    finally:
+        server.close()
+    files = [f for f in tmp_path.rglob("*") if f.is_file()]
+    assert any(f.suffix == ".jsonl" and "ledgers" in str(f) for f in files)
+    for file in files:
+        assert b"sk-e2e-secret" not in file.read_bytes()

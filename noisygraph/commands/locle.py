@@ -3,8 +3,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import pathlib
 import sys
+
+from noisygraph.commands._common import UsageError, check_number
+
+TEXT_GRAPH_FILES = ("nodes.tsv", "edges.tsv", "classes.tsv")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -30,18 +35,146 @@ def configure(parser: argparse.ArgumentParser) -> None:
                       help="NAME of the environment variable holding the API key (the key itself "
                            "is never printed or stored)")
     http.add_argument("--max-workers", type=int, default=4, help="concurrent requests")
-    http.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
+    http.add_argument("--timeout", type=float, default=60.0,
+                      help="seconds for each whole request (connect, send, every read)")
+    http.add_argument("--max-response-bytes", type=int, default=1_000_000,
+                      help="longest server response accepted (default: 1000000)")
     http.add_argument("--prompt-price", type=float, default=0.5,
                       help="dollars per 1M prompt tokens (default: 0.5, gpt-3.5-turbo)")
     http.add_argument("--completion-price", type=float, default=1.5,
                       help="dollars per 1M completion tokens (default: 1.5)")
-    http.add_argument("--cache-dir", help="answer cache folder (default: <cache>/locle/answers)")
+    http.add_argument("--cache-dir", help="answer cache folder (default: <cache>/locle/answers); "
+                                          "the budget ledgers live in its ledgers/ folder")
+    http.add_argument("--budget-scope", metavar="NAME",
+                      help="the name the budget is kept under in the ledger (default: derived "
+                           "from --dataset, --method, --budget, --rounds and --seed, so that "
+                           "rerunning the same command resumes the same budget)")
+    http.add_argument("--skip-server-check", action="store_true",
+                      help="do not check first that the server answers GET <base-url>/models")
     parser.add_argument("--answers", metavar="FILE",
                         help="recorded annotator: JSON/JSONL answers file; with another "
                              "annotator: save its answers here for later replay")
     parser.add_argument("--sim-accuracy", type=float, default=0.8,
                         help="simulated annotator: probability of a correct answer (a "
                              "SIMULATION that reads the ground truth)")
+
+
+def _dataset_folder(dataset: str) -> pathlib.Path:
+    """The folder ``--dataset`` names (an existing folder, else ``<data root>/tag/<name>``)."""
+    from noisygraph.datasets import data_root
+
+    folder = pathlib.Path(dataset)
+    return folder if folder.is_dir() else data_root() / "tag" / dataset
+
+
+def _check_dataset(dataset: str) -> None:
+    """The files exist and the class names can be told apart (classes.tsv only is read)."""
+    from noisygraph.locle.annotation import as_class_infos
+
+    if not dataset or "\0" in dataset:
+        raise UsageError("--dataset", f"not a data set name or folder: {dataset!r}")
+    folder = _dataset_folder(dataset)
+    missing = [name for name in TEXT_GRAPH_FILES if not (folder / name).is_file()]
+    if missing:
+        where = (f"folder {folder}" if pathlib.Path(dataset).is_dir() else
+                 f"{folder} (a name is looked up under the data root's tag/ folder; set "
+                 "NOISYGRAPH_DATA, or pass a folder)")
+        raise UsageError("--dataset", f"{', '.join(missing)} not found in {where}")
+    classes_file = folder / "classes.tsv"
+    try:
+        lines = classes_file.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as error:
+        raise UsageError("--dataset", f"cannot read {classes_file}: {error}") from None
+    names = [line.split("\t")[1] for line in lines[1:] if line.count("\t") >= 1]
+    try:
+        as_class_infos(names)
+    except (TypeError, ValueError) as error:
+        raise UsageError("--dataset", f"{classes_file}: {error}") from None
+
+
+def _budget_scope(args) -> str:
+    if args.budget_scope is not None:
+        return args.budget_scope
+    folder = pathlib.Path(args.dataset)
+    dataset = str(folder.resolve()) if folder.is_dir() else args.dataset
+    return (f"noisygraph locle --dataset {dataset} --method {args.method} --budget {args.budget} "
+            f"--rounds {args.rounds} --seed {args.seed}")
+
+
+def _openai_annotator(args):
+    from noisygraph.locle import OpenAIAnnotator
+    return OpenAIAnnotator(
+        args.base_url, args.model, api_key_env=args.api_key_env, max_queries=None
+        if args.method == "annotator" else args.budget, max_workers=args.max_workers,
+        timeout=args.timeout, prompt_price_per_1m=args.prompt_price,
+        completion_price_per_1m=args.completion_price, cache_dir=args.cache_dir,
+        max_response_bytes=args.max_response_bytes, budget_scope=_budget_scope(args))
+
+
+def validate(args) -> None:
+    """Every flag, before any data is loaded or text embedded; with ``--annotator openai``
+    also a free request to the server (``GET <base-url>/models``) unless
+    ``--skip-server-check``."""
+    from noisygraph.locle.openai_annotator import check_base_url, check_env_name
+
+    if args.budget < 1:
+        raise UsageError("--budget", f"must be >= 1, got {args.budget}")
+    if args.rounds < 1:
+        raise UsageError("--rounds", f"must be >= 1, got {args.rounds}")
+    if args.seed < 0:
+        raise UsageError("--seed", f"must be >= 0, got {args.seed}")
+    if args.max_workers < 1:
+        raise UsageError("--max-workers", f"must be >= 1, got {args.max_workers}")
+    if args.max_response_bytes < 1:
+        raise UsageError("--max-response-bytes", f"must be >= 1, got {args.max_response_bytes}")
+    check_number(args.timeout, "--timeout", low=0.0, low_open=True)
+    check_number(args.prompt_price, "--prompt-price", low=0.0)
+    check_number(args.completion_price, "--completion-price", low=0.0)
+    check_number(args.sim_accuracy, "--sim-accuracy", low=0.0, high=1.0)
+    try:
+        check_base_url(args.base_url)
+    except (TypeError, ValueError) as error:
+        raise UsageError("--base-url", str(error).replace("base_url ", "")) from None
+    try:
+        check_env_name(args.api_key_env)
+    except (TypeError, ValueError) as error:  # the message never echoes the value
+        raise UsageError("--api-key-env", str(error).replace("api_key_env ", "")) from None
+    if not args.model.strip():
+        raise UsageError("--model", "must not be empty")
+    if args.budget_scope is not None and not args.budget_scope.strip():
+        raise UsageError("--budget-scope", "must not be empty")
+    if args.annotator == "recorded":
+        if not args.answers:
+            raise UsageError("--answers", "--annotator recorded needs --answers FILE")
+        if not os.path.isfile(args.answers):
+            raise UsageError("--answers", f"answers file {args.answers} does not exist")
+        from noisygraph.locle import RecordedAnnotator
+        try:
+            RecordedAnnotator(args.answers)
+        except (TypeError, ValueError) as error:
+            raise UsageError("--answers", " ".join(str(error).split())) from None
+    elif args.answers and os.path.isdir(args.answers):
+        raise UsageError("--answers", f"{args.answers} is a folder, not a file to write")
+    if args.json and os.path.isdir(args.json):
+        raise UsageError("--json", f"{args.json} is a folder, not a file to write")
+    if args.cache_dir and os.path.exists(args.cache_dir) and not os.path.isdir(args.cache_dir):
+        raise UsageError("--cache-dir", f"{args.cache_dir} exists and is not a folder")
+    _check_dataset(args.dataset)
+    if args.annotator == "openai" and not args.skip_server_check:
+        _check_server(args)
+
+
+def _check_server(args) -> None:
+    from noisygraph.locle import AnnotatorError
+
+    try:
+        _openai_annotator(args).check_server(timeout=min(args.timeout, 10.0))
+    except AnnotatorError as error:
+        if error.status in (401, 403):
+            raise UsageError("--api-key-env", f"{error}; check --api-key-env "
+                                              f"{args.api_key_env}") from None
+        hint = " (or pass --skip-server-check)" if error.status is not None else ""
+        raise UsageError("--base-url", f"{error}{hint}") from None
 
 
 def _load(dataset: str):
@@ -68,16 +201,10 @@ def _annotator(args, data, texts, x):
     if args.annotator == "embedding":
         return locle.EmbeddingAnnotator(corpus=texts, corpus_embeddings=x, verbose=not args.quiet)
     if args.annotator == "recorded":
-        if not args.answers:
-            raise SystemExit("--annotator recorded needs --answers FILE")
         return locle.RecordedAnnotator(args.answers)
     if args.annotator == "simulated":
         return locle.SimulatedAnnotator(data.y, args.sim_accuracy, data.num_classes, args.seed)
-    return locle.OpenAIAnnotator(
-        args.base_url, args.model, api_key_env=args.api_key_env, max_queries=None
-        if args.method == "annotator" else args.budget, max_workers=args.max_workers,
-        timeout=args.timeout, prompt_price_per_1m=args.prompt_price,
-        completion_price_per_1m=args.completion_price, cache_dir=args.cache_dir)
+    return _openai_annotator(args)
 
 
 def _format_table(rows: list[dict]) -> str:
@@ -93,37 +220,45 @@ def _format_table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def _fit(args, data, texts, classes, annotator, x):
+    """``(predictions, annotations, rounds, queries, tokens, cost)`` of the chosen method."""
+    from noisygraph import locle
+
+    verbose = not args.quiet
+    if args.method == "locle":
+        result = locle.Locle(args.budget, num_rounds=args.rounds, seed=args.seed,
+                             verbose=verbose).fit(data, texts, classes, annotator, x=x)
+        rounds = result.score(data.y)["rounds"]
+        return (result.predictions, result.annotations, rounds, result.queries, result.tokens,
+                result.cost_usd)
+    if args.method == "annotator":
+        baseline = locle.annotate_all(texts, classes, annotator, verbose=verbose)
+    elif args.method == "random":
+        baseline = locle.random_gcn(data, texts, classes, annotator, args.budget, x,
+                                    seed=args.seed, verbose=verbose)
+    else:
+        baseline = locle.llm_gnn(data, texts, classes, annotator, args.budget, x,
+                                 seed=args.seed, verbose=verbose)
+    return (baseline.predictions, baseline.annotations, [], baseline.queries, baseline.tokens,
+            baseline.cost_usd)
+
+
 def run(args) -> int:
     from noisygraph import locle
     from noisygraph.locle.text import embed_texts
 
-    if args.budget < 1:
-        raise SystemExit(f"--budget must be >= 1, got {args.budget}")
-    verbose = not args.quiet
     data = _load(args.dataset)
     texts = list(data.text)
     classes = [locle.ClassInfo(name, description)
                for name, description in zip(data.class_names, data.class_descriptions)]
-    x = embed_texts(texts, verbose=verbose)
+    x = embed_texts(texts, verbose=not args.quiet)
     annotator = _annotator(args, data, texts, x)
-
-    if args.method == "locle":
-        result = locle.Locle(args.budget, num_rounds=args.rounds, seed=args.seed,
-                             verbose=verbose).fit(data, texts, classes, annotator, x=x)
-        report = result.score(data.y)
-        predictions, annotations, rounds = result.predictions, result.annotations, report["rounds"]
-        queries, tokens, cost = result.queries, result.tokens, result.cost_usd
-    else:
-        if args.method == "annotator":
-            baseline = locle.annotate_all(texts, classes, annotator, verbose=verbose)
-        elif args.method == "random":
-            baseline = locle.random_gcn(data, texts, classes, annotator, args.budget, x,
-                                        seed=args.seed, verbose=verbose)
-        else:
-            baseline = locle.llm_gnn(data, texts, classes, annotator, args.budget, x,
-                                     seed=args.seed, verbose=verbose)
-        predictions, annotations, rounds = baseline.predictions, baseline.annotations, []
-        queries, tokens, cost = baseline.queries, baseline.tokens, baseline.cost_usd
+    try:
+        predictions, annotations, rounds, queries, tokens, cost = _fit(args, data, texts,
+                                                                       classes, annotator, x)
+    except locle.AnnotatorError as error:  # e.g. a key revoked in the middle of the run
+        print(f"noisygraph locle: error: {error}", file=sys.stderr)
+        return 1
 
     y = data.y.long()
     accuracy = float((predictions == y).float().mean())
@@ -146,6 +281,11 @@ def run(args) -> int:
                                                   if args.method != "annotator" else ""))
     print(f"tokens                 {tokens}")
     print(f"cost                   ${cost:.6f}")
+    if isinstance(annotator, locle.OpenAIAnnotator):
+        left = annotator.queries_left
+        print(f"billable requests      {annotator.usage.requests} in this run"
+              + (f", {left} left in the budget" if left is not None else "")
+              + f" (ledger {annotator.ledger.path})")
     if args.json:
         payload = {"dataset": args.dataset, "method": args.method, "annotator": args.annotator,
                    "budget": args.budget, "seed": args.seed, "accuracy": accuracy,
@@ -154,6 +294,8 @@ def run(args) -> int:
                    "rounds": rounds}
         if args.annotator == "simulated":
             payload["sim_accuracy"] = args.sim_accuracy
+        if isinstance(annotator, locle.OpenAIAnnotator):
+            payload["billable_requests"] = annotator.usage.requests
         path = pathlib.Path(args.json)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")

@@ -3,6 +3,7 @@ confidence and a cost out."""
 from __future__ import annotations
 
 import abc
+import operator
 import threading
 from dataclasses import dataclass, field
 from typing import Optional, Sequence
@@ -56,7 +57,17 @@ class Annotation:
 
 @dataclass
 class Usage:
-    """Running totals of an annotator."""
+    """Running totals of an annotator.
+
+    Attributes:
+        queries (int): questions answered (or attempted, for a paid annotator) without the
+            cache.
+        cache_hits (int): questions answered from the cache, nothing paid.
+        failures (int): questions that got no answer (the reason is in the annotation).
+        prompt_tokens (int), completion_tokens (int), cost_usd (float): what was paid.
+        requests (int): requests that may have been billed, retries included (a paid
+            annotator's budget counts these).
+    """
 
     queries: int = 0
     cache_hits: int = 0
@@ -64,6 +75,7 @@ class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
+    requests: int = 0
 
     @property
     def tokens(self) -> int:
@@ -108,11 +120,13 @@ class Annotator(abc.ABC):
                   verbose: bool) -> list[Annotation]:
         """Answers already-validated input."""
 
-    def _account(self, *, queries: int = 0, cache_hits: int = 0, failures: int = 0,
+    def _account(self, *, queries: int = 0, requests: int = 0, cache_hits: int = 0,
+                 failures: int = 0,
                  prompt_tokens: int = 0, completion_tokens: int = 0,
                  cost_usd: float = 0.0) -> None:
         with self._usage_lock:
             self.usage.queries += queries
+            self.usage.requests += requests
             self.usage.cache_hits += cache_hits
             self.usage.failures += failures
             self.usage.prompt_tokens += prompt_tokens
@@ -121,29 +135,56 @@ class Annotator(abc.ABC):
 
 
 def as_class_infos(classes: Sequence) -> list[ClassInfo]:
-    """Accepts ``ClassInfo`` objects, ``(name, description)`` pairs or bare names."""
+    """Accepts ``ClassInfo`` objects, ``(name, description)`` pairs or bare names, and checks
+    that an answer can name each class unambiguously.
+
+    Class names are compared by :func:`~noisygraph.locle.parsing.name_key` (their letters
+    and digits, case-folded, without spaces or punctuation), the key by which answers are
+    matched: two names with the same key (``"C++"`` and ``"C#"``, ``"Data Mining"`` and
+    ``"data-mining"``, ``"Data Base"`` and ``"Database"``) are rejected, and so is a name
+    without a letter or digit (``"++"``) or one spread over several lines. A name that
+    contains another (``"AI"`` and ``"Not AI"``) is allowed: the matching rule
+    (:func:`~noisygraph.locle.parsing.match_class`) prefers the longer name and never reads
+    ``"Not AI"`` as ``"AI"``.
+
+    Raises:
+        TypeError: ``classes`` is not a sequence of those, or a name/description is not a str.
+        ValueError: fewer than two classes, or names that cannot be told apart.
+    """
+    from noisygraph.locle.parsing import name_key
+
     if isinstance(classes, (str, bytes)) or not isinstance(classes, Sequence):
         raise TypeError(f"classes must be a sequence of ClassInfo, (name, description) pairs "
                         f"or names, got {type(classes).__name__}")
     infos = []
     for entry in classes:
         if isinstance(entry, ClassInfo):
-            infos.append(entry)
+            info = entry
         elif isinstance(entry, str):
-            infos.append(ClassInfo(entry))
-        elif isinstance(entry, (tuple, list)) and len(entry) == 2 and all(
-                isinstance(part, str) for part in entry):
-            infos.append(ClassInfo(entry[0], entry[1]))
+            info = ClassInfo(entry)
+        elif isinstance(entry, (tuple, list)) and len(entry) == 2:
+            info = ClassInfo(entry[0], entry[1])
         else:
             raise TypeError(f"classes entries must be ClassInfo, str or (name, description), "
                             f"got {entry!r}")
+        if not isinstance(info.name, str) or not isinstance(info.description, str):
+            raise TypeError(f"classes: a class name and description must be str, got "
+                            f"{info.name!r}, {info.description!r}")
+        infos.append(info)
     if len(infos) < 2:
         raise ValueError(f"classes must hold at least two classes, got {len(infos)}")
-    names = [info.name.strip().lower() for info in infos]
-    if any(not name for name in names):
-        raise ValueError("classes must have non-empty names")
-    if len(set(names)) != len(names):
-        raise ValueError(f"class names must be distinct (case-insensitive), got {names}")
+    seen: dict[str, str] = {}
+    for info in infos:
+        if any(mark in info.name for mark in "\r\n"):
+            raise ValueError(f"classes: a class name must be one line, got {info.name!r}")
+        key = name_key(info.name)
+        if not key:
+            raise ValueError(f"classes: class name {info.name!r} has no letter or digit")
+        if key in seen:
+            raise ValueError(f"classes: class names must be distinct ignoring case, spaces "
+                             f"and punctuation, but {seen[key]!r} and {info.name!r} cannot be "
+                             "told apart in an answer")
+        seen[key] = info.name
     return infos
 
 
@@ -155,9 +196,9 @@ def check_annotation_input(texts: Sequence[str], node_ids: Sequence[int],
     if any(not isinstance(text, str) for text in texts):
         raise TypeError("texts must hold only str")
     try:
-        node_ids = [int(node) for node in node_ids]
-    except (TypeError, ValueError) as error:
-        raise TypeError(f"node_ids must be a sequence of int: {error}") from error
+        node_ids = [operator.index(node) for node in node_ids]
+    except TypeError as error:
+        raise TypeError(f"node_ids must be a sequence of int: {error}") from None
     if len(texts) != len(node_ids):
         raise ValueError(f"texts ({len(texts)}) and node_ids ({len(node_ids)}) must have the "
                          "same length")
