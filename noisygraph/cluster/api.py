@@ -147,7 +147,7 @@ def estimate_target_volume(graph: LocalGraph, seed: Sequence[int], inside: Optio
 def _seed_list(graph: LocalGraph, seed: Any) -> list[int]:
     """One seed node or a non-empty sequence of them, as validated ints."""
     if isinstance(seed, Tensor):
-        seed = seed.reshape(-1).tolist() if not seed.is_floating_point() else seed
+        seed = seed.reshape(-1).tolist()  # float ids stay floats and are rejected below
     members = list(seed) if isinstance(seed, (list, tuple)) else [seed]
     if not members:
         raise ValueError("seed must hold at least one node")

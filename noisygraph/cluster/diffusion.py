@@ -14,6 +14,7 @@ import math
 import numbers
 from typing import NamedTuple, Optional, Sequence, Union
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -97,6 +98,8 @@ def seed_sets(graph: LocalGraph, seeds: Seeds, name: str = "seeds") -> list[list
         if seeds.is_floating_point() or seeds.is_complex() or seeds.dtype == torch.bool:
             raise TypeError(f"{name} must hold integer node ids, got a {seeds.dtype} tensor")
         seeds = seeds.tolist()
+    elif isinstance(seeds, np.ndarray):
+        seeds = seeds.tolist()  # float arrays give floats, rejected below
     if isinstance(seeds, numbers.Integral) and not isinstance(seeds, bool):
         seeds = [seeds]
     if not isinstance(seeds, (list, tuple)):
