@@ -3,10 +3,8 @@ and a NumPy/SciPy ACL push, and locality (time per seed as the graph grows 10^4 
 
     python benchmarks/bench_cluster.py --datasets coauthor_cs amazon_photo --sizes 1e4 1e5 1e6 1e7
 
-LocalGraphClustering (PyPI ``localgraphclustering``) was tried: ``pip install`` fails on its
-``sklearn`` dependency and, installed without dependencies, the wheel's bundled libgraph.so
-does not load (undefined symbol ``MQI_weighted64``); its figures measured from a source
-build are quoted from ANCHORS.md in the results instead.
+Every PageRank here is our non-lazy push at teleport 0.15. LocalGraphClustering (a lazy push)
+is compared side by side, at the matching teleport, in ``benchmarks/bench_lgc.py``.
 """
 from __future__ import annotations
 
@@ -24,7 +22,7 @@ from noisygraph.cluster import LocalGraph, local_cluster_batch, ppr_push, sweep_
 from noisygraph.datasets import load_dataset
 
 
-ALPHA = 0.15  # teleport probability of the ACL/PageRank timings (LocalGraphClustering's default)
+ALPHA = 0.15  # teleport of the ACL/PageRank timings (non-lazy; LocalGraphClustering's lazy 0.15 is our 0.2609)
 
 
 # ------------------------------------------------------------------ NumPy/SciPy baselines

@@ -93,7 +93,8 @@ def main() -> None:
     plain = local_cluster(graph, args.seed, target_volume=true)
     for name, res in (("label-weighted flow", weighted), ("unweighted flow (true volume)", plain)):
         print(f"{name:>30}: size {res.size}, conductance {res.conductance:.3f}, "
-              f"F1 {res.f1(true):.3f}, {res.ms:.1f} ms, {res.work['pushes']} pushes")
+              f"F1 {res.f1(true):.3f}, {res.ms:.1f} ms, {res.work['pushes']} pushes"
+              + (" (stopped at the push limit: not converged)" if res.hit_push_limit else ""))
     labels_f1 = float(2 * (noisy & true).sum() / (noisy.sum() + true.sum()))
     print(f"{'noisy labels alone':>30}: F1 {labels_f1:.3f}")
     title = (f"{args.dataset}, seed {args.seed}, {args.noise:.0%} flipped labels: label-weighted "

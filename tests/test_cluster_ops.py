@@ -7,7 +7,8 @@ import pytest
 import torch
 
 import noisygraph
-from noisygraph.cluster import LocalGraph, flow_cluster_op, flow_diffusion, ppr_push, sweep_cut
+from noisygraph.cluster import (LocalGraph, flow_cluster_op, flow_diffusion, local_cluster, ppr_push,
+                                sweep_cut)
 from noisygraph.cluster import diffusion as diffusion_module
 from noisygraph.cluster.reference import (conductance_reference, flow_diffusion_reference,
                                           ppr_push_reference, sweep_cut_reference)
@@ -223,3 +224,73 @@ def test_max_pushes_limits_work():
     g = make_graph()
     out = flow_diffusion(g, 0, 100.0, eps=1e-9, max_pushes=5)
     assert int(out.work[0, 0]) == 5
+
+
+# ---------------------------------------------------------------------------- push limit
+@pytest.fixture(params=["compiled", "reference"])
+def backend(request, monkeypatch):
+    """Runs a test on the compiled ops and on the Python fallback."""
+    if request.param == "compiled":
+        if not diffusion_module.COMPILED:
+            pytest.skip("compiled ops not built")
+    else:
+        monkeypatch.setattr(diffusion_module, "COMPILED", False)
+    return request.param
+
+
+def test_push_limit_is_reported(backend):
+    g = make_graph()
+    for limited, max_pushes in ((True, 5), (False, 10**7)):
+        outs = [flow_diffusion(g, [0, 3], 100.0, eps=1e-9, max_pushes=max_pushes),
+                ppr_push(g, [0, 3], alpha=0.1, eps=1e-9, max_pushes=max_pushes),
+                flow_cluster_op(g, [0, 3], 100.0, [1.0], eps=1e-9, max_pushes=max_pushes),
+                diffusion_module.ppr_cluster_op(g, [0, 3], [1e-9], alpha=0.1,
+                                                max_pushes=max_pushes)]
+        for out in outs:
+            assert out.work.shape == (2, 3)
+            assert out.hit_push_limit.tolist() == [limited, limited]
+            if limited:
+                assert out.work[:, 0].tolist() == [5, 5]
+
+
+def test_local_cluster_reports_the_push_limit(backend):
+    g = make_graph()
+    for method in ("flow", "ppr"):
+        stopped = local_cluster(g, 0, method=method, target_volume=20.0, max_pushes=3)
+        assert stopped.hit_push_limit and stopped.to_dict()["hit_push_limit"] is True
+        free = local_cluster(g, 0, method=method, target_volume=20.0)
+        assert not free.hit_push_limit and free.to_dict()["hit_push_limit"] is False
+
+
+def test_reference_limits_each_level_and_flags_only_unfinished_work():
+    g = make_graph()
+    sink = g.edge_count.tolist()
+    _, _, (needed, _, stopped) = flow_diffusion_reference(g, {0: 100.0}, sink, 1e-9, 10**9, 1.5)
+    assert not stopped
+    # the limit met exactly when the queue empties is not a stop
+    assert flow_diffusion_reference(g, {0: 100.0}, sink, 1e-9, needed, 1.5)[2][2] == 0
+    assert flow_diffusion_reference(g, {0: 100.0}, sink, 1e-9, needed - 1, 1.5)[2][2] == 1
+    _, _, (ppr_needed, _, _) = ppr_push_reference(g, {0: 1.0}, 0.1, 1e-9, 10**9)
+    assert ppr_push_reference(g, {0: 1.0}, 0.1, 1e-9, ppr_needed)[2][2] == 0
+    assert ppr_push_reference(g, {0: 1.0}, 0.1, 1e-9, ppr_needed - 1)[2][2] == 1
+
+
+def test_fallback_push_limit_is_per_level(monkeypatch):
+    monkeypatch.setattr(diffusion_module, "COMPILED", False)
+    g = make_graph()
+    levels = [1.0, 2.0, 3.0]
+    free = flow_cluster_op(g, 0, 30.0, levels, eps=1e-9)
+    per_level = [flow_cluster_op(g, 0, 30.0, levels[:k + 1], eps=1e-9).work[0, 0]
+                 for k in range(len(levels))]
+    largest = max(int(per_level[0]), *(int(b - a) for a, b in zip(per_level, per_level[1:])))
+    assert int(free.work[0, 0]) > largest  # the levels together need more than the limit...
+    capped = flow_cluster_op(g, 0, 30.0, levels, eps=1e-9, max_pushes=largest)
+    assert not bool(capped.hit_push_limit[0])  # ...but no single level does
+    assert int(capped.work[0, 0]) == int(free.work[0, 0])
+
+
+def test_compiled_limit_column_is_trusted_when_present():
+    reported = torch.tensor([[5, 40, 0], [5, 40, 1]])
+    assert torch.equal(diffusion_module._with_limit_column(reported, 5), reported)
+    legacy = torch.tensor([[5, 40], [4, 30]])
+    assert diffusion_module._with_limit_column(legacy, 5)[:, 2].tolist() == [1, 0]

@@ -14,10 +14,13 @@ from typing import Any, Optional, Sequence, Union
 import torch
 from torch import Tensor
 
-from noisygraph.cluster.diffusion import (DEFAULT_EPS, DEFAULT_MAX_PUSHES, DEFAULT_OMEGA, ClusterBatch, flow_cluster_op,
-                                          ppr_cluster_op, seed_sets)
+from noisygraph.cluster import checks
+from noisygraph.cluster.diffusion import (DEFAULT_EPS, DEFAULT_MAX_PUSHES, DEFAULT_OMEGA,
+                                          ClusterBatch, check_push_options, flow_cluster_op,
+                                          ppr_cluster_op, resolve_sink, seed_sets)
 from noisygraph.cluster.graph import LocalGraph
-from noisygraph.cluster.weights import WEIGHTINGS, label_weighted_graph, target_labels
+from noisygraph.cluster.weights import (check_labels, check_target, check_weighting,
+                                        label_weighted_graph, target_labels)
 
 METHODS = ("flow", "ppr")
 DEFAULT_MULTIPLES = (1.5, 2.0, 2.5, 3.0, 4.0, 5.0)
@@ -37,6 +40,8 @@ class ClusterResult:
             flow potential ``x`` or PageRank ``p``) at the selected level.
         work: ``{"pushes": int, "edges": int}`` summed over levels (including the sweeps'
             edge scans).
+        hit_push_limit: whether a diffusion level stopped at ``max_pushes`` with work left
+            (the scores are then not converged; raise ``max_pushes``).
         ms: wall milliseconds for this query (batch calls: the batch time divided evenly).
         target_volume: the target volume the source mass was a multiple of (flow), or the
             volume that set the tolerances (ppr).
@@ -54,6 +59,7 @@ class ClusterResult:
     level: float = float("nan")
     method: str = "flow"
     weighted: bool = False
+    hit_push_limit: bool = False
 
     @property
     def size(self) -> int:
@@ -74,7 +80,7 @@ class ClusterResult:
         return {"seed": self.seed, "size": self.size, "conductance": self.conductance,
                 "ms": self.ms, "work": dict(self.work), "method": self.method,
                 "weighted": self.weighted, "target_volume": self.target_volume,
-                "level": self.level}
+                "level": self.level, "hit_push_limit": self.hit_push_limit}
 
 
 MAX_ESTIMATED_FLIP_RATE = 0.45
@@ -97,6 +103,8 @@ def estimate_flip_rate(graph: LocalGraph, inside: Tensor) -> float:
         graph (LocalGraph): the graph.
         inside (torch.Tensor): ``[N]`` bool labels ("in target").
     """
+    graph = checks.require_graph(graph)
+    inside = checks.bool_mask(inside, "inside", graph.num_nodes).cpu()
     if graph.total_volume <= 0:
         return 0.0
     row, col = graph.edges()
@@ -125,11 +133,25 @@ def estimate_target_volume(graph: LocalGraph, seed: Sequence[int], inside: Optio
         noise_rate (float, optional): the flip rate, in ``[0, 0.5)``; :obj:`None` estimates
             it from the labels. (default: :obj:`None`)
     """
+    graph = checks.require_graph(graph)
+    seed = _seed_list(graph, seed)
+    noise_rate = _check_noise_rate(noise_rate)
     if inside is None:
         first = torch.unique(torch.cat([graph.neighbors(v) for v in seed]))
         second = torch.unique(torch.cat([graph.neighbors(int(v)) for v in first] + [first]))
         return _clamp_volume(graph, seed, float(graph.edge_count[second].sum()))
+    inside = checks.bool_mask(inside, "inside", graph.num_nodes).cpu()
     return _clamp_volume(graph, seed, _labelled_volume_estimate(graph, inside, noise_rate))
+
+
+def _seed_list(graph: LocalGraph, seed: Any) -> list[int]:
+    """One seed node or a non-empty sequence of them, as validated ints."""
+    if isinstance(seed, Tensor):
+        seed = seed.reshape(-1).tolist()  # float ids stay floats and are rejected below
+    members = list(seed) if isinstance(seed, (list, tuple)) else [seed]
+    if not members:
+        raise ValueError("seed must hold at least one node")
+    return [graph.check_node(v, "seed", allow_isolated=True) for v in members]
 
 
 def _labelled_volume_estimate(graph: LocalGraph, inside: Tensor,
@@ -138,7 +160,6 @@ def _labelled_volume_estimate(graph: LocalGraph, inside: Tensor,
     once per labelling, not per query)."""
     if noise_rate is None:
         noise_rate = estimate_flip_rate(graph, inside)
-    _check_noise_rate(noise_rate)
     labelled = float(graph.edge_count[inside].sum())
     return (labelled - noise_rate * graph.total_edges) / (1 - 2 * noise_rate)
 
@@ -148,12 +169,24 @@ def _clamp_volume(graph: LocalGraph, seed: Sequence[int], volume: float) -> floa
     return float(min(max(volume, 2 * seed_volume), graph.total_edges / 2))
 
 
-def _check_noise_rate(noise_rate: Optional[float]) -> None:
+def _check_noise_rate(noise_rate: Optional[float]) -> Optional[float]:
+    """:obj:`None` or a flip rate in ``[0, 0.5)`` (at 0.5 the labels carry no information)."""
     if noise_rate is None:
-        return
-    if isinstance(noise_rate, bool) or not isinstance(noise_rate, (int, float)) \
-            or not 0 <= noise_rate < 0.5:
-        raise ValueError(f"noise_rate must be None or in [0, 0.5), got {noise_rate!r}")
+        return None
+    return checks.in_range(noise_rate, "noise_rate", 0.0, 0.5, high_open=True)
+
+
+def _check_target_volume(graph: LocalGraph, spec: VolumeSpec) -> VolumeSpec:
+    """:obj:`None`, a finite positive number, or a bool ``[N]`` mask of positive volume."""
+    if spec is None:
+        return None
+    if isinstance(spec, Tensor) and spec.dim() > 0:
+        mask = checks.bool_mask(spec, "target_volume", graph.num_nodes).cpu()
+        if float(graph.edge_count[mask].sum()) <= 0:
+            raise ValueError("target_volume as a mask must hold nodes with edges (its volume "
+                             "is 0)")
+        return mask
+    return checks.positive(spec, "target_volume")
 
 
 def _group_volumes(graph: LocalGraph, spec: VolumeSpec, seed_sets: list, inside: Optional[Tensor],
@@ -166,12 +199,7 @@ def _group_volumes(graph: LocalGraph, spec: VolumeSpec, seed_sets: list, inside:
         estimate = _labelled_volume_estimate(graph, inside, noise_rate)
         return [_clamp_volume(graph, s, estimate) for s in seed_sets]
     if isinstance(spec, Tensor):
-        if spec.dtype != torch.bool or spec.shape != (graph.num_nodes,):
-            raise ValueError(f"target_volume as a tensor must be a bool mask of shape "
-                             f"[{graph.num_nodes}] (the true cluster)")
         return [float(graph.edge_count[spec].sum())] * len(seed_sets)
-    if isinstance(spec, bool) or not isinstance(spec, (int, float)) or not spec > 0:
-        raise ValueError(f"target_volume must be None, a positive number or a bool mask, got {spec!r}")
     return [float(spec)] * len(seed_sets)
 
 
@@ -196,49 +224,59 @@ def local_cluster_batch(graph: Any, seeds, labels: Optional[Tensor] = None,
         graph: a :class:`LocalGraph` (reuse it across calls), PyG ``Data``, ``edge_index``,
             ``EdgeIndex``, :class:`~noisygraph.sparse.Adjacency` or ``torch.sparse`` matrix;
             undirected, CPU.
-        seeds: node ids (one query each) or seed sets (lists of ids).
+        seeds: node ids (one query each) or seed sets (lists of ids); at least one.
         labels (torch.Tensor, optional): ``[N]`` noisy labels, bool (in target) or int classes
             (target = ``target`` or each seed's own label). When given, the diffusion runs on
             the label-weighted graph. (default: :obj:`None`)
         method (str): ``"flow"`` or ``"ppr"``. (default: ``"flow"``)
-        target (int, optional): target class of multi-class labels.
+        target (int, optional): target class of multi-class labels; it must occur in
+            ``labels``.
         weighting (str): ``"target"`` or ``"agree"`` (see :mod:`~noisygraph.cluster.weights`).
-        cross_weight (float): weight of the edges the weighting shrinks. (default: ``0.05``)
+        cross_weight (float): weight of the edges the weighting shrinks, in ``(0, 1]``.
+            (default: ``0.05``)
         vote_rounds (int): rounds of neighbourhood majority vote on the binary labels before
             weighting (:func:`~noisygraph.cluster.weights.vote_labels`); 0 weights by the raw
             labels, as the paper does. The volume estimate always reads the raw labels.
             (default: ``1``)
         target_volume: ``None`` (default: ground-truth-free estimate, see
-            :func:`estimate_target_volume`), a number, or the true cluster as a bool mask
-            (the papers' protocol).
+            :func:`estimate_target_volume`), a finite positive number, or the true cluster as
+            a bool ``[N]`` mask (the papers' protocol).
         noise_rate (float, optional): the label flip rate the volume estimate assumes;
             :obj:`None` estimates it from the labels (:func:`estimate_flip_rate`).
             (default: :obj:`None`)
-        multiples (sequence): source-mass multiples / tolerance grid.
-            (default: ``(1.5, 2, 2.5, 3, 4, 5)``)
-        eps (float): flow tolerance on the excess mass. (default: ``DEFAULT_EPS``)
+        multiples (sequence): source-mass multiples / tolerance grid, finite and positive
+            (taken in ascending order). (default: ``(1.5, 2, 2.5, 3, 4, 5)``)
+        eps (float): flow tolerance on the excess mass, finite > 0. (default: ``DEFAULT_EPS``)
         omega (float): flow over-relaxation factor in ``(0, 2)``. (default: ``DEFAULT_OMEGA``)
-        alpha (float): PageRank teleport probability. (default: ``0.05``)
-        sink (torch.Tensor, optional): sink capacities (default: number of edges per node).
-        max_pushes (int): push limit per query and level.
+        alpha (float): PageRank teleport probability in ``(0, 1]``. (default: ``0.05``)
+        sink (torch.Tensor, optional): sink capacities of method ``"flow"`` (default: number
+            of edges per node).
+        max_pushes (int): push limit per query and level; a query that reaches it has
+            :attr:`ClusterResult.hit_push_limit` set.
+
+    Every option is checked (finite, in range, ``ValueError``/``TypeError`` naming it) before
+    any work, whichever method runs.
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    if weighting not in WEIGHTINGS:
-        raise ValueError(f"weighting must be one of {WEIGHTINGS}, got {weighting!r}")
-    _check_noise_rate(noise_rate)
-    if isinstance(vote_rounds, bool) or not isinstance(vote_rounds, int) or vote_rounds < 0:
-        raise ValueError(f"vote_rounds must be an int >= 0, got {vote_rounds!r}")
+    # Every option is checked once, whichever method runs, before any work.
+    cross_weight = check_weighting(weighting, cross_weight)
+    vote_rounds = checks.integer(vote_rounds, "vote_rounds")
+    noise_rate = _check_noise_rate(noise_rate)
+    grid = checks.levels(multiples, "multiples")
+    eps, omega, alpha, max_pushes = check_push_options(eps, omega, alpha, max_pushes)
     base = LocalGraph.from_graph(graph)
+    if sink is not None:
+        if method != "flow":
+            raise ValueError("sink applies to method='flow' only (ACL PageRank has no sinks)")
+        sink = resolve_sink(base, sink)
+    target_volume = _check_target_volume(base, target_volume)
     sets = seed_sets(base, seeds)
-    if not sets:
-        return []
     if labels is not None:
-        if not isinstance(labels, Tensor):
-            raise TypeError(f"labels must be a tensor, got {type(labels).__name__}")
-        if labels.dim() != 1 or labels.numel() != base.num_nodes:
-            raise ValueError(f"labels must have shape [{base.num_nodes}] (one per node), got "
-                             f"{tuple(labels.shape)}")
+        labels = check_labels(labels, base.num_nodes)
+        target = check_target(labels, target)
+    elif target is not None:
+        raise ValueError("target needs labels (the class labels it is a class of)")
     # Group queries by target (multi-class labels without a fixed target: each seed's class).
     groups: dict[Optional[int], list[int]] = {}
     for q, seed_set in enumerate(sets):
@@ -258,29 +296,27 @@ def local_cluster_batch(graph: Any, seeds, labels: Optional[Tensor] = None,
         group_seeds = [sets[q] for q in queries]
         start = time.perf_counter()
         if method == "flow":
-            grid = _feasible_multiples(base, sink, volumes, multiples)
-            batch = flow_cluster_op(diffusion_graph, group_seeds, volumes, grid, sink, eps,
+            levels = _feasible_multiples(base, sink, volumes, grid)
+            batch = flow_cluster_op(diffusion_graph, group_seeds, volumes, levels, sink, eps,
                                     omega, max_pushes)
         else:
             # one tolerance grid per query: run queries with distinct volumes separately
-            batch = _ppr_batches(diffusion_graph, group_seeds, volumes, multiples, alpha,
+            levels = grid
+            batch = _ppr_batches(diffusion_graph, group_seeds, volumes, grid, alpha,
                                  max_pushes)
-            grid = sorted(float(a) for a in multiples)
         ms = (time.perf_counter() - start) * 1e3 / len(queries)
         for i, q in enumerate(queries):
-            results[q] = _result(batch, i, sets[q], ms, volumes[i], grid, method, inside is not None)
+            results[q] = _result(batch, i, sets[q], ms, volumes[i], levels, method,
+                                 inside is not None)
     return results  # type: ignore[return-value]
 
 
 def _feasible_multiples(graph: LocalGraph, sink: Optional[Tensor], volumes: list[float],
-                        multiples: Sequence[float]) -> list[float]:
-    """The ascending multiples whose source mass stays below half the graph's total sink
-    capacity (a larger mass cannot settle locally: the diffusion would flood the graph);
-    at least the smallest multiple is kept."""
-    grid = sorted(float(a) for a in multiples)
-    if not grid or grid[0] <= 0:
-        raise ValueError(f"multiples must be a non-empty list of positive numbers, got {multiples!r}")
-    capacity = graph.total_edges if sink is None else float(torch.as_tensor(sink).sum())
+                        grid: list[float]) -> list[float]:
+    """The (checked, ascending) multiples whose source mass stays below half the graph's
+    total sink capacity (a larger mass cannot settle locally: the diffusion would flood the
+    graph); at least the smallest multiple is kept."""
+    capacity = graph.total_edges if sink is None else float(sink.sum())
     largest = max(volumes)
     return [a for a in grid if a * largest <= capacity / 2] or grid[:1]
 
@@ -328,7 +364,8 @@ def _result(batch: ClusterBatch, i: int, seed_set, ms, volume, grid, method, wei
         conductance=float(batch.conductance[i]),
         score_nodes=batch.score_nodes[s0:s1], scores=batch.scores[s0:s1],
         work={"pushes": int(batch.work[i, 0]), "edges": int(batch.work[i, 1])},
-        ms=ms, target_volume=volume, level=chosen, method=method, weighted=weighted)
+        ms=ms, target_volume=volume, level=chosen, method=method, weighted=weighted,
+        hit_push_limit=bool(batch.work[i, 2]))
 
 
 def local_cluster(graph: Any, seed: Union[int, Sequence[int]], labels: Optional[Tensor] = None,

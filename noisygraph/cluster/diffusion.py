@@ -11,19 +11,22 @@ delimits query ``q``'s block ``nodes[ptr[q]:ptr[q+1]]`` (and the value tensors a
 from __future__ import annotations
 
 import math
+import numbers
 from typing import NamedTuple, Optional, Sequence, Union
 
+import numpy as np
 import torch
 from torch import Tensor
 
 from noisygraph._ops import COMPILED
-from noisygraph.cluster import reference
+from noisygraph.cluster import checks, reference
 from noisygraph.cluster.graph import LocalGraph
 
 Seeds = Union[int, Sequence[int], Sequence[Sequence[int]], Tensor]
 DEFAULT_MAX_PUSHES = 10_000_000
 DEFAULT_EPS = 0.5
 DEFAULT_OMEGA = 1.5
+WORK_COLUMNS = ("pushes", "edges", "stopped_at_push_limit")
 
 
 class PushResult(NamedTuple):
@@ -34,13 +37,19 @@ class PushResult(NamedTuple):
         nodes: touched nodes of every query.
         primal: ``x`` (flow potential) or ``p`` (PageRank) of each touched node.
         residual: mass ``m`` (flow) or residual ``r`` (PageRank) of each touched node.
-        work: ``[B, 2]`` (pushes, edges scanned).
+        work: ``[B, 3]`` int64: pushes, edges scanned, and 1 where the diffusion stopped at
+            ``max_pushes`` with work left (its result is then not converged).
     """
     ptr: Tensor
     nodes: Tensor
     primal: Tensor
     residual: Tensor
     work: Tensor
+
+    @property
+    def hit_push_limit(self) -> Tensor:
+        """``[B]`` bool: the queries that stopped at ``max_pushes``."""
+        return self.work[:, 2].bool()
 
 
 class SweepResult(NamedTuple):
@@ -53,7 +62,9 @@ class SweepResult(NamedTuple):
 
 
 class ClusterBatch(NamedTuple):
-    """Output of the fused diffuse-and-sweep ops (see :func:`flow_cluster_op`)."""
+    """Output of the fused diffuse-and-sweep ops (see :func:`flow_cluster_op`); ``work`` is
+    ``[B, 3]`` as in :class:`PushResult`, summed over levels (the third column: some level
+    stopped at ``max_pushes``)."""
     cluster_ptr: Tensor
     cluster_nodes: Tensor
     conductance: Tensor
@@ -63,18 +74,43 @@ class ClusterBatch(NamedTuple):
     scores: Tensor
     work: Tensor
 
+    @property
+    def hit_push_limit(self) -> Tensor:
+        """``[B]`` bool: the queries of which some level stopped at ``max_pushes``."""
+        return self.work[:, 2].bool()
+
+
+def _with_limit_column(work: Tensor, max_pushes: int) -> Tensor:
+    """The compiled ops' ``work`` as ``[B, 3]``: their own third column (stopped at the
+    push limit) when they report one; otherwise ``pushes >= max_pushes``, exact when the
+    limit caps a query's pushes over all its levels and never missing a stop when it caps
+    each level (a level that stops has used ``max_pushes`` pushes by itself)."""
+    if work.size(1) >= 3:
+        return work[:, :3]
+    stopped = (work[:, :1] >= max_pushes).to(work.dtype)
+    return torch.cat([work, stopped], dim=1)
+
 
 def seed_sets(graph: LocalGraph, seeds: Seeds, name: str = "seeds") -> list[list[int]]:
-    """Normalises ``seeds`` (one id, ids, or lists of ids per query) to validated lists."""
+    """Normalises ``seeds`` (one id, ids, or lists of ids per query) to validated lists
+    (at least one query, every set non-empty, every id a node of positive degree)."""
     if isinstance(seeds, Tensor):
+        if seeds.is_floating_point() or seeds.is_complex() or seeds.dtype == torch.bool:
+            raise TypeError(f"{name} must hold integer node ids, got a {seeds.dtype} tensor")
         seeds = seeds.tolist()
-    if isinstance(seeds, (int,)) and not isinstance(seeds, bool):
+    elif isinstance(seeds, np.ndarray):
+        seeds = seeds.tolist()  # float arrays give floats, rejected below
+    if isinstance(seeds, numbers.Integral) and not isinstance(seeds, bool):
         seeds = [seeds]
     if not isinstance(seeds, (list, tuple)):
         raise TypeError(f"{name} must be an int, a sequence of ints or of int sequences, got "
                         f"{type(seeds).__name__}")
+    if not seeds:
+        raise ValueError(f"{name} must hold at least one seed")
     sets = []
     for item in seeds:
+        if isinstance(item, Tensor) and item.dim() > 0:
+            item = item.tolist()
         members = list(item) if isinstance(item, (list, tuple)) else [item]
         if not members:
             raise ValueError(f"{name} holds an empty seed set")
@@ -85,7 +121,13 @@ def seed_sets(graph: LocalGraph, seeds: Seeds, name: str = "seeds") -> list[list
 def _sources(sets: list[list[int]], mass: Union[float, Sequence[float], Tensor]):
     """Source tensors: each query's mass split evenly over its seed set."""
     num = len(sets)
-    masses = torch.as_tensor(mass, dtype=torch.float64).reshape(-1)
+    if isinstance(mass, bool) or isinstance(mass, (str, bytes)):
+        raise TypeError(f"source_mass must be a number or one number per query, got {mass!r}")
+    try:
+        masses = torch.as_tensor(mass, dtype=torch.float64).reshape(-1)
+    except (TypeError, ValueError, RuntimeError):
+        raise TypeError(f"source_mass must be a number or one number per query, got "
+                        f"{type(mass).__name__}") from None
     if masses.numel() == 1:
         masses = masses.expand(num)
     if masses.numel() != num:
@@ -101,22 +143,14 @@ def _sources(sets: list[list[int]], mass: Union[float, Sequence[float], Tensor])
     return ptr, nodes, per_node.contiguous()
 
 
-def _check_positive(value: float, name: str) -> float:
-    if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    return float(value)
-
-
-def _check_omega(omega: float) -> float:
-    if not isinstance(omega, (int, float)) or not 0 < omega < 2:
-        raise ValueError(f"omega must be in (0, 2), got {omega!r}")
-    return float(omega)
-
-
-def _check_max_pushes(max_pushes: int) -> int:
-    if isinstance(max_pushes, bool) or not isinstance(max_pushes, int) or max_pushes < 0:
-        raise ValueError(f"max_pushes must be an int >= 0, got {max_pushes!r}")
-    return max_pushes
+def check_push_options(eps: float = DEFAULT_EPS, omega: float = DEFAULT_OMEGA, alpha: float = 0.05,
+                       max_pushes: int = DEFAULT_MAX_PUSHES) -> tuple[float, float, float, int]:
+    """Validates the push options: ``eps`` finite > 0, ``omega`` in (0, 2), ``alpha`` in
+    (0, 1], ``max_pushes`` an int >= 0. Returns them as ``(float, float, float, int)``."""
+    return (checks.positive(eps, "eps"),
+            checks.in_range(omega, "omega", 0.0, 2.0, low_open=True, high_open=True),
+            checks.in_range(alpha, "alpha", 0.0, 1.0, low_open=True),
+            checks.integer(max_pushes, "max_pushes"))
 
 
 def _concat(blocks: list[tuple[list[int], list[float], list[float]]]):
@@ -128,15 +162,22 @@ def _concat(blocks: list[tuple[list[int], list[float], list[float]]]):
     return ptr, nodes, first, second
 
 
+def _work_tensor(works: list) -> Tensor:
+    return torch.tensor(works, dtype=torch.long).reshape(-1, len(WORK_COLUMNS))
+
+
 def resolve_sink(graph: LocalGraph, sink: Optional[Tensor]) -> Tensor:
     """The sink capacities: the (unweighted) number of edges of every node by default."""
     if sink is None:
         return graph.edge_count
-    sink = torch.as_tensor(sink, dtype=torch.float64)
+    if not isinstance(sink, Tensor) or sink.is_complex() or sink.dtype == torch.bool:
+        raise TypeError(f"sink must be a real tensor [{graph.num_nodes}], got "
+                        f"{getattr(sink, 'dtype', type(sink).__name__)}")
     if sink.shape != (graph.num_nodes,):
         raise ValueError(f"sink must have shape [{graph.num_nodes}], got {tuple(sink.shape)}")
-    if torch.isnan(sink).any() or (sink < 0).any():
-        raise ValueError("sink must be non-negative")
+    sink = sink.detach().to(device="cpu", dtype=torch.float64)
+    if not bool(torch.isfinite(sink).all()) or bool((sink < 0).any()):
+        raise ValueError("sink must be finite and non-negative")
     return sink.contiguous()
 
 
@@ -161,30 +202,38 @@ def flow_diffusion(graph: LocalGraph, seeds: Seeds, source_mass, sink: Optional[
         eps (float): tolerance on the excess, in units of mass (a degree-1 node's sink is 1).
             (default: ``DEFAULT_EPS``)
         omega (float): over-relaxation factor in :math:`(0, 2)`. (default: ``DEFAULT_OMEGA``)
-        max_pushes (int): push limit per query. (default: ``10_000_000``)
+        max_pushes (int): push limit per query; a query that reaches it is flagged in
+            ``work[:, 2]`` (:attr:`PushResult.hit_push_limit`). (default: ``10_000_000``)
     """
+    graph = checks.require_graph(graph)
+    eps, omega, _, max_pushes = check_push_options(eps, omega, 1.0, max_pushes)
     sets = seed_sets(graph, seeds)
     ptr, nodes, mass = _sources(sets, source_mass)
     sink_t = resolve_sink(graph, sink)
-    eps = _check_positive(eps, "eps")
-    omega = _check_omega(omega)
-    max_pushes = _check_max_pushes(max_pushes)
     if COMPILED:
-        return PushResult(*torch.ops.noisygraph.local_flow_diffusion(
+        out = torch.ops.noisygraph.local_flow_diffusion(
             graph.rowptr, graph.col, graph.value, graph.degree, sink_t, ptr, nodes, mass,
-            eps, omega, max_pushes))
+            eps, omega, max_pushes)
+        return PushResult(*out[:4], _with_limit_column(out[4], max_pushes))
     sink_list = sink_t.tolist()
     blocks, works = [], []
     for q in range(len(sets)):
-        sources: dict[int, float] = {}
-        for k in range(int(ptr[q]), int(ptr[q + 1])):
-            sources[int(nodes[k])] = sources.get(int(nodes[k]), 0.0) + float(mass[k])
-        x, m, work = reference.flow_diffusion_reference(graph, sources, sink_list, eps, max_pushes,
-                                                           omega)
+        x, m, work = reference.flow_diffusion_reference(graph, _query_sources(ptr, nodes, mass, q),
+                                                        sink_list, eps, max_pushes, omega)
         keys = list(m)
         blocks.append((keys, [x[v] for v in keys], [m[v] for v in keys]))
         works.append(work)
-    return PushResult(*_concat(blocks), torch.tensor(works, dtype=torch.long).reshape(-1, 2))
+    return PushResult(*_concat(blocks), _work_tensor(works))
+
+
+def _query_sources(ptr: Tensor, nodes: Tensor, mass: Tensor, q: int,
+                   scale: float = 1.0) -> dict[int, float]:
+    """Query ``q``'s source mass per node (duplicates summed), for the reference path."""
+    sources: dict[int, float] = {}
+    for k in range(int(ptr[q]), int(ptr[q + 1])):
+        v = int(nodes[k])
+        sources[v] = sources.get(v, 0.0) + scale * float(mass[k])
+    return sources
 
 
 def ppr_push(graph: LocalGraph, seeds: Seeds, alpha: float = 0.05, eps: float = 1e-6,
@@ -194,35 +243,77 @@ def ppr_push(graph: LocalGraph, seeds: Seeds, alpha: float = 0.05, eps: float = 
     Starts with residual :math:`r = \chi_{\text{seeds}}` (unit total) and, while some
     :math:`r_i > \varepsilon\, d_i`, moves :math:`\alpha r_i` into :math:`p_i` and spreads
     :math:`(1-\alpha) r_i` over the neighbours in proportion to :math:`w_{ij}/d_i`.
-    Work is :math:`O(1/(\varepsilon\alpha))`, independent of :math:`N`.
+    Work is :math:`O(1/(\varepsilon\alpha))`, independent of :math:`N`. Its limit
+    (:math:`\varepsilon \to 0`) is the PageRank vector of teleport :math:`\alpha`; the lazy
+    ACL push with teleport :math:`\alpha_L` (e.g. LocalGraphClustering's) has the same
+    limit when :math:`\alpha = 2\alpha_L/(1+\alpha_L)`.
 
     Args:
         graph (LocalGraph): the (weighted) graph.
         seeds: one node, a list of nodes or a list of seed sets.
         alpha (float): teleport probability in :math:`(0, 1]`. (default: ``0.05``)
-        eps (float): tolerance :math:`\varepsilon` (ACL's :math:`\rho`). (default: ``1e-6``)
-        max_pushes (int): push limit per query.
+        eps (float): tolerance :math:`\varepsilon` (ACL's :math:`\rho`), finite > 0.
+            (default: ``1e-6``)
+        max_pushes (int): push limit per query; flagged in ``work[:, 2]``.
     """
+    graph = checks.require_graph(graph)
+    eps, _, alpha, max_pushes = check_push_options(eps, 1.0, alpha, max_pushes)
     sets = seed_sets(graph, seeds)
     ptr, nodes, mass = _sources(sets, 1.0)
-    if not 0 < alpha <= 1:
-        raise ValueError(f"alpha must be in (0, 1], got {alpha!r}")
-    eps = _check_positive(eps, "eps")
-    max_pushes = _check_max_pushes(max_pushes)
     if COMPILED:
-        return PushResult(*torch.ops.noisygraph.local_ppr_push(
+        out = torch.ops.noisygraph.local_ppr_push(
             graph.rowptr, graph.col, graph.value, graph.degree, ptr, nodes, mass,
-            float(alpha), eps, max_pushes))
+            alpha, eps, max_pushes)
+        return PushResult(*out[:4], _with_limit_column(out[4], max_pushes))
     blocks, works = [], []
     for q in range(len(sets)):
-        sources = {}
-        for k in range(int(ptr[q]), int(ptr[q + 1])):
-            sources[int(nodes[k])] = sources.get(int(nodes[k]), 0.0) + float(mass[k])
-        p, r, work = reference.ppr_push_reference(graph, sources, alpha, eps, max_pushes)
+        p, r, work = reference.ppr_push_reference(graph, _query_sources(ptr, nodes, mass, q),
+                                                  alpha, eps, max_pushes)
         keys = list(r)
         blocks.append((keys, [p[v] for v in keys], [r[v] for v in keys]))
         works.append(work)
-    return PushResult(*_concat(blocks), torch.tensor(works, dtype=torch.long).reshape(-1, 2))
+    return PushResult(*_concat(blocks), _work_tensor(works))
+
+
+def _batch_tensor(values, name: str, integer: bool) -> Tensor:
+    """``values`` as a 1-D CPU tensor, int64 (``integer``) or float64, rejecting the other kind."""
+    if not isinstance(values, Tensor):
+        try:
+            values = torch.as_tensor(values)
+        except (TypeError, ValueError, RuntimeError):
+            raise TypeError(f"{name} must be a 1-D tensor, got {type(values).__name__}") from None
+    if values.is_complex() or values.dtype == torch.bool or \
+            (integer and values.is_floating_point()):
+        kind = "integers" if integer else "real numbers"
+        raise TypeError(f"{name} must hold {kind}, got {values.dtype}")
+    if values.dim() != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {tuple(values.shape)}")
+    return values.detach().to(device="cpu", dtype=torch.long if integer else torch.float64)
+
+
+def check_scored_nodes(graph: LocalGraph, ptr, nodes, scores) -> tuple[Tensor, Tensor, Tensor]:
+    """Validates a batch of sparse score vectors: ``ptr`` ``[B + 1]`` int with ``ptr[0] = 0``,
+    non-decreasing, ``ptr[-1] = len(nodes)``; ``nodes`` int in ``[0, N)``; ``scores`` finite
+    reals of the shape of ``nodes``."""
+    ptr = _batch_tensor(ptr, "ptr", integer=True)
+    nodes = _batch_tensor(nodes, "nodes", integer=True)
+    scores = _batch_tensor(scores, "scores", integer=False)
+    if ptr.numel() < 1 or int(ptr[0]) != 0:
+        raise ValueError("ptr must start at 0 (ptr = [0, end of query 0, ...])")
+    if bool((ptr[1:] < ptr[:-1]).any()):
+        raise ValueError("ptr must be non-decreasing")
+    if int(ptr[-1]) != nodes.numel():
+        raise ValueError(f"ptr must end at len(nodes) = {nodes.numel()}, got ptr[-1] = "
+                         f"{int(ptr[-1])}")
+    if scores.shape != nodes.shape:
+        raise ValueError(f"scores must have the shape of nodes {tuple(nodes.shape)}, got "
+                         f"{tuple(scores.shape)}")
+    if nodes.numel() and (int(nodes.min()) < 0 or int(nodes.max()) >= graph.num_nodes):
+        raise ValueError(f"nodes holds ids in [{int(nodes.min())}, {int(nodes.max())}], "
+                         f"outside [0, {graph.num_nodes})")
+    if not bool(torch.isfinite(scores).all()):
+        raise ValueError("scores must be finite")
+    return ptr.contiguous(), nodes.contiguous(), scores.contiguous()
 
 
 def sweep_cut(graph: LocalGraph, ptr: Tensor, nodes: Tensor, scores: Tensor,
@@ -234,24 +325,20 @@ def sweep_cut(graph: LocalGraph, ptr: Tensor, nodes: Tensor, scores: Tensor,
 
     Args:
         graph (LocalGraph): the graph conductance is measured in.
-        ptr (torch.Tensor): ``[B + 1]`` offsets into ``nodes``/``scores``.
-        nodes (torch.Tensor): scored nodes (int64).
-        scores (torch.Tensor): their scores.
+        ptr (torch.Tensor): ``[B + 1]`` offsets into ``nodes``/``scores`` (int, from 0,
+            non-decreasing, ending at ``len(nodes)``).
+        nodes (torch.Tensor): scored nodes (int, in ``[0, N)``).
+        scores (torch.Tensor): their scores (finite).
         normalize (bool): divide scores by degree. (default: :obj:`False`)
     """
-    ptr = torch.as_tensor(ptr, dtype=torch.long)
-    nodes = torch.as_tensor(nodes, dtype=torch.long)
-    scores = torch.as_tensor(scores, dtype=torch.float64)
-    if ptr.dim() != 1 or ptr.numel() < 1 or int(ptr[-1]) != nodes.numel():
-        raise ValueError("ptr must be 1-D with ptr[-1] == len(nodes)")
-    if scores.shape != nodes.shape:
-        raise ValueError(f"scores must have the shape of nodes {tuple(nodes.shape)}")
-    if nodes.numel() and (int(nodes.min()) < 0 or int(nodes.max()) >= graph.num_nodes):
-        raise ValueError(f"nodes holds ids outside [0, {graph.num_nodes})")
+    graph = checks.require_graph(graph)
+    ptr, nodes, scores = check_scored_nodes(graph, ptr, nodes, scores)
+    if not isinstance(normalize, bool):
+        raise TypeError(f"normalize must be a bool, got {type(normalize).__name__}")
     if COMPILED:
         return SweepResult(*torch.ops.noisygraph.local_sweep_cut(
             graph.rowptr, graph.col, graph.value, graph.degree, ptr, nodes, scores,
-            graph.total_volume, bool(normalize)))
+            graph.total_volume, normalize))
     clusters, phis, works = [], [], []
     for q in range(ptr.numel() - 1):
         block = {}
@@ -267,15 +354,18 @@ def sweep_cut(graph: LocalGraph, ptr: Tensor, nodes: Tensor, scores: Tensor,
 
 
 def _cluster_fallback(graph: LocalGraph, sets, run_levels, normalize: bool) -> ClusterBatch:
-    """Reference driver of the fused ops: diffusion levels in Python, sweep after each."""
+    """Reference driver of the fused ops: diffusion levels in Python, sweep after each (its
+    edge scans counted in the work, as the compiled ops do)."""
+    rowptr = graph.rowptr.tolist()
     clusters, score_blocks, phis, levels, works = [], [], [], [], []
     for q, seeds in enumerate(sets):
         best = (math.nan, -1, [], {})
-        total_work = [0, 0]
+        total_work = [0, 0, 0]
         for level, scores, work in run_levels(q, seeds):
             members, phi = reference.sweep_cut_reference(graph, scores, normalize)
-            total_work[0] += work[0]
-            total_work[1] += work[1]
+            swept = sum(rowptr[v + 1] - rowptr[v] for v, s in scores.items() if s > 0)
+            total_work = [total_work[0] + work[0], total_work[1] + work[1] + swept,
+                          max(total_work[2], work[2])]
             if not math.isnan(phi) and (math.isnan(best[0]) or phi < best[0]):
                 best = (phi, level, members, {v: s for v, s in scores.items() if s > 0})
         phis.append(best[0])
@@ -288,38 +378,35 @@ def _cluster_fallback(graph: LocalGraph, sets, run_levels, normalize: bool) -> C
     sptr, snodes, svals, _ = _concat(score_blocks)
     return ClusterBatch(cptr, cnodes, torch.tensor(phis, dtype=torch.float64),
                         torch.tensor(levels, dtype=torch.long), sptr, snodes, svals,
-                        torch.tensor(works, dtype=torch.long).reshape(-1, 2))
+                        _work_tensor(works))
 
 
 def flow_cluster_op(graph: LocalGraph, seeds: Seeds, source_mass, multiples: Sequence[float],
                     sink: Optional[Tensor] = None, eps: float = DEFAULT_EPS,
                     omega: float = DEFAULT_OMEGA,
                     max_pushes: int = DEFAULT_MAX_PUSHES) -> ClusterBatch:
-    """Flow diffusion with source mass ``multiple * source_mass`` for every multiple (ascending,
-    each level warm-started from the previous one), a sweep cut over ``x`` after each, keeping
-    the level of least conductance (in ``graph``). One call per batch of queries."""
+    """Flow diffusion with source mass ``multiple * source_mass`` for every multiple (finite,
+    positive; taken in ascending order, each level warm-started from the previous one), a
+    sweep cut over ``x`` after each, keeping the level of least conductance (in ``graph``).
+    One call per batch of queries. ``max_pushes`` limits the pushes of each level; a query
+    of which a level reached it is flagged in ``work[:, 2]``."""
+    graph = checks.require_graph(graph)
+    mult = torch.tensor(checks.levels(multiples, "multiples"), dtype=torch.float64)
+    eps, omega, _, max_pushes = check_push_options(eps, omega, 1.0, max_pushes)
     sets = seed_sets(graph, seeds)
     ptr, nodes, mass = _sources(sets, source_mass)
     sink_t = resolve_sink(graph, sink)
-    mult = torch.as_tensor(sorted(float(a) for a in multiples), dtype=torch.float64)
-    if mult.numel() == 0 or (mult <= 0).any():
-        raise ValueError(f"multiples must be a non-empty list of positive numbers, got {multiples!r}")
-    eps = _check_positive(eps, "eps")
-    omega = _check_omega(omega)
-    max_pushes = _check_max_pushes(max_pushes)
     if COMPILED:
-        return ClusterBatch(*torch.ops.noisygraph.local_flow_cluster(
+        out = torch.ops.noisygraph.local_flow_cluster(
             graph.rowptr, graph.col, graph.value, graph.degree, sink_t, ptr, nodes, mass, mult,
-            eps, omega, max_pushes, graph.total_volume))
+            eps, omega, max_pushes, graph.total_volume)
+        return ClusterBatch(*out[:7], _with_limit_column(out[7], max_pushes))
     sink_list = sink_t.tolist()
 
     def levels(q, seed_set):
         state, previous = ({}, {}), 0.0
         for level, a in enumerate(mult.tolist()):
-            sources: dict[int, float] = {}
-            for k in range(int(ptr[q]), int(ptr[q + 1])):
-                v = int(nodes[k])
-                sources[v] = sources.get(v, 0.0) + (a - previous) * float(mass[k])
+            sources = _query_sources(ptr, nodes, mass, q, scale=a - previous)
             x, m, work = reference.flow_diffusion_reference(graph, sources, sink_list, eps,
                                                             max_pushes, omega, state)
             state, previous = (x, m), a
@@ -330,25 +417,23 @@ def flow_cluster_op(graph: LocalGraph, seeds: Seeds, source_mass, multiples: Seq
 
 def ppr_cluster_op(graph: LocalGraph, seeds: Seeds, tolerances: Sequence[float],
                    alpha: float = 0.05, max_pushes: int = DEFAULT_MAX_PUSHES) -> ClusterBatch:
-    """ACL push for every tolerance (descending, each level continuing the previous push), a
-    sweep cut over ``p / degree`` after each, keeping the least conductance."""
+    """ACL push for every tolerance (finite, positive; taken in descending order, each level
+    continuing the previous push), a sweep cut over ``p / degree`` after each, keeping the
+    least conductance. ``max_pushes`` limits each level, flagged in ``work[:, 2]``."""
+    graph = checks.require_graph(graph)
+    tol = torch.tensor(checks.levels(tolerances, "tolerances", descending=True),
+                       dtype=torch.float64)
+    _, _, alpha, max_pushes = check_push_options(1.0, 1.0, alpha, max_pushes)
     sets = seed_sets(graph, seeds)
     ptr, nodes, mass = _sources(sets, 1.0)
-    tol = torch.as_tensor(sorted((float(t) for t in tolerances), reverse=True), dtype=torch.float64)
-    if tol.numel() == 0 or (tol <= 0).any():
-        raise ValueError(f"tolerances must be a non-empty list of positive numbers, got {tolerances!r}")
-    if not 0 < alpha <= 1:
-        raise ValueError(f"alpha must be in (0, 1], got {alpha!r}")
-    max_pushes = _check_max_pushes(max_pushes)
     if COMPILED:
-        return ClusterBatch(*torch.ops.noisygraph.local_ppr_cluster(
+        out = torch.ops.noisygraph.local_ppr_cluster(
             graph.rowptr, graph.col, graph.value, graph.degree, ptr, nodes, mass, tol,
-            float(alpha), max_pushes, graph.total_volume))
+            alpha, max_pushes, graph.total_volume)
+        return ClusterBatch(*out[:7], _with_limit_column(out[7], max_pushes))
 
     def levels(q, seed_set):
-        sources: dict[int, float] = {}
-        for k in range(int(ptr[q]), int(ptr[q + 1])):
-            sources[int(nodes[k])] = sources.get(int(nodes[k]), 0.0) + float(mass[k])
+        sources = _query_sources(ptr, nodes, mass, q)
         state = None
         for level, t in enumerate(tol.tolist()):
             p, r, work = reference.ppr_push_reference(graph, sources, alpha, t, max_pushes, state)
@@ -363,12 +448,24 @@ if COMPILED:
     def _dynamic(ctx) -> int:
         return ctx.new_dynamic_size()
 
+    def _compiled_work_width() -> int:
+        """Columns of the compiled push ops' ``work`` (2: pushes, edges; 3 once the library
+        reports the push-limit stop itself), read from one push on a two-node graph."""
+        index = torch.tensor([0, 1, 2])
+        out = torch.ops.noisygraph.local_ppr_push(
+            index, torch.tensor([1, 0]), None, torch.ones(2, dtype=torch.float64), index[:2],
+            index[:1], torch.ones(1, dtype=torch.float64), 0.5, 1e-3, 1)
+        return int(out[4].size(1))
+
+    _WORK_WIDTH = _compiled_work_width()
+
     def _diffusion_outputs(source_ptr: Tensor, degree: Tensor) -> tuple:
         """Shapes of a push diffusion's outputs: pointer, nodes, two value columns, work."""
         size = _dynamic(torch.library.get_ctx())
         b = source_ptr.numel() - 1
         return (source_ptr.new_empty(b + 1), source_ptr.new_empty(size),
-                degree.new_empty(size), degree.new_empty(size), source_ptr.new_empty(b, 2))
+                degree.new_empty(size), degree.new_empty(size),
+                source_ptr.new_empty(b, _WORK_WIDTH))
 
     @torch.library.register_fake("noisygraph::local_flow_diffusion")
     def _(rowptr, col, value, degree, sink, source_ptr, source_nodes, source_mass, eps, omega,
@@ -393,7 +490,7 @@ if COMPILED:
         b = source_ptr.numel() - 1
         return (source_ptr.new_empty(b + 1), source_ptr.new_empty(clusters), degree.new_empty(b),
                 source_ptr.new_empty(b), source_ptr.new_empty(b + 1), source_ptr.new_empty(scored),
-                degree.new_empty(scored), source_ptr.new_empty(b, 2))
+                degree.new_empty(scored), source_ptr.new_empty(b, _WORK_WIDTH))
 
     @torch.library.register_fake("noisygraph::local_flow_cluster")
     def _(rowptr, col, value, degree, sink, source_ptr, source_nodes, source_mass, multiples,

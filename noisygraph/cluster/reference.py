@@ -36,12 +36,14 @@ def flow_diffusion_reference(graph: LocalGraph, sources: dict[int, float], sink:
         sources (dict): node -> source mass added before pushing.
         sink (sequence): sink capacity per node.
         eps (float): tolerance on the excess. (default: ``1e-4``)
-        max_pushes (int): push limit.
+        max_pushes (int): push limit of this call (one mass level).
         omega (float): over-relaxation factor in ``(0, 2)``. (default: ``1.0``)
         state (tuple, optional): ``(x, m)`` dictionaries to continue from (warm start).
 
     Returns:
-        ``(x, m, work)`` with dictionaries over touched nodes and ``work = (pushes, edges)``.
+        ``(x, m, work)`` with dictionaries over touched nodes and ``work = (pushes, edges,
+        stopped)``, ``stopped = 1`` when the push limit ended the loop with an active node
+        still queued.
     """
     rowptr, col, weight, degree = _rows(graph)
     x, m = ({}, {}) if state is None else state
@@ -80,7 +82,8 @@ def flow_diffusion_reference(graph: LocalGraph, sources: dict[int, float], sink:
             enqueue(u)
         enqueue(v)
         edges += rowptr[v + 1] - rowptr[v]
-    return x, m, (pushes, edges)
+    stopped = any(degree[v] > 0 and active(v) for v in queue)
+    return x, m, (pushes, edges, int(stopped))
 
 
 def ppr_push_reference(graph: LocalGraph, sources: dict[int, float], alpha: float = 0.05,
@@ -92,11 +95,13 @@ def ppr_push_reference(graph: LocalGraph, sources: dict[int, float], alpha: floa
     :math:`r_j \mathrel{+}= (1-\alpha) r_i w_{ij}/d_i` for every neighbour, :math:`r_i = 0`.
 
     Args:
+        max_pushes (int): push limit of this call (one tolerance level).
         state (tuple, optional): ``(p, r)`` dictionaries to continue from (a lower tolerance
             continues the same push).
 
     Returns:
-        ``(p, r, work)`` with dictionaries over touched nodes.
+        ``(p, r, work)`` with dictionaries over touched nodes and ``work = (pushes, edges,
+        stopped)`` as in :func:`flow_diffusion_reference`.
     """
     rowptr, col, weight, degree = _rows(graph)
     p, r = ({}, {}) if state is None else state
@@ -124,7 +129,8 @@ def ppr_push_reference(graph: LocalGraph, sources: dict[int, float], alpha: floa
                 queue.append(u)
                 queued.add(u)
         edges += rowptr[v + 1] - rowptr[v]
-    return p, r, (pushes, edges)
+    stopped = any(degree[v] > 0 and r[v] > eps * degree[v] for v in queue)
+    return p, r, (pushes, edges, int(stopped))
 
 
 def conductance_reference(graph: LocalGraph, nodes: Sequence[int]) -> float:

@@ -2,7 +2,7 @@ r"""Edge weights from (noisy) node labels, and labels from a few labelled nodes.
 
 A diffusion on a graph whose edges across label boundaries are weak leaks less mass out of
 the target cluster. With binary labels :math:`\ell_i \in \{0, 1\}` (1: "in the target")
-and a cross weight :math:`c \in [0, 1]`:
+and a cross weight :math:`c \in (0, 1]`:
 
 .. math::
     \text{target}: w_{ij} = \begin{cases} 1 & \ell_i = \ell_j = 1 \\ c & \text{else}\end{cases}
@@ -17,14 +17,55 @@ neighbours', so fewer edges are weighted wrongly. This needs no ground truth and
 """
 from __future__ import annotations
 
+import numbers
 from typing import Optional, Union
 
 import torch
 from torch import Tensor
 
+from noisygraph.cluster import checks
 from noisygraph.cluster.graph import LocalGraph
 
 WEIGHTINGS = ("target", "agree")
+
+
+def check_weighting(weighting: str, cross_weight: float) -> float:
+    """Validates a weighting scheme name and its cross weight (finite, in ``(0, 1]``: a zero
+    weight would cut the graph apart along the labels)."""
+    if weighting not in WEIGHTINGS:
+        raise ValueError(f"weighting must be one of {WEIGHTINGS}, got {weighting!r}")
+    return checks.in_range(cross_weight, "cross_weight", 0.0, 1.0, low_open=True)
+
+
+def check_labels(labels: Tensor, num_nodes: int) -> Tensor:
+    """Validates node labels: a ``[N]`` tensor, bool ("in target") or integer classes.
+    Returns them on CPU."""
+    if not isinstance(labels, Tensor):
+        raise TypeError(f"labels must be a tensor, got {type(labels).__name__}")
+    if labels.is_floating_point() or labels.is_complex():
+        raise TypeError(f"labels must be bool or integer classes, got {labels.dtype}")
+    if labels.shape != (num_nodes,):
+        raise ValueError(f"labels must have shape [{num_nodes}] (one per node), got "
+                         f"{tuple(labels.shape)}")
+    return labels.detach().cpu()
+
+
+def check_target(labels: Tensor, target: Optional[int]) -> Optional[int]:
+    """Validates the target class of (checked) labels: :obj:`None`, or an int class that
+    occurs in integer ``labels`` (bool labels already say which nodes are in the target)."""
+    if target is None:
+        return None
+    if labels.dtype == torch.bool:
+        raise ValueError("target applies to integer class labels only: bool labels already "
+                         "mark the nodes in the target")
+    if isinstance(target, Tensor) and target.numel() == 1 and not target.is_floating_point():
+        target = target.item()
+    if isinstance(target, bool) or not isinstance(target, numbers.Integral):
+        raise TypeError(f"target must be an int class, got {type(target).__name__}")
+    target = int(target)
+    if not bool((labels == target).any()):
+        raise ValueError(f"target class {target} does not occur in labels")
+    return target
 
 
 def target_labels(labels: Tensor, num_nodes: int, target: Optional[int] = None,
@@ -34,24 +75,24 @@ def target_labels(labels: Tensor, num_nodes: int, target: Optional[int] = None,
     Args:
         labels (torch.Tensor): ``[N]`` bool (in target or not) or int class labels.
         num_nodes (int): expected length.
-        target (int, optional): the target class of multi-class labels.
+        target (int, optional): the target class of multi-class labels; it must occur in
+            ``labels``.
         seed (int, optional): when ``target`` is not given, the target is ``labels[seed]``.
     """
-    if not isinstance(labels, Tensor):
-        raise TypeError(f"labels must be a tensor, got {type(labels).__name__}")
-    if labels.dim() != 1 or labels.numel() != num_nodes:
-        raise ValueError(f"labels must have shape [{num_nodes}] (one per node), got "
-                         f"{tuple(labels.shape)}")
+    labels = check_labels(labels, num_nodes)
+    target = check_target(labels, target)
     if labels.dtype == torch.bool:
         return labels
-    if labels.is_floating_point():
-        raise TypeError(f"labels must be bool or integer classes, got {labels.dtype}")
     if target is None:
         if seed is None:
             raise ValueError("multi-class labels need target (a class) or a seed whose label "
                              "is the target")
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+            raise TypeError(f"seed must be an int node id, got {type(seed).__name__}")
+        if not 0 <= seed < num_nodes:
+            raise ValueError(f"seed = {seed} is outside the graph's nodes [0, {num_nodes})")
         target = int(labels[seed])
-    return labels == int(target)
+    return labels == target
 
 
 def vote_labels(graph: LocalGraph, inside: Tensor, rounds: int = 1) -> Tensor:
@@ -70,8 +111,9 @@ def vote_labels(graph: LocalGraph, inside: Tensor, rounds: int = 1) -> Tensor:
         inside (torch.Tensor): ``[N]`` bool labels ("in target").
         rounds (int): vote rounds; 0 returns ``inside`` unchanged. (default: ``1``)
     """
-    if isinstance(rounds, bool) or not isinstance(rounds, int) or rounds < 0:
-        raise ValueError(f"vote_rounds must be an int >= 0, got {rounds!r}")
+    graph = checks.require_graph(graph)
+    inside = checks.bool_mask(inside, "inside", graph.num_nodes).cpu()
+    rounds = checks.integer(rounds, "vote_rounds")
     if rounds == 0:
         return inside
     row, col = graph.edges()
@@ -98,14 +140,12 @@ def label_edge_weights(graph: LocalGraph, labels: Tensor, target: Optional[int] 
         target (int, optional): target class of multi-class labels (default: the seed's).
         seed (int, optional): the seed node, whose label is the target when ``target`` is None.
         weighting (str): ``"target"`` or ``"agree"``. (default: ``"target"``)
-        cross_weight (float): weight of the other edges, in ``[0, 1]``. (default: ``0.05``)
+        cross_weight (float): weight of the other edges, in ``(0, 1]``. (default: ``0.05``)
         vote_rounds (int): rounds of :func:`vote_labels` on the binary labels before
             weighting; 0 weights by the raw labels, as the paper does. (default: ``1``)
     """
-    if weighting not in WEIGHTINGS:
-        raise ValueError(f"weighting must be one of {WEIGHTINGS}, got {weighting!r}")
-    if not 0 <= cross_weight <= 1:
-        raise ValueError(f"cross_weight must be in [0, 1], got {cross_weight!r}")
+    graph = checks.require_graph(graph)
+    check_weighting(weighting, cross_weight)
     inside = vote_labels(graph, target_labels(labels, graph.num_nodes, target, seed),
                          vote_rounds)
     row, col = graph.edges()
@@ -144,14 +184,29 @@ def few_sample_labels(x: Tensor, y: Tensor, per_class: int, seed: int = 0,
     Returns:
         ``[N]`` int64 predicted classes (and the labelled node ids when ``return_train``).
     """
-    if not isinstance(x, Tensor) or x.dim() != 2:
-        raise ValueError("x must be a [N, F] feature tensor")
-    if not isinstance(y, Tensor) or y.dim() != 1 or y.numel() != x.size(0):
-        raise ValueError(f"y must have shape [{x.size(0)}], got {tuple(getattr(y, 'shape', ()))}")
-    if isinstance(per_class, bool) or not isinstance(per_class, int) or per_class < 1:
-        raise ValueError(f"per_class must be an int >= 1, got {per_class!r}")
-    if torch.isnan(x).any():
-        raise ValueError("x contains NaN")
+    if not isinstance(x, Tensor):
+        raise TypeError(f"x must be a [N, F] feature tensor, got {type(x).__name__}")
+    if x.is_complex() or x.dtype == torch.bool:
+        raise TypeError(f"x must hold real features, got {x.dtype}")
+    if x.dim() != 2 or x.size(0) < 1:
+        raise ValueError(f"x must be a [N, F] feature tensor with N >= 1, got shape "
+                         f"{tuple(x.shape)}")
+    if not bool(torch.isfinite(x).all()):
+        raise ValueError("x must be finite (it holds NaN or inf)")
+    if not isinstance(y, Tensor):
+        raise TypeError(f"y must be a tensor of class labels, got {type(y).__name__}")
+    if y.is_floating_point() or y.is_complex() or y.dtype == torch.bool:
+        raise TypeError(f"y must hold integer classes, got {y.dtype}")
+    if y.shape != (x.size(0),):
+        raise ValueError(f"y must have shape [{x.size(0)}], got {tuple(y.shape)}")
+    if int(y.min()) < 0:
+        raise ValueError(f"y must hold classes >= 0, got {int(y.min())}")
+    per_class = checks.integer(per_class, "per_class", low=1)
+    seed = checks.integer(seed, "seed")
+    epochs = checks.integer(epochs, "epochs")
+    lr = checks.positive(lr, "lr")
+    weight_decay = checks.in_range(weight_decay, "weight_decay", low=0.0)
+    x, y = x.detach().cpu(), y.detach().cpu().to(torch.long)
     generator = torch.Generator().manual_seed(seed)
     num_classes = int(y.max()) + 1
     chosen = []

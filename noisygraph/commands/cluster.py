@@ -12,11 +12,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
+import sys
 
 import torch
 
+from noisygraph.commands._common import UsageError, check_number
+
 DEFAULT_NOISE_SEED = 0
+DEFAULT_MAX_PUSHES = 10_000_000
+MAX_NOISE_SEED = 2**40  # the noise seed of a class is noise_seed * 1000 + class
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -31,7 +37,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--weighting", choices=("labels", "none"), default="labels",
                         help="labels: diffuse on the label-weighted graph (default); none: unweighted")
     parser.add_argument("--cross-weight", type=float, default=0.05,
-                        help="weight of edges not inside the labelled target (default 0.05)")
+                        help="weight of edges not inside the labelled target, in (0, 1] "
+                             "(default 0.05)")
     parser.add_argument("--vote-rounds", type=int, default=1,
                         help="rounds of neighbourhood majority vote on the labels before "
                              "weighting; 0 weights by the raw labels as the paper (default 1)")
@@ -39,31 +46,74 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="target volume: estimated from the noisy labels alone (default; "
                              "the flip rate is estimated too) or the true class volume (the "
                              "papers' protocol)")
+    parser.add_argument("--max-pushes", type=int, default=DEFAULT_MAX_PUSHES,
+                        help="push limit per seed and diffusion level; a seed that reaches it "
+                             f"is reported with a warning (default {DEFAULT_MAX_PUSHES:,})")
     parser.add_argument("--noise-seed", type=int, default=DEFAULT_NOISE_SEED,
                         help="random seed of the label noise and of random:N seeds")
     parser.add_argument("--json", default=None, help="write the results to this JSON file")
 
 
-def _parse_seeds(values: list[str], num_nodes: int, degree: torch.Tensor, seed: int) -> list[int]:
-    seeds: list[int] = []
+def _seed_specs(values: list[str]) -> list[tuple[str, int]]:
+    """``--seed`` values as ``("node", id)`` or ``("random", count)``, checked for syntax and
+    sign (the graph size is checked once it is loaded)."""
+    specs = []
     for value in values:
-        if value.startswith("random:"):
-            try:
-                count = int(value.split(":", 1)[1])
-            except ValueError:
-                raise SystemExit(f"--seed random:N needs an integer N, got {value!r}")
-            candidates = (degree > 0).nonzero().flatten()
+        text = value.strip()
+        kind = "random" if text.startswith("random:") else "node"
+        number = text.split(":", 1)[1] if kind == "random" else text
+        try:
+            count = int(number)
+        except ValueError:
+            raise UsageError("--seed", "must be a node id (an integer >= 0) or random:N (N an "
+                                       f"integer >= 1), got {value!r}") from None
+        if kind == "random" and count < 1:
+            raise UsageError("--seed", f"random:N needs N >= 1, got {value!r}")
+        if kind == "node" and count < 0:
+            raise UsageError("--seed", f"a node id must be >= 0, got {value!r}")
+        specs.append((kind, count))
+    return specs
+
+
+def validate(args: argparse.Namespace) -> None:
+    """Checks every flag before any data is loaded."""
+    if args.dataset.strip().lower() == "csbm":
+        raise UsageError("--dataset", "csbm needs generator options; cluster runs on stored "
+                                      "data sets (see `noisygraph data list`)")
+    _seed_specs(args.seed)
+    check_number(args.noise, "--noise", low=0.0, high=0.5, high_open=True)
+    check_number(args.cross_weight, "--cross-weight", low=0.0, high=1.0, low_open=True)
+    if args.vote_rounds < 0:
+        raise UsageError("--vote-rounds", f"must be >= 0, got {args.vote_rounds}")
+    if args.max_pushes < 1:
+        raise UsageError("--max-pushes", f"must be >= 1, got {args.max_pushes}")
+    if not 0 <= args.noise_seed <= MAX_NOISE_SEED:
+        raise UsageError("--noise-seed", f"must be in [0, 2**40], got {args.noise_seed}")
+    if args.json is not None:
+        folder = os.path.dirname(os.path.abspath(args.json))
+        if os.path.isdir(args.json) or not os.path.isdir(folder):
+            raise UsageError("--json", f"must be a file in an existing folder, got {args.json!r}")
+
+
+def _parse_seeds(values: list[str], num_nodes: int, degree: torch.Tensor, seed: int) -> list[int]:
+    """The seed nodes: explicit ids (in range, not isolated) and ``random:N`` draws among the
+    nodes with edges."""
+    seeds: list[int] = []
+    candidates = (degree > 0).nonzero().flatten()
+    for kind, number in _seed_specs(values):
+        if kind == "random":
+            if number > candidates.numel():
+                raise UsageError("--seed", f"random:{number} asks for more seeds than the "
+                                           f"{candidates.numel()} nodes with edges")
             generator = torch.Generator().manual_seed(seed)
-            pick = torch.randperm(candidates.numel(), generator=generator)[:count]
+            pick = torch.randperm(candidates.numel(), generator=generator)[:number]
             seeds.extend(candidates[pick].tolist())
-        else:
-            try:
-                seeds.append(int(value))
-            except ValueError:
-                raise SystemExit(f"--seed must be a node id or random:N, got {value!r}")
-    for node in seeds:
-        if not 0 <= node < num_nodes:
-            raise SystemExit(f"--seed {node} is outside the graph's nodes [0, {num_nodes})")
+            continue
+        if number >= num_nodes:
+            raise UsageError("--seed", f"{number} is outside the graph's nodes [0, {num_nodes})")
+        if degree[number] <= 0:
+            raise UsageError("--seed", f"{number} is an isolated node (no edges)")
+        seeds.append(number)
     return seeds
 
 
@@ -72,32 +122,38 @@ def run(args: argparse.Namespace) -> int:
     from noisygraph.datasets import load_dataset
     from noisygraph.noise import add_label_noise
 
-    if not 0 <= args.noise < 0.5:
-        raise SystemExit(f"--noise must be in [0, 0.5), got {args.noise}")
-    if args.vote_rounds < 0:
-        raise SystemExit(f"--vote-rounds must be >= 0, got {args.vote_rounds}")
-    data = load_dataset(args.dataset)
+    try:
+        data = load_dataset(args.dataset)
+    except ValueError as error:  # an unknown name or a malformed file: one line
+        raise UsageError("--dataset", str(error)) from None
     graph = LocalGraph.from_graph(data)
     seeds = _parse_seeds(args.seed, graph.num_nodes, graph.degree, args.noise_seed)
     y = data.y
-    records = []
+    records: list[dict] = []
     by_class: dict[int, list[int]] = {}
     for node in seeds:
         by_class.setdefault(int(y[node]), []).append(node)
-    for target, class_seeds in by_class.items():
-        true = y == target
-        noisy = add_label_noise(true.long(), "uniform", args.noise, seed=args.noise_seed * 1000 + target,
-                                num_classes=2).y_noisy.bool()
-        results = local_cluster_batch(
-            graph, class_seeds, labels=noisy if args.weighting == "labels" else None,
-            method=args.method, cross_weight=args.cross_weight, vote_rounds=args.vote_rounds,
-            target_volume=true if args.volume == "true" else None)
-        for result in results:
-            record = result.to_dict()
-            record.update(f1=result.f1(true), target_class=target, true_size=int(true.sum()))
-            records.append(record)
-    order = {node: i for i, node in enumerate(seeds)}
-    records.sort(key=lambda r: order[r["seed"]])
+    try:
+        for target, class_seeds in by_class.items():
+            true = y == target
+            noisy = add_label_noise(true.long(), "uniform", args.noise,
+                                    seed=args.noise_seed * 1000 + target,
+                                    num_classes=2).y_noisy.bool()
+            results = local_cluster_batch(
+                graph, class_seeds, labels=noisy if args.weighting == "labels" else None,
+                method=args.method, cross_weight=args.cross_weight,
+                vote_rounds=args.vote_rounds,
+                target_volume=true if args.volume == "true" else None,
+                max_pushes=args.max_pushes)
+            for result in results:
+                record = result.to_dict()
+                record.update(f1=result.f1(true), target_class=target, true_size=int(true.sum()))
+                records.append(record)
+    except KeyboardInterrupt:
+        if args.json and records:  # keep the target classes already finished
+            _write_json(args, _in_seed_order(records, seeds), interrupted=True)
+        raise
+    records = _in_seed_order(records, seeds)
     print(f"{args.dataset}: {graph.num_nodes} nodes, method={args.method}, "
           f"weighting={args.weighting}, noise={args.noise:.0%}, volume={args.volume}")
     print(f"{'seed':>8} {'class':>5} {'size':>6} {'true':>6} {'conductance':>11} {'F1':>6} "
@@ -105,15 +161,36 @@ def run(args: argparse.Namespace) -> int:
     for r in records:
         print(f"{r['seed']:>8} {r['target_class']:>5} {r['size']:>6} {r['true_size']:>6} "
               f"{r['conductance']:>11.4f} {r['f1']:>6.3f} {r['ms']:>8.1f} {r['work']['pushes']:>9}")
-    f1_mean = statistics.fmean(r["f1"] for r in records)
-    ms_median = statistics.median(r["ms"] for r in records)
     if len(records) > 1:
-        print(f"mean F1 {f1_mean:.3f}, median ms per seed {ms_median:.1f}")
+        print(f"mean F1 {statistics.fmean(r['f1'] for r in records):.3f}, median ms per seed "
+              f"{statistics.median(r['ms'] for r in records):.1f}")
+    for r in records:
+        if r["hit_push_limit"]:
+            print(f"noisygraph cluster: warning: seed {r['seed']} stopped at the push limit "
+                  f"({r['work']['pushes']:,} pushes; --max-pushes {args.max_pushes:,} per "
+                  "diffusion level): its diffusion did not converge, so its cluster may be "
+                  "incomplete", file=sys.stderr)
     if args.json:
-        payload = dict(records[0]) if len(records) == 1 else {
-            "results": records, "f1_mean": f1_mean, "ms_median": ms_median}
-        payload.update(dataset=args.dataset, noise=args.noise, method=args.method,
-                       weighting=args.weighting, volume=args.volume)
-        with open(args.json, "w") as handle:
-            json.dump(payload, handle, indent=1)
+        _write_json(args, records)
     return 0
+
+
+def _in_seed_order(records: list[dict], seeds: list[int]) -> list[dict]:
+    order = {node: i for i, node in enumerate(seeds)}
+    return sorted(records, key=lambda r: order[r["seed"]])
+
+
+def _write_json(args: argparse.Namespace, records: list[dict], interrupted: bool = False) -> None:
+    """One seed: its record; several: ``results``, ``f1_mean``, ``ms_median`` (and
+    ``interrupted`` when Ctrl-C stopped the run after some target classes)."""
+    if len(records) == 1 and not interrupted:
+        payload = dict(records[0])
+    else:
+        payload = {"results": records, "f1_mean": statistics.fmean(r["f1"] for r in records),
+                   "ms_median": statistics.median(r["ms"] for r in records)}
+        if interrupted:
+            payload["interrupted"] = True
+    payload.update(dataset=args.dataset, noise=args.noise, method=args.method,
+                   weighting=args.weighting, volume=args.volume, max_pushes=args.max_pushes)
+    with open(args.json, "w") as handle:
+        json.dump(payload, handle, indent=1)
