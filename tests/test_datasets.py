@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from noisygraph.datasets import (
+    DataFormatError,
     DatasetNotFoundError,
     available_datasets,
     cache_dir,
@@ -97,7 +98,7 @@ def test_dblp_text_graph(data_root):
 
 def test_adjacency_list_cache_is_reused(data_root, monkeypatch):
     first = load_adjacency_list("coauthor_cs", root=data_root)
-    cached = list((cache_dir() / "wfd" / "coauthor_cs").glob("graph@*.pt"))
+    cached = list((cache_dir() / "wfd").glob("coauthor_cs@*.pt"))
     assert len(cached) == 1
 
     def no_parse(*args):
@@ -137,19 +138,31 @@ def test_adjacency_list_layout(tmp_path):
     assert data.edge_index.tolist() == [[0, 0, 1, 2], [1, 2, 0, 0]]
 
 
-def test_adjacency_list_one_sided_edge_is_symmetrised(tmp_path):
-    _write_wfd(tmp_path, "oneway", "2\n\n", "1\n1\n")
-    assert load_adjacency_list("oneway", root=tmp_path).edge_index.tolist() == [[0, 1], [1, 0]]
+def test_adjacency_list_one_sided_edge_is_an_error_unless_symmetrised(tmp_path):
+    # node 3's line lost its "1" (a truncated file): before, a spurious one-sided edge loaded
+    _write_wfd(tmp_path, "oneway", "2 3\n1\n\n", "1\n1\n2\n")
+    with pytest.raises(DataFormatError, match=r"adj\.txt line 1: node 1 lists neighbour 3, but line 3") as error:
+        load_adjacency_list("oneway", root=tmp_path)
+    assert error.value.line == 1 and error.value.path.name == "adj.txt"
+    assert "symmetrize=True" in str(error.value)
+    data = load_adjacency_list("oneway", root=tmp_path, symmetrize=True)
+    assert data.edge_index.tolist() == [[0, 0, 1, 2], [1, 2, 0, 0]]
+
+
+def test_adjacency_list_symmetric_fast_path_matches_the_symmetrising_one(data_root):
+    strict = load_adjacency_list("amazon_photo", root=data_root)
+    lenient = load_adjacency_list("amazon_photo", root=data_root, symmetrize=True)
+    assert torch.equal(strict.edge_index, lenient.edge_index)
 
 
 @pytest.mark.parametrize(
     "adj, labels, message",
     [
-        ("2\n5\n", "1\n1\n", "outside 1..2"),
-        ("0\n1\n", "1\n1\n", "outside 1..2"),
-        ("2\n1\n3\n", "1\n1\n", "3 lines but"),
-        ("2\n1\n", "0\n1\n", "1-based"),
-        ("2\nx\n", "1\n1\n", "integers"),
+        ("2\n5\n", "1\n1\n", r"adj\.txt line 2: neighbour id 5 outside 1\.\.2"),
+        ("0\n1\n", "1\n1\n", r"adj\.txt line 1: neighbour id 0 outside 1\.\.2"),
+        ("2\n1\n3\n", "1\n1\n", r"adj\.txt: has 3 lines but .*labels\.txt has 2"),
+        ("2\n1\n", "0\n1\n", r"labels\.txt line 1: classes are 1-based"),
+        ("2\nx\n", "1\n1\n", r"adj\.txt line 2: a neighbour id must be a non-negative integer, got 'x'"),
     ],
 )
 def test_adjacency_list_rejects_bad_files(tmp_path, adj, labels, message):
@@ -192,11 +205,14 @@ def test_text_graph_layout(tmp_path):
 @pytest.mark.parametrize(
     "nodes, edges, classes, message",
     [
-        ("0\t0\ta\n2\t0\tb\n", "", "0\tA\td\n", "0..1 in row order"),
-        ("0\t0\ta\n1\t3\tb\n", "", "0\tA\td\n", r"labels must lie in \[0, 1\)"),
-        ("0\t0\ta\n1\t0\tb\n", "0\t2\n", "0\tA\td\n", r"endpoints must lie in \[0, 2\)"),
-        ("0\t0\ta\n1\t0\tb\n", "", "1\tA\td\n", "class ids"),
-        ("0\t0\n", "", "0\tA\td\n", "3 tab-separated fields"),
+        ("0\t0\ta\n2\t0\tb\n", "", "0\tA\td\n", r"nodes\.tsv line 3: node ids must be 0\.\.1 in row order"),
+        ("0\t0\ta\n1\t3\tb\n", "", "0\tA\td\n", r"nodes\.tsv line 3: label 3 is not a class"),
+        ("0\t0\ta\n1\t0\tb\n", "0\t2\n", "0\tA\td\n", r"edges\.tsv line 2: node id 2 outside 0\.\.1"),
+        ("0\t0\ta\n1\t0\tb\n", "", "1\tA\td\n", r"classes\.tsv line 2: class ids"),
+        ("0\t0\n", "", "0\tA\td\n", r"nodes\.tsv line 2: expected 3 tab-separated columns"),
+        # an extra column used to be re-paired silently into other edges
+        ("0\t0\ta\n1\t0\tb\n", "0\t1\n0\t1\t1\n1\t0\n", "0\tA\td\n",
+         r"edges\.tsv line 3: expected 2 tab-separated columns \(src, dst\), got 3"),
     ],
 )
 def test_text_graph_rejects_bad_files(tmp_path, nodes, edges, classes, message):
@@ -241,7 +257,10 @@ def test_planetoid_reads_the_root_without_writing_to_it(data_root, tmp_path, mon
     monkeypatch.setattr(Planetoid, "download", lambda self: pytest.fail("tried to download"))
     data = load_planetoid("cora", root=data_root)
     assert data.num_nodes == 2708
-    assert (cache_dir() / "planetoid" / "Cora" / "processed").is_dir()
+    (entry,) = (cache_dir() / "planetoid").glob("Cora@*")
+    assert (entry / "Cora" / "processed" / "data.pt").is_file()
+    raw = list((entry / "Cora" / "raw").iterdir())
+    assert len(raw) == 8 and not any(path.is_symlink() for path in raw)  # copies: nothing can dangle
 
 
 # --- OGB through ogb's own loader, offline ---------------------------------------------------------
