@@ -1,6 +1,11 @@
 """Loaders: real-data counts, layouts in temp folders, caching, errors."""
 import importlib.util
+import os
 import pathlib
+import shutil
+import subprocess
+import sys
+import warnings
 
 import pytest
 import torch
@@ -109,6 +114,88 @@ def test_adjacency_list_cache_is_reused(data_root, monkeypatch):
     assert torch.equal(first.edge_index, second.edge_index) and torch.equal(first.y, second.y)
 
 
+def test_cache_is_keyed_by_content_not_size_and_mtime(tmp_path):
+    """Two roots whose files have the same size and mtime but different bytes (the old
+    size+mtime key served the first root's graph for the second)."""
+    stamp = 1_700_000_000
+    for root, adj in (("a", "2\n1\n\n"), ("b", "3\n\n1\n")):
+        _write_wfd(tmp_path / root, "g", adj, "1\n1\n1\n")
+        for file in ("adj.txt", "labels.txt"):
+            os.utime(tmp_path / root / "wfd" / "g" / file, ns=(stamp * 10**9, stamp * 10**9))
+    a = load_adjacency_list("g", root=tmp_path / "a")
+    b = load_adjacency_list("g", root=tmp_path / "b")
+    assert a.edge_index.tolist() == [[0, 1], [1, 0]] and b.edge_index.tolist() == [[0, 2], [2, 0]]
+    assert load_adjacency_list("g", root=tmp_path / "a").edge_index.tolist() == [[0, 1], [1, 0]]
+    # the same root rewritten in place, same size, mtime restored
+    adj = tmp_path / "a" / "wfd" / "g" / "adj.txt"
+    adj.write_text("3\n\n1\n")
+    os.utime(adj, ns=(stamp * 10**9, stamp * 10**9))
+    assert load_adjacency_list("g", root=tmp_path / "a").edge_index.tolist() == [[0, 2], [2, 0]]
+    assert len(list((cache_dir() / "wfd").glob("g@*.pt"))) == 1  # one entry per data set
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "foreign"])
+def test_unusable_cache_file_is_rebuilt_with_one_warning(tmp_path, monkeypatch, damage):
+    _write_wfd(tmp_path, "g", "2\n1\n", "1\n2\n")
+    first = load_adjacency_list("g", root=tmp_path)
+    (cached,) = (cache_dir() / "wfd").glob("g@*.pt")
+    if damage == "garbage":
+        cached.write_bytes(b"not a torch file")
+    elif damage == "truncated":
+        cached.write_bytes(cached.read_bytes()[:50])
+    else:  # a readable file whose graph points outside the nodes
+        torch.save({"edge_index": torch.tensor([[0], [9]]), "y": torch.zeros(2, dtype=torch.long)}, cached)
+    with pytest.warns(RuntimeWarning, match="unusable") as record:
+        second = load_adjacency_list("g", root=tmp_path)
+    assert len([w for w in record if issubclass(w.category, RuntimeWarning)]) == 1
+    assert torch.equal(first.edge_index, second.edge_index)
+
+    def no_parse(*args, **kwargs):
+        raise AssertionError("parsed again although the cache was rebuilt")
+
+    monkeypatch.setattr("noisygraph.datasets.adjacency_list.parse_adjacency_list", no_parse)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert torch.equal(load_adjacency_list("g", root=tmp_path).edge_index, first.edge_index)
+
+
+def test_text_graph_cache_rebuilt_when_unusable(tmp_path):
+    _write_tag(tmp_path, "t", "0\t0\tÜber\ttabs\n1\t0\tb\n", "0\t1\n", "0\tA\td\n")
+    first = load_text_graph("t", root=tmp_path)
+    again = load_text_graph("t", root=tmp_path)  # from the cache
+    assert again.text == first.text == ["Über\ttabs", "b"]
+    (cached,) = (cache_dir() / "tag").glob("t@*.pt")
+    payload = torch.load(cached, weights_only=True)
+    payload["text_offsets"] = torch.tensor([0, 2, 99])
+    torch.save(payload, cached)
+    with pytest.warns(RuntimeWarning, match="text offsets"):
+        assert load_text_graph("t", root=tmp_path).text == first.text
+
+
+def test_session_cache_is_never_the_home_cache(private_cache_dir):
+    """tests/conftest.py points NOISYGRAPH_CACHE at a session temp folder unless the caller
+    set one: `make test` must not leave graphs in ~/.cache/noisygraph."""
+    assert private_cache_dir != pathlib.Path("~/.cache/noisygraph/processed").expanduser()
+    assert os.environ["NOISYGRAPH_CACHE"]
+
+
+@pytest.mark.slow
+def test_a_new_users_test_run_leaves_the_home_cache_alone(tmp_path):
+    """Run the tests that load a tiny OGB graph as a new user would (fresh HOME, no
+    NOISYGRAPH_CACHE); ERASE's mini-batch test sets no cache of its own, so without the
+    conftest safeguard it wrote ~/.cache/noisygraph/processed/ogb/... ."""
+    env = {key: value for key, value in os.environ.items() if key != "NOISYGRAPH_CACHE"}
+    env["HOME"] = str(tmp_path / "home")
+    tests = pathlib.Path(__file__).parent
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tests / "test_datasets.py"),
+         str(tests / "test_erase.py"), "-k", "ogb", "-m", "not slow"],
+        env=env, capture_output=True, text=True, timeout=600,
+    )
+    assert result.returncode == 0, result.stdout[-2000:]
+    assert not (tmp_path / "home" / ".cache" / "noisygraph").exists()
+
+
 def test_available_datasets_lists_the_root(data_root):
     names = available_datasets(data_root)
     assert {"Cora", "coauthor_cs", "amazon_photo", "dblp", "csbm"} <= set(names)
@@ -118,6 +205,25 @@ def test_unknown_name_lists_what_is_available(data_root):
     with pytest.raises(ValueError, match="coauthor_cs") as error:
         load_dataset("nonexistent_graph", root=data_root)
     assert "dblp" in str(error.value) and "Cora" in str(error.value)
+
+
+def test_known_name_without_files_is_not_an_unknown_name(tmp_path):
+    for name in ("coauthor_cs", "Coauthor-CS"):
+        with pytest.raises(DatasetNotFoundError) as error:
+            load_dataset(name, root=tmp_path)
+        message = str(error.value)
+        assert str(tmp_path / "wfd" / "coauthor_cs" / "adj.txt") in message and "labels.txt" in message
+        assert "NOISYGRAPH_DATA" in message and "Weighted Flow Diffusion" in message
+    with pytest.raises(DatasetNotFoundError, match=r"tag/dblp/nodes\.tsv"):
+        load_dataset("dblp", root=tmp_path)
+
+
+def test_folder_with_a_missing_file_names_it(tmp_path):
+    (tmp_path / "wfd" / "mine").mkdir(parents=True)
+    (tmp_path / "wfd" / "mine" / "adj.txt").write_text("\n")
+    with pytest.raises(DatasetNotFoundError) as error:
+        load_dataset("mine", root=tmp_path)
+    assert "labels.txt" in str(error.value) and "adj.txt" not in str(error.value).split("(looked")[0]
 
 
 # --- adjacency-list layout in temp folders -------------------------------------------------------
@@ -263,6 +369,29 @@ def test_planetoid_reads_the_root_without_writing_to_it(data_root, tmp_path, mon
     assert len(raw) == 8 and not any(path.is_symlink() for path in raw)  # copies: nothing can dangle
 
 
+def test_planetoid_partial_folder_names_the_missing_files_without_downloading(data_root, tmp_path, monkeypatch):
+    from torch_geometric.datasets import Planetoid
+
+    monkeypatch.setattr(Planetoid, "download", lambda self: pytest.fail("tried to download"))
+    (tmp_path / "planetoid").mkdir()
+    for path in (data_root / "planetoid").glob("ind.cora.*"):
+        if not path.name.endswith(".ty"):
+            shutil.copy(path, tmp_path / "planetoid" / path.name)
+    with pytest.raises(DatasetNotFoundError) as error:
+        load_planetoid("cora", root=tmp_path)
+    message = str(error.value)
+    assert "ind.cora.ty" in message.split("(looked")[0] and "ind.cora.x," not in message
+
+
+def test_planetoid_unusable_processed_cache_is_rebuilt(data_root):
+    first = load_planetoid("cora", root=data_root)
+    (entry,) = (cache_dir() / "planetoid").glob("Cora@*")
+    (entry / "Cora" / "processed" / "data.pt").write_bytes(b"garbage")
+    with pytest.warns(RuntimeWarning, match="unusable"):
+        second = load_planetoid("cora", root=data_root)
+    assert torch.equal(first.x, second.x) and torch.equal(first.edge_index, second.edge_index)
+
+
 # --- OGB through ogb's own loader, offline ---------------------------------------------------------
 
 needs_ogb = pytest.mark.skipif(
@@ -347,6 +476,61 @@ def test_network_failure_is_shared_across_loaders(tmp_path, monkeypatch):
         load_planetoid("pubmed", root=tmp_path)
     with pytest.raises(DatasetNotFoundError, match="earlier download failed"):
         load_ogb("ogbn-products", root=tmp_path)
+
+
+@needs_ogb
+def test_ogb_cache_is_never_another_roots_data_set(tmp_path, monkeypatch):
+    """The reported bug: a test's tiny ogbn-arxiv mirrored into the cache was later returned
+    by load_dataset('ogbn-arxiv') for a root without it, as if it were the real data set."""
+    import ogb.nodeproppred.dataset_pyg as dataset_pyg
+
+    attempts = []
+
+    def offline(self):
+        attempts.append(self.name)
+        raise OSError("offline")
+
+    monkeypatch.setattr(dataset_pyg.PygNodePropPredDataset, "download", offline)
+    write_tiny_ogb_graph(tmp_path / "a" / "ogb", num_nodes=30, num_edges=60, seed=1)
+    assert load_ogb("ogbn-arxiv", root=tmp_path / "a").num_nodes == 30
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DatasetNotFoundError):
+        load_ogb("ogbn-arxiv", root=tmp_path / "empty")
+    assert attempts == ["ogbn-arxiv"]
+    # another root with another graph under the same name gets its own processing
+    write_tiny_ogb_graph(tmp_path / "b" / "ogb", num_nodes=35, num_edges=60, seed=2)
+    assert load_ogb("ogbn-arxiv", root=tmp_path / "b").num_nodes == 35
+    assert load_ogb("ogbn-arxiv", root=tmp_path / "a").num_nodes == 30
+    # the raw folder vanishes (a pytest temp dir): its mirror is dropped, never read
+    shutil.rmtree(tmp_path / "a")
+    _paths.reset_network_failure()
+    with pytest.raises(DatasetNotFoundError):
+        load_ogb("ogbn-arxiv", root=tmp_path / "empty")
+    assert list((cache_dir() / "ogb").glob("ogbn_arxiv@*")) == []
+
+
+@needs_ogb
+def test_ogb_partial_raw_folder_names_the_missing_file(tmp_path, monkeypatch):
+    import ogb.nodeproppred.dataset_pyg as dataset_pyg
+
+    monkeypatch.setattr(dataset_pyg.PygNodePropPredDataset, "download", lambda self: pytest.fail("downloaded"))
+    folder = write_tiny_ogb_graph(tmp_path / "ogb", num_nodes=20, num_edges=30)
+    (folder / "raw" / "node-label.csv.gz").unlink()
+    with pytest.raises(DatasetNotFoundError) as error:
+        load_ogb("ogbn-arxiv", root=tmp_path)
+    listed = str(error.value).split("(looked")[0]
+    assert "node-label.csv.gz" in listed and "edge.csv.gz" not in listed
+
+
+@needs_ogb
+def test_ogb_unusable_processed_cache_is_rebuilt(tmp_path):
+    write_tiny_ogb_graph(tmp_path / "ogb", num_nodes=25, num_edges=40)
+    first = load_ogb("ogbn-arxiv", root=tmp_path)
+    (processed,) = (cache_dir() / "ogb").glob("ogbn_arxiv@*/ogbn_arxiv/processed/geometric_data_processed.pt")
+    processed.write_bytes(b"garbage")
+    with pytest.warns(RuntimeWarning, match="unusable"):
+        second = load_ogb("ogbn-arxiv", root=tmp_path)
+    assert torch.equal(first.x, second.x) and torch.equal(first.edge_index, second.edge_index)
 
 
 def test_bad_names():
