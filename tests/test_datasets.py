@@ -501,12 +501,25 @@ def test_ogb_cache_is_never_another_roots_data_set(tmp_path, monkeypatch):
     write_tiny_ogb_graph(tmp_path / "b" / "ogb", num_nodes=35, num_edges=60, seed=2)
     assert load_ogb("ogbn-arxiv", root=tmp_path / "b").num_nodes == 35
     assert load_ogb("ogbn-arxiv", root=tmp_path / "a").num_nodes == 30
-    # the raw folder vanishes (a pytest temp dir): its mirror is dropped, never read
-    shutil.rmtree(tmp_path / "a")
+    (entry,) = (cache_dir() / "ogb").glob("ogbn_arxiv@*")
+    assert not any(path.is_symlink() for path in entry.rglob("*"))  # small raw files are copied
     _paths.reset_network_failure()
-    with pytest.raises(DatasetNotFoundError):
+    with pytest.raises(DatasetNotFoundError):  # still not, after root a is gone
+        shutil.rmtree(tmp_path / "a")
         load_ogb("ogbn-arxiv", root=tmp_path / "empty")
-    assert list((cache_dir() / "ogb").glob("ogbn_arxiv@*")) == []
+
+
+@needs_ogb
+def test_ogb_linked_mirror_of_a_vanished_root_is_dropped(tmp_path, monkeypatch):
+    monkeypatch.setattr("noisygraph.datasets.ogb.COPY_LIMIT", 0)  # link, as for ogbn-products
+    write_tiny_ogb_graph(tmp_path / "a" / "ogb", num_nodes=30, num_edges=60)
+    load_ogb("ogbn-arxiv", root=tmp_path / "a")
+    (entry,) = (cache_dir() / "ogb").glob("ogbn_arxiv@*")
+    assert any(path.is_symlink() for path in entry.rglob("*"))
+    shutil.rmtree(tmp_path / "a")
+    write_tiny_ogb_graph(tmp_path / "b" / "ogb", "ogbn-products", num_nodes=30, num_edges=60)
+    load_ogb("ogbn-products", root=tmp_path / "b")  # any OGB load sweeps dangling entries
+    assert not entry.exists()
 
 
 @needs_ogb

@@ -2,11 +2,11 @@
 
 Raw files are looked for in ``<root>/ogb/<ogbn_name>/`` (the folder ``ogb`` itself downloads:
 ``RELEASE_v1.txt``, ``raw/*.csv.gz``, ``split/<split>/{train,valid,test}.csv.gz``). If that
-folder is already processed by ``ogb`` it is read in place. Otherwise its raw files are linked
-into ``<cache>/ogb/<ogbn_name>@<key>/`` and processed there (the data root may be read-only),
-``key`` being a SHA-256 of the raw files' bytes and of the absolute folder: a processed cache
-is only ever used for the very files it was built from, never for another root, and an entry
-whose links point into a vanished folder is removed. When none of the raw files is under the
+folder is already processed by ``ogb`` it is read in place. Otherwise its raw files are copied
+(up to 256 MB in all, else linked) into ``<cache>/ogb/<ogbn_name>@<key>/`` and processed there
+(the data root may be read-only), ``key`` being a SHA-256 of the raw files' bytes and of the
+absolute folder: a processed cache is only ever used for the very files it was built from,
+never for another root, and an entry whose links point into a vanished folder is removed. When none of the raw files is under the
 root, ``ogb``'s download is tried once, into ``<cache>/ogb/<ogbn_name>@download/``.
 """
 from __future__ import annotations
@@ -40,6 +40,8 @@ _RAW_FILES = ("edge", "node-feat", "node-label", "num-node-list", "num-edge-list
 _RELEASE = "RELEASE_v1.txt"
 _PROCESSED = pathlib.Path("processed") / "geometric_data_processed.pt"
 _MIRRORED = "mirrored-from.txt"
+# Raw files up to this size are copied into the cache, larger ones linked (ogbn-products: 1.4 GB).
+COPY_LIMIT = 256 * 2**20
 _DOWNLOADED = "download-complete.txt"
 
 
@@ -57,25 +59,31 @@ def _canonical(name: str) -> str:
     return key
 
 
-def _prune_dangling(parent: pathlib.Path, folder: str) -> None:
-    """Remove ``<folder>@*`` mirrors whose links point into a folder that no longer exists."""
+def _prune_dangling(parent: pathlib.Path) -> None:
+    """Remove the cache entries whose links point into a folder that no longer exists."""
     if not parent.is_dir():
         return
-    for entry in parent.glob(f"{folder}@*"):
-        links = [path for path in (entry / folder).rglob("*") if path.is_symlink()]
-        if any(not path.exists() for path in links):
+    for entry in parent.glob("*@*"):
+        if any(path.is_symlink() and not path.exists() for path in entry.rglob("*")):
             shutil.rmtree(entry, ignore_errors=True)
 
 
 def _mirror(source: pathlib.Path, relative: list[pathlib.Path], target: pathlib.Path) -> None:
-    """Make ``target`` an ``ogb`` folder whose raw and split files are links to ``source``'s
-    (processed files stay in ``target``)."""
+    """Make ``target`` an ``ogb`` folder holding ``source``'s raw and split files (processed
+    files go to ``target``): copies when they total at most :data:`COPY_LIMIT` bytes, so the
+    cache never points into a folder that may vanish (a test's temp folder), links above."""
     if (target / _MIRRORED).is_file() and all((target / path).exists() for path in relative):
         return
     shutil.rmtree(target, ignore_errors=True)
+    copy = sum((source / path).stat().st_size for path in relative) <= COPY_LIMIT
     for path in relative:
         (target / path).parent.mkdir(parents=True, exist_ok=True)
-        os.symlink((source / path).resolve(), target / path)
+        if copy:
+            tmp = (target / path).with_name(path.name + f".tmp{os.getpid()}")
+            shutil.copyfile(source / path, tmp)
+            os.replace(tmp, target / path)
+        else:
+            os.symlink((source / path).resolve(), target / path)
     (target / _RELEASE).write_text(f"mirrored by noisygraph from {source}\n")
     (target / _MIRRORED).write_text(f"{source.resolve()}\n")
 
@@ -208,7 +216,7 @@ def load_ogb(name: str, root: Optional[PathLike] = None) -> Data:
     wanted = [source / path for path in relative]
     present = [path.is_file() for path in wanted]
     parent = cache_dir() / "ogb"
-    _prune_dangling(parent, folder)
+    _prune_dangling(parent)
 
     shown = source
     if all(present):
