@@ -8,7 +8,10 @@ import sys
 import warnings
 
 import pytest
+import tempfile
 import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from noisygraph.datasets import (
     DataFormatError,
@@ -282,6 +285,43 @@ def test_adjacency_list_missing_files(tmp_path):
         load_adjacency_list("absent", root=tmp_path)
     message = str(error.value)
     assert str(tmp_path) in message and "adj.txt" in message and "NOISYGRAPH_DATA" in message
+
+
+@st.composite
+def _graphs(draw):
+    """A random simple undirected graph: (num_nodes, sorted distinct pairs i < j)."""
+    num_nodes = draw(st.integers(1, 25))
+    pairs = [(i, j) for i in range(num_nodes) for j in range(i + 1, num_nodes)]
+    edges = sorted(draw(st.sets(st.sampled_from(pairs), max_size=60))) if pairs else []
+    return num_nodes, edges
+
+
+def _adjacency_text(num_nodes, edges, shuffle):
+    neighbours = [[] for _ in range(num_nodes)]
+    for i, j in edges:
+        neighbours[i].append(j + 1)
+        neighbours[j].append(i + 1)
+    return "".join(" ".join(map(str, shuffle(row))) + "\n" for row in neighbours)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(graph=_graphs(), data=st.data())
+def test_adjacency_list_round_trip_and_one_sided_entries(graph, data):
+    num_nodes, edges = graph
+    shuffle = lambda row: data.draw(st.permutations(row))  # noqa: E731  neighbours in any order
+    with tempfile.TemporaryDirectory() as folder:
+        root = pathlib.Path(folder)
+        _write_wfd(root, "g", _adjacency_text(num_nodes, edges, shuffle), "1\n" * num_nodes)
+        loaded = load_adjacency_list("g", root=root).edge_index.t().tolist()
+        assert loaded == sorted([[i, j] for i, j in edges] + [[j, i] for i, j in edges])
+        if edges:  # drop one entry: the one-sided partner is reported on its own line
+            i, j = data.draw(st.sampled_from(edges))
+            lines = _adjacency_text(num_nodes, edges, sorted).split("\n")
+            lines[i] = " ".join(token for token in lines[i].split() if token != str(j + 1))
+            (root / "wfd" / "g" / "adj.txt").write_text("\n".join(lines))
+            with pytest.raises(DataFormatError, match=f"node {j + 1} lists neighbour {i + 1}") as error:
+                load_adjacency_list("g", root=root)
+            assert error.value.line == j + 1
 
 
 # --- text-graph layout in temp folders ------------------------------------------------------------
