@@ -34,16 +34,24 @@ TEXT_GRAPH_SOURCE = (
 )
 
 
-def _classes(path: pathlib.Path) -> tuple[list[str], list[str]]:
-    rows = tsv_rows(path, path.read_bytes(), ("label", "name", "description"))
+def _rows_with_ids(path: pathlib.Path, header: tuple[str, ...], what: str) -> list[list[str]]:
+    """The rows of ``path``, whose first column must number them ``0..n-1`` in order."""
+    rows = tsv_rows(path, path.read_bytes(), header)
     if not rows:
-        raise DataFormatError(path, "no class rows after the header")
-    ids = integer_column(path, [row[0] for row in rows], "label")
+        raise DataFormatError(path, f"no {what} rows after the header")
+    ids = integer_column(path, [row[0] for row in rows], header[0])
     wrong = ids != np.arange(len(rows))
     if wrong.any():
         index = first_true(wrong)
-        raise DataFormatError(path, f"class ids must be 0..{len(rows) - 1} in row order; expected {index}, "
-                              f"got {int(ids[index])}", index + 2)
+        found = int(ids[index])
+        why = f"a duplicate of line {found + 2}" if found < index else "out of order"
+        raise DataFormatError(path, f"{what} ids must be 0..{len(rows) - 1} in row order; expected {index}, "
+                              f"got {found} ({why})", index + 2)
+    return rows
+
+
+def _classes(path: pathlib.Path) -> tuple[list[str], list[str]]:
+    rows = _rows_with_ids(path, ("label", "name", "description"), "class")
     seen: dict[str, int] = {}
     for number, row in enumerate(rows, start=2):
         name = row[1].strip()
@@ -56,17 +64,7 @@ def _classes(path: pathlib.Path) -> tuple[list[str], list[str]]:
 
 
 def _nodes(path: pathlib.Path, num_classes: int, classes_path: pathlib.Path) -> tuple[np.ndarray, list[str]]:
-    rows = tsv_rows(path, path.read_bytes(), ("node", "label", "text"))
-    if not rows:
-        raise DataFormatError(path, "no node rows after the header")
-    ids = integer_column(path, [row[0] for row in rows], "node")
-    wrong = ids != np.arange(len(rows))
-    if wrong.any():
-        index = first_true(wrong)
-        found = int(ids[index])
-        why = f"a duplicate of line {found + 2}" if found < index else "out of order"
-        raise DataFormatError(path, f"node ids must be 0..{len(rows) - 1} in row order; expected {index}, "
-                              f"got {found} ({why})", index + 2)
+    rows = _rows_with_ids(path, ("node", "label", "text"), "node")
     y = integer_column(path, [row[1] for row in rows], "label")
     outside = y >= num_classes
     if outside.any():
