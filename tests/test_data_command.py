@@ -58,6 +58,13 @@ def test_bad_flags_are_one_line_and_status_2_before_loading(argv, flag, capsys, 
     assert err.startswith(f"noisygraph data: error: {flag}: ") and err.count("\n") == 1
 
 
+def test_a_data_root_variable_pointing_nowhere_is_one_line(monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("NOISYGRAPH_DATA", str(tmp_path / "absent"))
+    assert _main(["list"]) == 2
+    assert capsys.readouterr().err.startswith("noisygraph data: error: NOISYGRAPH_DATA: ")
+    assert _main(["show", "csbm", "--num-nodes", "200"]) == 0  # the generator reads no root
+
+
 def test_missing_and_malformed_data_are_one_line(tmp_path, capsys):
     assert _main(["show", "coauthor_cs", "--root", str(tmp_path)]) == 1
     err = capsys.readouterr().err

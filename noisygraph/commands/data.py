@@ -41,6 +41,10 @@ def validate(args: argparse.Namespace) -> None:
     """Every flag checked before any data set is read (one line and status 2 otherwise)."""
     if args.root is not None and not os.path.isdir(os.path.expanduser(args.root)):
         raise UsageError("--root", f"{args.root!r} is not an existing folder")
+    environment = os.environ.get("NOISYGRAPH_DATA")
+    reads_root = args.action == "list" or (args.name or "").strip().lower() != "csbm"
+    if args.root is None and environment and reads_root and not os.path.isdir(os.path.expanduser(environment)):
+        raise UsageError("NOISYGRAPH_DATA", f"{environment!r} is not an existing folder (fix it, or pass --root)")
     noise_flags = [(flag, value) for flag, value in (("--rate", args.rate), ("--sampler", args.sampler),
                                                      ("--on", args.on), ("--seed", args.seed)) if value is not None]
     if args.action == "list":
