@@ -10,6 +10,7 @@ pure-PyTorch sampler with the same semantics (uniform sampling without replaceme
 from __future__ import annotations
 
 import importlib.util
+import numbers
 from typing import Optional, Sequence
 
 import torch
@@ -22,6 +23,51 @@ from torch_geometric.sampler import BaseSampler, NodeSamplerInput, SamplerOutput
 def has_pyg_sampler() -> bool:
     """Whether PyG's compiled neighbour sampling (``pyg-lib`` or ``torch-sparse``) is present."""
     return any(importlib.util.find_spec(name) is not None for name in ("pyg_lib", "torch_sparse"))
+
+
+def _check_count(value, label: str, low: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{label} must be an int, got {type(value).__name__}")
+    if value < low:
+        raise ValueError(f"{label} must be >= {low}, got {value}")
+
+
+def _check_fanout(num_neighbors: Sequence[int]) -> list[int]:
+    """``num_neighbors`` as a list of ints, each positive or ``-1``."""
+    if isinstance(num_neighbors, (str, bytes)) or not isinstance(num_neighbors, Sequence):
+        raise TypeError(f"num_neighbors must be a list of ints, got {type(num_neighbors).__name__}")
+    values = list(num_neighbors)
+    if not values or any(isinstance(k, bool) or not isinstance(k, numbers.Integral) or k == 0 or k < -1
+                         for k in values):
+        raise ValueError(f"num_neighbors must be a non-empty list of positive ints or -1, got {values}")
+    return [int(k) for k in values]
+
+
+def _check_edge_index(edge_index: Tensor, num_nodes: int) -> None:
+    if not isinstance(edge_index, Tensor):
+        raise TypeError(f"edge_index must be a torch.Tensor, got {type(edge_index).__name__}")
+    if edge_index.dim() != 2 or edge_index.size(0) != 2:
+        raise ValueError(f"edge_index must have shape [2, E], got {tuple(edge_index.shape)}")
+    if edge_index.dtype not in (torch.int32, torch.int64):
+        raise ValueError(f"edge_index must hold int32/int64 node ids, got {edge_index.dtype}")
+    if edge_index.numel() and (int(edge_index.min()) < 0 or int(edge_index.max()) >= num_nodes):
+        raise ValueError(f"edge_index ids must lie in [0, num_nodes={num_nodes}), found "
+                         f"[{int(edge_index.min())}, {int(edge_index.max())}]")
+
+
+def _check_input_nodes(input_nodes: Tensor, num_nodes: int) -> None:
+    if not isinstance(input_nodes, Tensor):
+        raise TypeError(f"input_nodes must be a tensor of node ids or a bool mask, got {type(input_nodes).__name__}")
+    if input_nodes.dtype == torch.bool:
+        if input_nodes.shape != (num_nodes,):
+            raise ValueError(f"input_nodes as a mask must have shape [{num_nodes}], got {tuple(input_nodes.shape)}")
+        return
+    if input_nodes.dtype not in (torch.int32, torch.int64) or input_nodes.dim() != 1:
+        raise ValueError(f"input_nodes must be a 1-D int32/int64 tensor of node ids or a bool mask, got "
+                         f"{input_nodes.dtype} of shape {tuple(input_nodes.shape)}")
+    if input_nodes.numel() and (int(input_nodes.min()) < 0 or int(input_nodes.max()) >= num_nodes):
+        raise ValueError(f"input_nodes must lie in [0, {num_nodes}), found "
+                         f"[{int(input_nodes.min())}, {int(input_nodes.max())}]")
 
 
 class UniformNeighborSampler(BaseSampler):
@@ -39,17 +85,20 @@ class UniformNeighborSampler(BaseSampler):
 
     def __init__(self, edge_index: Tensor, num_nodes: int, num_neighbors: Sequence[int],
                  generator: Optional[torch.Generator] = None):
-        if not num_neighbors or any(int(k) == 0 or int(k) < -1 for k in num_neighbors):
-            raise ValueError(f"num_neighbors must be a non-empty list of positive ints or -1, "
-                             f"got {list(num_neighbors)}")
+        _check_count(num_nodes, "num_nodes", 0)
+        _check_edge_index(edge_index, num_nodes)
+        num_neighbors = _check_fanout(num_neighbors)
+        if generator is not None and not isinstance(generator, torch.Generator):
+            raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
+        edge_index = edge_index.long()
         target = edge_index[1]
         self.edge_perm = torch.argsort(target, stable=True)
         self.source = edge_index[0][self.edge_perm]
         counts = torch.bincount(target, minlength=num_nodes)
         self.rowptr = torch.zeros(num_nodes + 1, dtype=torch.long)
         torch.cumsum(counts, 0, out=self.rowptr[1:])
-        self.num_nodes = num_nodes
-        self.num_neighbors = [int(k) for k in num_neighbors]
+        self.num_nodes = int(num_nodes)
+        self.num_neighbors = num_neighbors
         self.generator = generator
 
     def _sample_hop(self, frontier: Tensor, fanout: int) -> Tensor:
@@ -71,6 +120,9 @@ class UniformNeighborSampler(BaseSampler):
 
     def sample_from_nodes(self, index: NodeSamplerInput, **kwargs) -> SamplerOutput:
         seeds = index.node.to(torch.long)
+        if seeds.numel() and (int(seeds.min()) < 0 or int(seeds.max()) >= self.num_nodes):
+            raise ValueError(f"input_nodes must lie in [0, {self.num_nodes}), found "
+                             f"[{int(seeds.min())}, {int(seeds.max())}]")
         local = torch.full((self.num_nodes,), -1, dtype=torch.long)
         local[seeds] = torch.arange(seeds.numel())
         nodes, rows, cols, edges = [seeds], [], [], []
@@ -114,16 +166,35 @@ def neighbor_loader(data: Data, num_neighbors: Sequence[int], batch_size: int,
         input_nodes (torch.Tensor, optional): seed node ids or a boolean mask.
         shuffle (bool, optional): shuffle the seeds every epoch. (default: :obj:`True`)
         seed (int, optional): seed of the pure-PyTorch sampler's generator. (default: :obj:`None`)
+
+    Raises:
+        TypeError: ``data`` is not a ``Data``, or an argument has the wrong type.
+        ValueError: ``edge_index`` not ``[2, E]`` integer ids in ``[0, N)``; ``num_neighbors``
+            empty or holding a value other than a positive int or ``-1``; ``batch_size < 1``;
+            ``input_nodes`` out of range, of a wrong dtype or (as a mask) of a wrong length;
+            ``seed < 0``.
     """
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    if not isinstance(data, Data):
+        raise TypeError(f"data must be a torch_geometric.data.Data, got {type(data).__name__}")
+    if not isinstance(data.edge_index, Tensor):
+        raise ValueError("data.edge_index must be a [2, E] tensor; the graph has none")
+    num_nodes = data.num_nodes
+    _check_count(num_nodes, "data.num_nodes", 0)
+    _check_edge_index(data.edge_index, num_nodes)
+    num_neighbors = _check_fanout(num_neighbors)
+    _check_count(batch_size, "batch_size", 1)
+    if input_nodes is not None:
+        _check_input_nodes(input_nodes, num_nodes)
+    if not isinstance(shuffle, bool):
+        raise TypeError(f"shuffle must be a bool, got {type(shuffle).__name__}")
+    if seed is not None:
+        _check_count(seed, "seed", 0)
     if has_pyg_sampler():
-        return NeighborLoader(data, num_neighbors=list(num_neighbors), batch_size=batch_size,
+        return NeighborLoader(data, num_neighbors=num_neighbors, batch_size=batch_size,
                               input_nodes=input_nodes, shuffle=shuffle)
     generator = None
     if seed is not None:
         generator = torch.Generator().manual_seed(seed)
-    sampler = UniformNeighborSampler(data.edge_index.cpu(), data.num_nodes, num_neighbors,
-                                     generator)
+    sampler = UniformNeighborSampler(data.edge_index.cpu(), num_nodes, num_neighbors, generator)
     return NodeLoader(data, node_sampler=sampler, input_nodes=input_nodes,
                       batch_size=batch_size, shuffle=shuffle)

@@ -105,7 +105,7 @@ def test_triangle_decode_round_trips_large_indices():
         (dict(class_sizes=[10, 10]), "class_sizes must hold"),
         (dict(class_sizes=[500, 500, 500, 500, 0]), "class_sizes must be positive"),
         (dict(p_in=0.1), "both p_in and p_out"),
-        (dict(p_in=1.5, p_out=0.1), "p_in must lie"),
+        (dict(p_in=1.5, p_out=0.1), r"p_in must be a finite number in \[0.0, 1.0\]"),
         (dict(num_nodes=50, avg_degree=40.0, train_per_class=1, num_val=1, num_test=1), "too small"),
         (dict(train_per_class=500), "train_per_class=500 exceeds"),
         (dict(num_val=1500), "num_val=1500"),

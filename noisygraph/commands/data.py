@@ -9,10 +9,17 @@ Examples::
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 
 import torch
 
+from noisygraph.commands._common import UsageError, check_number
 from noisygraph.noise import NOISE_KINDS, NOISE_SAMPLERS
+
+DEFAULT_CSBM_NODES = 10_000
+# `show csbm` draws 5 classes with 20 training nodes each (the generator's defaults).
+MIN_CSBM_NODES = 100
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -20,15 +27,54 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", nargs="?", help="data set to show (see `noisygraph data list`)")
     parser.add_argument("--root", default=None, help="data root (default: $NOISYGRAPH_DATA)")
     parser.add_argument("--noise", choices=NOISE_KINDS, default=None, help="inject label noise of this kind")
-    parser.add_argument("--rate", type=float, default=0.2, help="nominal noise rate (default 0.2)")
-    parser.add_argument("--sampler", choices=NOISE_SAMPLERS, default="independent")
-    parser.add_argument("--on", choices=["train", "train+val", "all"], default="train", help="nodes to corrupt")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--num-nodes", type=int, default=10_000, help="nodes, for `show csbm`")
+    parser.add_argument("--rate", type=float, default=None, help="nominal noise rate in [0, 1) (default 0.2)")
+    parser.add_argument("--sampler", choices=NOISE_SAMPLERS, default=None, help="how flips are drawn "
+                        "(default independent)")
+    parser.add_argument("--on", choices=["train", "train+val", "all"], default=None,
+                        help="nodes to corrupt (default train)")
+    parser.add_argument("--seed", type=int, default=None, help="noise seed in [0, 2**32) (default 0)")
+    parser.add_argument("--num-nodes", type=int, default=None,
+                        help=f"nodes, for `show csbm` (default {DEFAULT_CSBM_NODES:,})")
+
+
+def validate(args: argparse.Namespace) -> None:
+    """Every flag checked before any data set is read (one line and status 2 otherwise)."""
+    if args.root is not None and not os.path.isdir(os.path.expanduser(args.root)):
+        raise UsageError("--root", f"{args.root!r} is not an existing folder")
+    environment = os.environ.get("NOISYGRAPH_DATA")
+    reads_root = args.action == "list" or (args.name or "").strip().lower() != "csbm"
+    if args.root is None and environment and reads_root and not os.path.isdir(os.path.expanduser(environment)):
+        raise UsageError("NOISYGRAPH_DATA", f"{environment!r} is not an existing folder (fix it, or pass --root)")
+    noise_flags = [(flag, value) for flag, value in (("--rate", args.rate), ("--sampler", args.sampler),
+                                                     ("--on", args.on), ("--seed", args.seed)) if value is not None]
+    if args.action == "list":
+        if args.name is not None:
+            raise UsageError("name", "`data list` takes no data set name (use `data show NAME`)")
+        given = [flag for flag, value in [("--noise", args.noise), ("--num-nodes", args.num_nodes)] + noise_flags
+                 if value is not None]
+        if given:
+            raise UsageError(given[0], "only applies to `data show`")
+        return
+    if not args.name or not args.name.strip():
+        raise UsageError("name", "give a data set name (see `noisygraph data list`)")
+    if args.num_nodes is not None:
+        if args.name.strip().lower() != "csbm":
+            raise UsageError("--num-nodes", "only applies to `data show csbm`")
+        check_number(args.num_nodes, "--num-nodes", low=MIN_CSBM_NODES)
+    if args.noise is None:
+        if noise_flags:
+            raise UsageError(noise_flags[0][0], "has no effect without --noise")
+        return
+    if args.rate is not None:
+        check_number(args.rate, "--rate", low=0.0, high=1.0, high_open=True)
+    if args.seed is not None and not 0 <= args.seed < 2**32:
+        raise UsageError("--seed", f"must be in [0, 2**32), got {args.seed}")
+    if args.noise == "instance" and args.sampler == "paper":
+        raise UsageError("--sampler", "'paper' reproduces class-conditional draws; it has no 'instance' noise")
 
 
 def run(args: argparse.Namespace) -> int:
-    from noisygraph.datasets import available_datasets, data_root, load_dataset
+    from noisygraph.datasets import DataFormatError, DatasetNotFoundError, available_datasets, data_root, load_dataset
     from noisygraph.noise import AddLabelNoise
 
     if args.action == "list":
@@ -36,10 +82,17 @@ def run(args: argparse.Namespace) -> int:
         for name in available_datasets(args.root):
             print(f"  {name}")
         return 0
-    if not args.name:
-        raise SystemExit("noisygraph data show: give a data set name (see `noisygraph data list`)")
-    extra = {"num_nodes": args.num_nodes, "num_val": 0, "num_test": 0} if args.name.lower() == "csbm" else {}
-    data = load_dataset(args.name, root=args.root, **extra)
+    extra = {}
+    if args.name.strip().lower() == "csbm":
+        extra = {"num_nodes": args.num_nodes or DEFAULT_CSBM_NODES, "num_val": 0, "num_test": 0}
+    try:
+        data = load_dataset(args.name, root=args.root, **extra)
+    except (DatasetNotFoundError, DataFormatError) as error:
+        print(f"noisygraph data: error: {error}", file=sys.stderr)
+        return 1
+    except ValueError as error:  # an unknown name: the message lists what the root holds
+        print(f"noisygraph data: error: {error}", file=sys.stderr)
+        return 2
     degree = torch.bincount(data.edge_index[0], minlength=data.num_nodes)
     print(f"{args.name}: {data.num_nodes:,} nodes, {data.edge_index.size(1):,} directed edges, "
           f"{data.num_classes} classes, {int((degree == 0).sum()):,} isolated, "
@@ -49,10 +102,19 @@ def run(args: argparse.Namespace) -> int:
         if split in data:
             print(f"{split}: {int(data[split].sum()):,}")
     if args.noise is not None:
-        if args.on != "all" and "train_mask" not in data:
-            raise SystemExit(f"{args.name} has no split: use --on all")
-        data = AddLabelNoise(args.noise, args.rate, on=args.on, seed=args.seed, sampler=args.sampler)(data)
-        print(f"noise {args.noise} nominal {args.rate:.1%} on {args.on} ({args.sampler}, seed {args.seed}): "
+        rate = 0.2 if args.rate is None else args.rate
+        on = args.on or "train"
+        sampler = args.sampler or "independent"
+        seed = 0 if args.seed is None else args.seed
+        if on != "all" and "train_mask" not in data:
+            print(f"noisygraph data: error: --on: {args.name} has no split; use --on all", file=sys.stderr)
+            return 2
+        if args.noise == "instance" and data.x is None:
+            print(f"noisygraph data: error: --noise: {args.name} has no features; 'instance' noise needs x",
+                  file=sys.stderr)
+            return 2
+        data = AddLabelNoise(args.noise, rate, on=on, seed=seed, sampler=sampler)(data)
+        print(f"noise {args.noise} nominal {rate:.1%} on {on} ({sampler}, seed {seed}): "
               f"realised {data.noise_rate:.1%}")
         print("empirical transition (rows: true class, columns: noisy class):")
         for row in data.noise_transition.tolist():

@@ -3,6 +3,7 @@
 See ``docs/data.md``. Raw files come from ``data_root()`` (``$NOISYGRAPH_DATA``); everything
 derived is written to ``cache_dir()`` (``$NOISYGRAPH_CACHE``).
 """
+from noisygraph.datasets._parse import DataFormatError
 from noisygraph.datasets._paths import DatasetNotFoundError, cache_dir, data_root
 from noisygraph.datasets.adjacency_list import load_adjacency_list
 from noisygraph.datasets.csbm import csbm
@@ -12,6 +13,7 @@ from noisygraph.datasets.registry import available_datasets, load_dataset
 from noisygraph.datasets.text_graph import load_text_graph
 
 __all__ = [
+    "DataFormatError",
     "DatasetNotFoundError",
     "available_datasets",
     "cache_dir",

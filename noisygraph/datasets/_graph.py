@@ -12,11 +12,18 @@ def undirected_edge_index(row: Tensor, col: Tensor, num_nodes: int) -> Tensor:
     row, col = row.long().numpy(), col.long().numpy()
     keep = row != col
     row, col = row[keep], col[keep]
-    keys = np.concatenate([row * num_nodes + col, col * num_nodes + row])
-    keys.sort()  # numpy's in-place sort; much faster here than torch.unique
+    keys = sorted_unique(np.concatenate([row * num_nodes + col, col * num_nodes + row]))
+    return torch.from_numpy(np.stack([keys // num_nodes, keys % num_nodes]))
+
+
+def sorted_unique(keys: np.ndarray) -> np.ndarray:
+    """The distinct values of ``keys`` in increasing order; sorts ``keys`` in place (numpy's
+    sort and a neighbour comparison: much faster here than ``np.unique``'s hash table or
+    ``torch.unique``)."""
+    keys.sort()
     if keys.size:
         keys = keys[np.concatenate([[True], keys[1:] != keys[:-1]])]
-    return torch.from_numpy(np.stack([keys // num_nodes, keys % num_nodes]))
+    return keys
 
 
 def symmetric_sorted(row: Tensor, col: Tensor, num_nodes: int) -> Tensor:

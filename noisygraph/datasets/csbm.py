@@ -23,12 +23,40 @@ from tqdm.auto import tqdm
 from noisygraph.datasets._graph import symmetric_sorted
 
 
+# Edge keys ``row * N + col`` must fit in int64.
+MAX_NODES = 2**31 - 1
+
+
+def _check_int(value, label: str, low: int, high: Optional[int] = None) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{label} must be an int, got {type(value).__name__}")
+    if value < low or (high is not None and value > high):
+        bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
+        raise ValueError(f"{label} must be {bound}, got {value}")
+
+
+def _check_real(value, label: str, low: float, high: Optional[float] = None) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{label} must be a real number, got {type(value).__name__}")
+    if not math.isfinite(value) or value < low or (high is not None and value > high):
+        bound = f"in [{low}, {high}]" if high is not None else f">= {low}"
+        raise ValueError(f"{label} must be a finite number {bound}, got {value}")
+
+
 def _class_sizes(num_nodes: int, num_classes: int, class_sizes: Optional[Sequence[int]]) -> np.ndarray:
     if class_sizes is None:
         sizes = np.full(num_classes, num_nodes // num_classes, dtype=np.int64)
         sizes[: num_nodes % num_classes] += 1
         return sizes
-    sizes = np.asarray(class_sizes, dtype=np.int64)
+    values = list(class_sizes) if isinstance(class_sizes, (list, tuple, np.ndarray, torch.Tensor)) else None
+    if values is None:
+        raise TypeError(f"class_sizes must be a list of ints, got {type(class_sizes).__name__}")
+    for value in values:
+        if isinstance(value, torch.Tensor):
+            value = value.item()
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+            raise TypeError(f"class_sizes must hold ints, got {value!r}")
+    sizes = np.array([int(value) for value in values], dtype=np.int64)
     if sizes.shape != (num_classes,):
         raise ValueError(f"class_sizes must hold num_classes={num_classes} sizes, got {len(sizes)}")
     if (sizes < 1).any() or int(sizes.sum()) != num_nodes:
@@ -43,9 +71,6 @@ def _block_probabilities(
     if (p_in is None) != (p_out is None):
         raise ValueError("give both p_in and p_out, or neither (then avg_degree and homophily are used)")
     if p_in is not None:
-        for label, value in (("p_in", p_in), ("p_out", p_out)):
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"{label} must lie in [0, 1], got {value}")
         return float(p_in), float(p_out)
     num_nodes = int(sizes.sum())
     within_pairs = float((sizes * (sizes - 1) // 2).sum())
@@ -79,8 +104,6 @@ def _sample_block(rng: np.random.Generator, num_pairs: int, probability: float) 
 
 def _split_masks(rng: np.random.Generator, y: np.ndarray, num_classes: int, train_per_class: int, num_val: int, num_test: int):
     num_nodes = y.shape[0]
-    if train_per_class < 0 or num_val < 0 or num_test < 0:
-        raise ValueError("train_per_class, num_val and num_test must be >= 0")
     order = rng.permutation(num_nodes)
     train = np.zeros(num_nodes, dtype=bool)
     for label in range(num_classes):
@@ -167,22 +190,33 @@ def csbm(
         torch_geometric.data.Data: ``x`` (float32, unless ``num_features=0``), ``edge_index``
         (both directions, sorted, no duplicates or self-loops), ``y``, ``train_mask``,
         ``val_mask``, ``test_mask``, ``num_classes``, ``p_in``, ``p_out``.
+
+    Raises:
+        TypeError: a count that is not an int, a rate or degree that is not a real number,
+            ``class_sizes`` not a list of ints, ``verbose`` not a bool.
+        ValueError: a value out of range (each message names its argument): ``num_nodes`` in
+            ``[num_classes, 2^31 - 1]``, ``num_classes >= 2``, ``num_features``,
+            ``train_per_class``, ``num_val``, ``num_test``, ``seed >= 0``, finite
+            ``avg_degree >= 0`` and ``feature_signal >= 0``, ``homophily``, ``p_in``, ``p_out``
+            in ``[0, 1]``, only one of ``p_in``/``p_out``, ``class_sizes`` not summing to
+            ``num_nodes``, a degree the graph is too small for, or splits larger than the graph.
     """
-    for label, value in (("num_nodes", num_nodes), ("num_classes", num_classes), ("num_features", num_features)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-            raise TypeError(f"{label} must be an int, got {type(value).__name__}")
-    if num_classes < 2:
-        raise ValueError(f"num_classes must be >= 2, got {num_classes}")
+    _check_int(num_nodes, "num_nodes", 1, MAX_NODES)
+    _check_int(num_classes, "num_classes", 2)
     if num_nodes < num_classes:
         raise ValueError(f"num_nodes must be >= num_classes={num_classes}, got {num_nodes}")
-    if num_features < 0:
-        raise ValueError(f"num_features must be >= 0, got {num_features}")
-    if not (math.isfinite(avg_degree) and avg_degree >= 0):
-        raise ValueError(f"avg_degree must be a finite number >= 0, got {avg_degree}")
-    if not 0.0 <= homophily <= 1.0:
-        raise ValueError(f"homophily must lie in [0, 1], got {homophily}")
-    if not (math.isfinite(feature_signal) and feature_signal >= 0):
-        raise ValueError(f"feature_signal must be a finite number >= 0, got {feature_signal}")
+    _check_int(num_features, "num_features", 0)
+    _check_real(avg_degree, "avg_degree", 0.0)
+    _check_real(homophily, "homophily", 0.0, 1.0)
+    _check_real(feature_signal, "feature_signal", 0.0)
+    _check_int(seed, "seed", 0)
+    for label, value in (("train_per_class", train_per_class), ("num_val", num_val), ("num_test", num_test)):
+        _check_int(value, label, 0)
+    for label, value in (("p_in", p_in), ("p_out", p_out)):
+        if value is not None:
+            _check_real(value, label, 0.0, 1.0)
+    if verbose is not None and not isinstance(verbose, bool):
+        raise TypeError(f"verbose must be a bool or None, got {type(verbose).__name__}")
 
     rng = np.random.default_rng(seed)
     sizes = _class_sizes(num_nodes, num_classes, class_sizes)

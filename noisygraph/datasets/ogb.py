@@ -2,9 +2,12 @@
 
 Raw files are looked for in ``<root>/ogb/<ogbn_name>/`` (the folder ``ogb`` itself downloads:
 ``RELEASE_v1.txt``, ``raw/*.csv.gz``, ``split/<split>/{train,valid,test}.csv.gz``). If that
-folder is already processed it is read in place; if it only holds raw files they are linked
-into ``<cache>/ogb/<ogbn_name>/`` and processed there (the data root may be read-only);
-otherwise ``ogb``'s download is tried once, into the cache.
+folder is already processed by ``ogb`` it is read in place. Otherwise its raw files are copied
+(up to 256 MB in all, else linked) into ``<cache>/ogb/<ogbn_name>@<key>/`` and processed there
+(the data root may be read-only), ``key`` being a SHA-256 of the raw files' bytes and of the
+absolute folder: a processed cache is only ever used for the very files it was built from,
+never for another root, and an entry whose links point into a vanished folder is removed. When none of the raw files is under the
+root, ``ogb``'s download is tried once, into ``<cache>/ogb/<ogbn_name>@download/``.
 """
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import os
 import pathlib
 import shutil
 import warnings
+import zlib
 from typing import Optional
 
 import numpy as np
@@ -22,16 +26,23 @@ from torch_geometric.utils import to_undirected
 
 from noisygraph.datasets import _paths
 from noisygraph.datasets._graph import check_edge_index
-from noisygraph.datasets._paths import PathLike, cache_dir, missing_files_error, resolve_root
+from noisygraph.datasets._parse import DataFormatError
+from noisygraph.datasets._paths import (PathLike, cache_dir, content_key, keyed_entry, missing_files_error,
+                                        resolve_root)
 
 # name -> folder; what ogb's master.csv says about each graph (checked by the tests).
 OGB_NAMES = {"ogbn-arxiv": "ogbn_arxiv", "ogbn-products": "ogbn_products"}
+OGB_SOURCE = "ogb downloads them from https://ogb.stanford.edu (ogb.nodeproppred.PygNodePropPredDataset)."
 _SPLIT = {"ogbn-arxiv": "time", "ogbn-products": "sales_ranking"}
 _NUM_CLASSES = {"ogbn-arxiv": 40, "ogbn-products": 47}
 _EXTRA_NODE_FILES = {"ogbn-arxiv": ("node_year",), "ogbn-products": ()}
 _RAW_FILES = ("edge", "node-feat", "node-label", "num-node-list", "num-edge-list")
 _RELEASE = "RELEASE_v1.txt"
 _PROCESSED = pathlib.Path("processed") / "geometric_data_processed.pt"
+_MIRRORED = "mirrored-from.txt"
+# Raw files up to this size are copied into the cache, larger ones linked (ogbn-products: 1.4 GB).
+COPY_LIMIT = 256 * 2**20
+_DOWNLOADED = "download-complete.txt"
 
 
 def ogb_required_files(name: str) -> list[pathlib.Path]:
@@ -48,20 +59,33 @@ def _canonical(name: str) -> str:
     return key
 
 
-def _mirror(source: pathlib.Path, target: pathlib.Path) -> None:
-    """Link ``source``'s raw and split folders into ``target`` (processed files stay in
-    ``target``); a stale mirror of other files is dropped."""
-    files = sorted(source.glob("raw/*.csv.gz")) + sorted(source.glob("split/*/*.csv.gz"))
-    signature = str(source.resolve()) + " " + _paths.file_signature(files)
-    stamp = target / "source.txt"
-    if stamp.exists() and stamp.read_text() == signature:
+def _prune_dangling(parent: pathlib.Path) -> None:
+    """Remove the cache entries whose links point into a folder that no longer exists."""
+    if not parent.is_dir():
+        return
+    for entry in parent.glob("*@*"):
+        if any(path.is_symlink() and not path.exists() for path in entry.rglob("*")):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
+def _mirror(source: pathlib.Path, relative: list[pathlib.Path], target: pathlib.Path) -> None:
+    """Make ``target`` an ``ogb`` folder holding ``source``'s raw and split files (processed
+    files go to ``target``): copies when they total at most :data:`COPY_LIMIT` bytes, so the
+    cache never points into a folder that may vanish (a test's temp folder), links above."""
+    if (target / _MIRRORED).is_file() and all((target / path).exists() for path in relative):
         return
     shutil.rmtree(target, ignore_errors=True)
-    target.mkdir(parents=True)
-    for folder in ("raw", "split"):
-        os.symlink((source / folder).resolve(), target / folder, target_is_directory=True)
-    (target / _RELEASE).write_text("mirrored by noisygraph from " + str(source) + "\n")
-    stamp.write_text(signature)
+    copy = sum((source / path).stat().st_size for path in relative) <= COPY_LIMIT
+    for path in relative:
+        (target / path).parent.mkdir(parents=True, exist_ok=True)
+        if copy:
+            tmp = (target / path).with_name(path.name + f".tmp{os.getpid()}")
+            shutil.copyfile(source / path, tmp)
+            os.replace(tmp, target / path)
+        else:
+            os.symlink((source / path).resolve(), target / path)
+    (target / _RELEASE).write_text(f"mirrored by noisygraph from {source}\n")
+    (target / _MIRRORED).write_text(f"{source.resolve()}\n")
 
 
 def _require_ogb():
@@ -92,6 +116,78 @@ def _dataset(name: str, root: pathlib.Path):
             os.environ["TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD"] = previous
 
 
+def _diagnose(name: str, shown: pathlib.Path, error: Exception) -> DataFormatError:
+    """The error for raw files ``ogb`` could not process: the first that is not a complete
+    gzip file (named under ``shown``, the folder the user gave), else the folder as a whole."""
+    for relative in ogb_required_files(name):
+        try:
+            with gzip.open(shown / relative, "rb") as handle:
+                while handle.read(1 << 24):
+                    pass
+        except (OSError, EOFError, zlib.error) as problem:
+            return DataFormatError(shown / relative, f"is not a complete gzip file ({type(problem).__name__}: {problem})")
+    return DataFormatError(shown, f"ogb could not process the {name} raw files ({type(error).__name__}: "
+                           f"{str(error)[:200]})")
+
+
+def _open(name: str, base: pathlib.Path, shown: pathlib.Path):
+    """``ogb``'s dataset over ``base``: an unreadable processed file is rebuilt (one warning);
+    raw files ``ogb`` cannot process raise a :class:`DataFormatError` naming the file."""
+    processed = base / OGB_NAMES[name] / "processed"
+    if (processed / _PROCESSED.name).is_file():
+        try:
+            return _dataset(name, base)
+        except Exception as error:
+            warnings.warn(f"cached processed file {processed / _PROCESSED.name} is unusable "
+                          f"({type(error).__name__}); rebuilding it from the raw files", RuntimeWarning, stacklevel=3)
+            shutil.rmtree(processed, ignore_errors=True)
+    try:
+        return _dataset(name, base)
+    except Exception as error:
+        shutil.rmtree(processed, ignore_errors=True)
+        raise _diagnose(name, shown, error) from None
+
+
+def _in_place(name: str, root: pathlib.Path, source: pathlib.Path):
+    """``ogb``'s dataset read from the data root itself when ``ogb`` already processed it there
+    (never written to), or ``None``: not processed, or unusable (one warning)."""
+    if not ((source / _PROCESSED).is_file() and (source / _RELEASE).is_file()):
+        return None
+    try:
+        return _dataset(name, root / "ogb")
+    except Exception as error:
+        warnings.warn(f"{source / _PROCESSED} is unusable ({type(error).__name__}); processing the raw "
+                      "files into the cache instead", RuntimeWarning, stacklevel=3)
+        return None
+
+
+def _download(name: str, entry: pathlib.Path, root: pathlib.Path, wanted: list[pathlib.Path]) -> None:
+    """Fill ``entry`` through ``ogb``'s download, at most once per process."""
+    earlier = _paths.network_failure()
+    if earlier is not None:
+        raise missing_files_error(name, root, wanted, f"an earlier download failed in this process ({earlier}); "
+                                  "not retrying", OGB_SOURCE)
+    shutil.rmtree(entry, ignore_errors=True)
+    entry.mkdir(parents=True)
+    try:
+        _dataset(name, entry)
+    except (EOFError, SystemExit):
+        # ogb asks for confirmation above 1 GB (ogbn-products) and exits when declined;
+        # the network worked, so it is not recorded as a failure.
+        shutil.rmtree(entry, ignore_errors=True)
+        raise missing_files_error(
+            name, root, wanted,
+            "the download needs an interactive confirmation (> 1 GB) that was not given; "
+            "run it once in an interactive session or place the files by hand", OGB_SOURCE,
+        ) from None
+    except Exception as error:  # offline, DNS, HTTP, a truncated archive
+        reason = f"{type(error).__name__}: {error}"
+        _paths.record_network_failure(reason)
+        shutil.rmtree(entry, ignore_errors=True)
+        raise missing_files_error(name, root, wanted, f"the download failed ({reason})", OGB_SOURCE) from None
+    (entry / _DOWNLOADED).write_text("downloaded by ogb.nodeproppred.PygNodePropPredDataset\n")
+
+
 def load_ogb(name: str, root: Optional[PathLike] = None) -> Data:
     r"""Load ogbn-arxiv or ogbn-products with the official split.
 
@@ -107,49 +203,39 @@ def load_ogb(name: str, root: Optional[PathLike] = None) -> Data:
         ``num_classes``.
 
     Raises:
-        DatasetNotFoundError: if the raw files are missing and the download fails (or failed
-            earlier in this process).
+        DatasetNotFoundError: some raw files are missing under ``root`` (named), or none is
+            there and the download fails (or failed earlier in this process).
+        DataFormatError: a raw file cannot be processed (a ``ValueError`` naming the file).
     """
     name = _canonical(name)
     _require_ogb()  # before any download attempt, so a missing package is not a network failure
     root = resolve_root(root)
     folder = OGB_NAMES[name]
     source = root / "ogb" / folder
-    wanted = [source / path for path in ogb_required_files(name)]
-    cache = cache_dir() / "ogb"
+    relative = ogb_required_files(name)
+    wanted = [source / path for path in relative]
+    present = [path.is_file() for path in wanted]
+    parent = cache_dir() / "ogb"
+    _prune_dangling(parent)
 
-    if (source / _PROCESSED).is_file() and (source / _RELEASE).is_file():
-        base = root / "ogb"
-    elif all(path.is_file() for path in wanted):
-        _mirror(source, cache / folder)
-        base = cache
-    elif all((cache / folder / path).is_file() for path in ogb_required_files(name)) and (cache / folder / _RELEASE).is_file():
-        base = cache
+    shown = source
+    if all(present):
+        dataset = _in_place(name, root, source)
+        if dataset is None:
+            entry = keyed_entry(parent, folder, content_key(source, wanted, "ogb"), keep=("download",))
+            _mirror(source, relative, entry / folder)
+            dataset = _open(name, entry, source)
+    elif any(present):
+        missing = [path for path, ok in zip(wanted, present) if not ok]
+        raise missing_files_error(name, root, missing,
+                                  "the other files are there, so nothing is downloaded over a partial copy", OGB_SOURCE)
     else:
-        earlier = _paths.network_failure()
-        if earlier is not None:
-            raise missing_files_error(name, root, wanted, f"an earlier download failed in this process ({earlier}); not retrying")
-        shutil.rmtree(cache / folder, ignore_errors=True)
-        cache.mkdir(parents=True, exist_ok=True)
-        try:
-            _dataset(name, cache)
-        except (EOFError, SystemExit):
-            # ogb asks for confirmation above 1 GB (ogbn-products) and exits when declined;
-            # the network worked, so it is not recorded as a failure.
-            shutil.rmtree(cache / folder, ignore_errors=True)
-            raise missing_files_error(
-                name, root, wanted,
-                "the download needs an interactive confirmation (> 1 GB) that was not given; "
-                "run it once in an interactive session or place the files by hand",
-            ) from None
-        except Exception as error:  # offline, DNS, HTTP, a truncated archive
-            reason = f"{type(error).__name__}: {error}"
-            _paths.record_network_failure(reason)
-            shutil.rmtree(cache / folder, ignore_errors=True)
-            raise missing_files_error(name, root, wanted, f"the download failed ({reason})") from None
-        base = cache
+        base = parent / f"{folder}@download"
+        if not (base / _DOWNLOADED).is_file():
+            _download(name, base, root, wanted)
+        shown = base / folder
+        dataset = _open(name, base, shown)
 
-    dataset = _dataset(name, base)
     split = dataset.get_idx_split()
     graph = dataset[0]
     num_nodes = int(graph.num_nodes)
@@ -158,8 +244,12 @@ def load_ogb(name: str, root: Optional[PathLike] = None) -> Data:
     for key in _EXTRA_NODE_FILES[name]:
         data[key] = graph[key].view(-1)
     for part, attribute in (("train", "train_mask"), ("valid", "val_mask"), ("test", "test_mask")):
+        index = split[part]
+        if index.numel() and (int(index.min()) < 0 or int(index.max()) >= num_nodes):
+            raise DataFormatError(shown / "split" / _SPLIT[name] / f"{part}.csv.gz",
+                                  f"node index outside 0..{num_nodes - 1}")
         mask = torch.zeros(num_nodes, dtype=torch.bool)
-        mask[split[part]] = True
+        mask[index] = True
         data[attribute] = mask
     data.num_classes = int(dataset.num_classes)
     data.name = name

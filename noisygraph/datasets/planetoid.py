@@ -1,24 +1,31 @@
 """Planetoid citation graphs (Cora, CiteSeer, PubMed) through PyG's ``Planetoid``.
 
 Raw files are read from ``<root>/planetoid/ind.<name>.{x,y,tx,ty,allx,ally,graph,test.index}``
-(the exact files PyG downloads). They are linked into ``<cache>/planetoid/<Name>/raw/`` so that
-PyG processes them there without downloading and without writing into the (possibly
-read-only) data root. When they are absent, PyG's download is tried once, into the cache.
+(the exact files PyG downloads). They are copied (a few MB) into
+``<cache>/planetoid/<Name>@<key>/<Name>/raw/``, ``key`` a SHA-256 of their bytes and of the
+absolute folder, so PyG processes them there without downloading, without writing into the
+(possibly read-only) data root, and without links that could outlive the root. When none of
+them is under the root, PyG's download is tried once, into ``<cache>/planetoid/<Name>@download``.
 """
 from __future__ import annotations
 
 import os
 import pathlib
 import shutil
+import warnings
 from typing import Optional
 
 from torch_geometric.data import Data
 
 from noisygraph.datasets import _paths
-from noisygraph.datasets._paths import PathLike, cache_dir, missing_files_error, resolve_root
+from noisygraph.datasets._parse import DataFormatError, first_true, integer_tokens
+from noisygraph.datasets._paths import (PathLike, cache_dir, content_key, keyed_entry, missing_files_error,
+                                        resolve_root)
 
 PLANETOID_NAMES = {"cora": "Cora", "citeseer": "CiteSeer", "pubmed": "PubMed"}
 PLANETOID_SUFFIXES = ("x", "tx", "allx", "y", "ty", "ally", "graph", "test.index")
+PLANETOID_SOURCE = ("PyG's Planetoid downloads them from https://github.com/kimiyoung/planetoid "
+                    "(folder data/).")
 
 # Sizes of the public Planetoid releases: (nodes, directed edges, classes, features).
 _EXPECTED = {
@@ -26,6 +33,7 @@ _EXPECTED = {
     "CiteSeer": (3327, 9104, 6, 3703),
     "PubMed": (19717, 88648, 3, 500),
 }
+_DOWNLOADED = "download-complete.txt"
 
 
 def planetoid_raw_names(name: str) -> list[str]:
@@ -34,29 +42,92 @@ def planetoid_raw_names(name: str) -> list[str]:
 
 
 def _canonical(name: str) -> str:
-    if not isinstance(name, str) or name.lower() not in PLANETOID_NAMES:
+    if not isinstance(name, str) or name.strip().lower() not in PLANETOID_NAMES:
         raise ValueError(f"name must be one of {sorted(PLANETOID_NAMES.values())}, got {name!r}")
-    return PLANETOID_NAMES[name.lower()]
+    return PLANETOID_NAMES[name.strip().lower()]
 
 
-def _link_raw_files(sources: list[pathlib.Path], raw_dir: pathlib.Path) -> None:
-    """Make ``raw_dir`` hold ``sources`` (symlinks, or copies where links are impossible);
-    PyG's processed files are dropped whenever the sources changed."""
-    stamp = raw_dir.parent / "source.txt"
-    signature = "\n".join(f"{path.resolve()} {_paths.file_signature([path])}" for path in sources)
-    if stamp.exists() and stamp.read_text() == signature and all((raw_dir / p.name).exists() for p in sources):
-        return
-    shutil.rmtree(raw_dir.parent / "processed", ignore_errors=True)
+def _copy_raw_files(sources: list[pathlib.Path], raw_dir: pathlib.Path) -> None:
+    """Make ``raw_dir`` hold copies of ``sources`` (each written atomically)."""
     raw_dir.mkdir(parents=True, exist_ok=True)
     for source in sources:
         target = raw_dir / source.name
-        if target.is_symlink() or target.exists():
-            target.unlink()
+        if target.is_file() and not target.is_symlink() and target.stat().st_size == source.stat().st_size:
+            continue
+        tmp = target.with_name(target.name + f".tmp{os.getpid()}")
+        shutil.copyfile(source, tmp)
+        os.replace(tmp, target)
+
+
+def _diagnose(raw_dir: pathlib.Path, canonical: str, shown: pathlib.Path, error: Exception) -> DataFormatError:
+    """The error for raw files PyG could not process: the first file that cannot be read on
+    its own (named as it is under ``shown``, the folder the user gave), else the set as a whole."""
+    from torch_geometric.io.planetoid import read_file
+
+    for suffix in PLANETOID_SUFFIXES:
+        file = f"ind.{canonical.lower()}.{suffix}"
+        path = raw_dir / file
+        if suffix == "test.index":
+            try:
+                tokens = integer_tokens(shown / file, path.read_bytes(), 1, "a test node index")
+            except DataFormatError as problem:
+                return problem
+            wrong = tokens.counts != 1
+            if wrong.any():
+                line = first_true(wrong)
+                return DataFormatError(shown / file, f"expected one node index per line, got "
+                                       f"{int(tokens.counts[line])}", line + 1)
+            continue
         try:
-            os.symlink(source.resolve(), target)
-        except OSError:
-            shutil.copyfile(source, target)
-    stamp.write_text(signature)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                read_file(str(raw_dir), canonical, suffix)
+        except Exception as problem:  # a truncated or foreign pickle
+            return DataFormatError(shown / file, f"is not a readable Planetoid pickle "
+                                   f"({type(problem).__name__}: {str(problem)[:200]})")
+    return DataFormatError(shown, f"the {canonical} raw files do not fit together "
+                           f"({type(error).__name__}: {str(error)[:200]}); are they all from one release?")
+
+
+def _open(entry: pathlib.Path, canonical: str, shown: pathlib.Path):
+    """PyG's ``Planetoid`` over ``entry``: an unreadable processed file is rebuilt (one
+    warning); raw files PyG cannot process raise a :class:`DataFormatError` naming the file."""
+    from torch_geometric.datasets import Planetoid
+
+    processed = entry / canonical / "processed"
+    if (processed / "data.pt").is_file():
+        try:
+            return Planetoid(str(entry), canonical, split="public")
+        except Exception as error:
+            warnings.warn(f"cached processed file {processed / 'data.pt'} is unusable ({type(error).__name__}); "
+                          "rebuilding it from the raw files", RuntimeWarning, stacklevel=3)
+            shutil.rmtree(processed, ignore_errors=True)
+    try:
+        return Planetoid(str(entry), canonical, split="public")
+    except Exception as error:
+        shutil.rmtree(processed, ignore_errors=True)
+        raise _diagnose(entry / canonical / "raw", canonical, shown, error) from None
+
+
+def _download(entry: pathlib.Path, canonical: str, root: pathlib.Path, wanted: list[pathlib.Path]) -> None:
+    """Fill ``entry`` through PyG's download, at most once per process."""
+    from torch_geometric.datasets import Planetoid
+
+    earlier = _paths.network_failure()
+    if earlier is not None:
+        raise missing_files_error(canonical, root, wanted,
+                                  f"an earlier download failed in this process ({earlier}); not retrying",
+                                  PLANETOID_SOURCE)
+    shutil.rmtree(entry, ignore_errors=True)
+    entry.mkdir(parents=True)
+    try:
+        Planetoid(str(entry), canonical)
+    except Exception as error:  # any download failure: offline, DNS, HTTP, partial file
+        reason = f"{type(error).__name__}: {error}"
+        _paths.record_network_failure(reason)
+        shutil.rmtree(entry, ignore_errors=True)
+        raise missing_files_error(canonical, root, wanted, f"the download failed ({reason})", PLANETOID_SOURCE) from error
+    (entry / _DOWNLOADED).write_text("downloaded by torch_geometric.datasets.Planetoid\n")
 
 
 def load_planetoid(name: str, root: Optional[PathLike] = None, normalize_features: bool = True) -> Data:
@@ -75,55 +146,55 @@ def load_planetoid(name: str, root: Optional[PathLike] = None, normalize_feature
         ``num_classes``.
 
     Raises:
-        DatasetNotFoundError: if the raw files are neither under ``root`` nor in the cache and
-            the download fails (or failed earlier in this process).
+        DatasetNotFoundError: some raw files are missing under ``root`` (named), or none is
+            there and the download fails (or failed earlier in this process).
+        DataFormatError: a raw file cannot be read (a ``ValueError`` naming the file).
+        ValueError: the files are readable but not the public release (sizes differ).
     """
-    from torch_geometric.datasets import Planetoid
     from torch_geometric.transforms import NormalizeFeatures
 
     canonical = _canonical(name)
+    if not isinstance(normalize_features, bool):
+        raise TypeError(f"normalize_features must be a bool, got {type(normalize_features).__name__}")
     root = resolve_root(root)
-    folder = cache_dir() / "planetoid"
-    raw_dir = folder / canonical / "raw"
-    wanted = [root / "planetoid" / file for file in planetoid_raw_names(canonical)]
-    if all(path.is_file() for path in wanted):
-        _link_raw_files(wanted, raw_dir)
-    elif not all((raw_dir / path.name).exists() for path in wanted):
-        earlier = _paths.network_failure()
-        if earlier is not None:
-            raise missing_files_error(
-                canonical, root, wanted, f"an earlier download failed in this process ({earlier}); not retrying"
-            )
-        shutil.rmtree(folder / canonical, ignore_errors=True)
-        folder.mkdir(parents=True, exist_ok=True)
-        try:
-            Planetoid(str(folder), canonical)
-        except Exception as error:  # any download failure: offline, DNS, HTTP, partial file
-            reason = f"{type(error).__name__}: {error}"
-            _paths.record_network_failure(reason)
-            shutil.rmtree(folder / canonical, ignore_errors=True)
-            raise missing_files_error(canonical, root, wanted, f"the download failed ({reason})") from error
-        (folder / canonical / "source.txt").write_text("downloaded")
+    folder = root / "planetoid"
+    wanted = [folder / file for file in planetoid_raw_names(canonical)]
+    present = [path.is_file() for path in wanted]
+    parent = cache_dir() / "planetoid"
+    if all(present):
+        entry = keyed_entry(parent, canonical, content_key(folder, wanted, "planetoid"), keep=("download",))
+        _copy_raw_files(wanted, entry / canonical / "raw")
+        shown = folder
+    elif any(present):
+        missing = [path for path, ok in zip(wanted, present) if not ok]
+        raise missing_files_error(canonical, root, missing,
+                                  "the other files are there, so nothing is downloaded over a partial copy",
+                                  PLANETOID_SOURCE)
+    else:
+        entry = parent / f"{canonical}@download"
+        if not (entry / _DOWNLOADED).is_file():
+            _download(entry, canonical, root, wanted)
+        shown = entry / canonical / "raw"
 
-    dataset = Planetoid(str(folder), canonical, split="public")
+    dataset = _open(entry, canonical, shown)
     data = dataset[0]
     if normalize_features:
         data = NormalizeFeatures()(data)
     data.num_classes = dataset.num_classes
     data.name = canonical
-    _verify(data, canonical)
+    _verify(data, canonical, shown)
     return data
 
 
-def _verify(data: Data, name: str) -> None:
+def _verify(data: Data, name: str, folder: pathlib.Path) -> None:
     nodes, edges, classes, features = _EXPECTED[name]
     found = (data.num_nodes, data.edge_index.size(1), data.num_classes, data.x.size(1))
     if found != (nodes, edges, classes, features):
-        raise ValueError(
-            f"{name}: expected (nodes, directed edges, classes, features) = "
+        raise DataFormatError(
+            folder, f"{name}: expected (nodes, directed edges, classes, features) = "
             f"{(nodes, edges, classes, features)} from the public release, read {found}; "
             "the raw files are not the Planetoid release"
         )
     split = (int(data.train_mask.sum()), int(data.val_mask.sum()), int(data.test_mask.sum()))
     if split != (20 * classes, 500, 1000):
-        raise ValueError(f"{name}: public split should be {(20 * classes, 500, 1000)}, got {split}")
+        raise DataFormatError(folder, f"{name}: public split should be {(20 * classes, 500, 1000)}, got {split}")

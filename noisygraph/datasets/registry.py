@@ -1,20 +1,29 @@
 """``load_dataset``: one entry point that dispatches a data-set name to its loader."""
 from __future__ import annotations
 
+import pathlib
 from typing import Optional
 
 from torch_geometric.data import Data
 
-from noisygraph.datasets._paths import PathLike, resolve_root
-from noisygraph.datasets.adjacency_list import ADJACENCY_FILES, load_adjacency_list
+from noisygraph.datasets._paths import PathLike, missing_files_error, resolve_root
+from noisygraph.datasets.adjacency_list import ADJACENCY_FILES, ADJACENCY_SOURCE, load_adjacency_list
 from noisygraph.datasets.csbm import csbm
 from noisygraph.datasets.ogb import OGB_NAMES, load_ogb
 from noisygraph.datasets.planetoid import PLANETOID_NAMES, load_planetoid
-from noisygraph.datasets.text_graph import TEXT_GRAPH_FILES, load_text_graph
+from noisygraph.datasets.text_graph import TEXT_GRAPH_FILES, TEXT_GRAPH_SOURCE, load_text_graph
+
+# Layout folders: (files every data set folder holds, loader, where such files come from).
+_LAYOUTS = {
+    "wfd": (ADJACENCY_FILES, load_adjacency_list, ADJACENCY_SOURCE),
+    "tag": (TEXT_GRAPH_FILES, load_text_graph, TEXT_GRAPH_SOURCE),
+}
+# Data sets the documentation names, by layout: a missing one is "files missing", not "unknown".
+KNOWN_FOLDERS = {"coauthor_cs": "wfd", "amazon_photo": "wfd", "dblp": "tag"}
 
 
-def _folders(root, layout: str, files: tuple[str, ...]) -> dict[str, str]:
-    """Folders of ``root/layout`` holding every file of ``files``, keyed by lower-case name."""
+def _folders(root: pathlib.Path, layout: str, files: tuple[str, ...] = ()) -> dict[str, str]:
+    """Folders of ``root/layout`` (holding every file of ``files``), keyed by lower-case name."""
     base = root / layout
     if not base.is_dir():
         return {}
@@ -35,8 +44,8 @@ def available_datasets(root: Optional[PathLike] = None) -> list[str]:
     ]
     ogb = root / "ogb"
     names += [name for name, folder in OGB_NAMES.items() if (ogb / folder).is_dir()]
-    names += sorted(_folders(root, "wfd", ADJACENCY_FILES).values())
-    names += sorted(_folders(root, "tag", TEXT_GRAPH_FILES).values())
+    for layout, (files, _, _) in _LAYOUTS.items():
+        names += sorted(_folders(root, layout, files).values())
     return names + ["csbm"]
 
 
@@ -48,36 +57,49 @@ def load_dataset(name: str, root: Optional[PathLike] = None, **kwargs) -> Data:
     * a folder under ``<root>/wfd/`` (``"coauthor_cs"``, ``"amazon_photo"``, ...; ``-`` may
       stand for ``_``) → :func:`load_adjacency_list`;
     * a folder under ``<root>/tag/`` (``"dblp"``, ...) → :func:`load_text_graph`;
-    * ``"csbm"`` → :func:`csbm` (``kwargs`` must include ``num_nodes``).
+    * ``"csbm"`` → :func:`csbm` (``kwargs`` must include ``num_nodes``; ``root`` is unused).
 
     Args:
         name (str): the data set.
-        root (str or os.PathLike, optional): the data root. (default: :obj:`None`, meaning
-            :func:`~noisygraph.datasets.data_root`)
+        root (str or os.PathLike, optional): the data root, an existing folder. (default:
+            :obj:`None`, meaning :func:`~noisygraph.datasets.data_root`)
         **kwargs (optional): passed to the loader.
 
     Raises:
-        ValueError: for an unknown name; the message lists what ``root`` holds.
+        TypeError: ``name`` is not a ``str``, ``root`` not a path, or a keyword the loader
+            does not take.
+        ValueError: an unknown name (the message lists what ``root`` holds), an empty name, or
+            a ``root`` that is not an existing folder.
+        DatasetNotFoundError: a known data set whose files are missing (names the files, where
+            they were looked for and where to get them).
+        DataFormatError: a malformed raw file (a ``ValueError`` naming the file and line).
     """
     if not isinstance(name, str):
         raise TypeError(f"name must be a str, got {type(name).__name__}")
     key = name.strip().lower()
-    if key in PLANETOID_NAMES:
-        return load_planetoid(key, root=root, **kwargs)
-    if key.replace("_", "-") in OGB_NAMES:
-        return load_ogb(key.replace("_", "-"), root=root, **kwargs)
+    if not key:
+        raise ValueError("name must be a non-empty data set name (see available_datasets())")
     if key == "csbm":
+        if root is not None:
+            resolve_root(root)  # checked like every other name's, although the generator reads nothing
         return csbm(**kwargs)
     resolved = resolve_root(root)
+    if key in PLANETOID_NAMES:
+        return load_planetoid(key, root=resolved, **kwargs)
+    if key.replace("_", "-") in OGB_NAMES:
+        return load_ogb(key.replace("_", "-"), root=resolved, **kwargs)
     folder_keys = (key, key.replace("-", "_"))  # "coauthor-cs" finds wfd/coauthor_cs
-    adjacency = _folders(resolved, "wfd", ADJACENCY_FILES)
-    for candidate in folder_keys:
-        if candidate in adjacency:
-            return load_adjacency_list(adjacency[candidate], root=resolved, **kwargs)
-    text = _folders(resolved, "tag", TEXT_GRAPH_FILES)
-    for candidate in folder_keys:
-        if candidate in text:
-            return load_text_graph(text[candidate], root=resolved, **kwargs)
+    for layout, (_, loader, _) in _LAYOUTS.items():
+        folders = _folders(resolved, layout)
+        for candidate in folder_keys:
+            if candidate in folders:  # a folder with missing files is reported by its loader
+                return loader(folders[candidate], root=resolved, **kwargs)
+    known = KNOWN_FOLDERS.get(key.replace("-", "_"))
+    if known is not None:
+        files, _, source = _LAYOUTS[known]
+        folder = resolved / known / key.replace("-", "_")
+        raise missing_files_error(f"data set {name!r}", resolved, [folder / file for file in files],
+                                  "there is no download for this layout yet", source)
     raise ValueError(
         f"unknown data set name {name!r}; available under {resolved}: {', '.join(available_datasets(resolved))} "
         f"(and, with a download, {', '.join(sorted(PLANETOID_NAMES.values()))}, {', '.join(OGB_NAMES)})"
