@@ -160,10 +160,11 @@ def _check_dense(name: str, x: Tensor, num_nodes: int) -> None:
 
 
 def _graph_for(graph: GraphLike, x: Tensor, edge_weight: Optional[Tensor]) -> Adjacency:
-    adj = to_adjacency(graph, edge_weight, num_nodes=x.size(0) if x.dim() >= 1 else None)
-    if edge_weight is not None and isinstance(graph, Adjacency):
-        raise ValueError("edge_weight is only accepted with an edge_index graph; an Adjacency "
-                         "carries its own values")
+    if isinstance(graph, Adjacency) or (isinstance(graph, Tensor) and
+                                        graph.layout != torch.strided):
+        adj = to_adjacency(graph, edge_weight)  # its own size; x's rows are checked below
+    else:
+        adj = to_adjacency(graph, edge_weight, num_nodes=x.size(0) if x.dim() >= 1 else None)
     if adj.device != x.device:
         raise ValueError(f"the graph is on {adj.device} but the dense input on {x.device}")
     return adj
