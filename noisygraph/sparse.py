@@ -331,8 +331,8 @@ class Adjacency:
     # ------------------------------------------------------------------ derived matrices
     def with_self_loops(self, fill_value: float = 1.0) -> "Adjacency":
         """Gives every node exactly one self-loop, as PyG's ``add_remaining_self_loops``:
-        a node that already has a loop keeps its weight (one of them, if it has several),
-        every other node gets a loop of weight ``fill_value`` (finite, >= 0)."""
+        a node that already has a loop keeps its weight (the last one in edge order, if it
+        has several), every other node gets a loop of weight ``fill_value`` (finite, >= 0)."""
         if isinstance(fill_value, bool) or not isinstance(fill_value, numbers.Real):
             raise TypeError(f"fill_value must be a float, got {type(fill_value).__name__}")
         if not math.isfinite(fill_value) or fill_value < 0:
@@ -344,9 +344,14 @@ class Adjacency:
         n = self.num_rows
         row, weights = self.row(), self.weights()
         is_loop = row == self._col
-        loop_weight = torch.full((n,), float(fill_value), device=self.device,
-                                 dtype=weights.dtype)
-        loop_weight = loop_weight.index_put((row[is_loop],), weights[is_loop])
+        # the kept loop of each node: its last one in edge order (a deterministic choice, so
+        # that the gradient reaches exactly the weight that was used)
+        position = torch.arange(self.nnz, device=self.device)
+        last = torch.full((n,), -1, dtype=torch.long, device=self.device).scatter_reduce(
+            0, row[is_loop], position[is_loop], reduce="amax")
+        has_loop = last >= 0
+        loop_weight = torch.where(has_loop, weights[last.clamp(min=0)] if self.nnz else
+                                  weights.new_zeros(n), float(fill_value))
         loops = torch.arange(n, device=self.device)
         keep = ~is_loop
         return _build_csr(torch.cat([row[keep], loops]), torch.cat([self._col[keep], loops]),

@@ -90,6 +90,24 @@ def test_self_loops_match_pyg():
     torch.testing.assert_close(ours.to_dense(torch.float64), dense_of(ei, w))
 
 
+def test_duplicate_self_loops_keep_the_last_and_its_gradient():
+    """Two loops on one node: the last is kept, and the gradient reaches it alone (the old
+    index_put gave every duplicate a gradient although only one was used)."""
+    edge_index = torch.tensor([[0, 1, 1, 2, 1], [1, 1, 2, 0, 1]])
+    weight = torch.tensor([0.5, 0.2, 0.3, 0.4, 0.7], dtype=torch.float64, requires_grad=True)
+
+    def dense(w):
+        return Adjacency.from_edge_index(edge_index, w, num_nodes=3).with_self_loops(
+            2.0).to_dense(torch.float64)
+
+    out = dense(weight)
+    torch.testing.assert_close(out.diagonal(), torch.tensor([2.0, 0.7, 2.0],
+                                                            dtype=torch.float64))
+    assert torch.autograd.gradcheck(dense, (weight,))
+    (grad,) = torch.autograd.grad(out[1, 1], weight)
+    assert grad.tolist() == [0.0, 0.0, 0.0, 0.0, 1.0]
+
+
 def test_transpose_is_the_transposed_matrix_and_cached():
     edge_index = random_graph()
     adj = Adjacency.from_edge_index(edge_index, random_weights(edge_index), num_nodes=N)
