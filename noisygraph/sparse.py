@@ -210,6 +210,11 @@ class Adjacency:
         adj._setup(rowptr, col, value, num_cols)
         return adj
 
+    def _with_trusted_values(self, value: Tensor) -> "Adjacency":
+        """The same structure with ``value`` ``[nnz]``, unchecked: only for values computed
+        from this adjacency's validated ones (e.g. dropped out), never for user input."""
+        return Adjacency._trusted(self._rowptr, self._col, value, self.num_cols)
+
     # ------------------------------------------------------------------ construction
     @classmethod
     def from_edge_index(cls, edge_index: Tensor, edge_weight: Optional[Tensor] = None,

@@ -226,13 +226,14 @@ if _ops.COMPILED:
 
 
 # ---------------------------------------------------------------------------- validation
-def _graph_for(graph: GraphLike, x: Tensor, edge_weight: Optional[Tensor]) -> Adjacency:
-    """The validated adjacency of ``graph``; ``x``'s rows give the node count of an
-    ``edge_index`` (the graph's own size is used for every other format)."""
+def graph_for(graph: GraphLike, num_nodes: int, edge_weight: Optional[Tensor]) -> Adjacency:
+    """The validated adjacency of ``graph``; ``num_nodes`` (the rows of the dense input) is
+    the node count of an ``edge_index`` only: every other format has its own size, which
+    the caller checks against its dense input, naming that input."""
     if isinstance(graph, Adjacency) or (isinstance(graph, Tensor) and
                                         graph.layout != torch.strided):
         return to_adjacency(graph, edge_weight)
-    return to_adjacency(graph, edge_weight, num_nodes=x.size(0))
+    return to_adjacency(graph, edge_weight, num_nodes=num_nodes)
 
 
 def _signal(name: str, x) -> tuple[Tensor, bool]:
@@ -268,7 +269,7 @@ def spmm(graph: GraphLike, x: Tensor, edge_weight: Optional[Tensor] = None) -> T
             when the graph is not already an :class:`~noisygraph.sparse.Adjacency`.
     """
     x, squeeze = _signal("x", x)
-    adj = _graph_for(graph, x, edge_weight)
+    adj = graph_for(graph, x.size(0), edge_weight)
     check_float_matrix("x", x, adj.num_cols, adj.device)
     check_finite("x", x)
     out = spmm_adjacency(adj, x)
@@ -340,7 +341,7 @@ def diffuse(graph: GraphLike, y0: Tensor, num_steps: int, alpha: float,
     clip = check_bool("clip", clip)
     method = _reorder_method(reorder)
     y0, squeeze = _signal("y0", y0)
-    adj = _graph_for(graph, y0, edge_weight)
+    adj = graph_for(graph, y0.size(0), edge_weight)
     if adj.num_rows != adj.num_cols:
         raise ValueError(f"diffusion needs a square graph, got {adj.num_rows} x {adj.num_cols}")
     check_float_matrix("y0", y0, adj.num_rows, adj.device)
