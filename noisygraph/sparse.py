@@ -387,8 +387,10 @@ class Adjacency:
             out_deg = torch.zeros(base.num_cols, dtype=w.dtype, device=w.device).index_add_(0, col, w)
 
             def inv(d: Tensor, power: float) -> Tensor:
-                out = d.pow(-power)
-                return out.masked_fill(d == 0, 0.0)
+                # zero-degree nodes get 0, and a zero gradient (pow at 0 would give 0 * inf =
+                # NaN gradients to the zero weights of their edges)
+                positive = d > 0
+                return torch.where(positive, torch.where(positive, d, 1.0).pow(-power), 0.0)
 
             if kind == "sym":
                 # D computed from row degrees, as PyG's gcn_norm does (flow source_to_target).

@@ -79,6 +79,18 @@ def test_isolated_nodes_get_zero_rows_in_every_normalization():
         assert dense[-4:].abs().sum() == 0 and dense[:, -4:].abs().sum() == 0
 
 
+@pytest.mark.parametrize("kind", ["sym", "row", "col"])
+def test_zero_weight_edges_of_a_zero_degree_node_get_finite_gradients(kind):
+    """Node 0's only edge has weight 0: its degree is 0. The old masked_fill after pow gave
+    that weight a NaN gradient (0 * inf), which poisons a whole training step."""
+    edge_index = torch.tensor([[0, 1, 2], [0, 2, 1]])
+    weight = torch.tensor([0.0, 0.5, 2.0], dtype=torch.float64, requires_grad=True)
+    adj = Adjacency.from_edge_index(edge_index, weight, num_nodes=3).normalize(kind)
+    (grad,) = torch.autograd.grad(adj.to_dense(torch.float64).sum(), weight)
+    assert torch.isfinite(grad).all()
+    assert grad[0] == 0.0
+
+
 def test_self_loops_match_pyg():
     from torch_geometric.utils import add_remaining_self_loops
 

@@ -265,11 +265,13 @@ def check_assignment(assignment, z: Tensor, num_classes: Optional[int]) -> Assig
         if assignment.size(1) != num_nodes:
             raise ValueError(f"assignment (soft memberships) must have shape [K, {num_nodes}] "
                              f"(one column per row of z), got {tuple(assignment.shape)}")
+        if assignment.size(0) == 0:
+            raise ValueError("assignment (soft memberships) must have at least one row (class)")
         if num_classes is None:
             num_classes = assignment.size(0)
-        if assignment.size(0) != num_classes or num_classes < 1:
+        if assignment.size(0) != num_classes:
             raise ValueError(f"assignment (soft memberships) has {assignment.size(0)} rows but "
-                             f"num_classes = {num_classes} (>= 1)")
+                             f"num_classes = {num_classes}")
         values = assignment.detach()
         if not bool((torch.isfinite(values) & (values >= 0)).all()):
             raise ValueError("assignment (soft memberships) must be finite and non-negative")
