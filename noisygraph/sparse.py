@@ -80,8 +80,8 @@ def _weights_ok(value: Optional[Tensor]) -> Optional[Tensor]:
     """A 0-dim bool tensor: every weight finite and >= 0 (no host sync)."""
     if value is None or value.numel() == 0:
         return None
-    value = value.detach()
-    return (torch.isfinite(value) & (value >= 0)).all()
+    low, high = torch.aminmax(value.detach())  # one pass; NaN propagates into both
+    return (low >= 0) & torch.isfinite(high)
 
 
 def _raise_bad_weights(name: str, value: Tensor) -> None:

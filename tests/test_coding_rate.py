@@ -265,3 +265,17 @@ def test_int32_labels_are_accepted():
     z, labels, class_scale = make_inputs(20, 5, 3, torch.float64)
     torch.testing.assert_close(tuple(coding_rate(z, labels.int(), 3, 0.7, class_scale)),
                                tuple(coding_rate(z, labels, 3, 0.7, class_scale)))
+
+
+@compiled
+def test_raw_backward_op_refuses_to_be_differentiated_instead_of_returning_zeros():
+    z, labels, class_scale = make_inputs(10, 3, 2, torch.float64)
+    z.requires_grad_()
+    ops = torch.ops.noisygraph
+    _, _, inverses, _ = ops.coding_rate(z.detach(), labels, None, 2, 1.0, class_scale, True,
+                                        False)
+    grad_z, _ = ops.coding_rate_backward(torch.ones((), dtype=z.dtype),
+                                         torch.ones(2, dtype=z.dtype), z, labels, None, 2, 1.0,
+                                         class_scale, inverses, False)
+    with pytest.raises(RuntimeError, match="no derivative of its own"):
+        torch.autograd.grad(grad_z.sum(), z)

@@ -80,7 +80,7 @@ def check_finite(name: str, x: Tensor) -> None:
     if x.numel() == 0:
         return
     # one cheap reduction first; the elementwise test only when the sum is not finite
-    if bool(torch.isfinite(x.detach().sum())):
+    if math.isfinite(x.detach().sum().item()):
         return
     finite = torch.isfinite(x.detach())
     if bool(finite.all()):

@@ -200,6 +200,14 @@ def _register() -> None:
 
     torch.library.register_autograd("noisygraph::coding_rate", _backward,
                                     setup_context=_setup_context)
+    torch.library.register_autograd("noisygraph::coding_rate_backward", _no_double_backward,
+                                    setup_context=lambda ctx, inputs, output: None)
+
+
+def _no_double_backward(ctx, *grads):
+    raise RuntimeError("noisygraph::coding_rate_backward has no derivative of its own; "
+                       "differentiate noisygraph.ops.coding_rate instead, whose gradient of a "
+                       "gradient is taken through the reference terms")
 
 
 if COMPILED:

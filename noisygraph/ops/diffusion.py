@@ -23,13 +23,17 @@ MASK_MODES = ("zero", "clamp")
 
 
 # ---------------------------------------------------------------------------- dispatch
+_HAS_KERNEL: dict[str, bool] = {}
+
+
 def has_kernel(device: torch.device) -> bool:
-    """Whether the compiled library has kernels for tensors on ``device``."""
-    if not _ops.COMPILED:
-        return False
-    key = {"cpu": "CPU", "cuda": "CUDA"}.get(device.type)
-    return key is not None and torch._C._dispatch_has_kernel_for_dispatch_key(
-        "noisygraph::diffuse", key)
+    """Whether the compiled library has kernels for tensors on ``device`` (cached per device
+    type: the registrations do not change after import)."""
+    if device.type not in _HAS_KERNEL:
+        key = {"cpu": "CPU", "cuda": "CUDA"}.get(device.type)
+        _HAS_KERNEL[device.type] = _ops.COMPILED and key is not None and \
+            torch._C._dispatch_has_kernel_for_dispatch_key("noisygraph::diffuse", key)
+    return _HAS_KERNEL[device.type]
 
 
 def _transpose_args(adj: Adjacency) -> tuple[Tensor, Tensor, Tensor]:
@@ -59,12 +63,22 @@ def _transposes(rowptr: Tensor, col: Tensor, t_rowptr: Optional[Tensor],
     return t_rowptr, t_col, t_perm
 
 
-def _spmm_t(rowptr: Tensor, col: Tensor, value: Optional[Tensor], t_rowptr: Tensor,
-            t_col: Tensor, t_perm: Tensor, grad: Tensor) -> Tensor:
-    """``Aᵀ grad``; when differentiated again, its own backward runs over ``A``."""
-    t_value = None if value is None else value[t_perm]
-    back = (rowptr, col, _inverse(t_perm)) if torch.is_grad_enabled() else ()
-    return torch.ops.noisygraph.spmm(t_rowptr, t_col, t_value, grad, *back)
+def _spmm_grads(rowptr, col, x, transposes, t_value, grad, need_value: bool,
+                need_x: bool):
+    """Gradients of ``spmm(rowptr, col, value, x)`` w.r.t. ``value`` (an SDDMM) and ``x``
+    (``Aᵀ grad`` with ``t_value = value[t_perm]``). Under create_graph both are built from
+    differentiable calls: the transposed product carries ``A`` as its own transpose."""
+    higher = torch.is_grad_enabled()
+    grad_value = grad_x = None
+    if need_x:
+        t_rowptr, t_col, t_perm = transposes
+        back = (rowptr, col, _inverse(t_perm)) if higher else ()
+        grad_x = torch.ops.noisygraph.spmm(t_rowptr, t_col, t_value, grad, *back)
+    if need_value and higher:
+        grad_value = _SDDMM.apply(rowptr, col, grad, x, *transposes)
+    elif need_value:
+        grad_value = torch.ops.noisygraph.sddmm(rowptr, col, grad, x)
+    return grad_value, grad_x
 
 
 def _sddmm_grads(rowptr, col, a, b, grad, transposes, need_a: bool, need_b: bool):
@@ -74,7 +88,8 @@ def _sddmm_grads(rowptr, col, a, b, grad, transposes, need_a: bool, need_b: bool
     if need_a:
         grad_a = torch.ops.noisygraph.spmm(rowptr, col, grad, b, *transposes)
     if need_b:
-        grad_b = _spmm_t(rowptr, col, grad, *transposes, a)
+        grad_b = _spmm_grads(rowptr, col, None, transposes, grad[transposes[2]], a, False,
+                             True)[1]
     return grad_a, grad_b
 
 
@@ -114,17 +129,33 @@ def _spmm_backward(ctx, grad):
     rowptr, col, value, x, t_rowptr, t_col, t_perm = ctx.saved_tensors
     need_value = value is not None and ctx.needs_input_grad[2]
     need_x = ctx.needs_input_grad[3]
-    grad_value = grad_x = None
-    if need_x or need_value:
+    transposes = t_value = None
+    if need_x or (need_value and torch.is_grad_enabled()):
         transposes = _transposes(rowptr, col, t_rowptr, t_col, t_perm, x.size(0))
-    if need_x:
-        grad_x = _spmm_t(rowptr, col, value, *transposes, grad)
-    if need_value:
-        if torch.is_grad_enabled():
-            grad_value = _SDDMM.apply(rowptr, col, grad, x, *transposes)
-        else:
-            grad_value = torch.ops.noisygraph.sddmm(rowptr, col, grad, x)
+    if need_x and value is not None:
+        t_value = value[transposes[2]]
+    grad_value, grad_x = _spmm_grads(rowptr, col, x, transposes, t_value, grad, need_value,
+                                     need_x)
     return None, None, grad_value, grad_x, None, None, None
+
+
+class _SpmmKnownTranspose(torch.autograd.Function):
+    """``spmm(rowptr, col, value, x)`` whose backward uses ``t_value = value[t_perm]``
+    gathered once by the caller (the diffusion's replay runs K products over the same
+    values: one gather instead of K), differentiable again like the raw op's backward."""
+
+    @staticmethod
+    def forward(ctx, rowptr, col, value, x, t_rowptr, t_col, t_perm, t_value):
+        ctx.save_for_backward(rowptr, col, value, x, t_rowptr, t_col, t_perm, t_value)
+        return torch.ops.noisygraph.spmm(rowptr, col, value, x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        rowptr, col, value, x, t_rowptr, t_col, t_perm, t_value = ctx.saved_tensors
+        grad_value, grad_x = _spmm_grads(rowptr, col, x, (t_rowptr, t_col, t_perm), t_value,
+                                         grad, value is not None and ctx.needs_input_grad[2],
+                                         ctx.needs_input_grad[3])
+        return None, None, grad_value, grad_x, None, None, None, None
 
 
 def _diffuse_setup_context(ctx, inputs, output):
@@ -145,11 +176,14 @@ def _diffuse_backward(ctx, grad):
                                                        grad, ctx.num_steps, ctx.alpha,
                                                        clamp_mask)
         return None, None, None, grad_y0, None, None, None, None, None, None, None
-    grad_value, grad_y0 = _vjp_by_replay(
-        lambda v, y: diffuse_steps(
-            lambda s: torch.ops.noisygraph.spmm(rowptr, col, v, s, *transposes), y,
-            ctx.num_steps, ctx.alpha, clamp_mask, ctx.clip),
-        value, y0, grad, need_value, need_y0)
+
+    def replay(v, y):
+        t_value = None if v is None else v[transposes[2]]  # one gather for the K steps
+        return diffuse_steps(
+            lambda s: _SpmmKnownTranspose.apply(rowptr, col, v, s, *transposes, t_value), y,
+            ctx.num_steps, ctx.alpha, clamp_mask, ctx.clip)
+
+    grad_value, grad_y0 = _vjp_by_replay(replay, value, y0, grad, need_value, need_y0)
     return None, None, grad_value, grad_y0, None, None, None, None, None, None, None
 
 
