@@ -10,6 +10,7 @@ the dense reference never shares code with what it checks."""
 from __future__ import annotations
 
 import importlib
+import tempfile
 import warnings
 from unittest import mock
 
@@ -17,6 +18,7 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from hypothesis.configuration import set_hypothesis_home_dir
 
 import noisygraph
 from noisygraph.nn import APPNP, CodingRateReductionLoss
@@ -24,6 +26,8 @@ from noisygraph.ops import coding_rate, diffuse, spmm
 from noisygraph.ops import diffusion as diffusion_ops
 from noisygraph.sparse import Adjacency, to_adjacency
 
+# hypothesis keeps a cache (.hypothesis/) in the working directory: keep it out of the checkout
+set_hypothesis_home_dir(tempfile.mkdtemp(prefix="noisygraph-hypothesis-"))
 coding_rate_module = importlib.import_module("noisygraph.ops.coding_rate")
 COMPILED = noisygraph.backend() != "reference"
 BACKENDS = ["compiled", "reference"] if COMPILED else ["reference"]
@@ -43,7 +47,7 @@ def weights_get_gradients(case, weight) -> bool:
         return len({tuple(p) for p in pairs}) == len(pairs)
     return True
 TOL = {torch.float32: dict(atol=2e-4, rtol=2e-4), torch.float64: dict(atol=1e-9, rtol=1e-9)}
-SETTINGS = settings(max_examples=150, deadline=None, derandomize=True,
+SETTINGS = settings(max_examples=150, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -257,7 +261,7 @@ def test_diffuse_forward_and_gradients_match_dense(case, num_steps, alpha, mask_
         torch.testing.assert_close(got.double(), ref, **tol)
 
 
-@settings(max_examples=60, deadline=None, derandomize=True)
+@settings(max_examples=60, deadline=None, derandomize=True, database=None)
 @given(case=cases(), num_steps=st.integers(0, 4), alpha=st.floats(0.05, 1.0))
 def test_appnp_without_self_loops_matches_dense(case, num_steps, alpha):
     gen = torch.Generator().manual_seed(case["seed"])
@@ -289,7 +293,7 @@ def coding_cases(draw):
     )
 
 
-@settings(max_examples=80, deadline=None, derandomize=True)
+@settings(max_examples=80, deadline=None, derandomize=True, database=None)
 @given(case=coding_cases())
 def test_coding_rate_matches_dense_logdet(case):
     gen = torch.Generator().manual_seed(case["seed"])
@@ -321,7 +325,7 @@ def test_coding_rate_matches_dense_logdet(case):
     torch.testing.assert_close(grad.double(), want, **tol)
 
 
-@settings(max_examples=40, deadline=None, derandomize=True)
+@settings(max_examples=40, deadline=None, derandomize=True, database=None)
 @given(case=coding_cases(), eps=st.floats(0.01, 1.0))
 def test_coding_rate_loss_is_finite_and_int32_labels_agree(case, eps):
     gen = torch.Generator().manual_seed(case["seed"])
