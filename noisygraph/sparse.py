@@ -4,9 +4,18 @@ Convention (PyG's): ``edge_index[0]`` holds sources and ``edge_index[1]`` target
 message flows from source to target. The CSR rows are the targets, so
 ``spmm(adj, x)[i] = sum_{j -> i} w_ji * x[j]``, as in PyG's ``MessagePassing`` with
 ``aggr="add"``.
+
+Every :class:`Adjacency` is validated once, where it is built (integer indices, a monotone
+row pointer from 0 to nnz, columns in range, finite non-negative weights), and trusted
+afterwards: the ops re-check in O(1) only that its tensors were not modified in place
+(:meth:`Adjacency.check_unchanged`). Nothing a caller hands in is trusted without looking at
+the data: a sparse tensor's coalesced flag, an ``EdgeIndex``'s sort order and a CSR matrix's
+column order are ignored, and the nonzeros are sorted here.
 """
 from __future__ import annotations
 
+import math
+import numbers
 from typing import NamedTuple, Optional, Union
 
 import torch
@@ -15,6 +24,8 @@ from torch import Tensor
 NORMALIZATIONS = ("sym", "row", "col")
 REORDERINGS = ("rcm", "degree")
 _INT32_MAX = 2**31 - 1
+_INT64_MAX = 2**63 - 1
+_INDEX_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
 
 GraphLike = Union["Adjacency", Tensor]
 
@@ -27,6 +38,111 @@ class Reordering(NamedTuple):
     inverse: Tensor  # inverse[old] = new
 
 
+# ---------------------------------------------------------------------------- checks
+def check_count(name: str, value, minimum: int = 0) -> int:
+    """``value`` as an ``int >= minimum`` (a Python/NumPy integer, never a bool)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    value = int(value)
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def _check_index_tensor(name: str, tensor, dim: int) -> Tensor:
+    """A strided integer tensor of ``dim`` dimensions, returned as contiguous int64."""
+    if not isinstance(tensor, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(tensor).__name__}")
+    if tensor.layout != torch.strided:
+        raise TypeError(f"{name} must be a dense (strided) tensor, got layout {tensor.layout}")
+    if tensor.dtype not in _INDEX_DTYPES:
+        raise TypeError(f"{name} must hold integers (int32 or int64), got {tensor.dtype}")
+    if tensor.dim() != dim:
+        raise ValueError(f"{name} must be {dim}-D, got shape {tuple(tensor.shape)}")
+    return tensor.to(torch.long).contiguous()
+
+
+def _check_weight_metadata(name: str, value, count: int, device: torch.device) -> None:
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+    if value.layout != torch.strided:
+        raise TypeError(f"{name} must be a dense (strided) tensor, got layout {value.layout}")
+    if not value.is_floating_point():
+        raise TypeError(f"{name} must be floating point, got {value.dtype}")
+    if value.shape != (count,):
+        raise ValueError(f"{name} must have shape [{count}] (one weight per edge), got "
+                         f"{tuple(value.shape)}")
+    if value.device != device:
+        raise ValueError(f"{name} is on {value.device} but the indices on {device}")
+
+
+def _weights_ok(value: Optional[Tensor]) -> Optional[Tensor]:
+    """A 0-dim bool tensor: every weight finite and >= 0 (no host sync)."""
+    if value is None or value.numel() == 0:
+        return None
+    low, high = torch.aminmax(value.detach())  # one pass; NaN propagates into both
+    return (low >= 0) & torch.isfinite(high)
+
+
+def _raise_bad_weights(name: str, value: Tensor) -> None:
+    value = value.detach()
+    bad = (~(torch.isfinite(value) & (value >= 0))).nonzero()
+    index = int(bad[0])
+    raise ValueError(f"{name} must be finite and >= 0, got {float(value[index])} at index "
+                     f"{index}")
+
+
+def _check_weights(name: str, value: Optional[Tensor]) -> None:
+    """Every weight finite and >= 0 (one host sync)."""
+    ok = _weights_ok(value)
+    if ok is not None and not bool(ok):
+        _raise_bad_weights(name, value)
+
+
+def _check_csr(rowptr: Tensor, col: Tensor, num_cols: int, value: Optional[Tensor],
+               names: tuple[str, str, str]) -> None:
+    """Validates a CSR pattern (int64 tensors) and its weights with one host sync."""
+    rowptr_name, col_name, value_name = names
+    nnz = col.numel()
+    conds = [rowptr[0] == 0, rowptr[-1] == nnz]
+    if rowptr.numel() > 1:
+        conds.append((rowptr[1:] >= rowptr[:-1]).all())
+    if nnz > 0:
+        conds.append(((col >= 0) & (col < num_cols)).all())
+    ok = _weights_ok(value)
+    if ok is not None:
+        conds.append(ok)
+    if bool(torch.stack(conds).all()):
+        return
+    first, last = int(rowptr[0]), int(rowptr[-1])
+    if first != 0:
+        raise ValueError(f"{rowptr_name} must start at 0, got {first}")
+    if last != nnz:
+        raise ValueError(f"{rowptr_name} must end at nnz = {nnz} (the length of {col_name}), "
+                         f"got {last}")
+    if rowptr.numel() > 1:
+        drops = (rowptr[1:] < rowptr[:-1]).nonzero()
+        if drops.numel() > 0:
+            i = int(drops[0])
+            raise ValueError(f"{rowptr_name} must be non-decreasing, got {rowptr_name}[{i}] = "
+                             f"{int(rowptr[i])} > {rowptr_name}[{i + 1}] = {int(rowptr[i + 1])}")
+    if nnz > 0:
+        low, high = int(col.min()), int(col.max())
+        if low < 0 or high >= num_cols:
+            raise ValueError(f"{col_name} holds ids in [{low}, {high}], outside [0, {num_cols})")
+    _raise_bad_weights(value_name, value)
+
+
+def _version(tensor: Optional[Tensor]) -> Optional[int]:
+    if tensor is None:
+        return None
+    try:
+        return tensor._version
+    except RuntimeError:  # inference tensors track no version
+        return None
+
+
+# ---------------------------------------------------------------------------- Adjacency
 class Adjacency:
     r"""A sparse adjacency matrix :math:`\mathbf{A}` in CSR form (rows are targets).
 
@@ -41,125 +157,160 @@ class Adjacency:
     degree of row :math:`i` (edges into :math:`i`), for ``col`` the degree of column
     :math:`j` (edges out of :math:`j`). Nodes of degree zero get a zero row/column.
 
+    The constructor validates the CSR once (one host synchronisation): integer indices,
+    ``rowptr`` starting at 0, non-decreasing and ending at ``nnz``, every column in
+    ``[0, num_cols)``, and finite, non-negative values; anything else raises a
+    :class:`ValueError` / :class:`TypeError` naming the argument. The tensors are read-only
+    attributes; modifying them in place afterwards is detected (:meth:`check_unchanged`).
+    Columns need not be sorted within a row; duplicates are summed.
+
     Args:
-        rowptr (torch.Tensor): CSR row pointer, shape ``[num_rows + 1]``, int64.
-        col (torch.Tensor): column (source node) of each nonzero, shape ``[nnz]``, int64.
-        value (torch.Tensor, optional): weight of each nonzero, shape ``[nnz]``; ``None``
-            means all ones. (default: :obj:`None`)
+        rowptr (torch.Tensor): CSR row pointer, shape ``[num_rows + 1]``, any integer dtype
+            (stored as int64).
+        col (torch.Tensor): column (source node) of each nonzero, shape ``[nnz]``, integer.
+        value (torch.Tensor, optional): finite, non-negative weight of each nonzero, shape
+            ``[nnz]``, floating point; ``None`` means all ones. (default: :obj:`None`)
         num_cols (int, optional): number of columns; defaults to the number of rows.
     """
 
     def __init__(self, rowptr: Tensor, col: Tensor, value: Optional[Tensor] = None,
                  num_cols: Optional[int] = None):
-        if rowptr.dim() != 1 or rowptr.numel() < 1:
-            raise ValueError("rowptr must be a 1-D tensor with at least one entry")
-        if col.dim() != 1:
-            raise ValueError(f"col must be 1-D, got shape {tuple(col.shape)}")
-        if value is not None and value.shape != col.shape:
-            raise ValueError(
-                f"value must have the shape of col {tuple(col.shape)}, got {tuple(value.shape)}")
-        self.rowptr = rowptr.to(torch.long)
-        self.col = col.to(torch.long)
-        self.value = value
+        rowptr = _check_index_tensor("rowptr", rowptr, 1)
+        col = _check_index_tensor("col", col, 1)
+        if rowptr.numel() < 1:
+            raise ValueError("rowptr must have at least one entry ([num_rows + 1])")
+        if col.device != rowptr.device:
+            raise ValueError(f"col is on {col.device} but rowptr on {rowptr.device}")
+        num_rows = rowptr.numel() - 1
+        num_cols = num_rows if num_cols is None else check_count("num_cols", num_cols)
+        if value is not None:
+            _check_weight_metadata("value", value, col.numel(), col.device)
+        _check_csr(rowptr, col, num_cols, value, ("rowptr", "col", "value"))
+        self._setup(rowptr, col, value, num_cols)
+
+    def _setup(self, rowptr: Tensor, col: Tensor, value: Optional[Tensor],
+               num_cols: int) -> None:
+        self._rowptr = rowptr
+        self._col = col
+        self._value = value
         self.num_rows = rowptr.numel() - 1
-        self.num_cols = self.num_rows if num_cols is None else int(num_cols)
+        self.num_cols = num_cols
+        self._versions = (_version(rowptr), _version(col), _version(value))
         self._normalized: dict[tuple[str, bool], Adjacency] = {}
         self._transpose: Optional[tuple[Adjacency, Tensor]] = None
         self._kernel_indices: Optional[tuple[Tensor, Tensor]] = None
         self._values_by_dtype: dict[torch.dtype, Tensor] = {}
         self._reorderings: dict[str, Reordering] = {}
 
+    @classmethod
+    def _trusted(cls, rowptr: Tensor, col: Tensor, value: Optional[Tensor],
+                 num_cols: int) -> "Adjacency":
+        """An adjacency built from a CSR that this module computed itself (no checks)."""
+        adj = cls.__new__(cls)
+        adj._setup(rowptr, col, value, num_cols)
+        return adj
+
+    def _with_trusted_values(self, value: Tensor) -> "Adjacency":
+        """The same structure with ``value`` ``[nnz]``, unchecked: only for values computed
+        from this adjacency's validated ones (e.g. dropped out), never for user input."""
+        return Adjacency._trusted(self._rowptr, self._col, value, self.num_cols)
+
     # ------------------------------------------------------------------ construction
     @classmethod
     def from_edge_index(cls, edge_index: Tensor, edge_weight: Optional[Tensor] = None,
                         num_nodes: Optional[int] = None) -> "Adjacency":
-        """Builds the CSR adjacency of ``edge_index`` (``[2, E]``, sources then targets)."""
-        if not isinstance(edge_index, Tensor) or edge_index.dim() != 2 or edge_index.size(0) != 2:
-            raise ValueError("edge_index must be a tensor of shape [2, num_edges], got "
-                             f"{getattr(edge_index, 'shape', type(edge_index))}")
-        if edge_index.is_floating_point() or edge_index.is_complex():
-            raise TypeError(f"edge_index must hold integers, got {edge_index.dtype}")
-        edge_index = edge_index.to(torch.long)
-        if num_nodes is None:
-            num_nodes = int(edge_index.max()) + 1 if edge_index.numel() > 0 else 0
-        elif num_nodes < 0:
-            raise ValueError(f"num_nodes must be >= 0, got {num_nodes}")
-        if edge_index.numel() > 0:
-            low, high = int(edge_index.min()), int(edge_index.max())
-            if low < 0 or high >= num_nodes:
-                raise ValueError(
-                    f"edge_index holds node ids in [{low}, {high}], outside [0, {num_nodes})")
-        if edge_weight is not None:
-            if edge_weight.dim() != 1 or edge_weight.numel() != edge_index.size(1):
-                raise ValueError(f"edge_weight must have shape [{edge_index.size(1)}], got "
-                                 f"{tuple(edge_weight.shape)}")
-            if torch.isnan(edge_weight).any():
-                raise ValueError("edge_weight contains NaN")
-        target, source = edge_index[1], edge_index[0]
-        key = target * max(num_nodes, 1) + source
-        perm = torch.argsort(key, stable=True)
-        col = source[perm]
-        counts = torch.bincount(target, minlength=num_nodes)
-        rowptr = torch.zeros(num_nodes + 1, dtype=torch.long, device=edge_index.device)
-        torch.cumsum(counts, 0, out=rowptr[1:])
-        value = None if edge_weight is None else edge_weight[perm]
-        return cls(rowptr, col, value, num_cols=num_nodes)
+        """Builds the CSR adjacency of ``edge_index`` (``[2, E]``, sources then targets).
+
+        Args:
+            edge_index (torch.Tensor): integer node ids ``[2, E]`` in ``[0, num_nodes)``.
+            edge_weight (torch.Tensor, optional): finite, non-negative weights ``[E]``.
+                (default: :obj:`None`)
+            num_nodes (int, optional): number of nodes (default: largest id + 1).
+        """
+        return _from_edge_index(edge_index, edge_weight, num_nodes, "edge_index")
 
     @classmethod
     def from_torch_sparse(cls, matrix: Tensor) -> "Adjacency":
-        """Builds from a ``torch.sparse`` COO or CSR matrix (rows are targets)."""
-        if matrix.layout == torch.sparse_csr:
-            return cls(matrix.crow_indices(), matrix.col_indices(), matrix.values(),
-                       num_cols=matrix.size(1))
-        if matrix.layout == torch.sparse_coo:
-            matrix = matrix.coalesce()
-            row, col = matrix.indices()
-            counts = torch.bincount(row, minlength=matrix.size(0))
-            rowptr = torch.zeros(matrix.size(0) + 1, dtype=torch.long, device=row.device)
-            torch.cumsum(counts, 0, out=rowptr[1:])
-            return cls(rowptr, col, matrix.values(), num_cols=matrix.size(1))
-        raise TypeError(f"expected a sparse COO or CSR tensor, got layout {matrix.layout}")
+        """Builds from a 2-D ``torch.sparse`` COO or CSR matrix (rows are targets). Its
+        coalesced flag and column order are not trusted: the nonzeros are sorted here."""
+        return _from_torch_sparse(matrix, "matrix")
 
     # ------------------------------------------------------------------ properties
     @property
+    def rowptr(self) -> Tensor:
+        """CSR row pointer ``[num_rows + 1]`` (int64)."""
+        return self._rowptr
+
+    @property
+    def col(self) -> Tensor:
+        """Column (source) of every nonzero ``[nnz]`` (int64)."""
+        return self._col
+
+    @property
+    def value(self) -> Optional[Tensor]:
+        """Weight of every nonzero ``[nnz]``, or :obj:`None` when unweighted."""
+        return self._value
+
+    @property
     def nnz(self) -> int:
-        return self.col.numel()
+        return self._col.numel()
 
     @property
     def device(self) -> torch.device:
-        return self.col.device
+        return self._col.device
+
+    def check_unchanged(self) -> None:
+        """Checks, in O(1) and without a host sync, that the tensors were not modified in
+        place since they were validated. Raises a :class:`ValueError` if ``rowptr`` or
+        ``col`` were; if ``value`` was (e.g. by an optimizer step on a learned weight), the
+        values are validated again (once) and the caches that depend on them are dropped."""
+        rowptr_v, col_v, value_v = self._versions
+        if _version(self._rowptr) != rowptr_v or _version(self._col) != col_v:
+            raise ValueError("the Adjacency's rowptr or col was modified in place after it was "
+                             "validated; build a new Adjacency")
+        if _version(self._value) != value_v:
+            _check_weights("value", self._value)
+            self._normalized.clear()
+            self._transpose = None
+            self._values_by_dtype.clear()
+            self._reorderings.clear()
+            self._versions = (rowptr_v, col_v, _version(self._value))
 
     def row(self) -> Tensor:
         """Row (target) index of every nonzero."""
-        counts = self.rowptr[1:] - self.rowptr[:-1]
-        return torch.repeat_interleave(torch.arange(self.num_rows, device=self.device), counts)
+        counts = self._rowptr[1:] - self._rowptr[:-1]
+        return torch.repeat_interleave(torch.arange(self.num_rows, device=self.device), counts,
+                                       output_size=self.nnz)
 
     def weights(self, dtype: torch.dtype = torch.float32) -> Tensor:
         """The nonzero values, with ones where the adjacency is unweighted."""
-        if self.value is None:
+        if self._value is None:
             return torch.ones(self.nnz, dtype=dtype, device=self.device)
-        return self.value
+        return self._value
 
     def to_torch_sparse_csr(self, dtype: torch.dtype = torch.float32) -> Tensor:
-        return torch.sparse_csr_tensor(self.rowptr, self.col, self.weights(dtype).to(dtype),
+        return torch.sparse_csr_tensor(self._rowptr, self._col, self.weights(dtype).to(dtype),
                                        size=(self.num_rows, self.num_cols))
 
     def to_dense(self, dtype: torch.dtype = torch.float32) -> Tensor:
         dense = torch.zeros(self.num_rows, self.num_cols, dtype=dtype, device=self.device)
-        dense.index_put_((self.row(), self.col), self.weights(dtype).to(dtype), accumulate=True)
+        dense.index_put_((self.row(), self._col), self.weights(dtype).to(dtype),
+                         accumulate=True)
         return dense
 
     def __repr__(self) -> str:
-        weighted = "weighted" if self.value is not None else "unweighted"
+        weighted = "weighted" if self._value is not None else "unweighted"
         return f"Adjacency(num_rows={self.num_rows}, num_cols={self.num_cols}, nnz={self.nnz}, {weighted})"
 
     def to(self, device: Union[str, torch.device]) -> "Adjacency":
         """This adjacency on ``device`` (itself when already there)."""
+        self.check_unchanged()
         device = torch.device(device)
         if device == self.device:
             return self
-        value = None if self.value is None else self.value.to(device)
-        return Adjacency(self.rowptr.to(device), self.col.to(device), value, self.num_cols)
+        value = None if self._value is None else self._value.to(device)
+        return Adjacency._trusted(self._rowptr.to(device), self._col.to(device), value,
+                                  self.num_cols)
 
     def kernel_indices(self) -> tuple[Tensor, Tensor]:
         """``(rowptr, col)`` as the kernels read them: int32 when every index fits (half the
@@ -167,38 +318,49 @@ class Adjacency:
         if self._kernel_indices is None:
             fits = max(self.nnz, self.num_rows, self.num_cols) <= _INT32_MAX
             dtype = torch.int32 if fits else torch.long
-            self._kernel_indices = (self.rowptr.to(dtype), self.col.to(dtype))
+            self._kernel_indices = (self._rowptr.to(dtype), self._col.to(dtype))
         return self._kernel_indices
 
     def values_as(self, dtype: torch.dtype) -> Optional[Tensor]:
         """The nonzero values cast to ``dtype`` (``None`` if unweighted). Cached unless they
         require grad, so that gradients still flow to them."""
-        if self.value is None or self.value.dtype == dtype:
-            return self.value
-        if self.value.requires_grad:
-            return self.value.to(dtype)
+        self.check_unchanged()
+        if self._value is None or self._value.dtype == dtype:
+            return self._value
+        if self._value.requires_grad:
+            return self._value.to(dtype)
         if dtype not in self._values_by_dtype:
-            self._values_by_dtype[dtype] = self.value.to(dtype)
+            self._values_by_dtype[dtype] = self._value.to(dtype)
         return self._values_by_dtype[dtype]
 
     # ------------------------------------------------------------------ derived matrices
     def with_self_loops(self, fill_value: float = 1.0) -> "Adjacency":
         """Gives every node exactly one self-loop, as PyG's ``add_remaining_self_loops``:
-        a node that already has a loop keeps its weight (one of them, if it has several),
-        every other node gets a loop of weight ``fill_value``."""
+        a node that already has a loop keeps its weight (the last one in edge order, if it
+        has several), every other node gets a loop of weight ``fill_value`` (finite, >= 0)."""
+        if isinstance(fill_value, bool) or not isinstance(fill_value, numbers.Real):
+            raise TypeError(f"fill_value must be a float, got {type(fill_value).__name__}")
+        if not math.isfinite(fill_value) or fill_value < 0:
+            raise ValueError(f"fill_value must be finite and >= 0, got {fill_value}")
         if self.num_rows != self.num_cols:
-            raise ValueError("self-loops need a square adjacency")
+            raise ValueError("self-loops need a square adjacency, got "
+                             f"{self.num_rows} x {self.num_cols}")
+        self.check_unchanged()
         n = self.num_rows
         row, weights = self.row(), self.weights()
-        is_loop = row == self.col
-        loop_weight = torch.full((n,), fill_value, device=self.device, dtype=weights.dtype)
-        loop_weight[row[is_loop]] = weights[is_loop]
+        is_loop = row == self._col
+        # the kept loop of each node: its last one in edge order (a deterministic choice, so
+        # that the gradient reaches exactly the weight that was used)
+        position = torch.arange(self.nnz, device=self.device)
+        last = torch.full((n,), -1, dtype=torch.long, device=self.device).scatter_reduce(
+            0, row[is_loop], position[is_loop], reduce="amax")
+        has_loop = last >= 0
+        loop_weight = torch.where(has_loop, weights[last.clamp(min=0)] if self.nnz else
+                                  weights.new_zeros(n), float(fill_value))
         loops = torch.arange(n, device=self.device)
         keep = ~is_loop
-        edge_index = torch.stack([torch.cat([self.col[keep], loops]),
-                                  torch.cat([row[keep], loops])])
-        weight = torch.cat([weights[keep], loop_weight])
-        return Adjacency.from_edge_index(edge_index, weight, num_nodes=n)
+        return _build_csr(torch.cat([row[keep], loops]), torch.cat([self._col[keep], loops]),
+                          torch.cat([weights[keep], loop_weight]), n, n)
 
     def normalize(self, kind: str = "sym", add_self_loops: bool = False) -> "Adjacency":
         """The normalized adjacency (cached per ``(kind, add_self_loops)``).
@@ -210,7 +372,13 @@ class Adjacency:
         """
         if kind not in NORMALIZATIONS:
             raise ValueError(f"kind must be one of {NORMALIZATIONS}, got {kind!r}")
-        key = (kind, bool(add_self_loops))
+        if not isinstance(add_self_loops, bool):
+            raise TypeError(f"add_self_loops must be a bool, got {type(add_self_loops).__name__}")
+        if kind == "sym" and self.num_rows != self.num_cols:
+            raise ValueError("sym normalization needs a square adjacency, got "
+                             f"{self.num_rows} x {self.num_cols}")
+        self.check_unchanged()
+        key = (kind, add_self_loops)
         if key not in self._normalized:
             base = self.with_self_loops() if add_self_loops else self
             w = base.weights().to(torch.float32) if base.value is None else base.value
@@ -219,28 +387,35 @@ class Adjacency:
             out_deg = torch.zeros(base.num_cols, dtype=w.dtype, device=w.device).index_add_(0, col, w)
 
             def inv(d: Tensor, power: float) -> Tensor:
-                out = d.pow(-power)
-                return out.masked_fill(d == 0, 0.0)
+                # zero-degree nodes get 0, and a zero gradient (pow at 0 would give 0 * inf =
+                # NaN gradients to the zero weights of their edges)
+                positive = d > 0
+                return torch.where(positive, torch.where(positive, d, 1.0).pow(-power), 0.0)
 
             if kind == "sym":
                 # D computed from row degrees, as PyG's gcn_norm does (flow source_to_target).
                 d = inv(in_deg, 0.5)
-                value = d[row] * w * d[col] if base.num_rows == base.num_cols else None
-                if value is None:
-                    raise ValueError("sym normalization needs a square adjacency")
+                value = d[row] * w * d[col]
             elif kind == "row":
                 value = inv(in_deg, 1.0)[row] * w
             else:
                 value = w * inv(out_deg, 1.0)[col]
-            self._normalized[key] = Adjacency(base.rowptr, base.col, value, base.num_cols)
+            # 1 / a subnormal degree overflows; say so rather than diffuse infinities
+            ok = _weights_ok(value)
+            if ok is not None and not bool(ok):
+                raise ValueError(f"the {kind!r} normalization overflows (a node's degree is too "
+                                 "close to zero for this dtype); rescale the edge weights")
+            self._normalized[key] = Adjacency._trusted(base.rowptr, base.col, value,
+                                                       base.num_cols)
         return self._normalized[key]
 
     def transpose(self) -> tuple["Adjacency", Tensor]:
         """The transposed adjacency and the permutation mapping its nonzeros to ours (cached)."""
+        self.check_unchanged()
         if self._transpose is None:
-            rowptr, col, perm = csr_transpose(self.rowptr, self.col, self.num_cols)
-            value = None if self.value is None else self.value[perm]
-            self._transpose = (Adjacency(rowptr, col, value, self.num_rows), perm)
+            rowptr, col, perm = csr_transpose(self._rowptr, self._col, self.num_cols)
+            value = None if self._value is None else self._value[perm]
+            self._transpose = (Adjacency._trusted(rowptr, col, value, self.num_rows), perm)
         return self._transpose
 
     def reorder(self, method: str = "rcm") -> Reordering:
@@ -260,17 +435,127 @@ class Adjacency:
         if self.num_rows != self.num_cols:
             raise ValueError("reordering needs a square adjacency, got "
                              f"{self.num_rows} x {self.num_cols}")
-        if self.value is not None and self.value.requires_grad:
+        if self._value is not None and self._value.requires_grad:
             raise ValueError("cannot reorder an adjacency whose values require grad (the "
                              "cached relabelled copy would detach them)")
+        self.check_unchanged()
         if method not in self._reorderings:
             perm = _rcm_order(self) if method == "rcm" else _degree_order(self)
             inverse = torch.empty_like(perm)
             inverse[perm] = torch.arange(perm.numel(), device=perm.device)
-            edge_index = torch.stack([inverse[self.col], inverse[self.row()]])
-            adjacency = Adjacency.from_edge_index(edge_index, self.value, num_nodes=self.num_rows)
+            adjacency = _build_csr(inverse[self.row()], inverse[self._col], self._value,
+                                   self.num_rows, self.num_rows)
             self._reorderings[method] = Reordering(adjacency, perm, inverse)
         return self._reorderings[method]
+
+
+# ---------------------------------------------------------------------------- building CSR
+def _sort_permutation(row: Tensor, col: Tensor, num_rows: int, num_cols: int) -> Tensor:
+    """The stable permutation sorting nonzeros (``row < num_rows``, ``col < num_cols``) by
+    ``(row, col)``."""
+    if num_rows * max(num_cols, 1) <= _INT64_MAX:
+        return torch.argsort(row * max(num_cols, 1) + col, stable=True)
+    by_col = torch.argsort(col, stable=True)  # the key would overflow: two stable sorts
+    return by_col[torch.argsort(row[by_col], stable=True)]
+
+
+def _build_csr(row: Tensor, col: Tensor, value: Optional[Tensor], num_rows: int,
+               num_cols: int) -> Adjacency:
+    """The CSR of in-range nonzeros ``(row, col, value)`` (int64 indices), sorted by row and
+    then column, duplicates kept."""
+    perm = _sort_permutation(row, col, num_rows, num_cols)
+    counts = torch.bincount(row, minlength=num_rows)
+    rowptr = torch.zeros(num_rows + 1, dtype=torch.long, device=row.device)
+    torch.cumsum(counts, 0, out=rowptr[1:])
+    return Adjacency._trusted(rowptr, col[perm], None if value is None else value[perm],
+                              num_cols)
+
+
+def _plain(tensor: Tensor) -> Tensor:
+    """A PyG ``EdgeIndex`` as a plain tensor (its cached metadata is never read)."""
+    return tensor.as_tensor() if hasattr(tensor, "as_tensor") else tensor
+
+
+def _from_edge_index(edge_index, edge_weight: Optional[Tensor], num_nodes: Optional[int],
+                     name: str) -> Adjacency:
+    if not isinstance(edge_index, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(edge_index).__name__}")
+    edge_index = _plain(edge_index)
+    if edge_index.layout != torch.strided:
+        raise TypeError(f"{name} must be a dense (strided) tensor, got layout "
+                        f"{edge_index.layout}")
+    if edge_index.dtype not in _INDEX_DTYPES:
+        raise TypeError(f"{name} must hold integers (int32 or int64), got {edge_index.dtype}")
+    if edge_index.dim() != 2 or edge_index.size(0) != 2:
+        raise ValueError(f"{name} must have shape [2, num_edges], got "
+                         f"{tuple(edge_index.shape)}")
+    if num_nodes is not None:
+        num_nodes = check_count("num_nodes", num_nodes)
+    edge_index = edge_index.to(torch.long)
+    num_edges = edge_index.size(1)
+    if edge_weight is not None:
+        _check_weight_metadata("edge_weight", edge_weight, num_edges, edge_index.device)
+    if num_edges > 0:  # one host sync for the id range and the weights
+        low, high = torch.aminmax(edge_index)
+        ok = _weights_ok(edge_weight)
+        low, high, ok = torch.stack([low, high, torch.ones_like(low) if ok is None
+                                     else ok.to(low.dtype)]).tolist()
+        if num_nodes is None:
+            num_nodes = max(high + 1, 0)
+        if low < 0 or high >= num_nodes:
+            raise ValueError(f"{name} holds node ids in [{low}, {high}], outside "
+                             f"[0, {num_nodes}) (num_nodes = {num_nodes})")
+        if not ok:
+            _raise_bad_weights("edge_weight", edge_weight)
+    elif num_nodes is None:
+        num_nodes = 0
+    return _build_csr(edge_index[1], edge_index[0], edge_weight, num_nodes, num_nodes)
+
+
+def _from_torch_sparse(matrix, name: str) -> Adjacency:
+    if not isinstance(matrix, Tensor) or matrix.layout not in (torch.sparse_coo,
+                                                               torch.sparse_csr):
+        raise TypeError(f"{name} must be a torch.sparse COO or CSR matrix, got "
+                        f"{getattr(matrix, 'layout', type(matrix).__name__)}")
+    if matrix.dim() != 2 or matrix.dense_dim() != 0:
+        raise ValueError(f"{name} must be a 2-D sparse matrix with scalar values, got shape "
+                         f"{tuple(matrix.shape)} with {matrix.dense_dim()} dense dimensions")
+    num_rows, num_cols = matrix.shape
+    if matrix.layout == torch.sparse_csr:
+        values = matrix.values()
+        rowptr = _check_index_tensor(f"{name}.crow_indices()", matrix.crow_indices(), 1)
+        col = _check_index_tensor(f"{name}.col_indices()", matrix.col_indices(), 1)
+        _check_weight_metadata(f"{name}.values()", values, col.numel(), col.device)
+        _check_csr(rowptr, col, num_cols, values,
+                   (f"{name}.crow_indices()", f"{name}.col_indices()", f"{name}.values()"))
+        row = torch.repeat_interleave(torch.arange(num_rows, device=col.device),
+                                      rowptr[1:] - rowptr[:-1], output_size=col.numel())
+        return _build_csr(row, col, values, num_rows, num_cols)
+    # COO: is_coalesced() may be a claim nobody checked (PyG's to_edge_index sets it in place
+    # without sorting), so the nonzeros are read raw and sorted by _build_csr.
+    if matrix.is_coalesced():
+        indices, values = matrix._indices(), matrix.values()  # values() keeps the gradient
+    elif matrix.requires_grad:
+        coalesced = matrix.coalesce()  # really sorts: the flag was False
+        indices, values = coalesced._indices(), coalesced.values()
+    else:
+        indices, values = matrix._indices(), matrix._values()
+    indices = indices.to(torch.long)
+    _check_weight_metadata(f"{name}.values()", values, indices.size(1), indices.device)
+    if indices.size(1) > 0:
+        low = indices.amin(dim=1)
+        high = indices.amax(dim=1)
+        ok = _weights_ok(values)
+        flags = torch.cat([low, high, torch.ones(1, dtype=torch.long, device=low.device)
+                           if ok is None else ok.to(torch.long).view(1)]).tolist()
+        (low_row, low_col, high_row, high_col, ok) = flags
+        if low_row < 0 or high_row >= num_rows or low_col < 0 or high_col >= num_cols:
+            raise ValueError(f"{name}'s indices hold rows in [{low_row}, {high_row}] and columns "
+                             f"in [{low_col}, {high_col}], outside its size "
+                             f"{num_rows} x {num_cols}")
+        if not ok:
+            _raise_bad_weights(f"{name}.values()", values)
+    return _build_csr(indices[0], indices[1], values, num_rows, num_cols)
 
 
 def csr_transpose(rowptr: Tensor, col: Tensor, num_cols: int) -> tuple[Tensor, Tensor, Tensor]:
@@ -279,8 +564,8 @@ def csr_transpose(rowptr: Tensor, col: Tensor, num_cols: int) -> tuple[Tensor, T
     rowptr, col = rowptr.to(torch.long), col.to(torch.long)
     num_rows = rowptr.numel() - 1
     row = torch.repeat_interleave(torch.arange(num_rows, device=col.device),
-                                  rowptr[1:] - rowptr[:-1])
-    perm = torch.argsort(col * max(num_rows, 1) + row, stable=True)
+                                  rowptr[1:] - rowptr[:-1], output_size=col.numel())
+    perm = _sort_permutation(col, row, num_cols, num_rows)
     counts = torch.bincount(col, minlength=num_cols)
     t_rowptr = torch.zeros(num_cols + 1, dtype=torch.long, device=col.device)
     torch.cumsum(counts, 0, out=t_rowptr[1:])
@@ -306,27 +591,56 @@ def _degree_order(adj: Adjacency) -> Tensor:
     return torch.argsort(degree, descending=True, stable=True)
 
 
+def _sparse_size(graph: Tensor) -> Optional[int]:
+    """The node count a PyG ``EdgeIndex`` claims (the larger known side), else ``None``."""
+    sparse_size = getattr(graph, "sparse_size", None)
+    if not callable(sparse_size):
+        return None
+    sizes = [s for s in sparse_size() if s is not None]
+    return max(sizes) if sizes else None
+
+
 def to_adjacency(graph: GraphLike, edge_weight: Optional[Tensor] = None,
                  num_nodes: Optional[int] = None) -> Adjacency:
-    """Converts any supported graph format to an :class:`Adjacency`.
+    """Converts any supported graph format to a validated :class:`Adjacency`.
+
+    Nothing the input claims about itself is trusted: a sparse COO tensor's coalesced flag,
+    an ``EdgeIndex``'s sort order and a CSR matrix's column order are ignored (the nonzeros
+    are sorted here), and every index and weight is checked.
 
     Args:
         graph: an :class:`Adjacency` (returned as is), an ``edge_index`` tensor of shape
-            ``[2, E]``, a PyG ``EdgeIndex``, or a ``torch.sparse`` COO/CSR matrix.
-        edge_weight (torch.Tensor, optional): weights of the edges of ``edge_index``.
-        num_nodes (int, optional): number of nodes (default: largest id + 1).
+            ``[2, E]``, a PyG ``EdgeIndex``, or a 2-D ``torch.sparse`` COO/CSR matrix.
+        edge_weight (torch.Tensor, optional): finite, non-negative weights of the edges of
+            ``edge_index`` (only with an ``edge_index``/``EdgeIndex``). (default: :obj:`None`)
+        num_nodes (int, optional): number of nodes (default: the ``EdgeIndex``'s sparse size,
+            else the largest id + 1). With an :class:`Adjacency` or a sparse matrix it must
+            match its shape.
     """
-    if isinstance(graph, Adjacency):
-        return graph
+    if num_nodes is not None:
+        num_nodes = check_count("num_nodes", num_nodes)
+    if isinstance(graph, Adjacency) or (isinstance(graph, Tensor) and
+                                        graph.layout != torch.strided):
+        if edge_weight is not None:
+            raise ValueError("edge_weight is only accepted with an edge_index graph; an "
+                             "Adjacency or a sparse matrix carries its own values")
+        if isinstance(graph, Adjacency):
+            graph.check_unchanged()
+            adj = graph
+        else:
+            adj = _from_torch_sparse(graph, "graph")
+        if num_nodes is not None and not adj.num_rows == adj.num_cols == num_nodes:
+            raise ValueError(f"num_nodes = {num_nodes} but the graph is "
+                             f"{adj.num_rows} x {adj.num_cols}")
+        return adj
     if not isinstance(graph, Tensor):
         raise TypeError("graph must be an Adjacency, an edge_index/EdgeIndex tensor or a "
                         f"torch.sparse matrix, got {type(graph).__name__}")
-    if graph.layout in (torch.sparse_csr, torch.sparse_coo):
-        return Adjacency.from_torch_sparse(graph)
-    if num_nodes is None:
-        sparse_size = getattr(graph, "sparse_size", None)  # PyG EdgeIndex
-        if callable(sparse_size):
-            sizes = [s for s in sparse_size() if s is not None]
-            num_nodes = max(sizes) if sizes else None
-    plain = graph.as_tensor() if hasattr(graph, "as_tensor") else graph
-    return Adjacency.from_edge_index(plain, edge_weight, num_nodes)
+    claimed = _sparse_size(graph)
+    if claimed is not None:
+        if num_nodes is not None and num_nodes != claimed:
+            raise ValueError(f"num_nodes = {num_nodes} but the EdgeIndex graph has sparse size "
+                             f"{tuple(graph.sparse_size())}")
+        num_nodes = claimed
+    name = "graph (edge_index)" if claimed is None else "graph (EdgeIndex)"
+    return _from_edge_index(graph, edge_weight, num_nodes, name)

@@ -219,3 +219,63 @@ def test_cuda_matches_cpu(hard):
         lambda z_: coding_rate(z_, assignment.cuda(), 4, 0.7, class_scale.cuda()), [z.cuda()])
     for a, b in zip([cpu[0], cpu[1], *cpu[2]], [cuda[0], cuda[1], *cuda[2]]):
         torch.testing.assert_close(a, b.cpu())
+
+
+# ------------------------------------------------------------------ second-order gradients
+@compiled
+@pytest.mark.parametrize("hard", [True, False])
+def test_gradgradcheck(hard):
+    """The compiled backward op has no derivative of its own: under create_graph the VJP is
+    taken through the reference terms, so a gradient of a gradient is exact, not zero."""
+    z, labels, class_scale = make_inputs(7, 3, 2, torch.float64)
+    z.requires_grad_()
+    class_scale.requires_grad_()
+    if hard:
+        assert torch.autograd.gradgradcheck(
+            lambda z_, b_: weighted_sum(*coding_rate(z_, labels, 2, 0.8, b_)), (z, class_scale))
+        return
+    membership = (torch.rand(2, 7, dtype=torch.float64) + 0.2).requires_grad_()
+    assert torch.autograd.gradgradcheck(
+        lambda z_, m_, b_: weighted_sum(*coding_rate(z_, m_, 2, 0.8, b_)),
+        (z, membership, class_scale))
+
+
+@pytest.mark.parametrize("hard", [True, False])
+def test_hessian_vector_product_matches_reference(hard):
+    z, labels, class_scale = make_inputs(20, 5, 3, torch.float64)
+    assignment = labels if hard else torch.rand(3, 20, dtype=torch.float64)
+    v = torch.randn_like(z)
+
+    def hvp(fn):
+        z_ = z.clone().requires_grad_()
+        (g,) = torch.autograd.grad(weighted_sum(*fn(z_)), z_, create_graph=True)
+        (h,) = torch.autograd.grad((g * v).sum(), z_)
+        return h
+
+    ours = hvp(lambda z_: coding_rate(z_, assignment, 3, 0.7, class_scale))
+    if hard:
+        want = hvp(lambda z_: coding_rate_hard_reference(z_, labels, 3, 0.7, class_scale))
+    else:
+        want = hvp(lambda z_: coding_rate_soft_reference(z_, assignment, 0.7, class_scale))
+    assert want.abs().max() > 1e-3
+    torch.testing.assert_close(ours, want)
+
+
+def test_int32_labels_are_accepted():
+    z, labels, class_scale = make_inputs(20, 5, 3, torch.float64)
+    torch.testing.assert_close(tuple(coding_rate(z, labels.int(), 3, 0.7, class_scale)),
+                               tuple(coding_rate(z, labels, 3, 0.7, class_scale)))
+
+
+@compiled
+def test_raw_backward_op_refuses_to_be_differentiated_instead_of_returning_zeros():
+    z, labels, class_scale = make_inputs(10, 3, 2, torch.float64)
+    z.requires_grad_()
+    ops = torch.ops.noisygraph
+    _, _, inverses, _ = ops.coding_rate(z.detach(), labels, None, 2, 1.0, class_scale, True,
+                                        False)
+    grad_z, _ = ops.coding_rate_backward(torch.ones((), dtype=z.dtype),
+                                         torch.ones(2, dtype=z.dtype), z, labels, None, 2, 1.0,
+                                         class_scale, inverses, False)
+    with pytest.raises(RuntimeError, match="no derivative of its own"):
+        torch.autograd.grad(grad_z.sum(), z)

@@ -79,6 +79,18 @@ def test_isolated_nodes_get_zero_rows_in_every_normalization():
         assert dense[-4:].abs().sum() == 0 and dense[:, -4:].abs().sum() == 0
 
 
+@pytest.mark.parametrize("kind", ["sym", "row", "col"])
+def test_zero_weight_edges_of_a_zero_degree_node_get_finite_gradients(kind):
+    """Node 0's only edge has weight 0: its degree is 0. The old masked_fill after pow gave
+    that weight a NaN gradient (0 * inf), which poisons a whole training step."""
+    edge_index = torch.tensor([[0, 1, 2], [0, 2, 1]])
+    weight = torch.tensor([0.0, 0.5, 2.0], dtype=torch.float64, requires_grad=True)
+    adj = Adjacency.from_edge_index(edge_index, weight, num_nodes=3).normalize(kind)
+    (grad,) = torch.autograd.grad(adj.to_dense(torch.float64).sum(), weight)
+    assert torch.isfinite(grad).all()
+    assert grad[0] == 0.0
+
+
 def test_self_loops_match_pyg():
     from torch_geometric.utils import add_remaining_self_loops
 
@@ -88,6 +100,24 @@ def test_self_loops_match_pyg():
     ei, w = add_remaining_self_loops(edge_index, weight, 1.0, N)
     # the random graph has no node with two different loops, so the result is unambiguous
     torch.testing.assert_close(ours.to_dense(torch.float64), dense_of(ei, w))
+
+
+def test_duplicate_self_loops_keep_the_last_and_its_gradient():
+    """Two loops on one node: the last is kept, and the gradient reaches it alone (the old
+    index_put gave every duplicate a gradient although only one was used)."""
+    edge_index = torch.tensor([[0, 1, 1, 2, 1], [1, 1, 2, 0, 1]])
+    weight = torch.tensor([0.5, 0.2, 0.3, 0.4, 0.7], dtype=torch.float64, requires_grad=True)
+
+    def dense(w):
+        return Adjacency.from_edge_index(edge_index, w, num_nodes=3).with_self_loops(
+            2.0).to_dense(torch.float64)
+
+    out = dense(weight)
+    torch.testing.assert_close(out.diagonal(), torch.tensor([2.0, 0.7, 2.0],
+                                                            dtype=torch.float64))
+    assert torch.autograd.gradcheck(dense, (weight,))
+    (grad,) = torch.autograd.grad(out[1, 1], weight)
+    assert grad.tolist() == [0.0, 0.0, 0.0, 0.0, 1.0]
 
 
 def test_transpose_is_the_transposed_matrix_and_cached():
@@ -154,7 +184,151 @@ def test_bad_edge_weight_raises():
         Adjacency.from_edge_index(edge_index, torch.ones(3), num_nodes=N)
     weight = random_weights(edge_index)
     weight[0] = float("nan")
-    with pytest.raises(ValueError, match="edge_weight contains NaN"):
+    with pytest.raises(ValueError, match="edge_weight must be finite"):
         Adjacency.from_edge_index(edge_index, weight, num_nodes=N)
     with pytest.raises(TypeError, match="graph"):
         to_adjacency([[0, 1], [1, 0]])
+
+
+# ------------------------------------------------------------------ nothing claimed is trusted
+def dense_reference(edge_index, weight=None, num_nodes=N):
+    return dense_of(edge_index, weight, num_nodes)
+
+
+def test_transposed_coo_marked_coalesced_by_pyg_gives_the_right_answer():
+    """PyG's to_edge_index marks a COO tensor coalesced in place without sorting it; a
+    transposed COO is then column-major but claims to be coalesced. The old code trusted the
+    flag and built a wrong CSR (spmm off by ~9, APPNP by ~67 on this graph)."""
+    from torch_geometric.utils import to_edge_index
+
+    from noisygraph.nn import APPNP
+    from noisygraph.ops import spmm
+
+    edge_index = random_graph()
+    weight = random_weights(edge_index, dtype=torch.float64)
+    a = dense_of(edge_index, weight)
+    transposed = a.to_sparse_coo().t()
+    to_edge_index(transposed)
+    assert transposed.is_coalesced()  # the lie
+    assert not torch.equal(transposed._indices()[0].sort().values, transposed._indices()[0])
+    x = torch.randn(N, 3, dtype=torch.float64)
+    torch.testing.assert_close(spmm(transposed, x), a.t() @ x)
+    honest = a.t().contiguous().to_sparse_coo()
+    layer = APPNP(K=3, alpha=0.1, normalize=False)
+    torch.testing.assert_close(layer(x, transposed), layer(x, honest))
+    torch.testing.assert_close(to_adjacency(transposed).to_dense(torch.float64), a.t())
+
+
+def test_uncoalesced_coo_and_unsorted_csr_sum_duplicates():
+    edge_index = random_graph()
+    weight = random_weights(edge_index, dtype=torch.float64)
+    expected = dense_of(edge_index, weight)
+    coo = torch.sparse_coo_tensor(torch.stack([edge_index[1], edge_index[0]]), weight, (N, N))
+    assert not coo.is_coalesced()
+    torch.testing.assert_close(to_adjacency(coo).to_dense(torch.float64), expected)
+    # a CSR whose columns run backwards inside every row (valid, but not canonical)
+    adj = Adjacency.from_edge_index(edge_index, weight, num_nodes=N)
+    row = adj.row()
+    order = torch.argsort(row * N - adj.col, stable=True)
+    csr = torch.sparse_csr_tensor(adj.rowptr, adj.col[order], adj.value[order], (N, N))
+    rebuilt = to_adjacency(csr)
+    torch.testing.assert_close(rebuilt.to_dense(torch.float64), expected)
+    assert torch.equal(rebuilt.col, adj.col)  # sorted again by column inside each row
+
+
+def test_edge_index_sort_order_claims_are_ignored():
+    from torch_geometric import EdgeIndex
+
+    edge_index = random_graph()
+    weight = random_weights(edge_index, dtype=torch.float64)
+    lying = EdgeIndex(edge_index, sparse_size=(N, N), sort_order="col")  # it is not sorted
+    assert lying.is_sorted
+    torch.testing.assert_close(to_adjacency(lying, weight).to_dense(torch.float64),
+                               dense_of(edge_index, weight))
+
+
+def test_int32_and_int64_indices_give_the_same_adjacency():
+    edge_index = random_graph()
+    weight = random_weights(edge_index)
+    wide = Adjacency.from_edge_index(edge_index, weight, num_nodes=N)
+    narrow = Adjacency.from_edge_index(edge_index.int(), weight, num_nodes=N)
+    assert torch.equal(wide.rowptr, narrow.rowptr) and torch.equal(wide.col, narrow.col)
+    direct = Adjacency(wide.rowptr.int(), wide.col.int(), wide.value)
+    assert direct.rowptr.dtype == torch.long and torch.equal(direct.col, wide.col)
+
+
+def test_gradients_reach_the_values_of_a_sparse_coo_input():
+    from noisygraph.ops import spmm
+
+    edge_index = random_graph()
+    weight = random_weights(edge_index, dtype=torch.float64).requires_grad_()
+    coo = torch.sparse_coo_tensor(torch.stack([edge_index[1], edge_index[0]]), weight, (N, N))
+    x = torch.randn(N, 2, dtype=torch.float64)
+    spmm(coo, x).sum().backward()
+    expected = x[edge_index[0]].sum(-1)  # d sum(A x) / d w_e = sum_f x[source_e, f]
+    torch.testing.assert_close(weight.grad, expected)
+
+
+# ------------------------------------------------------------------ validated once, then trusted
+def test_structure_is_validated_once_not_per_call(monkeypatch):
+    import noisygraph.sparse as sparse
+    from noisygraph.ops import diffuse, spmm
+
+    edge_index = random_graph()
+    adj = Adjacency.from_edge_index(edge_index, random_weights(edge_index),
+                                    num_nodes=N).normalize("sym")
+    calls = []
+    for name in ("_check_csr", "_weights_ok"):
+        original = getattr(sparse, name)
+        monkeypatch.setattr(sparse, name,
+                            lambda *a, _f=original, _n=name: calls.append(_n) or _f(*a))
+    x = torch.rand(N, 3)
+    for _ in range(3):
+        spmm(adj, x)
+        diffuse(adj, x, 4, 0.1)
+    assert calls == []
+    Adjacency(adj.rowptr, adj.col, adj.value)  # a new one is validated
+    assert calls == ["_check_csr", "_weights_ok"]
+
+
+def test_in_place_changes_are_detected():
+    from noisygraph.ops import spmm
+
+    edge_index = random_graph()
+    weight = random_weights(edge_index)
+    adj = Adjacency.from_edge_index(edge_index, weight, num_nodes=N)
+    x = torch.rand(N, 2)
+    spmm(adj, x)
+    adj.col[0] = 10**9
+    with pytest.raises(ValueError, match="modified in place"):
+        spmm(adj, x)
+    # a learned weight updated in place is re-validated and the caches follow it
+    value = random_weights(edge_index).requires_grad_()
+    live = Adjacency.from_edge_index(edge_index, num_nodes=N)
+    live = Adjacency(live.rowptr, live.col, value)
+    before = live.normalize("row").to_dense()
+    with torch.no_grad():
+        value.mul_(torch.linspace(0.5, 2.0, value.numel()))
+    after = live.normalize("row").to_dense()
+    assert not torch.allclose(before, after)
+    torch.testing.assert_close(after, Adjacency(live.rowptr, live.col, value.detach())
+                               .normalize("row").to_dense())
+    with torch.no_grad():
+        value[3] = -1.0
+    with pytest.raises(ValueError, match="value must be finite and >= 0"):
+        spmm(live, x)
+    with pytest.raises(AttributeError):
+        live.col = torch.zeros(3, dtype=torch.long)
+
+
+def test_the_old_silent_failures_now_raise():
+    edge_index = random_graph()
+    adj = Adjacency.from_edge_index(edge_index, num_nodes=N)
+    with pytest.raises(TypeError, match="rowptr must hold integers"):
+        Adjacency(adj.rowptr.float() + 0.5, adj.col)  # was truncated silently
+    weight = random_weights(edge_index)
+    weight[5] = -0.3
+    with pytest.raises(ValueError, match="edge_weight must be finite and >= 0"):
+        Adjacency.from_edge_index(edge_index, weight, num_nodes=N)  # was all-NaN outputs
+    with pytest.raises(ValueError, match="col holds ids"):
+        Adjacency(torch.tensor([0, 1, 2]), torch.tensor([50_000_000, 0]))  # was a segfault

@@ -7,7 +7,8 @@ from typing import NamedTuple, Optional
 import torch
 from torch import Tensor
 
-from noisygraph.ops.coding_rate import check_assignment, coding_rate
+from noisygraph.ops._checks import check_real
+from noisygraph.ops.coding_rate import check_assignment, check_z, coding_rate_checked
 
 
 class CodingRateReductionOutput(NamedTuple):
@@ -45,10 +46,12 @@ class CodingRateReductionLoss(torch.nn.Module):
     contributes zero. Runs on :func:`noisygraph.ops.coding_rate` (compiled kernel when built).
 
     Args:
-        gamma1 (float): :math:`\gamma_1`, weight of the compression term and factor inside
-            :math:`R`. (default: ``1.0``)
-        gamma2 (float): :math:`\gamma_2`, weight of the expansion term. (default: ``2.0``)
-        eps (float): :math:`\epsilon > 0`, the squared distortion. (default: ``0.05``)
+        gamma1 (float): :math:`\gamma_1 \geq 0`, weight of the compression term and factor
+            inside :math:`R`. (default: ``1.0``)
+        gamma2 (float): :math:`\gamma_2 \geq 0`, weight of the expansion term.
+            (default: ``2.0``)
+        eps (float): :math:`\epsilon > 0` (finite), the squared distortion.
+            (default: ``0.05``)
 
     Example:
         >>> loss_fn = CodingRateReductionLoss(gamma1=1.0, gamma2=2.0, eps=0.05)
@@ -58,40 +61,35 @@ class CodingRateReductionLoss(torch.nn.Module):
 
     def __init__(self, gamma1: float = 1.0, gamma2: float = 2.0, eps: float = 0.05):
         super().__init__()
-        for name, value in (("gamma1", gamma1), ("gamma2", gamma2), ("eps", eps)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                raise TypeError(f"{name} must be a float, got {type(value).__name__}")
-            if not math.isfinite(value):
-                raise ValueError(f"{name} must be finite, got {value}")
-        if gamma1 < 0:
-            raise ValueError(f"gamma1 must be >= 0, got {gamma1}")
-        if eps <= 0:
-            raise ValueError(f"eps must be > 0, got {eps}")
-        self.gamma1 = float(gamma1)
-        self.gamma2 = float(gamma2)
-        self.eps = float(eps)
+        self.gamma1 = check_real("gamma1", gamma1, low=0.0)
+        self.gamma2 = check_real("gamma2", gamma2, low=0.0)
+        self.eps = check_real("eps", eps, low=0.0, low_open=True)
 
     def forward(self, z: Tensor, assignment: Tensor,
                 num_classes: Optional[int] = None) -> CodingRateReductionOutput:
         r"""
         Args:
-            z (torch.Tensor): embeddings ``[N, p]`` (``N >= 1``).
-            assignment (torch.Tensor): hard labels ``[N]`` (int64 in ``[0, K)``) or soft
-                memberships ``[K, N]`` (non-negative; gradients flow into them too).
-            num_classes (int, optional): :math:`K`; inferred when :obj:`None`.
+            z (torch.Tensor): embeddings ``[N, p]`` (``N, p >= 1``), float32/64, finite.
+            assignment (torch.Tensor): hard labels ``[N]`` (int64, or int32, in ``[0, K)``)
+                or soft memberships ``[K, N]`` (finite, non-negative; gradients flow into
+                them too).
+            num_classes (int, optional): :math:`K \geq 1`; inferred when :obj:`None`.
         """
-        if not isinstance(z, Tensor) or z.dim() != 2 or z.size(0) == 0:
-            raise ValueError("z must be a 2-D tensor [N, p] with at least one row")
+        z = check_z(z)
         num_nodes, dim = z.shape
-        is_hard, num_classes = check_assignment(assignment, num_nodes, num_classes)
-        if is_hard:
-            sizes = torch.bincount(assignment, minlength=num_classes).to(z.dtype)
-        else:
-            sizes = assignment.to(z.dtype).sum(dim=1)
-        sizes = sizes + 1e-8
+        checked = check_assignment(assignment, z, num_classes)
+        # the largest scales (an empty class has size 1e-8) must stay finite in float64
         total_scale = self.gamma1 * dim / (num_nodes * self.eps)
+        if not math.isfinite(total_scale) or not math.isfinite(dim / (1e-8 * self.eps)):
+            raise ValueError(f"eps = {self.eps} is too small: the coding-rate scales "
+                             "p / (n_j eps) overflow")
+        if checked.is_hard:
+            sizes = torch.bincount(checked.values, minlength=checked.num_classes).to(z.dtype)
+        else:
+            sizes = checked.values.to(z.dtype).sum(dim=1)
+        sizes = sizes + 1e-8
         class_scale = dim / (sizes * self.eps)
-        total, rates = coding_rate(z, assignment, num_classes, total_scale, class_scale)
+        total, rates = coding_rate_checked(z, checked, total_scale, class_scale)
         per_class = sizes / num_nodes * rates
         compress = per_class.sum()
         loss = -self.gamma2 * total + self.gamma1 * compress

@@ -11,24 +11,16 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from noisygraph.ops import diffuse, spmm
-from noisygraph.sparse import Adjacency, GraphLike, to_adjacency
+from noisygraph.ops._checks import (check_bool, check_bool_mask, check_finite,
+                                    check_float_matrix, check_real, check_steps, check_tensor)
+from noisygraph.ops.diffusion import diffuse_adjacency, graph_for, spmm_adjacency
+from noisygraph.sparse import Adjacency, GraphLike
 
 
-def _check_alpha(alpha: float) -> float:
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)):
-        raise TypeError(f"alpha must be a float, got {type(alpha).__name__}")
-    if not 0.0 <= float(alpha) <= 1.0:
-        raise ValueError(f"alpha must lie in [0, 1], got {alpha}")
-    return float(alpha)
-
-
-def _check_steps(name: str, steps: int) -> int:
-    if isinstance(steps, bool) or not isinstance(steps, int):
-        raise TypeError(f"{name} must be an int, got {type(steps).__name__}")
-    if steps < 0:
-        raise ValueError(f"{name} must be >= 0, got {steps}")
-    return steps
+def _check_graph_size(adj: Adjacency, name: str, num_rows: int) -> None:
+    if not adj.num_rows == adj.num_cols == num_rows:
+        raise ValueError(f"{name} has {num_rows} rows but the graph is "
+                         f"{adj.num_rows} x {adj.num_cols}")
 
 
 class LabelPropagation(torch.nn.Module):
@@ -46,14 +38,14 @@ class LabelPropagation(torch.nn.Module):
     :func:`noisygraph.ops.diffuse` it is the restart weight (``alpha = 1 - self.alpha``).
 
     Args:
-        num_layers (int): number of propagation steps.
+        num_layers (int): number of propagation steps (:math:`\geq 0`).
         alpha (float): weight of the propagated term, :math:`\alpha \in [0, 1]`.
     """
 
     def __init__(self, num_layers: int, alpha: float):
         super().__init__()
-        self.num_layers = _check_steps("num_layers", num_layers)
-        self.alpha = _check_alpha(alpha)
+        self.num_layers = check_steps("num_layers", num_layers)
+        self.alpha = check_real("alpha", alpha, low=0.0, high=1.0)
 
     @torch.no_grad()
     def forward(self, y: Tensor, edge_index: GraphLike, mask: Optional[Tensor] = None,
@@ -61,8 +53,8 @@ class LabelPropagation(torch.nn.Module):
                 post_step: Optional[Callable[[Tensor], Tensor]] = None) -> Tensor:
         r"""
         Args:
-            y (torch.Tensor): labels ``[N]`` (int, one-hot encoded here) or soft labels
-                ``[N, C]``.
+            y (torch.Tensor): labels ``[N]`` (non-negative ints, one-hot encoded here) or
+                finite float32/64 soft labels ``[N, C]``.
             edge_index: the graph (``edge_index``, ``EdgeIndex``, ``torch.sparse`` or
                 :class:`~noisygraph.sparse.Adjacency`).
             mask (torch.Tensor, optional): bool mask or index tensor of the nodes whose labels
@@ -72,40 +64,80 @@ class LabelPropagation(torch.nn.Module):
             post_step (callable, optional): applied after every step instead of the clamp to
                 :math:`[0, 1]`. (default: :obj:`None`)
         """
-        if not isinstance(y, Tensor):
-            raise TypeError(f"y must be a torch.Tensor, got {type(y).__name__}")
-        if not y.is_floating_point() and y.size(0) == y.numel():
-            if y.numel() > 0 and int(y.min()) < 0:
-                raise ValueError(f"y holds a negative label ({int(y.min())})")
-            y = F.one_hot(y.view(-1).long()).to(torch.get_default_dtype())
+        y, squeeze = _label_matrix(y)
         num_nodes = y.size(0)
-        bool_mask = None
-        if mask is not None:
-            bool_mask = mask
-            if mask.dtype != torch.bool:
-                if mask.is_floating_point() or mask.dim() != 1:
-                    raise TypeError("mask must be a bool mask or a 1-D index tensor, got "
-                                    f"{mask.dtype} of shape {tuple(mask.shape)}")
-                if mask.numel() > 0 and (int(mask.min()) < -num_nodes or
-                                         int(mask.max()) >= num_nodes):
-                    raise ValueError(f"mask holds node ids outside [0, {num_nodes})")
-                bool_mask = torch.zeros(num_nodes, dtype=torch.bool, device=y.device)
-                bool_mask[mask] = True
-        adj = to_adjacency(edge_index, edge_weight, num_nodes=num_nodes)
+        bool_mask = None if mask is None else _node_mask(mask, num_nodes, y.device)
+        if post_step is not None and not callable(post_step):
+            raise TypeError(f"post_step must be callable, got {type(post_step).__name__}")
+        adj = graph_for(edge_index, num_nodes, edge_weight)
+        _check_graph_size(adj, "y", num_nodes)
+        check_float_matrix("y", y, num_nodes, adj.device)
+        check_finite("y", y)
         if edge_weight is None and not (isinstance(edge_index, Adjacency) and
                                         edge_index.value is not None):
             adj = adj.normalize("sym")
         restart = 1.0 - self.alpha
+        if bool_mask is not None:
+            y = y * bool_mask.to(y.dtype).unsqueeze(-1)
         if post_step is None:
-            return diffuse(adj, y, self.num_layers, restart, mask=bool_mask, clip=True)
-        out = diffuse(adj, y, 0, restart, mask=bool_mask)
-        start = out
+            out = diffuse_adjacency(adj, y, self.num_layers, restart, clip=True)
+            return out.squeeze(-1) if squeeze else out
+        out = y
         for _ in range(self.num_layers):
-            out = post_step(self.alpha * spmm(adj, out) + restart * start)
-        return out
+            out = post_step(self.alpha * spmm_adjacency(adj, out) + restart * y)
+            if not isinstance(out, Tensor) or out.shape != y.shape or \
+                    out.dtype not in (torch.float32, torch.float64) or out.device != y.device:
+                raise TypeError("post_step must return a float32/float64 tensor of shape "
+                                f"{tuple(y.shape)} on {y.device}, got "
+                                f"{getattr(out, 'dtype', type(out).__name__)} of shape "
+                                f"{tuple(getattr(out, 'shape', ()))}")
+        return out.squeeze(-1) if squeeze else out
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}(num_layers={self.num_layers}, alpha={self.alpha})"
+
+
+def _label_matrix(y) -> tuple[Tensor, bool]:
+    """Integer labels ``[N]`` (or ``[N, 1]``) one-hot encoded, soft labels ``[N, C]`` as given
+    (``[N]`` as ``[N, 1]``), and whether to squeeze the result back to ``[N]``."""
+    check_tensor("y", y)
+    if y.dim() == 0:
+        raise ValueError("y must be labels [N] or soft labels [N, C], got a scalar")
+    if y.dtype == torch.bool or y.is_complex():
+        raise TypeError(f"y must hold integer labels or float soft labels, got {y.dtype}")
+    if y.is_floating_point():
+        return (y.unsqueeze(-1), True) if y.dim() == 1 else (y, False)
+    if y.numel() != y.size(0):
+        raise ValueError(f"integer labels y must have shape [N] or [N, 1], got "
+                         f"{tuple(y.shape)}")
+    labels = y.view(-1).long()
+    if labels.numel() == 0:
+        raise ValueError("integer labels y must hold at least one label (the number of "
+                         "classes is read from them)")
+    if int(labels.min()) < 0:
+        raise ValueError(f"y holds a negative label ({int(labels.min())})")
+    return F.one_hot(labels).to(torch.get_default_dtype()), False
+
+
+def _node_mask(mask, num_nodes: int, device: torch.device) -> Tensor:
+    """A bool mask ``[N]`` or a 1-D index tensor (ids in ``[-N, N)``) as a bool mask."""
+    check_tensor("mask", mask)
+    if mask.dtype == torch.bool:
+        return check_bool_mask("mask", mask, num_nodes, device)
+    if mask.is_floating_point() or mask.is_complex() or mask.dim() != 1:
+        raise TypeError("mask must be a bool mask or a 1-D integer index tensor, got "
+                        f"{mask.dtype} of shape {tuple(mask.shape)}")
+    if mask.device != device:
+        raise ValueError(f"mask is on {mask.device} but y on {device}")
+    index = mask.long()
+    if index.numel() > 0:
+        low, high = torch.stack(torch.aminmax(index)).tolist()
+        if low < -num_nodes or high >= num_nodes:
+            raise ValueError(f"mask holds node ids in [{low}, {high}], outside "
+                             f"[-{num_nodes}, {num_nodes})")
+    out = torch.zeros(num_nodes, dtype=torch.bool, device=device)
+    out[index] = True
+    return out
 
 
 class APPNP(torch.nn.Module):
@@ -123,10 +155,10 @@ class APPNP(torch.nn.Module):
     unless edge dropout is active.
 
     Args:
-        K (int): number of iterations :math:`K`.
-        alpha (float): teleport probability :math:`\alpha`.
-        dropout (float, optional): dropout probability of edges during training.
-            (default: :obj:`0`)
+        K (int): number of iterations :math:`K \geq 0`.
+        alpha (float): teleport probability :math:`\alpha \in [0, 1]`.
+        dropout (float, optional): dropout probability of edges during training, in
+            :math:`[0, 1)`. (default: :obj:`0`)
         cached (bool, optional): cache the normalized adjacency of the first call (for
             transductive learning on one graph). (default: :obj:`False`)
         add_self_loops (bool, optional): add self-loops before normalizing.
@@ -138,14 +170,12 @@ class APPNP(torch.nn.Module):
     def __init__(self, K: int, alpha: float, dropout: float = 0.0, cached: bool = False,
                  add_self_loops: bool = True, normalize: bool = True):
         super().__init__()
-        self.K = _check_steps("K", K)
-        self.alpha = _check_alpha(alpha)
-        if not 0.0 <= dropout <= 1.0:
-            raise ValueError(f"dropout must lie in [0, 1], got {dropout}")
-        self.dropout = float(dropout)
-        self.cached = cached
-        self.add_self_loops = add_self_loops
-        self.normalize = normalize
+        self.K = check_steps("K", K)
+        self.alpha = check_real("alpha", alpha, low=0.0, high=1.0)
+        self.dropout = check_real("dropout", dropout, low=0.0, high=1.0, high_open=True)
+        self.cached = check_bool("cached", cached)
+        self.add_self_loops = check_bool("add_self_loops", add_self_loops)
+        self.normalize = check_bool("normalize", normalize)
         self._cached_adjacency: Optional[Adjacency] = None
 
     def reset_parameters(self) -> None:
@@ -156,7 +186,7 @@ class APPNP(torch.nn.Module):
                    num_nodes: int) -> Adjacency:
         if self._cached_adjacency is not None:
             return self._cached_adjacency
-        adj = to_adjacency(edge_index, edge_weight, num_nodes=num_nodes)
+        adj = graph_for(edge_index, num_nodes, edge_weight)
         if self.normalize:
             adj = adj.normalize("sym", add_self_loops=self.add_self_loops)
         if self.cached:
@@ -167,22 +197,26 @@ class APPNP(torch.nn.Module):
                 edge_weight: Optional[Tensor] = None) -> Tensor:
         """
         Args:
-            x (torch.Tensor): node features ``[N, F]``.
+            x (torch.Tensor): node features ``[N, F]``, float32/64, finite.
             edge_index: the graph (``edge_index``, ``EdgeIndex``, ``torch.sparse`` or
                 :class:`~noisygraph.sparse.Adjacency`).
             edge_weight (torch.Tensor, optional): edge weights. (default: :obj:`None`)
         """
-        if not isinstance(x, Tensor):
-            raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
+        check_tensor("x", x)
+        if x.dim() != 2:
+            raise ValueError(f"x must be 2-D [num_nodes, F], got shape {tuple(x.shape)}")
         adj = self._adjacency(edge_index, edge_weight, x.size(0))
+        _check_graph_size(adj, "x", x.size(0))
+        check_float_matrix("x", x, adj.num_rows, adj.device)
+        check_finite("x", x)
         if not (self.dropout > 0 and self.training):
-            return diffuse(adj, x, self.K, self.alpha)
+            return diffuse_adjacency(adj, x, self.K, self.alpha)
         h = x
         weights = adj.values_as(x.dtype) if adj.value is not None else adj.weights(x.dtype)
         for _ in range(self.K):
-            dropped = Adjacency(adj.rowptr, adj.col, F.dropout(weights, p=self.dropout),
-                                adj.num_cols)
-            x = (1.0 - self.alpha) * spmm(dropped, x) + self.alpha * h
+            # dropped-out validated weights stay finite and >= 0: no per-step re-check
+            dropped = adj._with_trusted_values(F.dropout(weights, p=self.dropout))
+            x = (1.0 - self.alpha) * spmm_adjacency(dropped, x) + self.alpha * h
         return x
 
     def __repr__(self) -> str:

@@ -1,17 +1,18 @@
 """Coding-rate op: the log-determinant terms of the maximal coding rate reduction (MCR²)."""
 from __future__ import annotations
 
-import math
 from typing import NamedTuple, Optional, Tuple, Union
 
 import torch
 from torch import Tensor
 
 from noisygraph._ops import COMPILED
+from noisygraph.ops._checks import FLOAT_DTYPES, check_finite, check_real, check_tensor
 from noisygraph.ops.coding_rate_reference import (
     coding_rate_hard_reference,
     coding_rate_soft_reference,
 )
+from noisygraph.sparse import check_count
 
 
 class CodingRates(NamedTuple):
@@ -49,15 +50,17 @@ def coding_rate(z: Tensor, assignment: Tensor, num_classes: Optional[int] = None
     :math:`\partial R / \partial \mathbf{Z} = a\,\mathbf{Z}(\mathbf{I} + a\mathbf{Z}^\top
     \mathbf{Z})^{-1}`), w.r.t. soft memberships
     (:math:`\partial R_j / \partial \pi_j(i) = \frac{b_j}{2}\,\mathbf{z}_i^\top
-    \mathbf{M}_j^{-1}\mathbf{z}_i`) and w.r.t. a tensor :obj:`class_scale`. Not twice
-    differentiable on the compiled path.
+    \mathbf{M}_j^{-1}\mathbf{z}_i`) and w.r.t. a tensor :obj:`class_scale`. Twice (and more)
+    differentiable: a gradient of a gradient is taken through the pure-PyTorch reference of
+    the same terms (exact, but :math:`K` separate :math:`p \times p` log-determinants, slower).
 
     Args:
         z (torch.Tensor): embeddings ``[N, p]`` (``N, p >= 1``), float32 or float64, finite.
-        assignment (torch.Tensor): either hard labels ``[N]`` (int64, values in
-            ``[0, num_classes)``) or soft memberships ``[K, N]`` (floating, non-negative;
-            class :math:`j`'s Gram is :math:`\mathbf{Z}^\top \mathrm{diag}(\pi_j)\mathbf{Z}`).
-        num_classes (int, optional): :math:`K`. Inferred from ``assignment`` when
+        assignment (torch.Tensor): either hard labels ``[N]`` (int64, or int32 converted
+            here; values in ``[0, num_classes)``) or soft memberships ``[K, N]`` (floating,
+            finite, non-negative; class :math:`j`'s Gram is
+            :math:`\mathbf{Z}^\top \mathrm{diag}(\pi_j)\mathbf{Z}`), on ``z``'s device.
+        num_classes (int, optional): :math:`K \geq 1`. Inferred from ``assignment`` when
             :obj:`None` (``labels.max() + 1`` for hard labels, ``assignment.size(0)`` for
             memberships). (default: :obj:`None`)
         total_scale (float): :math:`a \ge 0`. (default: ``1.0``)
@@ -73,14 +76,23 @@ def coding_rate(z: Tensor, assignment: Tensor, num_classes: Optional[int] = None
         >>> labels = torch.randint(0, 3, (100,))
         >>> total, per_class = coding_rate(z, labels, 3, total_scale=0.1, class_scale=0.5)
     """
-    z = _check_z(z)
-    is_hard, num_classes = check_assignment(assignment, z.size(0), num_classes)
+    z = check_z(z)
+    checked = check_assignment(assignment, z, num_classes)
     total_scale = _check_total_scale(total_scale)
-    class_scale = _check_class_scale(class_scale, num_classes, z)
-    if is_hard:
-        total, per_class = _coding_rate_hard(z, assignment, num_classes, total_scale, class_scale)
+    class_scale = _check_class_scale(class_scale, checked.num_classes, z)
+    return coding_rate_checked(z, checked, total_scale, class_scale)
+
+
+def coding_rate_checked(z: Tensor, assignment: "Assignment", total_scale: float,
+                        class_scale: Tensor) -> CodingRates:
+    """:func:`coding_rate` without the argument checks (``z`` from :func:`check_z`,
+    ``assignment`` from :func:`check_assignment`, ``class_scale`` a finite non-negative
+    ``[K]`` tensor in ``z``'s dtype and device)."""
+    if assignment.is_hard:
+        total, per_class = _coding_rate_hard(z, assignment.values, assignment.num_classes,
+                                             total_scale, class_scale)
     else:
-        total, per_class = _coding_rate_soft(z, assignment.to(z.dtype), total_scale,
+        total, per_class = _coding_rate_soft(z, assignment.values.to(z.dtype), total_scale,
                                              class_scale)
     return CodingRates(total, per_class)
 
@@ -120,15 +132,20 @@ def _setup_context(ctx, inputs, output) -> None:
         inputs
     _, _, inverses, scale_grad = output
     needs = ctx.needs_input_grad
-    if (needs[0] or needs[2]) and not need_grad or needs[5] and not need_scale_grad:
-        raise RuntimeError("noisygraph::coding_rate: need_grad / need_scale_grad must be True "
-                           "for inputs that require grad")
+    if (needs[0] or needs[2]) and not need_grad:
+        raise ValueError("noisygraph::coding_rate: need_grad must be True when z or membership "
+                         "requires grad")
+    if needs[5] and not need_scale_grad:
+        raise ValueError("noisygraph::coding_rate: need_scale_grad must be True when "
+                         "class_scale requires grad")
     ctx.save_for_backward(z, labels, membership, class_scale, inverses, scale_grad)
     ctx.num_classes = num_classes
     ctx.total_scale = total_scale
 
 
 def _backward(ctx, grad_total: Tensor, grad_per_class: Tensor, _grad_inverses, _grad_scale):
+    if torch.is_grad_enabled():  # create_graph: the gradient itself will be differentiated
+        return _backward_by_reference(ctx, grad_total, grad_per_class)
     z, labels, membership, class_scale, inverses, scale_grad = ctx.saved_tensors
     membership_grad = membership is not None and ctx.needs_input_grad[2]
     grad_z = grad_membership = None
@@ -139,6 +156,31 @@ def _backward(ctx, grad_total: Tensor, grad_per_class: Tensor, _grad_inverses, _
     return (grad_z if ctx.needs_input_grad[0] else None, None,
             grad_membership if membership_grad else None, None, None,
             grad_per_class * scale_grad if ctx.needs_input_grad[5] else None, None, None)
+
+
+def _backward_by_reference(ctx, grad_total: Tensor, grad_per_class: Tensor):
+    """The vector-Jacobian product of the pure-PyTorch reference (the same terms), built
+    differentiably, so that second and higher derivatives are exact."""
+    z, labels, membership, class_scale, _, _ = ctx.saved_tensors
+    needs = ctx.needs_input_grad
+    wanted = [(i, t) for i, t in ((0, z), (2, membership), (5, class_scale))
+              if t is not None and needs[i]]
+    grads: list = [None] * 8
+    if not wanted:
+        return tuple(grads)
+    with torch.enable_grad():
+        if labels is not None:
+            total, per_class = coding_rate_hard_reference(z, labels, ctx.num_classes,
+                                                          ctx.total_scale, class_scale)
+        else:
+            total, per_class = coding_rate_soft_reference(z, membership, ctx.total_scale,
+                                                          class_scale)
+        found = torch.autograd.grad((total, per_class), [t for _, t in wanted],
+                                    (grad_total, grad_per_class), create_graph=True,
+                                    allow_unused=True)
+    for (i, _), grad in zip(wanted, found):
+        grads[i] = grad
+    return tuple(grads)
 
 
 def _register() -> None:
@@ -158,54 +200,72 @@ def _register() -> None:
 
     torch.library.register_autograd("noisygraph::coding_rate", _backward,
                                     setup_context=_setup_context)
+    torch.library.register_autograd("noisygraph::coding_rate_backward", _no_double_backward,
+                                    setup_context=lambda ctx, inputs, output: None)
+
+
+def _no_double_backward(ctx, *grads):
+    raise RuntimeError("noisygraph::coding_rate_backward has no derivative of its own; "
+                       "differentiate noisygraph.ops.coding_rate instead, whose gradient of a "
+                       "gradient is taken through the reference terms")
 
 
 if COMPILED:
     _register()
 
 
-def _check_z(z: Tensor) -> Tensor:
-    if not isinstance(z, Tensor):
-        raise TypeError(f"z must be a torch.Tensor, got {type(z).__name__}")
+def check_z(z) -> Tensor:
+    """Embeddings: a finite float32/float64 ``[N, p]`` tensor with ``N, p >= 1``."""
+    check_tensor("z", z)
     if z.dim() != 2:
         raise ValueError(f"z must be 2-D [N, p], got shape {tuple(z.shape)}")
-    if z.dtype not in (torch.float32, torch.float64):
+    if z.dtype not in FLOAT_DTYPES:
         raise TypeError(f"z must be float32 or float64, got {z.dtype}")
     if z.size(0) == 0 or z.size(1) == 0:
         raise ValueError(f"z must have at least one row and one column, got shape "
                          f"{tuple(z.shape)}")
-    # one cheap reduction first; the elementwise test only when the sum is not finite
-    if not bool(torch.isfinite(z.sum())) and not bool(torch.isfinite(z).all()):
-        raise ValueError("z contains NaN or infinite values")
+    check_finite("z", z)
     return z
 
 
-def check_assignment(assignment: Tensor, num_nodes: int,
-                     num_classes: Optional[int]) -> Tuple[bool, int]:
-    """Validates hard labels ``[N]`` or soft memberships ``[K, N]``.
+class Assignment(NamedTuple):
+    """A checked class assignment (see :func:`check_assignment`)."""
+
+    values: Tensor
+    """Hard labels ``[N]`` (int64) or soft memberships ``[K, N]``."""
+    is_hard: bool
+    num_classes: int
+
+
+def check_assignment(assignment, z: Tensor, num_classes: Optional[int]) -> Assignment:
+    """Validates hard labels ``[N]`` (int64, or int32 converted to int64, in ``[0, K)``) or
+    soft memberships ``[K, N]`` (floating, finite, non-negative) for the rows of ``z``, on
+    ``z``'s device (one host sync).
 
     Returns:
-        ``(is_hard, num_classes)``.
+        :class:`Assignment` ``(values, is_hard, num_classes)``.
     """
-    if not isinstance(assignment, Tensor):
-        raise TypeError(f"assignment must be a torch.Tensor, got {type(assignment).__name__}")
-    if num_classes is not None and (isinstance(num_classes, bool)
-                                    or not isinstance(num_classes, int) or num_classes < 1):
-        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+    check_tensor("assignment", assignment)
+    if num_classes is not None:
+        num_classes = check_count("num_classes", num_classes, minimum=1)
+    num_nodes = z.size(0)
+    if assignment.device != z.device:
+        raise ValueError(f"assignment is on {assignment.device} but z on {z.device}")
     if assignment.dim() == 1:
-        if assignment.dtype != torch.long:
-            raise TypeError("assignment (hard labels) must be int64, got "
+        if assignment.dtype not in (torch.int64, torch.int32):
+            raise TypeError("assignment (hard labels) must be int64 (or int32), got "
                             f"{assignment.dtype}")
         if assignment.numel() != num_nodes:
             raise ValueError(f"assignment (hard labels) has {assignment.numel()} entries but z "
                              f"has {num_nodes} rows")
-        low, high = int(assignment.min()), int(assignment.max())
+        labels = assignment.to(torch.long)
+        low, high = torch.stack(torch.aminmax(labels)).tolist()
         if num_classes is None:
-            num_classes = high + 1
+            num_classes = max(high + 1, 1)
         if low < 0 or high >= num_classes:
-            raise ValueError(f"assignment (hard labels) must lie in [0, {num_classes}), got "
-                             f"values in [{low}, {high}]")
-        return True, num_classes
+            raise ValueError(f"assignment (hard labels) must lie in [0, {num_classes}) "
+                             f"(num_classes = {num_classes}), got values in [{low}, {high}]")
+        return Assignment(labels, True, num_classes)
     if assignment.dim() == 2:
         if not assignment.is_floating_point():
             raise TypeError("assignment (soft memberships [K, N]) must be floating point, got "
@@ -213,44 +273,46 @@ def check_assignment(assignment: Tensor, num_nodes: int,
         if assignment.size(1) != num_nodes:
             raise ValueError(f"assignment (soft memberships) must have shape [K, {num_nodes}] "
                              f"(one column per row of z), got {tuple(assignment.shape)}")
+        if assignment.size(0) == 0:
+            raise ValueError("assignment (soft memberships) must have at least one row (class)")
         if num_classes is None:
             num_classes = assignment.size(0)
         if assignment.size(0) != num_classes:
             raise ValueError(f"assignment (soft memberships) has {assignment.size(0)} rows but "
-                             f"num_classes={num_classes}")
-        if not bool(torch.isfinite(assignment).all()) or bool((assignment < 0).any()):
+                             f"num_classes = {num_classes}")
+        values = assignment.detach()
+        if not bool((torch.isfinite(values) & (values >= 0)).all()):
             raise ValueError("assignment (soft memberships) must be finite and non-negative")
-        return False, num_classes
+        return Assignment(assignment, False, num_classes)
     raise ValueError("assignment must be hard labels [N] or soft memberships [K, N], got shape "
                      f"{tuple(assignment.shape)}")
 
 
-def _check_total_scale(total_scale: float) -> float:
+def _check_total_scale(total_scale) -> float:
     if isinstance(total_scale, Tensor):
-        if total_scale.numel() != 1:
-            raise ValueError("total_scale must be a number")
-        total_scale = float(total_scale)
-    if not isinstance(total_scale, (int, float)) or isinstance(total_scale, bool):
-        raise TypeError(f"total_scale must be a float, got {type(total_scale).__name__}")
-    if not math.isfinite(total_scale) or total_scale < 0:
-        raise ValueError(f"total_scale must be finite and >= 0, got {total_scale}")
-    return float(total_scale)
+        if total_scale.numel() != 1 or total_scale.requires_grad:
+            raise ValueError("total_scale must be a number (a one-element tensor that does not "
+                             "require grad is read as one)")
+        total_scale = total_scale.item()
+    return check_real("total_scale", total_scale, low=0.0)
 
 
 def _check_class_scale(class_scale: Union[float, Tensor], num_classes: int, z: Tensor) -> Tensor:
-    if isinstance(class_scale, Tensor):
-        if class_scale.dim() == 0:
-            class_scale = class_scale.expand(num_classes)
-        if class_scale.shape != (num_classes,):
-            raise ValueError(f"class_scale must be a number or a [{num_classes}] tensor, got "
-                             f"shape {tuple(class_scale.shape)}")
-        values = class_scale.detach()
-        if not bool(torch.isfinite(values).all()) or bool((values < 0).any()):
-            raise ValueError("class_scale must be finite and >= 0")
-        return class_scale.to(dtype=z.dtype, device=z.device)
-    if not isinstance(class_scale, (int, float)) or isinstance(class_scale, bool):
-        raise TypeError(f"class_scale must be a float or a tensor, got "
-                        f"{type(class_scale).__name__}")
-    if not math.isfinite(class_scale) or class_scale < 0:
-        raise ValueError(f"class_scale must be finite and >= 0, got {class_scale}")
-    return torch.full((num_classes,), float(class_scale), dtype=z.dtype, device=z.device)
+    if not isinstance(class_scale, Tensor):
+        value = check_real("class_scale", class_scale, low=0.0)
+        return torch.full((num_classes,), value, dtype=z.dtype, device=z.device)
+    check_tensor("class_scale", class_scale)
+    if not class_scale.is_floating_point():
+        raise TypeError(f"class_scale must be a float or a floating tensor, got "
+                        f"{class_scale.dtype}")
+    if class_scale.device != z.device:
+        raise ValueError(f"class_scale is on {class_scale.device} but z on {z.device}")
+    if class_scale.dim() == 0:
+        class_scale = class_scale.expand(num_classes)
+    if class_scale.shape != (num_classes,):
+        raise ValueError(f"class_scale must be a number or a [{num_classes}] tensor, got "
+                         f"shape {tuple(class_scale.shape)}")
+    values = class_scale.detach()
+    if not bool((torch.isfinite(values) & (values >= 0)).all()):
+        raise ValueError("class_scale must be finite and >= 0")
+    return class_scale.to(z.dtype)

@@ -7,27 +7,33 @@ for the tensors' device and fall back to the pure-PyTorch references otherwise (
 """
 from __future__ import annotations
 
-import math
 from typing import Optional, Union
 
 import torch
 from torch import Tensor
 
 from noisygraph import _ops
-from noisygraph.ops.reference import diffuse_reference, spmm_reference
-from noisygraph.sparse import Adjacency, GraphLike, csr_transpose, to_adjacency
+from noisygraph.ops._checks import (check_bool, check_bool_mask, check_finite,
+                                    check_float_matrix, check_real, check_steps, check_tensor)
+from noisygraph.ops.reference import (adjoint_steps, diffuse_reference, diffuse_steps,
+                                      spmm_reference)
+from noisygraph.sparse import REORDERINGS, Adjacency, GraphLike, csr_transpose, to_adjacency
 
 MASK_MODES = ("zero", "clamp")
 
 
 # ---------------------------------------------------------------------------- dispatch
+_HAS_KERNEL: dict[str, bool] = {}
+
+
 def has_kernel(device: torch.device) -> bool:
-    """Whether the compiled library has kernels for tensors on ``device``."""
-    if not _ops.COMPILED:
-        return False
-    key = {"cpu": "CPU", "cuda": "CUDA"}.get(device.type)
-    return key is not None and torch._C._dispatch_has_kernel_for_dispatch_key(
-        "noisygraph::diffuse", key)
+    """Whether the compiled library has kernels for tensors on ``device`` (cached per device
+    type: the registrations do not change after import)."""
+    if device.type not in _HAS_KERNEL:
+        key = {"cpu": "CPU", "cuda": "CUDA"}.get(device.type)
+        _HAS_KERNEL[device.type] = _ops.COMPILED and key is not None and \
+            torch._C._dispatch_has_kernel_for_dispatch_key("noisygraph::diffuse", key)
+    return _HAS_KERNEL[device.type]
 
 
 def _transpose_args(adj: Adjacency) -> tuple[Tensor, Tensor, Tensor]:
@@ -37,14 +43,81 @@ def _transpose_args(adj: Adjacency) -> tuple[Tensor, Tensor, Tensor]:
 
 
 # ---------------------------------------------------------------------------- autograd
-def _transpose_in_backward(rowptr: Tensor, col: Tensor, value: Optional[Tensor],
-                           t_rowptr: Optional[Tensor], t_col: Optional[Tensor],
-                           t_perm: Optional[Tensor], num_cols: int):
-    """The transposed CSR: the one passed to the op, else computed here (slower)."""
+# Every backward below is itself built from differentiable calls, so gradients of gradients
+# (Hessian-vector products, gradient penalties) are exact: the raw spmm's backward is a
+# transposed spmm plus an sddmm, both with autograd; when the backward runs under
+# create_graph (torch.is_grad_enabled() is then True inside it), the diffusion's backward
+# replays the K steps with the differentiable spmm and lets autograd differentiate them.
+def _inverse(perm: Tensor) -> Tensor:
+    out = torch.empty_like(perm)
+    out[perm] = torch.arange(perm.numel(), device=perm.device)
+    return out
+
+
+def _transposes(rowptr: Tensor, col: Tensor, t_rowptr: Optional[Tensor],
+                t_col: Optional[Tensor], t_perm: Optional[Tensor],
+                num_cols: int) -> tuple[Tensor, Tensor, Tensor]:
+    """The transposed CSR: the one passed to the op, else computed here (a sort)."""
     if t_rowptr is None or t_col is None or t_perm is None:
-        t_rowptr, t_col, t_perm = csr_transpose(rowptr, col, num_cols)
-    t_value = None if value is None else value[t_perm]
-    return t_rowptr, t_col, t_value
+        return csr_transpose(rowptr, col, num_cols)
+    return t_rowptr, t_col, t_perm
+
+
+def _spmm_grads(rowptr, col, x, transposes, t_value, grad, need_value: bool,
+                need_x: bool):
+    """Gradients of ``spmm(rowptr, col, value, x)`` w.r.t. ``value`` (an SDDMM) and ``x``
+    (``Aᵀ grad`` with ``t_value = value[t_perm]``). Under create_graph both are built from
+    differentiable calls: the transposed product carries ``A`` as its own transpose."""
+    higher = torch.is_grad_enabled()
+    grad_value = grad_x = None
+    if need_x:
+        t_rowptr, t_col, t_perm = transposes
+        back = (rowptr, col, _inverse(t_perm)) if higher else ()
+        grad_x = torch.ops.noisygraph.spmm(t_rowptr, t_col, t_value, grad, *back)
+    if need_value and higher:
+        grad_value = _SDDMM.apply(rowptr, col, grad, x, *transposes)
+    elif need_value:
+        grad_value = torch.ops.noisygraph.sddmm(rowptr, col, grad, x)
+    return grad_value, grad_x
+
+
+def _sddmm_grads(rowptr, col, a, b, grad, transposes, need_a: bool, need_b: bool):
+    """Gradients of ``sddmm(rowptr, col, a, b)`` w.r.t. ``a`` (``A_g b``) and ``b``
+    (``A_gᵀ a``), with ``A_g`` the pattern weighted by ``grad``."""
+    grad_a = grad_b = None
+    if need_a:
+        grad_a = torch.ops.noisygraph.spmm(rowptr, col, grad, b, *transposes)
+    if need_b:
+        grad_b = _spmm_grads(rowptr, col, None, transposes, grad[transposes[2]], a, False,
+                             True)[1]
+    return grad_a, grad_b
+
+
+class _SDDMM(torch.autograd.Function):
+    """The raw sddmm with the transposed CSR at hand (no sort in its backward)."""
+
+    @staticmethod
+    def forward(ctx, rowptr, col, a, b, t_rowptr, t_col, t_perm):
+        ctx.save_for_backward(rowptr, col, a, b, t_rowptr, t_col, t_perm)
+        return torch.ops.noisygraph.sddmm(rowptr, col, a, b)
+
+    @staticmethod
+    def backward(ctx, grad):
+        rowptr, col, a, b, t_rowptr, t_col, t_perm = ctx.saved_tensors
+        grad_a, grad_b = _sddmm_grads(rowptr, col, a, b, grad, (t_rowptr, t_col, t_perm),
+                                      ctx.needs_input_grad[2], ctx.needs_input_grad[3])
+        return None, None, grad_a, grad_b, None, None, None
+
+
+def _sddmm_setup_context(ctx, inputs, output):
+    ctx.save_for_backward(*inputs)
+
+
+def _sddmm_backward(ctx, grad):
+    rowptr, col, a, b = ctx.saved_tensors
+    need_a, need_b = ctx.needs_input_grad[2], ctx.needs_input_grad[3]
+    transposes = csr_transpose(rowptr, col, b.size(0)) if need_a or need_b else ()
+    return (None, None) + _sddmm_grads(rowptr, col, a, b, grad, transposes, need_a, need_b)
 
 
 def _spmm_setup_context(ctx, inputs, output):
@@ -54,14 +127,35 @@ def _spmm_setup_context(ctx, inputs, output):
 
 def _spmm_backward(ctx, grad):
     rowptr, col, value, x, t_rowptr, t_col, t_perm = ctx.saved_tensors
-    grad_value = grad_x = None
-    if ctx.needs_input_grad[3]:
-        t_rowptr, t_col, t_value = _transpose_in_backward(rowptr, col, value, t_rowptr, t_col,
-                                                          t_perm, x.size(0))
-        grad_x = torch.ops.noisygraph.spmm(t_rowptr, t_col, t_value, grad)
-    if value is not None and ctx.needs_input_grad[2]:
-        grad_value = torch.ops.noisygraph.sddmm(rowptr, col, grad, x)
+    need_value = value is not None and ctx.needs_input_grad[2]
+    need_x = ctx.needs_input_grad[3]
+    transposes = t_value = None
+    if need_x or (need_value and torch.is_grad_enabled()):
+        transposes = _transposes(rowptr, col, t_rowptr, t_col, t_perm, x.size(0))
+    if need_x and value is not None:
+        t_value = value[transposes[2]]
+    grad_value, grad_x = _spmm_grads(rowptr, col, x, transposes, t_value, grad, need_value,
+                                     need_x)
     return None, None, grad_value, grad_x, None, None, None
+
+
+class _SpmmKnownTranspose(torch.autograd.Function):
+    """``spmm(rowptr, col, value, x)`` whose backward uses ``t_value = value[t_perm]``
+    gathered once by the caller (the diffusion's replay runs K products over the same
+    values: one gather instead of K), differentiable again like the raw op's backward."""
+
+    @staticmethod
+    def forward(ctx, rowptr, col, value, x, t_rowptr, t_col, t_perm, t_value):
+        ctx.save_for_backward(rowptr, col, value, x, t_rowptr, t_col, t_perm, t_value)
+        return torch.ops.noisygraph.spmm(rowptr, col, value, x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        rowptr, col, value, x, t_rowptr, t_col, t_perm, t_value = ctx.saved_tensors
+        grad_value, grad_x = _spmm_grads(rowptr, col, x, (t_rowptr, t_col, t_perm), t_value,
+                                         grad, value is not None and ctx.needs_input_grad[2],
+                                         ctx.needs_input_grad[3])
+        return None, None, grad_value, grad_x, None, None, None, None
 
 
 def _diffuse_setup_context(ctx, inputs, output):
@@ -72,47 +166,63 @@ def _diffuse_setup_context(ctx, inputs, output):
 
 def _diffuse_backward(ctx, grad):
     rowptr, col, value, y0, clamp_mask, t_rowptr, t_col, t_perm = ctx.saved_tensors
-    t_rowptr, t_col, t_value = _transpose_in_backward(rowptr, col, value, t_rowptr, t_col,
-                                                      t_perm, y0.size(0))
-    value_needs_grad = value is not None and ctx.needs_input_grad[2]
-    if not ctx.clip and not value_needs_grad:
-        grad_y0 = torch.ops.noisygraph.diffuse_adjoint(t_rowptr, t_col, t_value, grad,
-                                                       ctx.num_steps, ctx.alpha, clamp_mask)
+    need_value = value is not None and ctx.needs_input_grad[2]
+    need_y0 = ctx.needs_input_grad[3]
+    transposes = _transposes(rowptr, col, t_rowptr, t_col, t_perm, y0.size(0))
+    if not (ctx.clip or need_value or torch.is_grad_enabled()):
+        # the common case: one fused adjoint kernel call over Aᵀ
+        t_value = None if value is None else value[transposes[2]]
+        grad_y0 = torch.ops.noisygraph.diffuse_adjoint(transposes[0], transposes[1], t_value,
+                                                       grad, ctx.num_steps, ctx.alpha,
+                                                       clamp_mask)
         return None, None, None, grad_y0, None, None, None, None, None, None, None
-    grad_value, grad_y0 = _diffuse_backward_stepwise(
-        rowptr, col, value, y0, clamp_mask, t_rowptr, t_col, t_value, grad, ctx.num_steps,
-        ctx.alpha, ctx.clip, value_needs_grad)
+
+    def replay(v, y):
+        t_value = None if v is None else v[transposes[2]]  # one gather for the K steps
+        return diffuse_steps(
+            lambda s: _SpmmKnownTranspose.apply(rowptr, col, v, s, *transposes, t_value), y,
+            ctx.num_steps, ctx.alpha, clamp_mask, ctx.clip)
+
+    grad_value, grad_y0 = _vjp_by_replay(replay, value, y0, grad, need_value, need_y0)
     return None, None, grad_value, grad_y0, None, None, None, None, None, None, None
 
 
-def _diffuse_backward_stepwise(rowptr, col, value, y0, clamp_mask, t_rowptr, t_col, t_value,
-                               grad, num_steps, alpha, clip, value_needs_grad):
-    """Backward that recomputes the K intermediate states (K x memory of ``y0``): needed for
-    the gradient w.r.t. the edge values and for the kinks of the clip."""
-    ops = torch.ops.noisygraph
-    states, pre_clip = [y0], []
-    for _ in range(num_steps):
-        pre = (1.0 - alpha) * ops.spmm(rowptr, col, value, states[-1]) + alpha * y0
-        state = pre.clamp(0.0, 1.0) if clip else pre
-        if clamp_mask is not None:
-            state = torch.where(clamp_mask.unsqueeze(-1), y0, state)
-        pre_clip.append(pre)
-        states.append(state)
-    keep = None if clamp_mask is None else (~clamp_mask).to(grad.dtype).unsqueeze(-1)
-    g = grad
-    grad_y0 = torch.zeros_like(y0)
-    grad_value = torch.zeros_like(value) if value_needs_grad else None
-    for t in reversed(range(num_steps)):
-        g_pre = g if keep is None else g * keep
-        if keep is not None:
-            grad_y0 = grad_y0 + g * (1.0 - keep)
-        if clip:
-            g_pre = g_pre * ((pre_clip[t] >= 0) & (pre_clip[t] <= 1)).to(g.dtype)
-        grad_y0 = grad_y0 + alpha * g_pre
-        if value_needs_grad:
-            grad_value = grad_value + (1.0 - alpha) * ops.sddmm(rowptr, col, g_pre, states[t])
-        g = (1.0 - alpha) * ops.spmm(t_rowptr, t_col, t_value, g_pre)
-    return grad_value, grad_y0 + g
+def _vjp_by_replay(fn, value: Optional[Tensor], signal: Tensor, grad: Tensor,
+                   need_value: bool, need_signal: bool):
+    """``(d<fn(value, signal), grad> / d value, ... / d signal)`` by replaying ``fn`` (K
+    sparse products, K saved states) and differentiating it; the result is itself
+    differentiable when the backward runs under create_graph."""
+    higher = torch.is_grad_enabled()
+    if not higher:  # a private graph of detached copies
+        value = None if value is None else value.detach().requires_grad_(need_value)
+        signal = signal.detach().requires_grad_(need_signal)
+    wanted = [t for t, need in ((value, need_value), (signal, need_signal)) if need]
+    with torch.enable_grad():
+        out = fn(value, signal)
+        if not out.requires_grad:  # no step ran: the output is the input
+            grads = [None] * len(wanted)
+        else:
+            grads = list(torch.autograd.grad(out, wanted, grad, create_graph=higher,
+                                             allow_unused=True))
+    grad_value = grads.pop(0) if need_value else None
+    grad_signal = grads.pop(0) if need_signal else None
+    return grad_value, grad_signal
+
+
+def _adjoint_setup_context(ctx, inputs, output):
+    t_rowptr, t_col, t_value, grad, num_steps, alpha, clamp_mask = inputs
+    ctx.num_steps, ctx.alpha = num_steps, alpha
+    ctx.save_for_backward(t_rowptr, t_col, t_value, grad, clamp_mask)
+
+
+def _adjoint_backward(ctx, grad_out):
+    t_rowptr, t_col, t_value, grad, clamp_mask = ctx.saved_tensors
+    grad_value, grad_grad = _vjp_by_replay(
+        lambda v, g: adjoint_steps(lambda w: torch.ops.noisygraph.spmm(t_rowptr, t_col, v, w),
+                                   g, ctx.num_steps, ctx.alpha, clamp_mask),
+        t_value, grad, grad_out, t_value is not None and ctx.needs_input_grad[2],
+        ctx.needs_input_grad[3])
+    return None, None, grad_value, grad_grad, None, None, None
 
 
 def _register() -> None:
@@ -137,8 +247,12 @@ def _register() -> None:
 
     torch.library.register_autograd(lib + "spmm", _spmm_backward,
                                     setup_context=_spmm_setup_context)
+    torch.library.register_autograd(lib + "sddmm", _sddmm_backward,
+                                    setup_context=_sddmm_setup_context)
     torch.library.register_autograd(lib + "diffuse", _diffuse_backward,
                                     setup_context=_diffuse_setup_context)
+    torch.library.register_autograd(lib + "diffuse_adjoint", _adjoint_backward,
+                                    setup_context=_adjoint_setup_context)
 
 
 if _ops.COMPILED:
@@ -146,31 +260,21 @@ if _ops.COMPILED:
 
 
 # ---------------------------------------------------------------------------- validation
-def _check_dense(name: str, x: Tensor, num_nodes: int) -> None:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
-    if x.dim() != 2:
-        raise ValueError(f"{name} must be 2-D [num_nodes, F], got shape {tuple(x.shape)}")
-    if x.dtype not in (torch.float32, torch.float64):
-        raise TypeError(f"{name} must be float32 or float64, got {x.dtype}")
-    if x.size(0) != num_nodes:
-        raise ValueError(f"{name} has {x.size(0)} rows but the graph has {num_nodes} nodes")
-    if torch.isnan(x).any():
-        raise ValueError(f"{name} contains NaN")
+def graph_for(graph: GraphLike, num_nodes: int, edge_weight: Optional[Tensor]) -> Adjacency:
+    """The validated adjacency of ``graph``; ``num_nodes`` (the rows of the dense input) is
+    the node count of an ``edge_index`` only: every other format has its own size, which
+    the caller checks against its dense input, naming that input."""
+    if isinstance(graph, Adjacency) or (isinstance(graph, Tensor) and
+                                        graph.layout != torch.strided):
+        return to_adjacency(graph, edge_weight)
+    return to_adjacency(graph, edge_weight, num_nodes=num_nodes)
 
 
-def _graph_for(graph: GraphLike, x: Tensor, edge_weight: Optional[Tensor]) -> Adjacency:
-    adj = to_adjacency(graph, edge_weight, num_nodes=x.size(0) if x.dim() >= 1 else None)
-    if edge_weight is not None and isinstance(graph, Adjacency):
-        raise ValueError("edge_weight is only accepted with an edge_index graph; an Adjacency "
-                         "carries its own values")
-    if adj.device != x.device:
-        raise ValueError(f"the graph is on {adj.device} but the dense input on {x.device}")
-    return adj
-
-
-def _as_matrix(x: Tensor) -> tuple[Tensor, bool]:
+def _signal(name: str, x) -> tuple[Tensor, bool]:
     """A ``[N]`` signal as ``[N, 1]``, and whether to squeeze the result back."""
+    check_tensor(name, x)
+    if x.dim() == 0:
+        raise ValueError(f"{name} must be [num_nodes] or [num_nodes, F], got a scalar")
     return (x.unsqueeze(-1), True) if x.dim() == 1 else (x, False)
 
 
@@ -182,27 +286,38 @@ def spmm(graph: GraphLike, x: Tensor, edge_weight: Optional[Tensor] = None) -> T
     .. math::
         \mathbf{out}_i = \sum_{j \to i} w_{ji}\, \mathbf{x}_j.
 
-    Differentiable w.r.t. ``x`` and the edge values.
+    Differentiable w.r.t. ``x`` and the edge values, to any order (the backward is a
+    transposed ``spmm`` and an SDDMM, both differentiable).
 
     Args:
         graph: an :class:`~noisygraph.sparse.Adjacency`, ``edge_index`` (``[2, E]``),
             PyG ``EdgeIndex`` or ``torch.sparse`` COO/CSR matrix.
-        x (torch.Tensor): dense features ``[num_nodes, F]`` (or ``[num_nodes]``), float32/64.
-        edge_weight (torch.Tensor, optional): weights of ``edge_index``'s edges.
-            (default: :obj:`None`)
+        x (torch.Tensor): dense features ``[num_nodes, F]`` (or ``[num_nodes]``), float32/64,
+            finite.
+        edge_weight (torch.Tensor, optional): finite, non-negative weights of
+            ``edge_index``'s edges. (default: :obj:`None`)
+
+    Raises:
+        ValueError / TypeError: naming the argument, for any malformed input. The data
+            checks cost one host synchronisation per call (finiteness of ``x``), plus one
+            when the graph is not already an :class:`~noisygraph.sparse.Adjacency`.
     """
-    if not isinstance(x, Tensor):
-        raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
-    x, squeeze = _as_matrix(x)
-    adj = _graph_for(graph, x, edge_weight)
-    _check_dense("x", x, adj.num_cols)
+    x, squeeze = _signal("x", x)
+    adj = graph_for(graph, x.size(0), edge_weight)
+    check_float_matrix("x", x, adj.num_cols, adj.device)
+    check_finite("x", x)
+    out = spmm_adjacency(adj, x)
+    return out.squeeze(-1) if squeeze else out
+
+
+def spmm_adjacency(adj: Adjacency, x: Tensor) -> Tensor:
+    """:func:`spmm` without the argument checks: ``adj`` a validated adjacency, ``x`` a
+    checked ``[adj.num_cols, F]`` float matrix on its device."""
     value = adj.values_as(x.dtype)
     if has_kernel(x.device):
         rowptr, col = adj.kernel_indices()
-        out = torch.ops.noisygraph.spmm(rowptr, col, value, x, *_transpose_args(adj))
-    else:
-        out = spmm_reference(adj.rowptr, adj.col, value, x)
-    return out.squeeze(-1) if squeeze else out
+        return torch.ops.noisygraph.spmm(rowptr, col, value, x, *_transpose_args(adj))
+    return spmm_reference(adj.rowptr, adj.col, value, x)
 
 
 def diffuse(graph: GraphLike, y0: Tensor, num_steps: int, alpha: float,
@@ -217,71 +332,84 @@ def diffuse(graph: GraphLike, y0: Tensor, num_steps: int, alpha: float,
 
     over the (already normalized) adjacency :math:`\hat{\mathbf{A}}`, all :math:`K` steps
     in one kernel call. Differentiable w.r.t. ``y0`` (the adjoint runs the same fused
-    recurrence over :math:`\hat{\mathbf{A}}^\top`) and the edge values. With ``alpha``
-    :math:`=\alpha` this is APPNP's propagation; PyG's ``LabelPropagation(alpha=a)`` is
-    ``alpha=1-a``, ``mask_mode="zero"``, ``clip=True`` over the ``sym`` normalization.
+    recurrence over :math:`\hat{\mathbf{A}}^\top`) and the edge values, to any order (a
+    gradient of a gradient replays the :math:`K` steps with the differentiable ``spmm``;
+    with ``clip=True`` the derivatives are those of the piecewise-linear clamp, exact away
+    from its kinks). With ``alpha`` :math:`=\alpha` this is APPNP's propagation; PyG's
+    ``LabelPropagation(alpha=a)`` is ``alpha=1-a``, ``mask_mode="zero"``, ``clip=True``
+    over the ``sym`` normalization.
 
     Args:
         graph: the adjacency :math:`\hat{\mathbf{A}}` (normalize it first, e.g.
             ``to_adjacency(edge_index).normalize("sym")``); an ``edge_index``, ``EdgeIndex``
             or ``torch.sparse`` matrix is used as is.
-        y0 (torch.Tensor): starting signal ``[num_nodes, F]`` (or ``[num_nodes]``).
+        y0 (torch.Tensor): starting signal ``[num_nodes, F]`` (or ``[num_nodes]``),
+            float32/64, finite.
         num_steps (int): :math:`K \geq 0`.
         alpha (float): restart probability in :math:`[0, 1]`.
         mask (torch.Tensor, optional): boolean ``[num_nodes]``. With ``mask_mode="zero"``
             rows outside the mask start (and restart) at zero; with ``"clamp"`` rows inside
             the mask are reset to :math:`\mathbf{Y}_0` after every step. (default: :obj:`None`)
         mask_mode (str): ``"zero"`` or ``"clamp"``. (default: ``"zero"``)
-        edge_weight (torch.Tensor, optional): weights of ``edge_index``'s edges.
-            (default: :obj:`None`)
+        edge_weight (torch.Tensor, optional): finite, non-negative weights of
+            ``edge_index``'s edges. (default: :obj:`None`)
         clip (bool): clamp every (unclamped) row to :math:`[0, 1]` after each step, as PyG's
             ``LabelPropagation`` does by default. (default: :obj:`False`)
         reorder (bool or str): diffuse over a cached locality-improving relabelling of the
             nodes (:meth:`Adjacency.reorder`; ``True`` means ``"rcm"``) and map the result
             back. Same result up to float rounding; pays off when the same
             :class:`Adjacency` is diffused repeatedly. (default: :obj:`False`)
+
+    Raises:
+        ValueError / TypeError: naming the argument, for any malformed input. The data
+            checks cost one host synchronisation per call (finiteness of ``y0``), plus one
+            when the graph is not already an :class:`~noisygraph.sparse.Adjacency`; none
+            per step.
     """
-    if isinstance(num_steps, bool) or not isinstance(num_steps, int):
-        raise TypeError(f"num_steps must be an int, got {type(num_steps).__name__}")
-    if num_steps < 0:
-        raise ValueError(f"num_steps must be >= 0, got {num_steps}")
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)):
-        raise TypeError(f"alpha must be a float, got {type(alpha).__name__}")
-    alpha = float(alpha)
-    if math.isnan(alpha) or not 0.0 <= alpha <= 1.0:
-        raise ValueError(f"alpha must lie in [0, 1], got {alpha}")
+    num_steps = check_steps("num_steps", num_steps)
+    alpha = check_real("alpha", alpha, low=0.0, high=1.0)
+    if not isinstance(mask_mode, str):
+        raise TypeError(f"mask_mode must be a str, got {type(mask_mode).__name__}")
     if mask_mode not in MASK_MODES:
         raise ValueError(f"mask_mode must be one of {MASK_MODES}, got {mask_mode!r}")
-    if not isinstance(y0, Tensor):
-        raise TypeError(f"y0 must be a torch.Tensor, got {type(y0).__name__}")
-    y0, squeeze = _as_matrix(y0)
-    adj = _graph_for(graph, y0, edge_weight)
+    clip = check_bool("clip", clip)
+    method = _reorder_method(reorder)
+    y0, squeeze = _signal("y0", y0)
+    adj = graph_for(graph, y0.size(0), edge_weight)
     if adj.num_rows != adj.num_cols:
-        raise ValueError(f"diffusion needs a square adjacency, got {adj.num_rows} x {adj.num_cols}")
-    _check_dense("y0", y0, adj.num_rows)
+        raise ValueError(f"diffusion needs a square graph, got {adj.num_rows} x {adj.num_cols}")
+    check_float_matrix("y0", y0, adj.num_rows, adj.device)
     if mask is not None:
-        if not isinstance(mask, Tensor) or mask.dtype != torch.bool:
-            raise TypeError(f"mask must be a bool tensor, got "
-                            f"{getattr(mask, 'dtype', type(mask).__name__)}")
-        if mask.shape != (adj.num_rows,):
-            raise ValueError(f"mask must have shape [{adj.num_rows}], got {tuple(mask.shape)}")
-        if mask.device != y0.device:
-            raise ValueError(f"mask is on {mask.device} but y0 on {y0.device}")
+        check_bool_mask("mask", mask, adj.num_rows, y0.device)
+    check_finite("y0", y0)
     clamp_mask = None
     if mask is not None and mask_mode == "zero":
         y0 = y0 * mask.to(y0.dtype).unsqueeze(-1)
     elif mask is not None:
         clamp_mask = mask
-    if reorder:
-        out = _diffuse_reordered(adj, y0, num_steps, alpha, clamp_mask, clip,
-                                 "rcm" if reorder is True else reorder)
+    if method is not None:
+        out = _diffuse_reordered(adj, y0, num_steps, alpha, clamp_mask, clip, method)
     else:
-        out = _diffuse_adjacency(adj, y0, num_steps, alpha, clamp_mask, clip)
+        out = diffuse_adjacency(adj, y0, num_steps, alpha, clamp_mask, clip)
     return out.squeeze(-1) if squeeze else out
 
 
-def _diffuse_adjacency(adj: Adjacency, y0: Tensor, num_steps: int, alpha: float,
-                       clamp_mask: Optional[Tensor], clip: bool) -> Tensor:
+def _reorder_method(reorder) -> Optional[str]:
+    if isinstance(reorder, bool):
+        return "rcm" if reorder else None
+    if not isinstance(reorder, str):
+        raise TypeError(f"reorder must be a bool or one of {REORDERINGS}, got "
+                        f"{type(reorder).__name__}")
+    if reorder not in REORDERINGS:
+        raise ValueError(f"reorder must be a bool or one of {REORDERINGS}, got {reorder!r}")
+    return reorder
+
+
+def diffuse_adjacency(adj: Adjacency, y0: Tensor, num_steps: int, alpha: float,
+                      clamp_mask: Optional[Tensor] = None, clip: bool = False) -> Tensor:
+    """:func:`diffuse` without the argument checks: ``adj`` a validated square adjacency,
+    ``y0`` a checked ``[N, F]`` float matrix, ``clamp_mask`` a checked bool ``[N]`` or
+    :obj:`None`, ``num_steps`` and ``alpha`` checked."""
     value = adj.values_as(y0.dtype)
     if has_kernel(y0.device):
         rowptr, col = adj.kernel_indices()
@@ -295,5 +423,5 @@ def _diffuse_reordered(adj: Adjacency, y0: Tensor, num_steps: int, alpha: float,
     reordering = adj.reorder(method)
     perm, inverse = reordering.perm, reordering.inverse
     mask = None if clamp_mask is None else clamp_mask[perm]
-    out = _diffuse_adjacency(reordering.adjacency, y0[perm], num_steps, alpha, mask, clip)
+    out = diffuse_adjacency(reordering.adjacency, y0[perm], num_steps, alpha, mask, clip)
     return out[inverse]
