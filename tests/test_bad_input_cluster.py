@@ -281,7 +281,7 @@ CASES = [
     BadInput("local-graph-bad-rowptr",
              lambda: local_cluster(torch.sparse_csr_tensor(T([0, 1, 3]), T([1, 0]), T([1.0, 1.0]),
                                                            (2, 2), check_invariants=False), 0),
-             ValueError, "rowptr"),
+             ValueError, "rowptr|crow_indices"),
     BadInput("batch-seeds-empty", lambda: local_cluster_batch(G, []), ValueError, "seeds"),
     BadInput("batch-seed-set-empty", lambda: local_cluster_batch(G, [[0], []]), ValueError,
              "seeds"),
