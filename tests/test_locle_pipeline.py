@@ -172,3 +172,67 @@ def test_recorded_annotator_round_trip(tmp_path):
     path.write_text("{not json")
     with pytest.raises(ValueError, match="not JSON"):
         RecordedAnnotator(path)
+
+
+def test_default_search_never_reads_ground_truth():
+    """The label-free default search (noisygraph.locle.tuning) chooses the same options and
+    scores every trial the same when data.y is permuted or absent."""
+    from noisygraph.locle import tuning
+
+    data = planted_graph()
+    table = noisy_table(data.y)
+    grid = {"filter_fraction": [0.0, 0.3], "pseudo_ratio": [0.0, 3.0]}
+    start = {"filter_fraction": 0.3, "pseudo_ratio": 3.0, "num_rounds": 2, "epochs": 30,
+             "svd_dim": 4}
+
+    def search(graph):
+        return tuning.label_free_search("locle", graph, texts_of(data), CLASSES,
+                                        TableAnnotator(*table), data.x, start=start, grid=grid,
+                                        budgets=[24], seeds=[5], heldout_size=40, heldout_seed=1)
+
+    first, answers = search(data)
+    permuted = data.clone()
+    permuted.y = data.y[torch.randperm(data.num_nodes, generator=torch.Generator().manual_seed(9))]
+    second, _ = search(permuted)
+    del permuted.y
+    third, _ = search(permuted)
+    assert first.to_dict() == second.to_dict() == third.to_dict()
+    assert len(first.trials) == 3  # start, filter 0.0, one pseudo value (the start is cached)
+    assert len(answers) == 40
+    # the held-out nodes were never asked about by the method: excluded from selection
+    run = tuning.method_runner("locle", data, texts_of(data), CLASSES, TableAnnotator(*table),
+                               data.x)
+    heldout = tuning.draw_heldout(data.num_nodes, 40, 1)
+    annotator = TableAnnotator(*table)
+    Locle(24, svd_dim=4, epochs=30, num_rounds=2, verbose=False).fit(
+        data, texts_of(data), CLASSES, annotator, exclude=heldout)
+    assert not set(annotator.asked) & set(heldout.tolist())
+    assert run({"num_rounds": 2, "epochs": 30, "svd_dim": 4}, 24, 5, heldout).shape == (180,)
+
+
+def test_coordinate_search_keeps_a_value_only_on_strict_improvement():
+    from noisygraph.locle.tuning import Trial, coordinate_search
+
+    table = {0: 0.5, 1: 0.7, 2: 0.7, 3: 0.6}
+    seen = []
+
+    def evaluate(config):
+        seen.append(dict(config))
+        return Trial(config, table[config["a"]] + (0.1 if config["b"] else 0.0))
+
+    result = coordinate_search(evaluate, {"a": 0, "b": False}, {"a": [0, 1, 2, 3], "b": [True, False]})
+    assert result.chosen == {"a": 1, "b": True}  # 2 ties with 1: the earlier one stays
+    assert len(seen) == len({str(c) for c in seen}) == 5
+    with pytest.raises(ValueError, match="start"):
+        coordinate_search(evaluate, {"a": 0}, {"b": [True]})
+
+
+def test_heldout_agreement_weights_by_confidence():
+    from noisygraph.locle.tuning import heldout_agreement
+
+    answers = [Annotation(0, 1, 0.9), Annotation(1, 0, 0.1), Annotation(2, -1, 0.0)]
+    predictions = torch.tensor([1, 1, 0])
+    assert heldout_agreement(predictions, answers) == pytest.approx(0.9)
+    assert heldout_agreement(predictions, answers, weighted=False) == pytest.approx(0.5)
+    with pytest.raises(ValueError, match="usable"):
+        heldout_agreement(predictions, answers[2:])
