@@ -92,8 +92,9 @@ class _GCN(torch.nn.Module):
     \mathbf{W}_1 + \mathbf{b}_1))\mathbf{W}_2 + \mathbf{b}_2`, initialised as PyG's
     ``GCNConv`` (Glorot weights, zero biases). The first layer reads the precomputed
     :math:`\hat{\mathbf{A}}\mathbf{X}` (:math:`\hat{\mathbf{A}}(\mathbf{X}\mathbf{W}_1) =
-    (\hat{\mathbf{A}}\mathbf{X})\mathbf{W}_1`), so training multiplies by the large feature
-    matrix once per epoch instead of three times."""
+    (\hat{\mathbf{A}}\mathbf{X})\mathbf{W}_1`), so no epoch propagates the first layer; the
+    held-out nodes are scored from the training pass's activations, so an epoch multiplies by
+    the large feature matrix twice (forward, weight gradient) instead of three times."""
 
     def __init__(self, in_channels: int, hidden: int, out_channels: int, dropout: float):
         super().__init__()
