@@ -180,7 +180,7 @@ def test_recorded_annotator_round_trip(tmp_path):
 
 def test_default_search_never_reads_ground_truth():
     """The label-free default search (noisygraph.locle.tuning) chooses the same options and
-    scores every trial the same when data.y is permuted or absent."""
+    scores every trial the same when data.y is permuted or absent (Locle and the baselines)."""
     from noisygraph.locle import tuning
 
     data = planted_graph()
@@ -195,6 +195,19 @@ def test_default_search_never_reads_ground_truth():
                                         budgets=[24], seeds=[5], heldout_size=40, heldout_seed=1)
 
     first, answers = search(data)
+    for method, options in [("llm-gnn", {"filter_fraction": [0.0, 0.3]}),
+                            ("random", {"val_fraction": [0.1, 0.3]})]:
+        results = []
+        for graph in (data, Data(edge_index=data.edge_index, num_nodes=data.num_nodes,
+                                 y=data.y.flip(0))):
+            start_options = {name: values[-1] for name, values in options.items()}
+            if method == "llm-gnn":
+                start_options["svd_dim"] = 4
+            results.append(tuning.label_free_search(
+                method, graph, texts_of(data), CLASSES, TableAnnotator(*table), data.x,
+                start=start_options, grid=options, budgets=[24], seeds=[5], heldout_size=40,
+                heldout_seed=1)[0].to_dict())
+        assert results[0] == results[1]
     permuted = data.clone()
     permuted.y = data.y[torch.randperm(data.num_nodes, generator=torch.Generator().manual_seed(9))]
     second, _ = search(permuted)

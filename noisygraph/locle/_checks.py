@@ -46,13 +46,15 @@ def check_fraction(value: float, name: str, low_open: bool = False,
     return check_real(value, name, 0.0, 1.0, low_open, high_open)
 
 
-def check_features(x: Tensor, num_nodes: int, name: str = "x") -> Tensor:
-    """Node features: a finite floating ``[num_nodes, F]`` tensor, returned as float32."""
+def check_features(x: Tensor, num_nodes: Optional[int], name: str = "x") -> Tensor:
+    """A finite floating ``[num_nodes, F]`` tensor (any non-zero number of rows when
+    ``num_nodes`` is :obj:`None`), ``F >= 1``, returned as float32."""
     if not isinstance(x, Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
-    if x.dim() != 2 or x.size(0) != num_nodes or x.size(1) < 1:
-        raise ValueError(f"{name} must have shape [{num_nodes}, F] with F >= 1, "
-                         f"got {tuple(x.shape)}")
+    rows_ok = x.dim() == 2 and (x.size(0) == num_nodes if num_nodes is not None else x.size(0) > 0)
+    if not rows_ok or x.size(1) < 1:
+        rows = num_nodes if num_nodes is not None else "N >= 1"
+        raise ValueError(f"{name} must have shape [{rows}, F] with F >= 1, got {tuple(x.shape)}")
     if not x.is_floating_point():
         raise TypeError(f"{name} must be a floating tensor, got {x.dtype}")
     if not bool(torch.isfinite(x).all()):

@@ -71,7 +71,8 @@ def annotate_all(texts: Sequence[str], classes: Sequence, annotator: Annotator,
     return BaselineResult(torch.tensor([a.label for a in answers], dtype=torch.long), answers)
 
 
-def _gcn_on_annotations(x, edge_index, answers, num_classes, seed, val_fraction, keep=None) -> Tensor:
+def _gcn_on_annotations(x, edge_index, answers, num_classes, seed, val_fraction,
+                        keep=None) -> Tensor:
     usable = [a for a in answers if a.ok]
     if keep is not None:
         usable = [a for a, k in zip(usable, keep.tolist()) if k]

@@ -32,8 +32,8 @@ def rewire(edge_index: Tensor, features: Tensor, labelled: Tensor, num_neighbour
     """
     check_fraction(drop_fraction, "drop_fraction", high_open=True)
     check_int(num_neighbours, "num_neighbours")
-    n = features.size(0) if isinstance(features, Tensor) else 0
-    features = check_features(features, n, "features")
+    features = check_features(features, None, "features")
+    n = features.size(0)
     labelled = torch.as_tensor(labelled).flatten()
     if labelled.is_floating_point() or labelled.dtype == torch.bool:
         raise TypeError(f"labelled must hold integer node ids, got {labelled.dtype}")

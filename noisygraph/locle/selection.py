@@ -7,7 +7,8 @@ from typing import Optional
 import torch
 from torch import Tensor
 
-from noisygraph.locle._checks import check_exclude, check_fraction, check_int, check_real
+from noisygraph.locle._checks import (check_exclude, check_features, check_fraction, check_int,
+                                     check_real)
 from noisygraph.ops import spmm
 from noisygraph.sparse import to_adjacency
 
@@ -25,7 +26,7 @@ def propagate_features(edge_index: Tensor, x: Tensor, alpha: float = 0.5,
         alpha (float): decay per hop, in ``[0, 1]``. (default: ``0.5``)
         num_hops (int): :math:`h`. (default: ``2``)
     """
-    _check_points(x, "x")
+    check_features(x, None, "x")
     check_fraction(alpha, "alpha")
     check_int(num_hops, "num_hops")
     walk = to_adjacency(edge_index, num_nodes=x.size(0)).normalize("row")
@@ -40,7 +41,7 @@ def truncated_svd(z: Tensor, dim: int, seed: int = 0) -> Tensor:
     r"""Projection :math:`\mathbf{U}_d \boldsymbol{\Sigma}_d` of ``z`` on its top ``dim``
     right singular vectors (randomized, ``torch.svd_lowrank``; no centring, like
     scikit-learn's ``TruncatedSVD``)."""
-    _check_points(z, "z")
+    check_features(z, None, "z")
     check_int(dim, "dim", low=1)
     dim = min(dim, min(z.shape))
     with torch.random.fork_rng(devices=[]):
@@ -63,7 +64,7 @@ def kmeans(x: Tensor, num_clusters: int, seed: int = 0, max_iter: int = 100,
     Returns:
         (assignment ``[N]`` long, centroids ``[k, d]``).
     """
-    _check_points(x, "x")
+    check_features(x, None, "x")
     check_int(max_iter, "max_iter", low=1)
     check_real(tol, "tol")
     n = x.size(0)
@@ -114,7 +115,7 @@ def density_select(z: Tensor, num_select: int, num_clusters: int, seed: int = 0,
     Returns:
         torch.Tensor: picked node ids (long), densest first within the round-robin order.
     """
-    _check_points(z, "z")
+    check_features(z, None, "z")
     n = z.size(0)
     available = ~check_exclude(exclude, n)
     check_int(num_select, "num_select")
@@ -140,20 +141,8 @@ def density_select(z: Tensor, num_select: int, num_clusters: int, seed: int = 0,
     return torch.cat(picked)
 
 
-def _check_points(x: Tensor, name: str) -> None:
-    if not isinstance(x, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
-    if x.dim() != 2 or x.size(0) < 1 or x.size(1) < 1:
-        raise ValueError(f"{name} must be a non-empty [num_nodes, num_features] tensor, "
-                         f"got {tuple(x.shape)}")
-    if not x.is_floating_point():
-        raise TypeError(f"{name} must be a floating tensor, got {x.dtype}")
-    if not bool(torch.isfinite(x).all()):
-        raise ValueError(f"{name} must be finite (found NaN or inf)")
-
-
 def _check_probs(probs: Tensor) -> None:
-    _check_points(probs, "probs")
+    check_features(probs, None, "probs")
     if bool((probs < 0).any()):
         raise ValueError("probs must be non-negative (rows are class distributions)")
 
