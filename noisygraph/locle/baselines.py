@@ -13,6 +13,8 @@ from typing import Optional, Sequence
 import torch
 from torch import Tensor
 
+from noisygraph.locle._checks import (check_edge_index, check_exclude, check_features,
+                                     check_fraction, check_int, check_num_nodes, check_texts)
 from noisygraph.locle.annotation import Annotation, Annotator, as_class_infos
 from noisygraph.locle.gnn import split_holdout, train_gcn
 from noisygraph.locle.selection import (density_select, entropy_change_filter,
@@ -39,29 +41,38 @@ class BaselineResult:
         return sum(a.cost_usd for a in self.annotations)
 
 
-def _check(texts, num_nodes, classes, budget=None):
+def _check(data, texts, classes, budget, x, exclude):
+    """Validated ``(classes, texts, edge_index, x, excluded mask)`` of a budgeted baseline."""
     classes = as_class_infos(classes)
-    if len(texts) != num_nodes:
-        raise ValueError(f"texts has {len(texts)} entries for {num_nodes} nodes")
-    if budget is not None:
-        if isinstance(budget, bool) or not isinstance(budget, int):
-            raise TypeError(f"budget must be an int, got {type(budget).__name__}")
-        if not len(classes) <= budget <= num_nodes:
-            raise ValueError(f"budget must be in [{len(classes)} (classes), {num_nodes} (nodes)], "
-                             f"got {budget}")
-    return classes
+    num_nodes = check_num_nodes(data)
+    edge_index = check_edge_index(data, num_nodes)
+    texts = check_texts(texts, num_nodes)
+    excluded = check_exclude(exclude, num_nodes)
+    available = num_nodes - int(excluded.sum())
+    check_int(budget, "budget", low=1)
+    if not len(classes) <= budget <= available:
+        raise ValueError(f"budget must be in [{len(classes)} (classes), {available} (nodes that "
+                         f"may be asked about)], got {budget}")
+    return classes, texts, edge_index, check_features(x, num_nodes), excluded
+
+
+def _check_annotator(annotator) -> None:
+    if not isinstance(annotator, Annotator):
+        raise TypeError(f"annotator must be an Annotator, got {type(annotator).__name__}")
 
 
 def annotate_all(texts: Sequence[str], classes: Sequence, annotator: Annotator,
                  verbose: bool = True) -> BaselineResult:
     """(a) The annotator's label for every node (``-1`` where it gave none)."""
-    classes = _check(texts, len(texts), classes)
-    answers = annotator.annotate(list(texts), list(range(len(texts))), classes, verbose=verbose)
+    classes = as_class_infos(classes)
+    texts = check_texts(texts)
+    _check_annotator(annotator)
+    answers = annotator.annotate(texts, list(range(len(texts))), classes, verbose=verbose)
     return BaselineResult(torch.tensor([a.label for a in answers], dtype=torch.long), answers)
 
 
-def _gcn_on_annotations(x, edge_index, answers, num_classes, seed, keep=None,
-                        val_fraction=0.2) -> Tensor:
+def _gcn_on_annotations(x, edge_index, answers, num_classes, seed, val_fraction,
+                        keep=None) -> Tensor:
     usable = [a for a in answers if a.ok]
     if keep is not None:
         usable = [a for a, k in zip(usable, keep.tolist()) if k]
@@ -76,35 +87,79 @@ def _gcn_on_annotations(x, edge_index, answers, num_classes, seed, keep=None,
     return trained.probs.argmax(1)
 
 
+# Defaults marked "label-free search" were chosen by benchmarks/locle_dblp.py --choose-defaults
+# (agreement with the annotator on held-out nodes, no ground truth); the values and every
+# trial are in benchmarks/results/locle_defaults.json.
+
+
 def random_gcn(data, texts: Sequence[str], classes: Sequence, annotator: Annotator,
-               budget: int, x: Tensor, seed: int = 0, verbose: bool = True) -> BaselineResult:
+               budget: int, x: Tensor, seed: int = 0, verbose: bool = True,
+               val_fraction: float = 0.2,  # label-free search (kept: 0.1 and 0.3 scored lower)
+               exclude: Optional[Tensor] = None) -> BaselineResult:
     """(b) ``budget`` uniformly random nodes annotated, a GCN trained on them (model
-    selection on 20 % held-out annotations)."""
-    classes = _check(texts, int(data.num_nodes), classes, budget)
+    selection on the ``val_fraction`` held-out annotations).
+
+    Args:
+        data (torch_geometric.data.Data): the graph (``edge_index``, ``num_nodes``).
+        texts (Sequence[str]): one text per node.
+        classes (Sequence): the classes.
+        annotator (Annotator): answers the questions.
+        budget (int): questions, in ``[C, N]``.
+        x (torch.Tensor): node features ``[N, F]``.
+        seed (int): selection, split and GCN seed. (default: ``0``)
+        verbose (bool): progress bar. (default: :obj:`True`)
+        val_fraction (float): held-out share of the annotations. (default: ``0.2``, kept
+            by the label-free search)
+        exclude (torch.Tensor, optional): nodes never asked about. (default: :obj:`None`)
+    """
+    classes, texts, edge_index, x, excluded = _check(data, texts, classes, budget, x, exclude)
+    _check_annotator(annotator)
+    check_int(seed, "seed")
+    check_fraction(val_fraction, "val_fraction", high_open=True)
     generator = torch.Generator().manual_seed(seed)
-    nodes = torch.randperm(int(data.num_nodes), generator=generator)[:budget]
+    allowed = torch.nonzero(~excluded).flatten()
+    nodes = allowed[torch.randperm(allowed.numel(), generator=generator)[:budget]]
     answers = annotator.annotate([texts[i] for i in nodes.tolist()], nodes.tolist(), classes,
                                  verbose=verbose)
-    return BaselineResult(_gcn_on_annotations(x.float(), data.edge_index, answers,
-                                              len(classes), seed), answers)
+    return BaselineResult(_gcn_on_annotations(x, edge_index, answers, len(classes), seed,
+                                              val_fraction), answers)
 
 
 def llm_gnn(data, texts: Sequence[str], classes: Sequence, annotator: Annotator, budget: int,
-            x: Tensor, seed: int = 0, filter_fraction: float = 0.3, feature_alpha: float = 0.5,
-            svd_dim: int = 64, num_clusters: Optional[int] = None,
-            verbose: bool = True) -> BaselineResult:
-    """(c) LLM-GNN: density-based selection of the whole budget over propagated features,
-    filtering by confidence and entropy change (the same ``filter_fraction`` as
-    :class:`~noisygraph.locle.Locle`'s default), then a GCN."""
-    classes = _check(texts, int(data.num_nodes), classes, budget)
-    z = truncated_svd(propagate_features(data.edge_index, x.float(), feature_alpha), svd_dim,
-                      seed=seed)
-    nodes = density_select(z, budget, num_clusters or len(classes), seed=seed)
+            x: Tensor, seed: int = 0,
+            filter_fraction: float = 0.2,  # label-free search (was 0.3)
+            feature_alpha: float = 0.5, svd_dim: int = 64, num_clusters: Optional[int] = None,
+            verbose: bool = True,
+            val_fraction: float = 0.2,  # label-free search (kept)
+            exclude: Optional[Tensor] = None) -> BaselineResult:
+    r"""(c) LLM-GNN: density-based selection of the whole budget over propagated features,
+    filtering by confidence and entropy change, then a GCN.
+
+    Args:
+        data, texts, classes, annotator, budget, x, seed, verbose, val_fraction, exclude: as
+            in :func:`random_gcn`.
+        filter_fraction (float): share of the annotations filtered out, in ``[0, 1)``.
+            (default: ``0.2``, chosen by the label-free search)
+        feature_alpha (float): :math:`\alpha` of the propagated features. (default: ``0.5``)
+        svd_dim (int): truncated-SVD dimension. (default: ``64``)
+        num_clusters (int, optional): k-means clusters; defaults to the number of classes.
+    """
+    classes, texts, edge_index, x, excluded = _check(data, texts, classes, budget, x, exclude)
+    _check_annotator(annotator)
+    check_int(seed, "seed")
+    check_fraction(val_fraction, "val_fraction", high_open=True)
+    check_fraction(filter_fraction, "filter_fraction", high_open=True)
+    check_fraction(feature_alpha, "feature_alpha")
+    check_int(svd_dim, "svd_dim", low=1)
+    if num_clusters is not None:
+        check_int(num_clusters, "num_clusters", low=1)
+    z = truncated_svd(propagate_features(edge_index, x, feature_alpha), svd_dim, seed=seed)
+    nodes = density_select(z, budget, num_clusters or len(classes), seed=seed, exclude=excluded)
     answers = annotator.annotate([texts[i] for i in nodes.tolist()], nodes.tolist(), classes,
                                  verbose=verbose)
     usable = [a for a in answers if a.ok]
     keep = entropy_change_filter(torch.tensor([a.label for a in usable], dtype=torch.long),
                                  torch.tensor([a.confidence for a in usable]), len(classes),
                                  filter_fraction)
-    return BaselineResult(_gcn_on_annotations(x.float(), data.edge_index, answers,
-                                              len(classes), seed, keep=keep), answers)
+    return BaselineResult(_gcn_on_annotations(x, edge_index, answers, len(classes), seed,
+                                              val_fraction, keep=keep), answers)

@@ -7,6 +7,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.utils import coalesce
 
+from noisygraph.locle._checks import check_features, check_fraction, check_int
 from noisygraph.locle.selection import percentile_rank
 
 
@@ -29,18 +30,22 @@ def rewire(edge_index: Tensor, features: Tensor, labelled: Tensor, num_neighbour
     Returns:
         (edge_index ``[2, E']``, edge_weight ``[E']``), coalesced, symmetric.
     """
-    if not 0.0 <= drop_fraction < 1.0:
-        raise ValueError(f"drop_fraction must be in [0, 1), got {drop_fraction}")
-    if num_neighbours < 0:
-        raise ValueError(f"num_neighbours must be >= 0, got {num_neighbours}")
+    check_fraction(drop_fraction, "drop_fraction", high_open=True)
+    check_int(num_neighbours, "num_neighbours")
+    features = check_features(features, None, "features")
     n = features.size(0)
+    labelled = torch.as_tensor(labelled).flatten()
+    if labelled.is_floating_point() or labelled.dtype == torch.bool:
+        raise TypeError(f"labelled must hold integer node ids, got {labelled.dtype}")
+    if labelled.numel() and (int(labelled.min()) < 0 or int(labelled.max()) >= n):
+        raise ValueError(f"labelled must be node ids in [0, {n})")
     unit = F.normalize(features.float(), dim=1)
     weight = (unit[edge_index[0]] * unit[edge_index[1]]).sum(1).clamp(min=0)
     if edge_index.size(1) and drop_fraction > 0:
         threshold = torch.quantile(weight, drop_fraction)
         keep = weight > threshold
         edge_index, weight = edge_index[:, keep], weight[keep]
-    labelled = torch.as_tensor(labelled, dtype=torch.long).flatten()
+    labelled = labelled.long()
     k = min(num_neighbours, labelled.numel())
     if k > 0:
         sims = unit @ unit[labelled].T
@@ -72,8 +77,11 @@ def replace_labels(labels: Tensor, confidence: Tensor, model_probs: Tensor) -> t
     Returns:
         (refined labels ``[L]``, boolean mask of the replaced ones).
     """
-    if not labels.numel() == confidence.numel() == model_probs.size(0):
-        raise ValueError("labels, confidence and model_probs must describe the same nodes")
+    if not (isinstance(model_probs, Tensor) and model_probs.dim() == 2
+            and labels.dim() == 1 and confidence.shape == labels.shape
+            and model_probs.size(0) == labels.numel()):
+        raise ValueError("labels [L], confidence [L] and model_probs [L, C] must describe the "
+                         "same nodes")
     model_conf, model_label = model_probs.max(dim=1)
     replaced = (model_label != labels) & (percentile_rank(confidence) < percentile_rank(model_conf))
     return torch.where(replaced, model_label, labels), replaced

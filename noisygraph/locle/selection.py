@@ -7,6 +7,8 @@ from typing import Optional
 import torch
 from torch import Tensor
 
+from noisygraph.locle._checks import (check_exclude, check_features, check_fraction, check_int,
+                                     check_real)
 from noisygraph.ops import spmm
 from noisygraph.sparse import to_adjacency
 
@@ -24,12 +26,9 @@ def propagate_features(edge_index: Tensor, x: Tensor, alpha: float = 0.5,
         alpha (float): decay per hop, in ``[0, 1]``. (default: ``0.5``)
         num_hops (int): :math:`h`. (default: ``2``)
     """
-    if x.dim() != 2:
-        raise ValueError(f"x must be [num_nodes, num_features], got {tuple(x.shape)}")
-    if not 0.0 <= alpha <= 1.0:
-        raise ValueError(f"alpha must be in [0, 1], got {alpha}")
-    if num_hops < 0:
-        raise ValueError(f"num_hops must be >= 0, got {num_hops}")
+    check_features(x, None, "x")
+    check_fraction(alpha, "alpha")
+    check_int(num_hops, "num_hops")
     walk = to_adjacency(edge_index, num_nodes=x.size(0)).normalize("row")
     out, term = x.clone(), x
     for hop in range(1, num_hops + 1):
@@ -42,8 +41,8 @@ def truncated_svd(z: Tensor, dim: int, seed: int = 0) -> Tensor:
     r"""Projection :math:`\mathbf{U}_d \boldsymbol{\Sigma}_d` of ``z`` on its top ``dim``
     right singular vectors (randomized, ``torch.svd_lowrank``; no centring, like
     scikit-learn's ``TruncatedSVD``)."""
-    if dim < 1:
-        raise ValueError(f"dim must be >= 1, got {dim}")
+    check_features(z, None, "z")
+    check_int(dim, "dim", low=1)
     dim = min(dim, min(z.shape))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -65,7 +64,12 @@ def kmeans(x: Tensor, num_clusters: int, seed: int = 0, max_iter: int = 100,
     Returns:
         (assignment ``[N]`` long, centroids ``[k, d]``).
     """
+    check_features(x, None, "x")
+    check_int(max_iter, "max_iter", low=1)
+    check_real(tol, "tol")
     n = x.size(0)
+    if isinstance(num_clusters, bool) or not isinstance(num_clusters, int):
+        raise TypeError(f"num_clusters must be an int, got {type(num_clusters).__name__}")
     if not 1 <= num_clusters <= n:
         raise ValueError(f"num_clusters must be in [1, {n}], got {num_clusters}")
     generator = torch.Generator().manual_seed(seed)
@@ -111,8 +115,11 @@ def density_select(z: Tensor, num_select: int, num_clusters: int, seed: int = 0,
     Returns:
         torch.Tensor: picked node ids (long), densest first within the round-robin order.
     """
+    check_features(z, None, "z")
     n = z.size(0)
-    available = torch.ones(n, dtype=torch.bool) if exclude is None else ~exclude.bool()
+    available = ~check_exclude(exclude, n)
+    check_int(num_select, "num_select")
+    check_int(num_clusters, "num_clusters", low=1)
     if not 0 <= num_select <= int(available.sum()):
         raise ValueError(f"num_select must be in [0, {int(available.sum())}], got {num_select}")
     if num_select == 0:
@@ -134,6 +141,12 @@ def density_select(z: Tensor, num_select: int, num_clusters: int, seed: int = 0,
     return torch.cat(picked)
 
 
+def _check_probs(probs: Tensor) -> None:
+    check_features(probs, None, "probs")
+    if bool((probs < 0).any()):
+        raise ValueError("probs must be non-negative (rows are class distributions)")
+
+
 def entropy(probs: Tensor) -> Tensor:
     r"""Row entropy :math:`-\sum_c p_c \log p_c` (natural log)."""
     return -(probs * probs.clamp(min=1e-12).log()).sum(dim=-1)
@@ -149,6 +162,7 @@ def label_disharmonicity(edge_index: Tensor, probs: Tensor) -> Tensor:
     the :math:`\ell_1` gap between a node's predicted distribution and the mean of its
     neighbours'. An isolated node has no neighbours to agree with: :math:`\mathrm{LH}_i = 1`.
     """
+    _check_probs(probs)
     walk = to_adjacency(edge_index, num_nodes=probs.size(0)).normalize("row")
     return (probs - spmm(walk, probs)).abs().sum(dim=1)
 
@@ -174,9 +188,15 @@ def critical_nodes(edge_index: Tensor, probs: Tensor, candidates: Tensor, num_qu
     Returns:
         (nodes to query, nodes to pseudo-label), disjoint, both long tensors.
     """
-    candidates = torch.as_tensor(candidates, dtype=torch.long).flatten()
-    if num_query < 0 or num_pseudo < 0:
-        raise ValueError("num_query and num_pseudo must be >= 0")
+    _check_probs(probs)
+    candidates = torch.as_tensor(candidates).flatten()
+    if candidates.is_floating_point() or candidates.dtype == torch.bool:
+        raise TypeError(f"candidates must hold integer node ids, got {candidates.dtype}")
+    candidates = candidates.long()
+    if candidates.numel() and (int(candidates.min()) < 0 or int(candidates.max()) >= probs.size(0)):
+        raise ValueError(f"candidates must be node ids in [0, {probs.size(0)})")
+    check_int(num_query, "num_query")
+    check_int(num_pseudo, "num_pseudo")
     num_query = min(num_query, candidates.numel())
     num_pseudo = min(num_pseudo, candidates.numel() - num_query)
     if candidates.numel() == 0:
@@ -202,8 +222,17 @@ def entropy_change_filter(labels: Tensor, confidence: Tensor, num_classes: int,
     Returns:
         torch.Tensor: boolean keep-mask over the annotations.
     """
-    if not 0.0 <= drop_fraction < 1.0:
-        raise ValueError(f"drop_fraction must be in [0, 1), got {drop_fraction}")
+    check_fraction(drop_fraction, "drop_fraction", high_open=True)
+    check_real(weight, "weight")
+    check_int(num_classes, "num_classes", low=1)
+    if not isinstance(labels, Tensor) or labels.dim() != 1 or labels.is_floating_point():
+        raise TypeError("labels must be a 1-D integer tensor")
+    if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= num_classes):
+        raise ValueError(f"labels must lie in [0, {num_classes}) (num_classes)")
+    if not isinstance(confidence, Tensor) or confidence.shape != labels.shape:
+        raise ValueError(f"confidence must be a tensor shaped like labels {tuple(labels.shape)}")
+    if not bool(torch.isfinite(confidence).all()):
+        raise ValueError("confidence must be finite")
     n = labels.numel()
     keep = torch.ones(n, dtype=torch.bool)
     num_drop = int(drop_fraction * n)
