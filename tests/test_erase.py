@@ -262,7 +262,7 @@ def test_robust_to_empty_class_isolated_nodes_and_many_classes():
     seed_everything(2)
     for precorrection in ("train-subgraph", "label-propagation"):
         history = ERASETrainer(small_model(16), epochs=2, patience=2, verbose=False,
-                               protocol="noisy-val", precorrection=precorrection).fit(data, y_noisy)
+                               precorrection=precorrection).fit(data, y_noisy)
         assert np.isfinite(history.metrics["loss"]).all()
 
 

@@ -23,6 +23,8 @@ from noisygraph.nn.label_denoise import (PRECORRECTIONS, lazy_propagation_operat
                                          precorrect_labels, semantic_labels)
 from noisygraph.nn.logistic_regression import LogisticRegression
 from noisygraph.sparse import Adjacency, to_adjacency
+from noisygraph._checks import (check_bool, check_choice, check_device, check_fanouts, check_int,
+                                check_real)
 from noisygraph.train import History, check_node_data, check_protocol, selection_labels
 
 
@@ -235,34 +237,34 @@ class ERASETrainer:
         if not isinstance(model, torch.nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
         check_protocol(protocol)
-        for name, value in (("alpha", alpha), ("beta", beta)):
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"{name} must be in [0, 1], got {value}")
-        if num_steps < 0:
-            raise ValueError(f"num_steps must be >= 0, got {num_steps}")
-        if epochs < 1 or patience < 0:
-            raise ValueError(f"epochs must be >= 1 and patience >= 0, got {epochs}, {patience}")
-        if batch_size is not None and batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1 or None, got {batch_size}")
+        if loss is not None and not isinstance(loss, torch.nn.Module):
+            raise TypeError(f"loss must be a torch.nn.Module or None, got {type(loss).__name__}")
+        gamma1 = check_real("gamma1", gamma1, low=0.0, low_open=True)
+        gamma2 = check_real("gamma2", gamma2, low=0.0, low_open=True)
+        eps = check_real("eps", eps, low=0.0, low_open=True)
+        self.alpha = check_real("alpha", alpha, low=0.0, high=1.0)
+        self.beta = check_real("beta", beta, low=0.0, high=1.0)
+        self.num_steps = check_int("num_steps", num_steps, low=0)
+        self.precorrection = check_choice("precorrection", precorrection, PRECORRECTIONS)
+        self.lr = check_real("lr", lr, low=0.0, low_open=True)
+        self.weight_decay = check_real("weight_decay", weight_decay, low=0.0)
+        self.epochs = check_int("epochs", epochs, low=1)
+        self.patience = check_int("patience", patience, low=0)
+        self.protocol = protocol
+        self.batch_size = check_int("batch_size", batch_size, low=1, optional=True)
+        self.num_neighbors = check_fanouts("num_neighbors", num_neighbors)
+        self.inference_chunk_size = check_int("inference_chunk_size", inference_chunk_size,
+                                              low=1)
+        self.max_batches_per_epoch = check_int("max_batches_per_epoch", max_batches_per_epoch,
+                                               low=1, optional=True)
+        self.classifier_max_iter = check_int("classifier_max_iter", classifier_max_iter, low=1)
+        self.device = check_device("device", device)
+        self.seed = check_int("seed", seed, low=0, optional=True)
+        self.verbose = check_bool("verbose", verbose)
         if loss is None:
             from noisygraph.nn.mcr2 import CodingRateReductionLoss
             loss = CodingRateReductionLoss(gamma1=gamma1, gamma2=gamma2, eps=eps)
         self.model, self.loss = model, loss
-        if precorrection not in PRECORRECTIONS:
-            raise ValueError(f"precorrection must be one of {PRECORRECTIONS}, got "
-                             f"{precorrection!r}")
-        self.alpha, self.beta, self.num_steps = float(alpha), float(beta), int(num_steps)
-        self.precorrection = precorrection
-        self.lr, self.weight_decay = lr, weight_decay
-        self.epochs, self.patience, self.protocol = epochs, patience, protocol
-        self.batch_size, self.num_neighbors = batch_size, list(num_neighbors)
-        self.inference_chunk_size = inference_chunk_size
-        if max_batches_per_epoch is not None and max_batches_per_epoch < 1:
-            raise ValueError(f"max_batches_per_epoch must be >= 1 or None, got "
-                             f"{max_batches_per_epoch}")
-        self.max_batches_per_epoch = max_batches_per_epoch
-        self.classifier_max_iter = classifier_max_iter
-        self.device, self.seed, self.verbose = device, seed, verbose
         self.classifier: Optional[LogisticRegression] = None
         self.pseudo_labels: Optional[Tensor] = None
 
@@ -330,10 +332,20 @@ class ERASETrainer:
         return parts
 
     # ------------------------------------------------------------------ API
-    def fit(self, data: Data, y_noisy: Tensor) -> History:
+    def fit(self, data: Data, y_noisy: Tensor, noise_mask: Optional[Tensor] = None) -> History:
         """Trains on ``data`` with the noisy labels ``y_noisy`` (only ``y_noisy[train_mask]``,
         and ``y_noisy[val_mask]`` under ``"noisy-val"``, are read; ``data.y`` is read for
         scoring and, under ``"paper"``, for model selection).
+
+        Args:
+            data (Data): the graph with ``x``, ``edge_index``, clean ``y`` and the three masks.
+            y_noisy (torch.Tensor): ``[N]`` noisy labels.
+            noise_mask (torch.Tensor, optional): ``[N]`` bool, the nodes whose labels in
+                ``y_noisy`` were drawn from a noise model. Under ``"noisy-val"`` it must cover
+                every validation node; without it, ``y_noisy`` equal to ``data.y`` on all
+                validation nodes is an error (see
+                :func:`~noisygraph.train.check_noisy_validation`).
+                (default: :obj:`None`, ``data.noise_mask`` when set)
 
         Returns:
             History: per-epoch ``loss``/``total``/``compress`` and ``train_acc``/``val_acc``/
@@ -341,8 +353,8 @@ class ERASETrainer:
             the selected epoch and its test accuracy. The model and the classifier are left
             at the selected epoch.
         """
-        num_classes = check_node_data(data, y_noisy)
-        device = torch.device(self.device) if self.device is not None else data.x.device
+        num_classes = check_node_data(data, y_noisy, self.protocol, noise_mask)
+        device = self.device if self.device is not None else data.x.device
         data, y_noisy = data.to(device), y_noisy.to(device)
         self.model.to(device)
         val_target = selection_labels(data, y_noisy, self.protocol)
