@@ -86,17 +86,18 @@ def run_grid(args) -> None:
                         if key in finished:
                             continue
                         cargs = cell_args(method, sampler, protocol, noise, rate, args.seed)
-                        noise = command.corrupt(data, cargs, args.seed)
+                        corruption = command.corrupt(data, cargs, args.seed)
                         seed = args.seed + 100 * run
                         seed_everything(seed)
                         trainer = command.build_trainer(cargs, data)
                         start = time.time()
-                        history = trainer.fit(data, noise.y_noisy, noise_mask=noise.noise_mask)
+                        history = trainer.fit(data, corruption.y_noisy,
+                                              noise_mask=corruption.noise_mask)
                         record = dict(zip(("method", "sampler", "protocol", "noise", "rate",
                                            "run"), key))
                         record.update(seed=seed, noise_seed=args.seed,
-                                      realised_rate=noise.train_rate,
-                                      realised_val_rate=noise.val_rate,
+                                      realised_rate=corruption.train_rate,
+                                      realised_val_rate=corruption.val_rate,
                                       val_noise=VAL_NOISE if protocol == "noisy-val" else None,
                                       accuracy=100 * history.test_acc,
                                       best_epoch=history.best_epoch,
