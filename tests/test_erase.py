@@ -67,12 +67,16 @@ def test_precorrect_matches_dense_reference():
     assert out[10].argmax() == y[10]  # an isolated training node keeps its label
 
 
-def test_label_propagation_precorrection_matches_dense_reference_and_pyg():
+@pytest.mark.parametrize("alpha", [0.2, 0.5, 0.8])
+def test_label_propagation_precorrection_follows_the_release_alpha(alpha):
+    # The release's ogbn-arxiv script calls PyG's LabelPropagation(num_layers=T, alpha=alpha)
+    # with the training mask; PyG: out = clamp(alpha * A_sym @ out + (1 - alpha) * out0).
+    # At alpha != 0.5 this fails on the old behaviour (PyG alpha = 1 - alpha).
     edge_index = tiny_graph()
     y = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2])
     train = torch.zeros(12, dtype=torch.bool)
     train[[0, 1, 2, 3, 4, 5, 10]] = True
-    alpha, steps = 0.5, 7
+    steps = 7
     out = precorrect_labels(y, edge_index, train, 3, alpha, steps, method="label-propagation")
     dense = torch.zeros(12, 12, dtype=torch.float64)
     dense[edge_index[1], edge_index[0]] = 1.0
@@ -80,13 +84,16 @@ def test_label_propagation_precorrection_matches_dense_reference_and_pyg():
     sym = d.unsqueeze(1) * dense * d.unsqueeze(0)
     y0 = F.one_hot(y, 3).double() * train.double().unsqueeze(1)
     ref = y0
-    for _ in range(steps):  # restart to the initial labels, as PyG's LabelPropagation
-        ref = ((1 - alpha) * sym @ ref + alpha * y0).clamp(0, 1)
+    for _ in range(steps):  # restart to the initial labels; alpha weighs the propagated term
+        ref = (alpha * sym @ ref + (1 - alpha) * y0).clamp(0, 1)
     torch.testing.assert_close(out.double(), ref, rtol=1e-5, atol=1e-6)
     assert (out[~train].sum(1) > 0).any()  # non-training rows are filled
     pyg = pytest.importorskip("torch_geometric.nn")
-    expected = pyg.LabelPropagation(steps, 1 - alpha)(y, edge_index, mask=train)
-    torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-6)
+    released = pyg.LabelPropagation(num_layers=steps, alpha=alpha)(y, edge_index, mask=train)
+    torch.testing.assert_close(out, released, rtol=1e-5, atol=1e-6)
+    if alpha != 0.5:  # the old mapping (PyG alpha = 1 - alpha) gives something else
+        old = pyg.LabelPropagation(num_layers=steps, alpha=1 - alpha)(y, edge_index, mask=train)
+        assert (out - old).abs().max() > 1e-2
     with pytest.raises(ValueError, match="method"):
         precorrect_labels(y, edge_index, train, 3, method="dense")
 

@@ -19,8 +19,8 @@ from torch_geometric.nn import GATConv
 from tqdm.auto import tqdm
 
 from noisygraph.metrics import accuracy
-from noisygraph.nn.label_denoise import (PRECORRECTIONS, lazy_propagation_operator,
-                                         precorrect_labels, semantic_labels)
+from noisygraph.nn.label_denoise import (PRECORRECTIONS, _semantic_labels,
+                                         lazy_propagation_operator, precorrect_labels)
 from noisygraph.nn.logistic_regression import LogisticRegression
 from noisygraph.sparse import Adjacency, to_adjacency
 from noisygraph._checks import (check_bool, check_choice, check_device, check_fanouts, check_int,
@@ -55,19 +55,23 @@ class ERASE(torch.nn.Module):
                  heads: int = 8, dropout: float = 0.5,
                  encoder: Optional[torch.nn.Module] = None):
         super().__init__()
+        if encoder is not None and not isinstance(encoder, torch.nn.Module):
+            raise TypeError(f"encoder must be a torch.nn.Module or None, got "
+                            f"{type(encoder).__name__}")
         self.encoder = encoder
-        self.dropout = float(dropout)
         if encoder is None:
-            if min(in_channels, hidden_channels, out_channels, heads) < 1:
-                raise ValueError("in_channels, hidden_channels, out_channels and heads must be "
-                                 ">= 1")
+            in_channels = check_int("in_channels", in_channels, low=1)
+            hidden_channels = check_int("hidden_channels", hidden_channels, low=1)
+            out_channels = check_int("out_channels", out_channels, low=1)
+            heads = check_int("heads", heads, low=1)
             if hidden_channels % heads != 0:
                 raise ValueError(f"hidden_channels ({hidden_channels}) must be divisible by "
                                  f"heads ({heads})")
-            if not 0.0 <= dropout < 1.0:
-                raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+            self.dropout = check_real("dropout", dropout, low=0.0, high=1.0, high_open=True)
             self.conv1 = GATConv(in_channels, hidden_channels // heads, heads=heads)
             self.conv2 = GATConv(hidden_channels, out_channels, heads=1)
+        else:
+            self.dropout = float(dropout)
         self.in_channels, self.out_channels = in_channels, out_channels
 
     def reset_parameters(self) -> None:
@@ -93,12 +97,26 @@ class ERASE(torch.nn.Module):
                                            check_invariants=False)
         return F.dropout(x, p=self.dropout, training=self.training)
 
+    def _check_input(self, x, edge_index) -> None:
+        """Types and shapes only (no host synchronisation: this runs every step)."""
+        if not isinstance(x, Tensor) or not x.is_floating_point():
+            raise TypeError(f"x must be a floating-point tensor, got "
+                            f"{getattr(x, 'dtype', type(x).__name__)}")
+        if x.dim() != 2 or x.size(1) != self.in_channels:
+            raise ValueError(f"x must have shape [N, {self.in_channels}], got {tuple(x.shape)}")
+        if isinstance(edge_index, Tensor) and edge_index.layout == torch.strided and (
+                edge_index.dim() != 2 or edge_index.size(0) != 2
+                or edge_index.is_floating_point() or edge_index.dtype == torch.bool):
+            raise ValueError(f"edge_index must be an integer [2, E] tensor, got "
+                             f"{edge_index.dtype} of shape {tuple(edge_index.shape)}")
+
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
         """Embeddings ``[N, p]`` of the nodes of ``(x, edge_index)``. The GAT encoder also
         takes ``x`` as a sparse CSR tensor (see :func:`sparse_features`): same values, and
         the first layer's projection then costs in proportion to the nonzeros."""
         if self.encoder is not None:
             return self.encoder(x, edge_index)
+        self._check_input(x, edge_index)
         x = self._input_dropout(x)
         h = self._first_activation(self.conv1(x, edge_index))
         return self._last_activation(self.conv2(h, edge_index))
@@ -114,6 +132,8 @@ class ERASE(torch.nn.Module):
         try:
             if self.encoder is not None or chunk_size is None:
                 return self(x, edge_index)
+            chunk_size = check_int("chunk_size", chunk_size, low=1)
+            self._check_input(x, edge_index)
             adj = to_adjacency(edge_index, num_nodes=x.size(0))
             if x.layout != torch.strided:
                 x = x.to_dense()
@@ -291,7 +311,7 @@ class ERASETrainer:
         """Refits the linear probe on the training nodes' pseudo-labels; predicts all nodes."""
         features = F.normalize(z, dim=1)
         train = data.train_mask
-        self.classifier.fit(features[train], pseudo[train], max_iter=self.classifier_max_iter)
+        self.classifier._fit(features[train], pseudo[train], self.classifier_max_iter)
         return self.classifier.predict(features)
 
     def _full_batch_step(self, data: Data, x: Tensor, y_pre: Tensor, denoised: Tensor,
@@ -300,8 +320,8 @@ class ERASETrainer:
         self.model.train()
         optimizer.zero_grad()
         z = self.model(x, data.edge_index)
-        pseudo = semantic_labels(z, y_pre, operator, data.train_mask, self.beta,
-                                 self.num_steps, denoised).argmax(dim=1)
+        pseudo = _semantic_labels(z, y_pre, operator, data.train_mask, self.beta,
+                                  self.num_steps, denoised).argmax(dim=1)
         out = self.loss(z, pseudo, num_classes)
         out.loss.backward()
         optimizer.step()
@@ -311,8 +331,8 @@ class ERASETrainer:
     def _mini_batch_epoch(self, data: Data, loader, y_pre: Tensor, denoised: Tensor,
                           operator: Adjacency, num_classes: int, optimizer) -> dict:
         z_all = self.embed(data)
-        pseudo = semantic_labels(z_all, y_pre, operator, data.train_mask, self.beta,
-                                 self.num_steps, denoised).argmax(dim=1)
+        pseudo = _semantic_labels(z_all, y_pre, operator, data.train_mask, self.beta,
+                                  self.num_steps, denoised).argmax(dim=1)
         self.model.train()
         parts = {"loss": 0.0, "total": 0.0, "compress": 0.0}
         num_batches = len(loader)
@@ -388,8 +408,8 @@ class ERASETrainer:
                 parts = self._mini_batch_epoch(data, loader, y_pre, denoised, operator,
                                                num_classes, optimizer)
                 z = self.embed(data)
-                pseudo = semantic_labels(z, y_pre, operator, data.train_mask, self.beta,
-                                         self.num_steps, denoised).argmax(dim=1)
+                pseudo = _semantic_labels(z, y_pre, operator, data.train_mask, self.beta,
+                                          self.num_steps, denoised).argmax(dim=1)
             pred = self._evaluate(data, z, pseudo)
             train_acc = accuracy(pred, data.y, data.train_mask)
             val_acc = accuracy(pred, val_target, data.val_mask)
