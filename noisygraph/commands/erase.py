@@ -26,12 +26,13 @@ from noisygraph.train import PROTOCOLS
 
 SAMPLERS = ("exact",) + tuple(s for s in NOISE_SAMPLERS if s != "exact")  # exact: the default
 
-# (gamma1, gamma2, eps, alpha, beta, T) of the official release's full-batch scripts, per data
-# set. Its ogbn-arxiv script (alpha 0.5, T = 50) pre-corrects with PyG's LabelPropagation
-# (restart to the initial labels): `--precorrection label-propagation --alpha 0.5 --T 50`
-# selects that; it is not the default for any data set because it was never checked on the real
-# ogbn-arxiv here (no copy offline), and 50 lazy steps in the per-epoch labels would smooth a
-# large graph's labels to one class. Other data sets use Cora's values.
+# (gamma1, gamma2, eps, alpha, beta, T) of the official release's run.sh, per data set; other
+# data sets use Cora's values (not tuned). For ogbn-arxiv the release disagrees with itself
+# (run.sh: alpha 0.5, beta 0.6, T 50; train_main_arxiv.py's defaults: alpha 0.6, beta 0.5) and
+# pre-corrects with PyG's LabelPropagation (`--precorrection label-propagation`, where alpha is
+# PyG's weight of the propagated term); neither is a default here: it was never checked on the
+# real ogbn-arxiv (no copy offline), and 50 lazy steps in our per-epoch labels would smooth a
+# large graph's labels to one class (the release uses restart propagation there).
 HYPERPARAMETERS = {
     "cora": (1.0, 2.0, 0.05, 0.6, 0.6, 5),
     "citeseer": (1.0, 2.0, 0.4, 0.6, 0.7, 4),

@@ -199,7 +199,8 @@ class ERASETrainer:
     evaluation-mode embeddings of the training nodes, fitted on :math:`L_{\text{train}}`,
     predicts every node. The epoch with the best validation accuracy is kept (clean
     validation labels under ``protocol="paper"``, as the paper; the noisy ones under
-    ``"noisy-val"``); training stops after ``patience`` epochs without improvement.
+    ``"noisy-val"``, which :meth:`fit` checks really are noisy); training stops after
+    ``patience`` epochs without improvement.
 
     With ``batch_size`` set, each epoch first embeds the whole graph (layer-wise, in
     chunks) to compute the pseudo-labels, then takes one step per mini-batch of sampled
@@ -217,7 +218,8 @@ class ERASETrainer:
         num_steps (int, optional): :math:`T` propagation steps. (default: ``5``)
         precorrection (str, optional): how the training labels are pre-corrected:
             ``"train-subgraph"`` (the release for Cora/PubMed/CoraFull) or
-            ``"label-propagation"`` (the release for ogbn-arxiv); see
+            ``"label-propagation"`` (the release for ogbn-arxiv, where ``alpha`` then weighs
+            the propagated term, as in the release); see
             :func:`~noisygraph.nn.label_denoise.precorrect_labels`.
             (default: ``"train-subgraph"``)
         lr (float, optional): Adam learning rate. (default: ``1e-3``)
