@@ -23,7 +23,8 @@ PROTOCOLS = ("paper", "noisy-val")
 
 
 def seed_everything(seed: int) -> None:
-    """Seeds Python, NumPy and PyTorch (all devices)."""
+    """Seeds Python, NumPy and PyTorch (all devices) with an int ``seed >= 0``."""
+    seed = check_int("seed", seed, low=0)
     random.seed(seed)
     np.random.seed(seed % (2 ** 32))
     torch.manual_seed(seed)

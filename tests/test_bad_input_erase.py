@@ -10,12 +10,13 @@ from torch_geometric.data import Data
 from bad_input import BadInput, assert_rejects, case_id
 from noisygraph.datasets import csbm
 from noisygraph.nn import ERASE, ERASETrainer, LogisticRegression
+from noisygraph.nn.erase import sparse_features
 from noisygraph.nn.label_denoise import (class_prototypes, lazy_propagate,
                                          lazy_propagation_operator, precorrect_labels,
                                          semantic_labels, train_subgraph)
 from noisygraph.noise import AddLabelNoise, LabelNoiseModel, add_label_noise
 from noisygraph.sparse import Adjacency, to_adjacency
-from noisygraph.train import GCNBaseline
+from noisygraph.train import GCNBaseline, seed_everything
 
 Y = torch.tensor([0, 1, 2, 0, 1, 2])
 X = torch.randn(6, 3)
@@ -272,6 +273,11 @@ ENCODER = [
     BadInput("erase-forward-edges-float", lambda: ERASE(4, 4, 4, 2)(torch.randn(6, 4),
                                                                     EDGES.float()),
              ValueError, "edge_index"),
+    BadInput("sparse-features-density", lambda: sparse_features(torch.rand(4, 4), max_density=1.5),
+             ValueError, "max_density"),
+    BadInput("sparse-features-list", lambda: sparse_features([[0.0]]), TypeError, "x"),
+    BadInput("seed-everything-negative", lambda: seed_everything(-1), ValueError, "seed"),
+    BadInput("seed-everything-float", lambda: seed_everything(1.5), TypeError, "seed"),
     BadInput("erase-inference-chunk", lambda: ERASE(4, 4, 4, 2).inference(torch.randn(6, 4), EDGES,
                                                                           chunk_size=0),
              ValueError, "chunk_size"),

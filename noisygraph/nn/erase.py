@@ -153,6 +153,9 @@ class ERASE(torch.nn.Module):
 def sparse_features(x: Tensor, max_density: float = 0.25) -> Tensor:
     """``x`` as a sparse CSR tensor when at most ``max_density`` of its entries are nonzero
     (bag-of-words features such as Cora's are about 1 %), else ``x`` unchanged."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
+    max_density = check_real("max_density", max_density, low=0.0, high=1.0)
     if x.layout != torch.strided or x.numel() == 0:
         return x
     if float((x != 0).sum()) / x.numel() > max_density:
