@@ -1,13 +1,11 @@
-"""ERASE (or a GCN baseline) on a graph with noisy labels; the same as ``noisygraph erase``.
+"""ERASE (or a GCN baseline) on a graph with noisy labels; the same as ``noisygraph erase``
+(same flags, checked before any data is loaded; Ctrl-C keeps the finished runs in --json).
 
     python examples/run_erase.py --dataset Cora --noise uniform --rate 0.4 --runs 10 --json out.json
 """
-import argparse
 import sys
 
-from noisygraph.commands import erase
+from noisygraph.cli import main
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=erase.__doc__.splitlines()[0])
-    erase.configure(parser)
-    sys.exit(erase.run(parser.parse_args()))
+    sys.exit(main(["erase", *sys.argv[1:]]))

@@ -27,12 +27,17 @@ Samplers:
   class), then one ``choice(K, p=T[y_i])`` per masked node in node order (one uniform each).
   Defined for the class-conditional kinds (not ``"instance"``).
 
-Every call reports the realised rate and the empirical transition matrix over the masked nodes.
+One noise model, several node sets: :class:`LabelNoiseModel` draws the transition (pair
+partners, random rows) once and samples it on any mask, continuing one random stream, so
+training and validation labels can follow the same model (:func:`add_label_noise` is one such
+sample). Every sample reports the realised rate and the empirical transition matrix over the
+masked nodes, and the mask it corrupted.
 """
 from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Sequence
 from typing import NamedTuple, Optional
 
 import numpy as np
@@ -48,7 +53,7 @@ _CHUNK = 1 << 16
 
 
 class LabelNoise(NamedTuple):
-    """The result of :func:`add_label_noise`.
+    """The result of :meth:`LabelNoiseModel.sample` and :func:`add_label_noise`.
 
     Attributes:
         y_noisy (torch.Tensor): ``[N]`` labels; equal to ``y`` outside the mask.
@@ -59,6 +64,9 @@ class LabelNoise(NamedTuple):
             label among masked nodes of true class ``i`` (a zero row for an absent class).
         nominal_transition (torch.Tensor or None): ``[K, K]`` matrix the labels were drawn
             from; ``None`` for ``"instance"`` (one distribution per node).
+        mask (torch.Tensor or None): ``[N]`` bool, the nodes whose labels were drawn from the
+            noise model (whether or not they flipped): the record a trainer reads to know
+            which labels are noisy. (default: :obj:`None`)
     """
 
     y_noisy: Tensor
@@ -66,51 +74,61 @@ class LabelNoise(NamedTuple):
     realised_rate: float
     transition: Tensor
     nominal_transition: Optional[Tensor]
+    mask: Optional[Tensor] = None
 
 
-def _check_inputs(y, kind, rate, mask, seed, num_classes, sampler, x) -> tuple[np.ndarray, np.ndarray, int]:
+def _check_choice(name: str, value, choices: tuple) -> str:
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return value
+
+
+def _check_rate(rate) -> float:
+    if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not (0.0 <= rate <= 1.0):
+        raise ValueError(f"rate must be a number in [0, 1], got {rate!r}")
+    return float(rate)
+
+
+def _check_seed(seed) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be an int in [0, 2**32), got {seed!r}")
+    return int(seed)
+
+
+def _check_num_classes(num_classes) -> int:
+    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
+        raise TypeError(f"num_classes must be an int, got {type(num_classes).__name__}")
+    if num_classes < 2:
+        raise ValueError(f"num_classes must be >= 2 (noise needs another class to flip to), got {num_classes}")
+    return int(num_classes)
+
+
+def _check_temperature(temperature) -> float:
+    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real) or not (
+        math.isfinite(temperature) and temperature > 0
+    ):
+        raise ValueError(f"instance_temperature must be a finite number > 0, got {temperature!r}")
+    return float(temperature)
+
+
+def _check_labels(y) -> np.ndarray:
     if not isinstance(y, Tensor):
         raise TypeError(f"y must be a torch.Tensor of class indices, got {type(y).__name__}")
     if y.dim() != 1:
         raise ValueError(f"y must be 1-D [N], got shape {tuple(y.shape)}")
     if y.dtype.is_floating_point or y.dtype == torch.bool or y.dtype.is_complex:
         raise ValueError(f"y must hold integer class indices, got dtype {y.dtype}")
-    if kind not in NOISE_KINDS:
-        raise ValueError(f"kind must be one of {NOISE_KINDS}, got {kind!r}")
-    if sampler not in NOISE_SAMPLERS:
-        raise ValueError(f"sampler must be one of {NOISE_SAMPLERS}, got {sampler!r}")
-    if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not (0.0 <= rate < 1.0):
-        raise ValueError(f"rate must be a number in [0, 1), got {rate!r}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
-        raise ValueError(f"seed must be an int in [0, 2**32), got {seed!r}")
-    labels = y.detach().cpu().numpy().astype(np.int64)
-    if num_classes is None:
-        num_classes = int(labels.max()) + 1 if labels.size else 0
-    elif isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
-        raise ValueError(f"num_classes must be an int, got {num_classes!r}")
-    if num_classes < 2:
-        raise ValueError(f"num_classes must be >= 2 (noise needs another class to flip to), got {num_classes}")
-    if labels.size and (labels.min() < 0 or labels.max() >= num_classes):
-        bad = int(labels.min()) if labels.min() < 0 else int(labels.max())
-        raise ValueError(f"y must lie in [0, num_classes={num_classes}), found label {bad}")
+    return y.detach().cpu().numpy().astype(np.int64)
+
+
+def _check_mask(mask, y: Tensor, name: str = "mask") -> np.ndarray:
     if mask is None:
-        selected = np.ones(labels.shape[0], dtype=bool)
-    else:
-        if not isinstance(mask, Tensor) or mask.dtype != torch.bool:
-            raise ValueError(f"mask must be a bool tensor, got {getattr(mask, 'dtype', type(mask).__name__)}")
-        if mask.shape != y.shape:
-            raise ValueError(f"mask must have the shape of y {tuple(y.shape)}, got {tuple(mask.shape)}")
-        selected = mask.detach().cpu().numpy()
-    if kind == "instance":
-        if x is None:
-            raise ValueError("x is required for kind='instance' (noise follows the features)")
-        if not isinstance(x, Tensor) or x.dim() != 2 or x.size(0) != y.size(0):
-            raise ValueError(f"x must be a [N={y.size(0)}, F] tensor, got {getattr(x, 'shape', type(x).__name__)}")
-        if not torch.isfinite(x).all():
-            raise ValueError("x must be finite (found NaN or inf)")
-        if sampler == "paper":
-            raise ValueError("sampler='paper' reproduces class-conditional draws; it has no 'instance' kind")
-    return labels, selected, int(num_classes)
+        return np.ones(y.shape[0], dtype=bool)
+    if not isinstance(mask, Tensor) or mask.dtype != torch.bool:
+        raise ValueError(f"{name} must be a bool tensor, got {getattr(mask, 'dtype', type(mask).__name__)}")
+    if mask.shape != y.shape:
+        raise ValueError(f"{name} must have the shape of y {tuple(y.shape)}, got {tuple(mask.shape)}")
+    return mask.detach().cpu().numpy()
 
 
 def _nominal(kind: str, rate: float, num_classes: int, draw_partner, draw_weights) -> Optional[np.ndarray]:
@@ -163,15 +181,20 @@ def _truncated_normal(rng: np.random.Generator, mean: float, std: float, size: i
     return values
 
 
-def _instance_targets(
-    rng: np.random.Generator, x: Tensor, labels: np.ndarray, nodes: np.ndarray, num_classes: int, temperature: float
-) -> np.ndarray:
-    """Noisy classes of ``nodes`` drawn towards the classes whose mean features they resemble."""
-    features = x.detach().cpu().double()
+def _class_means(features: Tensor, labels: np.ndarray, num_classes: int) -> Tensor:
+    """L2-normalised mean feature vector of every class (a zero row for an absent class)."""
     y_all = torch.from_numpy(labels)
     sums = torch.zeros(num_classes, features.size(1), dtype=torch.float64).index_add_(0, y_all, features)
     counts = torch.bincount(y_all, minlength=num_classes).clamp_min(1).unsqueeze(1)
-    means = torch.nn.functional.normalize(sums / counts, dim=1)
+    return torch.nn.functional.normalize(sums / counts, dim=1)
+
+
+def _instance_targets(
+    rng: np.random.Generator, features: Tensor, means: Tensor, labels: np.ndarray, nodes: np.ndarray,
+    num_classes: int, temperature: float,
+) -> np.ndarray:
+    """Noisy classes of ``nodes`` drawn towards the classes whose mean features they resemble."""
+    y_all = torch.from_numpy(labels)
     out = np.empty(nodes.shape[0], dtype=np.int64)
     for start in range(0, nodes.shape[0], _CHUNK):
         chunk = torch.from_numpy(nodes[start : start + _CHUNK])
@@ -192,6 +215,200 @@ def _empirical_transition(clean: np.ndarray, noisy: np.ndarray, num_classes: int
     return torch.from_numpy(np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0))
 
 
+class LabelNoiseModel:
+    r"""One label-noise model: its transition is drawn once, then sampled on any node sets.
+
+    The class-conditional transition :math:`T` (the pair partners :math:`\pi(i)` of
+    ``"pair"``, the random rows of ``"random"``) is drawn when the model is built; for
+    ``"instance"`` the class feature means are fixed at the first :meth:`sample` (from the
+    ``y`` it receives, over all nodes). Every :meth:`sample` then draws the noisy labels of
+    its mask from that same transition, continuing one random stream: the first call
+    gives exactly the labels of :func:`add_label_noise` with the same arguments, and later
+    calls (e.g. on the validation nodes) follow the same noise model with fresh,
+    independent draws. This is what a ``noisy-val`` protocol needs: training and validation
+    labels corrupted by *one* noise model, the training labels identical to those of a
+    protocol that corrupts only the training nodes.
+
+    With ``sampler="paper"`` the stream is the ERASE release's legacy
+    ``numpy.random.RandomState(seed)``: the partners first, then one uniform per masked node
+    in node order, call after call. A second call therefore continues the release's draw
+    with the same partners; where the training nodes precede the validation nodes (the
+    Planetoid splits), sampling the training mask and then the validation mask gives the
+    labels the release's draw would give on train ∪ val in node order.
+
+    Args:
+        kind (str): ``"uniform"``, ``"pair"``, ``"pair_cyclic"``, ``"random"`` or
+            ``"instance"`` (see the module docstring).
+        rate (float): nominal noise rate :math:`r \in [0, 1]`.
+        num_classes (int): :math:`K \ge 2`.
+        seed (int, optional): random seed in :math:`[0, 2^{32})`. (default: :obj:`0`)
+        sampler (str, optional): ``"independent"``, ``"exact"`` or ``"paper"``.
+            (default: :obj:`"independent"`)
+        x (torch.Tensor, optional): ``[N, F]`` finite node features, required by
+            ``"instance"`` (ignored otherwise). (default: :obj:`None`)
+        instance_temperature (float, optional): temperature :math:`\tau > 0` of the
+            similarity softmax of ``"instance"``. (default: :obj:`0.1`)
+
+    Attributes:
+        transition (torch.Tensor or None): the nominal ``[K, K]`` float64 transition
+            (``None`` for ``"instance"``).
+
+    Example:
+        >>> model = LabelNoiseModel("pair", 0.3, data.num_classes, seed=123)
+        >>> train = model.sample(data.y, data.train_mask)   # = add_label_noise(..., seed=123)
+        >>> val = model.sample(data.y, data.val_mask)       # same partners, fresh draws
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        rate: float,
+        num_classes: int,
+        seed: int = 0,
+        sampler: str = "independent",
+        x: Optional[Tensor] = None,
+        instance_temperature: float = 0.1,
+    ) -> None:
+        self.kind = _check_choice("kind", kind, NOISE_KINDS)
+        self.sampler = _check_choice("sampler", sampler, NOISE_SAMPLERS)
+        self.rate = _check_rate(rate)
+        self.seed = _check_seed(seed)
+        self.num_classes = _check_num_classes(num_classes)
+        self.instance_temperature = _check_temperature(instance_temperature)
+        self._features: Optional[Tensor] = None
+        self._means: Optional[Tensor] = None
+        if kind == "instance":
+            if sampler == "paper":
+                raise ValueError("sampler='paper' reproduces class-conditional draws; it has no 'instance' kind")
+            if x is None:
+                raise ValueError("x is required for kind='instance' (noise follows the features)")
+            if not isinstance(x, Tensor) or x.dim() != 2 or x.dtype.is_complex:
+                raise ValueError(f"x must be a real [N, F] tensor, got {getattr(x, 'shape', type(x).__name__)}")
+            if not torch.isfinite(x).all():
+                raise ValueError("x must be finite (found NaN or inf)")
+            self._features = x.detach().cpu().double()
+        K = self.num_classes
+        if sampler == "paper":
+            self._legacy = np.random.RandomState(self.seed)
+            nominal = _nominal(
+                kind, self.rate, K,
+                draw_partner=lambda i: self._legacy.choice(np.delete(np.arange(K), i)),
+                draw_weights=lambda k: self._legacy.rand(k),
+            )
+        else:
+            self._rng = np.random.default_rng(self.seed)
+            nominal = _nominal(
+                kind, self.rate, K,
+                draw_partner=lambda i: (i + int(self._rng.integers(1, K))) % K,
+                draw_weights=lambda k: self._rng.random(k),
+            )
+        self._nominal = nominal
+        self.transition: Optional[Tensor] = None if nominal is None else torch.from_numpy(nominal)
+
+    def _check_y(self, y) -> np.ndarray:
+        labels = _check_labels(y)
+        if labels.size and (labels.min() < 0 or labels.max() >= self.num_classes):
+            bad = int(labels.min()) if labels.min() < 0 else int(labels.max())
+            raise ValueError(f"y must lie in [0, num_classes={self.num_classes}), found label {bad}")
+        if self._features is not None and self._features.size(0) != labels.shape[0]:
+            raise ValueError(f"x must be a [N={labels.shape[0]}, F] tensor, got {tuple(self._features.shape)}")
+        return labels
+
+    def _draw(self, labels: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+        """Noisy labels of ``nodes`` (the next draws of the model's stream)."""
+        clean = labels[nodes]
+        count = nodes.shape[0]
+        if self.sampler == "paper":
+            return _draw_from_rows(self._nominal, clean, self._legacy.random_sample(count))
+        rng = self._rng
+        if self.kind == "instance":
+            if self._means is None:
+                self._means = _class_means(self._features, labels, self.num_classes)
+            flip_probability = _truncated_normal(rng, self.rate, INSTANCE_RATE_STD, count)
+        else:
+            flip_probability = 1.0 - self._nominal[clean, clean]
+        if self.sampler == "independent":
+            flips = np.flatnonzero(rng.random(count) < flip_probability)
+        else:  # exact: round(r n) distinct nodes; weighted by q_i for "instance" (Efraimidis-Spirakis)
+            num_flips = int(round(self.rate * count))
+            if self.kind == "instance":
+                with np.errstate(divide="ignore"):
+                    keys = np.log(rng.random(count)) / flip_probability
+                flips = np.sort(np.argpartition(-keys, num_flips - 1)[:num_flips]) if num_flips else np.empty(0, np.int64)
+            else:
+                flips = np.sort(rng.choice(count, size=num_flips, replace=False))
+        noisy = clean.copy()
+        if self.kind == "instance":
+            noisy[flips] = _instance_targets(
+                rng, self._features, self._means, labels, nodes[flips], self.num_classes, self.instance_temperature
+            )
+        else:
+            noisy[flips] = _draw_from_rows(_off_diagonal(self._nominal), clean[flips], rng.random(flips.shape[0]))
+        return noisy
+
+    def _result(self, y: Tensor, labels: np.ndarray, y_noisy: np.ndarray, selected: np.ndarray) -> LabelNoise:
+        nodes = np.flatnonzero(selected)
+        flipped = y_noisy != labels
+        return LabelNoise(
+            y_noisy=torch.from_numpy(y_noisy).to(device=y.device, dtype=y.dtype),
+            flipped=torch.from_numpy(flipped).to(y.device),
+            realised_rate=float(flipped[nodes].mean()) if nodes.size else 0.0,
+            transition=_empirical_transition(labels[nodes], y_noisy[nodes], self.num_classes),
+            nominal_transition=self.transition,
+            mask=torch.from_numpy(selected.copy()).to(y.device),
+        )
+
+    def sample(self, y: Tensor, mask: Optional[Tensor] = None) -> LabelNoise:
+        r"""Draws noisy labels for the nodes of ``mask`` (continuing the model's stream).
+
+        Args:
+            y (torch.Tensor): ``[N]`` clean class indices in ``[0, K)``.
+            mask (torch.Tensor, optional): ``[N]`` bool, the nodes to corrupt; the other
+                labels are returned unchanged. (default: :obj:`None`, all nodes)
+
+        Returns:
+            LabelNoise: the noisy labels, what flipped, the realised rate and the empirical
+            transition over the masked nodes, the nominal transition, and ``mask``.
+        """
+        labels = self._check_y(y)
+        selected = _check_mask(mask, y)
+        y_noisy = labels.copy()
+        nodes = np.flatnonzero(selected)
+        y_noisy[nodes] = self._draw(labels, nodes)
+        return self._result(y, labels, y_noisy, selected)
+
+    def sample_each(self, y: Tensor, masks: Sequence[Tensor]) -> LabelNoise:
+        r"""Samples each of the disjoint ``masks`` in turn (as repeated :meth:`sample` calls)
+        and returns the combined result: its ``mask`` is their union, its realised rate and
+        empirical transition are over the union.
+
+        Args:
+            y (torch.Tensor): ``[N]`` clean class indices in ``[0, K)``.
+            masks (Sequence[torch.Tensor]): ``[N]`` bool masks, pairwise disjoint, e.g.
+                ``[data.train_mask, data.val_mask]``.
+        """
+        labels = self._check_y(y)
+        if isinstance(masks, Tensor) or not isinstance(masks, Sequence) or len(masks) == 0:
+            raise TypeError("masks must be a non-empty sequence of bool tensors")
+        selected = [_check_mask(mask, y, f"masks[{i}]") for i, mask in enumerate(masks)]
+        union = np.zeros(labels.shape[0], dtype=bool)
+        for i, part in enumerate(selected):
+            if (union & part).any():
+                raise ValueError(f"masks must be disjoint: masks[{i}] overlaps an earlier mask")
+            union |= part
+        y_noisy = labels.copy()
+        for part in selected:
+            nodes = np.flatnonzero(part)
+            y_noisy[nodes] = self._draw(labels, nodes)
+        return self._result(y, labels, y_noisy, union)
+
+    def __repr__(self) -> str:
+        return (
+            f"{self.__class__.__name__}(kind={self.kind!r}, rate={self.rate}, num_classes={self.num_classes}, "
+            f"seed={self.seed}, sampler={self.sampler!r})"
+        )
+
+
 def add_label_noise(
     y: Tensor,
     kind: str,
@@ -203,23 +420,26 @@ def add_label_noise(
     x: Optional[Tensor] = None,
     instance_temperature: float = 0.1,
 ) -> LabelNoise:
-    r"""Corrupt the labels ``y`` of the nodes in ``mask`` with the noise model ``kind``.
+    r"""Corrupt the labels ``y`` of the nodes in ``mask`` with the noise model ``kind``: one
+    :meth:`LabelNoiseModel.sample` of a freshly built :class:`LabelNoiseModel`.
 
     For the class-conditional kinds the noisy label of node :math:`i` is drawn from row
     :math:`y_i` of the transition matrix :math:`T`, with :math:`T_{ii} = 1 - r` and the rest
     of the row given by the kind (see the module docstring); ``"instance"`` uses one flip
-    probability and one target distribution per node.
+    probability and one target distribution per node. To corrupt a second node set (e.g.
+    the validation nodes) with the *same* noise model, build a :class:`LabelNoiseModel` and
+    sample it twice instead of calling this function twice.
 
     Args:
         y (torch.Tensor): ``[N]`` clean class indices in ``[0, K)``.
         kind (str): ``"uniform"``, ``"pair"``, ``"pair_cyclic"``, ``"random"`` or
             ``"instance"``.
-        rate (float): nominal noise rate :math:`r \in [0, 1)`.
+        rate (float): nominal noise rate :math:`r \in [0, 1]`.
         mask (torch.Tensor, optional): ``[N]`` bool, the nodes to corrupt (e.g.
             ``data.train_mask``); the other labels are returned unchanged.
             (default: :obj:`None`, all nodes)
-        seed (int, optional): random seed; the same arguments give the same labels.
-            (default: :obj:`0`)
+        seed (int, optional): random seed in :math:`[0, 2^{32})`; the same arguments give the
+            same labels. (default: :obj:`0`)
         num_classes (int, optional): :math:`K`. (default: :obj:`None`, ``y.max() + 1``)
         sampler (str, optional): ``"independent"``, ``"exact"`` or ``"paper"`` (see the
             module docstring). (default: :obj:`"independent"`)
@@ -229,87 +449,53 @@ def add_label_noise(
             similarity softmax of ``"instance"``. (default: :obj:`0.1`)
 
     Returns:
-        LabelNoise: ``y_noisy``, ``flipped``, ``realised_rate``, ``transition`` and
-        ``nominal_transition``.
+        LabelNoise: ``y_noisy``, ``flipped``, ``realised_rate``, ``transition``,
+        ``nominal_transition`` and ``mask``.
 
     Example:
         >>> noise = add_label_noise(data.y, "pair", 0.3, mask=data.train_mask, seed=123)
         >>> noise.realised_rate, noise.transition.diagonal()
     """
-    labels, selected, num_classes = _check_inputs(y, kind, rate, mask, seed, num_classes, sampler, x)
-    if kind == "instance" and not (math.isfinite(instance_temperature) and instance_temperature > 0):
-        raise ValueError(f"instance_temperature must be > 0, got {instance_temperature}")
-    rate = float(rate)
-    nodes = np.flatnonzero(selected)
-    clean = labels[nodes]
-    count = nodes.shape[0]
-
-    if sampler == "paper":
-        legacy = np.random.RandomState(seed)
-        nominal = _nominal(
-            kind, rate, num_classes,
-            draw_partner=lambda i: legacy.choice(np.delete(np.arange(num_classes), i)),
-            draw_weights=lambda k: legacy.rand(k),
-        )
-        noisy = _draw_from_rows(nominal, clean, legacy.random_sample(count))
-    else:
-        rng = np.random.default_rng(seed)
-        nominal = _nominal(
-            kind, rate, num_classes,
-            draw_partner=lambda i: (i + int(rng.integers(1, num_classes))) % num_classes,
-            draw_weights=lambda k: rng.random(k),
-        )
-        if kind == "instance":
-            flip_probability = _truncated_normal(rng, rate, INSTANCE_RATE_STD, count)
-        else:
-            flip_probability = 1.0 - nominal[clean, clean]
-        if sampler == "independent":
-            flips = np.flatnonzero(rng.random(count) < flip_probability)
-        else:  # exact: round(r n) distinct nodes; weighted by q_i for "instance" (Efraimidis-Spirakis)
-            num_flips = int(round(rate * count))
-            if kind == "instance":
-                with np.errstate(divide="ignore"):
-                    keys = np.log(rng.random(count)) / flip_probability
-                flips = np.sort(np.argpartition(-keys, num_flips - 1)[:num_flips]) if num_flips else np.empty(0, np.int64)
-            else:
-                flips = np.sort(rng.choice(count, size=num_flips, replace=False))
-        noisy = clean.copy()
-        if kind == "instance":
-            noisy[flips] = _instance_targets(rng, x, labels, nodes[flips], num_classes, instance_temperature)
-        else:
-            noisy[flips] = _draw_from_rows(_off_diagonal(nominal), clean[flips], rng.random(flips.shape[0]))
-
-    y_noisy = labels.copy()
-    y_noisy[nodes] = noisy
-    flipped = y_noisy != labels
-    return LabelNoise(
-        y_noisy=torch.from_numpy(y_noisy).to(device=y.device, dtype=y.dtype),
-        flipped=torch.from_numpy(flipped).to(y.device),
-        realised_rate=float(flipped[nodes].mean()) if count else 0.0,
-        transition=_empirical_transition(clean, noisy, num_classes),
-        nominal_transition=None if nominal is None else torch.from_numpy(nominal),
+    labels = _check_labels(y)
+    if num_classes is None:
+        num_classes = int(labels.max()) + 1 if labels.size else 0
+    model = LabelNoiseModel(
+        kind, rate, _check_num_classes(num_classes), seed=seed, sampler=sampler,
+        x=x if kind == "instance" else None, instance_temperature=instance_temperature,
     )
+    return model.sample(y, mask)
+
+
+NOISE_ON = ("train", "train+val", "all")
 
 
 class AddLabelNoise(BaseTransform):
-    r"""Corrupt ``data.y`` into ``data.y_noisy`` with :func:`add_label_noise`.
+    r"""Corrupt ``data.y`` into ``data.y_noisy`` with one :class:`LabelNoiseModel`.
 
-    Sets ``data.y_noisy`` (``[N]``; clean outside the corrupted nodes), ``data.noise_rate``
-    (the realised rate, a float), ``data.noise_transition`` (the empirical ``[K, K]`` matrix),
+    Sets ``data.y_noisy`` (``[N]``; clean outside the corrupted nodes), ``data.noise_mask``
+    (``[N]`` bool, the nodes whose labels were drawn from the noise model: what the trainers'
+    ``noisy-val`` protocol checks), ``data.noise_rate`` (the realised rate over those nodes,
+    a float), ``data.noise_transition`` (the empirical ``[K, K]`` matrix over them),
     ``data.noise_flipped`` (``[N]`` bool) and, for the class-conditional kinds,
     ``data.noise_nominal_transition``.
 
+    With ``on="train+val"`` the model samples the training nodes first, then the
+    validation nodes not in the training mask (one transition, one continued stream), so the
+    training labels are those of ``on="train"`` with the same seed.
+
     Args:
         kind (str): noise kind, see :func:`add_label_noise`.
-        rate (float): nominal noise rate in ``[0, 1)``.
+        rate (float): nominal noise rate in ``[0, 1]``.
         on (str, optional): which nodes to corrupt: ``"train"`` (``train_mask``),
-            ``"train+val"`` (``train_mask | val_mask``) or ``"all"``. (default: :obj:`"train"`)
+            ``"train+val"`` (``train_mask``, then ``val_mask``) or ``"all"``.
+            (default: :obj:`"train"`)
         seed (int, optional): random seed. (default: :obj:`0`)
         sampler (str, optional): ``"independent"``, ``"exact"`` or ``"paper"``.
             (default: :obj:`"independent"`)
         num_classes (int, optional): :math:`K`. (default: :obj:`None`, ``data.num_classes``
             when set, else ``data.y.max() + 1``)
-        **kwargs (optional): passed to :func:`add_label_noise` (e.g. ``instance_temperature``).
+        instance_temperature (float, optional): see :func:`add_label_noise`.
+            (default: :obj:`0.1`)
     """
 
     def __init__(
@@ -320,39 +506,53 @@ class AddLabelNoise(BaseTransform):
         seed: int = 0,
         sampler: str = "independent",
         num_classes: Optional[int] = None,
-        **kwargs,
+        instance_temperature: float = 0.1,
     ) -> None:
-        if on not in ("train", "train+val", "all"):
+        if on not in NOISE_ON:
             raise ValueError(f"on must be 'train', 'train+val' or 'all', got {on!r}")
-        if kind not in NOISE_KINDS:
-            raise ValueError(f"kind must be one of {NOISE_KINDS}, got {kind!r}")
-        if sampler not in NOISE_SAMPLERS:
-            raise ValueError(f"sampler must be one of {NOISE_SAMPLERS}, got {sampler!r}")
-        self.kind, self.rate, self.on, self.seed, self.sampler = kind, rate, on, seed, sampler
-        self.num_classes, self.kwargs = num_classes, kwargs
+        self.kind = _check_choice("kind", kind, NOISE_KINDS)
+        self.sampler = _check_choice("sampler", sampler, NOISE_SAMPLERS)
+        if kind == "instance" and sampler == "paper":
+            raise ValueError("sampler='paper' reproduces class-conditional draws; it has no 'instance' kind")
+        self.rate, self.on, self.seed = _check_rate(rate), on, _check_seed(seed)
+        self.num_classes = None if num_classes is None else _check_num_classes(num_classes)
+        self.instance_temperature = _check_temperature(instance_temperature)
+
+    def _mask(self, data: Data, name: str) -> Tensor:
+        mask = getattr(data, name, None)
+        if mask is None:
+            raise ValueError(f"on={self.on!r} needs data.{name}")
+        return mask
 
     def forward(self, data: Data) -> Data:
-        if getattr(data, "y", None) is None:
+        y = getattr(data, "y", None)
+        if y is None:
             raise ValueError("data.y is required to add label noise")
-        if self.on == "all":
-            mask = None
-        else:
-            if getattr(data, "train_mask", None) is None:
-                raise ValueError(f"on={self.on!r} needs data.train_mask")
-            mask = data.train_mask
-            if self.on == "train+val":
-                if getattr(data, "val_mask", None) is None:
-                    raise ValueError("on='train+val' needs data.val_mask")
-                mask = mask | data.val_mask
+        labels = _check_labels(y)
         num_classes = self.num_classes
         if num_classes is None and isinstance(getattr(data, "num_classes", None), int):
             num_classes = data.num_classes
-        x = data.x if self.kind == "instance" else None
-        noise = add_label_noise(
-            data.y, self.kind, self.rate, mask=mask, seed=self.seed, num_classes=num_classes,
-            sampler=self.sampler, x=x, **self.kwargs,
+        if num_classes is None:
+            num_classes = int(labels.max()) + 1 if labels.size else 0
+        model = LabelNoiseModel(
+            self.kind, self.rate, _check_num_classes(num_classes), seed=self.seed, sampler=self.sampler,
+            x=getattr(data, "x", None) if self.kind == "instance" else None,
+            instance_temperature=self.instance_temperature,
         )
+        if self.on == "all":
+            noise = model.sample(y)
+        elif self.on == "train":
+            noise = model.sample(y, self._mask(data, "train_mask"))
+        else:
+            train = self._mask(data, "train_mask")
+            val = self._mask(data, "val_mask")
+            if not isinstance(val, Tensor) or val.dtype != torch.bool or val.shape != y.shape:
+                raise ValueError(f"data.val_mask must be a bool tensor of shape {tuple(y.shape)}")
+            if not isinstance(train, Tensor) or train.dtype != torch.bool or train.shape != y.shape:
+                raise ValueError(f"data.train_mask must be a bool tensor of shape {tuple(y.shape)}")
+            noise = model.sample_each(y, [train, val & ~train])
         data.y_noisy = noise.y_noisy
+        data.noise_mask = noise.mask
         data.noise_rate = noise.realised_rate
         data.noise_transition = noise.transition
         data.noise_flipped = noise.flipped

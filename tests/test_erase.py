@@ -67,12 +67,16 @@ def test_precorrect_matches_dense_reference():
     assert out[10].argmax() == y[10]  # an isolated training node keeps its label
 
 
-def test_label_propagation_precorrection_matches_dense_reference_and_pyg():
+@pytest.mark.parametrize("alpha", [0.2, 0.5, 0.8])
+def test_label_propagation_precorrection_follows_the_release_alpha(alpha):
+    # The release's ogbn-arxiv script calls PyG's LabelPropagation(num_layers=T, alpha=alpha)
+    # with the training mask; PyG: out = clamp(alpha * A_sym @ out + (1 - alpha) * out0).
+    # At alpha != 0.5 this fails on the old behaviour (PyG alpha = 1 - alpha).
     edge_index = tiny_graph()
     y = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2])
     train = torch.zeros(12, dtype=torch.bool)
     train[[0, 1, 2, 3, 4, 5, 10]] = True
-    alpha, steps = 0.5, 7
+    steps = 7
     out = precorrect_labels(y, edge_index, train, 3, alpha, steps, method="label-propagation")
     dense = torch.zeros(12, 12, dtype=torch.float64)
     dense[edge_index[1], edge_index[0]] = 1.0
@@ -80,13 +84,16 @@ def test_label_propagation_precorrection_matches_dense_reference_and_pyg():
     sym = d.unsqueeze(1) * dense * d.unsqueeze(0)
     y0 = F.one_hot(y, 3).double() * train.double().unsqueeze(1)
     ref = y0
-    for _ in range(steps):  # restart to the initial labels, as PyG's LabelPropagation
-        ref = ((1 - alpha) * sym @ ref + alpha * y0).clamp(0, 1)
+    for _ in range(steps):  # restart to the initial labels; alpha weighs the propagated term
+        ref = (alpha * sym @ ref + (1 - alpha) * y0).clamp(0, 1)
     torch.testing.assert_close(out.double(), ref, rtol=1e-5, atol=1e-6)
     assert (out[~train].sum(1) > 0).any()  # non-training rows are filled
     pyg = pytest.importorskip("torch_geometric.nn")
-    expected = pyg.LabelPropagation(steps, 1 - alpha)(y, edge_index, mask=train)
-    torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-6)
+    released = pyg.LabelPropagation(num_layers=steps, alpha=alpha)(y, edge_index, mask=train)
+    torch.testing.assert_close(out, released, rtol=1e-5, atol=1e-6)
+    if alpha != 0.5:  # the old mapping (PyG alpha = 1 - alpha) gives something else
+        old = pyg.LabelPropagation(num_layers=steps, alpha=1 - alpha)(y, edge_index, mask=train)
+        assert (out - old).abs().max() > 1e-2
     with pytest.raises(ValueError, match="method"):
         precorrect_labels(y, edge_index, train, 3, method="dense")
 
@@ -262,7 +269,7 @@ def test_robust_to_empty_class_isolated_nodes_and_many_classes():
     seed_everything(2)
     for precorrection in ("train-subgraph", "label-propagation"):
         history = ERASETrainer(small_model(16), epochs=2, patience=2, verbose=False,
-                               protocol="noisy-val", precorrection=precorrection).fit(data, y_noisy)
+                               precorrection=precorrection).fit(data, y_noisy)
         assert np.isfinite(history.metrics["loss"]).all()
 
 
@@ -329,4 +336,122 @@ def test_cli_writes_json(tmp_path, data_root, monkeypatch):
                 "method", "dataset", "noise", "rate", "realised_rate"):
         assert key in result
     assert result["realised_rate"] == pytest.approx(0.4)  # the release's draw: 56 of 140
+    assert 0.3 < result["realised_val_rate"] < 0.5  # the same model on the 500 val labels
     assert len(result["accuracies"]) == 2 and result["seeds"] == [123, 223]
+    assert result["complete"] is True and result["runs_finished"] == 2
+
+
+# ---------------------------------------------------------------- the noisy-val protocol
+def _small_split(seed=0):
+    data = csbm(num_nodes=300, num_classes=3, avg_degree=6, num_features=8, seed=seed,
+                train_per_class=10, num_val=60, num_test=100)
+    data.num_classes = 3
+    return data
+
+
+TRAINERS = [
+    ("erase", lambda protocol: ERASETrainer(small_model(8), epochs=2, patience=2,
+                                            protocol=protocol, verbose=False)),
+    ("gcn", lambda protocol: GCNBaseline(epochs=2, patience=2, protocol=protocol,
+                                         verbose=False)),
+]
+
+
+@pytest.mark.parametrize("name, make", TRAINERS, ids=[t[0] for t in TRAINERS])
+def test_noisy_val_with_clean_validation_labels_is_an_error(name, make):
+    # Fails on the old behaviour: noisy-val silently selected on the clean validation labels.
+    data = _small_split()
+    train_only = add_label_noise(data.y, "uniform", 0.4, mask=data.train_mask, seed=0,
+                                 sampler="exact")
+    with pytest.raises(ValueError, match=r"noisy-val.*y_noisy"):
+        make("noisy-val").fit(data, train_only.y_noisy)
+    with pytest.raises(ValueError, match="noise_mask"):  # a record that leaves val out
+        make("noisy-val").fit(data, train_only.y_noisy, noise_mask=train_only.mask)
+    make("paper").fit(data, train_only.y_noisy)  # the paper protocol is fine with it
+
+
+@pytest.mark.parametrize("name, make", TRAINERS, ids=[t[0] for t in TRAINERS])
+def test_noisy_val_accepts_recorded_noise_even_without_flips(name, make):
+    from noisygraph.noise import AddLabelNoise
+    data = AddLabelNoise("pair", 0.3, on="train+val", seed=1, sampler="exact")(_small_split())
+    make("noisy-val").fit(data, data.y_noisy)  # data.noise_mask covers val
+    # rate 0: no validation label flipped, but the record says they went through the model
+    clean = AddLabelNoise("pair", 0.0, on="train+val", seed=1)(_small_split())
+    assert torch.equal(clean.y_noisy, clean.y)
+    make("noisy-val").fit(clean, clean.y_noisy)
+    # without any record the same labels are refused
+    del clean.noise_mask
+    with pytest.raises(ValueError, match="noisy-val"):
+        make("noisy-val").fit(clean, clean.y_noisy)
+
+
+def test_noisy_val_rejects_a_record_that_does_not_describe_y_noisy():
+    from noisygraph.noise import AddLabelNoise
+    data = AddLabelNoise("uniform", 0.3, on="train+val", seed=1, sampler="exact")(_small_split())
+    y_noisy = data.y_noisy.clone()
+    y_noisy[data.test_mask] = (data.y[data.test_mask] + 1) % 3
+    with pytest.raises(ValueError, match="outside data.noise_mask"):
+        GCNBaseline(epochs=1, protocol="noisy-val", verbose=False).fit(data, y_noisy)
+
+
+def _erase_args(*extra):
+    import argparse
+
+    from noisygraph.commands import erase as command
+    parser = argparse.ArgumentParser()
+    command.configure(parser)
+    return parser.parse_args(["--quiet", *extra])
+
+
+def test_cli_noisy_val_draws_val_from_the_training_noise_model():
+    from noisygraph.commands import erase as command
+    data = csbm(num_nodes=3000, num_classes=6, num_features=4, seed=0, train_per_class=60,
+                num_val=1200, num_test=300)
+    data.num_classes = 6
+    for sampler in ("paper", "exact", "independent"):
+        args = _erase_args("--noise", "pair", "--rate", "0.4", "--sampler", sampler,
+                           "--protocol", "noisy-val")
+        noisy = command.corrupt(data, args, 123)
+        paper = command.corrupt(data, _erase_args("--noise", "pair", "--rate", "0.4",
+                                                  "--sampler", sampler), 123)
+        # training labels identical to the paper protocol's
+        assert torch.equal(noisy.y_noisy[data.train_mask], paper.y_noisy[data.train_mask])
+        assert torch.equal(noisy.noise_mask, data.train_mask | data.val_mask)
+        flipped = noisy.y_noisy != data.y
+        pairs = {}
+        for mask in (data.train_mask, data.val_mask):
+            where = flipped & mask
+            pairs[len(pairs)] = {(int(a), int(b)) for a, b in zip(data.y[where], noisy.y_noisy[where])}
+        assert len(pairs[0]) == 6 and pairs[0] == pairs[1], sampler  # one partner per class
+        assert 0.3 < noisy.val_rate < 0.5 and noisy.train_rate == paper.train_rate
+
+
+def test_cli_interrupt_keeps_finished_runs(tmp_path, monkeypatch, capsys):
+    from noisygraph.cli import main
+    from noisygraph.commands import erase as command
+    data = _small_split()
+    monkeypatch.setattr(command, "load", lambda args: data)
+    calls = {"fit": 0}
+    original = GCNBaseline.fit
+
+    def fit(self, *args, **kwargs):
+        calls["fit"] += 1
+        if calls["fit"] == 3:
+            raise KeyboardInterrupt
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(GCNBaseline, "fit", fit)
+    out = tmp_path / "runs.json"
+    assert main(["erase", "--method", "gcn", "--runs", "5", "--epochs", "2", "--quiet",
+                 "--json", str(out)]) == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == ["noisygraph erase: interrupted"]
+    result = json.loads(out.read_text())
+    assert result["complete"] is False and result["runs_finished"] == 2 and result["runs"] == 5
+    assert len(result["accuracies"]) == 2 and result["seeds"] == [123, 223]
+    assert [p.name for p in tmp_path.iterdir()] == ["runs.json"]  # no temporary file left
+    calls["fit"] = -10
+    assert main(["erase", "--method", "gcn", "--runs", "2", "--epochs", "2", "--quiet",
+                 "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["complete"] is True and result["runs_finished"] == 2

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch_geometric.data import Data
 
-from noisygraph.noise import NOISE_KINDS, AddLabelNoise, add_label_noise
+from noisygraph.noise import NOISE_KINDS, AddLabelNoise, LabelNoiseModel, add_label_noise
 
 K = 5
 N = 20000
@@ -198,7 +198,7 @@ def test_paper_sampler_is_numpy_choice_per_node():
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        (dict(rate=1.0), "rate"),
+        (dict(rate=1.5), "rate"),
         (dict(rate=-0.1), "rate"),
         (dict(rate=float("nan")), "rate"),
         (dict(kind="gaussian"), "kind"),
@@ -268,3 +268,147 @@ def test_transform_bad_input():
     del data.val_mask
     with pytest.raises(ValueError, match="val_mask"):
         AddLabelNoise("uniform", 0.1, on="train+val")(data)
+
+
+def test_rate_one_flips_every_masked_label(labels):
+    mask = torch.arange(N) < 1000
+    for kind in ("uniform", "pair", "random"):
+        noise = add_label_noise(labels, kind, 1.0, mask=mask, seed=0, sampler="exact")
+        assert noise.realised_rate == 1.0 and torch.equal(noise.flipped, mask)
+
+
+# --- one noise model, several masks ---------------------------------------------------------
+
+# sha256 prefixes of y_noisy computed with the code before LabelNoiseModel existed
+# (commit 5a5c6ba): the noise model must reproduce every one of them bit for bit.
+_BEFORE = {
+    "uniform/independent/0.2": "b7f42a97c093bf41", "uniform/independent/0.45": "7f87aaa9ccaae310",
+    "uniform/exact/0.2": "4aee2d7751a5973c", "uniform/exact/0.45": "bc3bd2cbb144194a",
+    "uniform/paper/0.2": "eda16754e1104368", "uniform/paper/0.45": "1bc65c18e5d7dc9b",
+    "pair/independent/0.2": "581ecbb613122ac3", "pair/independent/0.45": "631885439f290d24",
+    "pair/exact/0.2": "3779c03796abfe36", "pair/exact/0.45": "69f6b9b745307ee8",
+    "pair/paper/0.2": "4edf2f1c0a7b6ec6", "pair/paper/0.45": "9e012654198bbdf9",
+    "pair_cyclic/independent/0.2": "a868384e0d882a3a", "pair_cyclic/independent/0.45": "2e4190591d254943",
+    "pair_cyclic/exact/0.2": "bbdc6b5275f4560f", "pair_cyclic/exact/0.45": "ae1b95564753886f",
+    "pair_cyclic/paper/0.2": "257a33bfc1df280c", "pair_cyclic/paper/0.45": "62854527e0e15152",
+    "random/independent/0.2": "a65df58e17045c16", "random/independent/0.45": "7aa9e8fcb4f4db58",
+    "random/exact/0.2": "4aec95d156f02d48", "random/exact/0.45": "b1bb55b7a2080ae7",
+    "random/paper/0.2": "7a42cf772c9743dd", "random/paper/0.45": "6e71e3a600f80afa",
+    "instance/independent/0.2": "c69e8f50e313890a", "instance/independent/0.45": "62e332a5b12a5cf6",
+    "instance/exact/0.2": "d6758a7b762c8c6d", "instance/exact/0.45": "f5b0870a7ff70903",
+}
+# Cora's 140 training labels, seed 123: the labels behind every `paper`-protocol cell of
+# benchmarks/results/erase.md (paper draw and exact rates), computed before the change.
+_CORA_BEFORE = {
+    "uniform/paper/0.1": "c7a0bfc6d31f1e4a", "uniform/paper/0.2": "74feb0123875e655",
+    "uniform/paper/0.3": "61f139376ecd21f2", "uniform/paper/0.4": "df07baf6ade94735",
+    "uniform/paper/0.5": "3bffab998a70d510", "uniform/exact/0.1": "be6d2c3c085338db",
+    "uniform/exact/0.2": "92e6aa93ef455151", "uniform/exact/0.3": "277b2db954e94282",
+    "uniform/exact/0.4": "65a7d1239426d2e2", "uniform/exact/0.5": "9926cbfd0126d92e",
+    "pair/paper/0.1": "18e7a88dfbcc682d", "pair/paper/0.2": "8a38eb343e06090f",
+    "pair/paper/0.3": "559e91eb9ebc504e", "pair/paper/0.4": "86f7b01eddc9576e",
+    "pair/paper/0.5": "94df672724a6e1c6", "pair/exact/0.1": "7b2d834678e2d772",
+    "pair/exact/0.2": "3c81fb96f1503ad7", "pair/exact/0.3": "25275a2e150e242e",
+    "pair/exact/0.4": "bedc5328c3a1f26d", "pair/exact/0.5": "e9b60b50c3dad919",
+}
+
+
+def _fingerprint(y):
+    import hashlib
+
+    return hashlib.sha256(y.numpy().astype(np.int64).tobytes()).hexdigest()[:16]
+
+
+def test_labels_bit_identical_to_before_the_noise_model():
+    y = torch.from_numpy(np.random.default_rng(2024).integers(0, 6, 1500))
+    x = torch.from_numpy(np.random.default_rng(2025).standard_normal((1500, 8))).float()
+    mask = torch.from_numpy(np.random.default_rng(2026).random(1500) < 0.3)
+    for key, expected in _BEFORE.items():
+        kind, sampler, rate = key.split("/")
+        noise = add_label_noise(y, kind, float(rate), mask=mask, seed=77, sampler=sampler,
+                                x=x if kind == "instance" else None)
+        assert _fingerprint(noise.y_noisy) == expected, key
+
+
+def test_cora_training_labels_bit_identical_to_before(data_root):
+    from noisygraph.datasets import load_planetoid
+
+    data = load_planetoid("cora", root=data_root)
+    for key, expected in _CORA_BEFORE.items():
+        kind, sampler, rate = key.split("/")
+        model = LabelNoiseModel(kind, float(rate), data.num_classes, seed=123, sampler=sampler)
+        assert _fingerprint(model.sample(data.y, data.train_mask).y_noisy) == expected, key
+
+
+@pytest.mark.parametrize("sampler", ["independent", "exact", "paper"])
+@pytest.mark.parametrize("kind", ["uniform", "pair", "random", "instance"])
+def test_first_sample_is_add_label_noise_and_val_follows_the_same_model(labels, features, kind, sampler):
+    if kind == "instance" and sampler == "paper":
+        pytest.skip("no paper draw for instance noise")
+    x = features if kind == "instance" else None
+    train = torch.arange(N) < 4000
+    val = (torch.arange(N) >= 4000) & (torch.arange(N) < 12000)
+    model = LabelNoiseModel(kind, 0.35, K, seed=5, sampler=sampler, x=x)
+    first = model.sample(labels, train)
+    alone = add_label_noise(labels, kind, 0.35, mask=train, seed=5, sampler=sampler, x=x)
+    assert torch.equal(first.y_noisy, alone.y_noisy)
+    second = model.sample(labels, val)
+    assert torch.equal(second.mask, val) and torch.equal(first.mask, train)
+    assert torch.equal(second.y_noisy[~val], labels[~val])
+    if kind != "instance":
+        assert torch.equal(first.nominal_transition, second.nominal_transition)
+        # the validation flips follow the same transition (8000 nodes: within 0.04 per entry)
+        assert torch.allclose(second.transition, second.nominal_transition, atol=0.04)
+        support = second.nominal_transition > 0
+        assert (second.transition[~support] == 0).all()
+    if sampler == "exact":
+        assert int(second.flipped.sum()) == round(0.35 * int(val.sum()))
+
+
+def test_pair_noise_on_val_uses_the_training_partners():
+    # Fails on the old noisy-val (validation drawn with seed + 1: new partners).
+    y = torch.from_numpy(np.random.default_rng(3).integers(0, 7, 4000))
+    train, val = torch.arange(4000) < 1000, torch.arange(4000) >= 1000
+    for sampler in ("paper", "independent", "exact"):
+        model = LabelNoiseModel("pair", 0.4, 7, seed=123, sampler=sampler)
+        first, second = model.sample(y, train), model.sample(y, val)
+        partners_train = {(int(a), int(b)) for a, b in zip(y[first.flipped], first.y_noisy[first.flipped])}
+        partners_val = {(int(a), int(b)) for a, b in zip(y[second.flipped], second.y_noisy[second.flipped])}
+        assert len(partners_train) == 7 and partners_train == partners_val, sampler
+        old_val = add_label_noise(y, "pair", 0.4, mask=val, seed=124, sampler=sampler)
+        old = {(int(a), int(b)) for a, b in zip(y[old_val.flipped], old_val.y_noisy[old_val.flipped])}
+        assert old != partners_train  # what the seed + 1 draw did
+
+
+def test_paper_sampler_val_continues_the_release_stream():
+    # train nodes before val nodes (the Planetoid layout): train then val = one draw on the union
+    y = torch.from_numpy(np.random.default_rng(4).integers(0, 5, 900))
+    train, val = torch.arange(900) < 140, (torch.arange(900) >= 140) & (torch.arange(900) < 640)
+    for kind in ("uniform", "pair"):
+        model = LabelNoiseModel(kind, 0.3, 5, seed=123, sampler="paper")
+        both = model.sample_each(y, [train, val])
+        union = add_label_noise(y, kind, 0.3, mask=train | val, seed=123, sampler="paper")
+        assert torch.equal(both.y_noisy, union.y_noisy) and torch.equal(both.mask, train | val)
+        assert both.realised_rate == pytest.approx(union.realised_rate)
+
+
+def test_sample_each_rejects_overlap_and_bad_masks():
+    y = torch.tensor([0, 1, 2, 0, 1, 2])
+    model = LabelNoiseModel("uniform", 0.5, 3)
+    a = torch.tensor([True, True, False, False, False, False])
+    with pytest.raises(ValueError, match="disjoint"):
+        model.sample_each(y, [a, a])
+    with pytest.raises(TypeError, match="masks"):
+        model.sample_each(y, a)
+    with pytest.raises(ValueError, match=r"masks\[1\]"):
+        model.sample_each(y, [a, torch.ones(6)])
+
+
+def test_transform_train_val_keeps_train_labels_and_records_mask():
+    data = _toy_data()
+    only_train = AddLabelNoise("pair", 0.3, on="train", seed=9, sampler="exact")(_toy_data())
+    both = AddLabelNoise("pair", 0.3, on="train+val", seed=9, sampler="exact")(data)
+    assert torch.equal(both.y_noisy[data.train_mask], only_train.y_noisy[data.train_mask])
+    assert torch.equal(both.noise_mask, data.train_mask | data.val_mask)
+    assert torch.equal(only_train.noise_mask, data.train_mask)
+    assert int(both.noise_flipped[data.val_mask].sum()) == round(0.3 * 500)

@@ -1,31 +1,38 @@
 """``noisygraph erase``: node classification under label noise with ERASE (or a GCN baseline).
 
 Loads a data set, corrupts its training labels (and, under ``--protocol noisy-val``, its
-validation labels with an independent draw), trains ``--runs`` models (run ``r`` seeded with
-``seed + 100 r``, as the paper) and prints the test accuracy of each run and mean ± std
-(population std, as the paper), with the realised noise rate.
+validation labels too, from the same noise model: same transition, fresh draws), trains
+``--runs`` models (run ``r`` seeded with ``seed + 100 r``, as the paper) and prints the test
+accuracy of each run and mean ± std (population std, as the paper), with the realised noise
+rates. Every flag is checked (:func:`validate`) before any data is loaded; ``--json`` is
+rewritten after every run, so Ctrl-C keeps the finished runs (``"complete": false``).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import tempfile
 import time
 from dataclasses import dataclass
+from typing import Callable, NamedTuple, Optional
 
 import numpy as np
 import torch
 
+from noisygraph.commands._common import UsageError, check_number
+from noisygraph.noise import NOISE_KINDS, NOISE_SAMPLERS
 from noisygraph.train import PROTOCOLS
 
-NOISE_KINDS = ("uniform", "pair", "random", "instance")
-SAMPLERS = ("exact", "independent", "paper")
+SAMPLERS = ("exact",) + tuple(s for s in NOISE_SAMPLERS if s != "exact")  # exact: the default
 
-# (gamma1, gamma2, eps, alpha, beta, T) of the official release's full-batch scripts, per data
-# set. Its ogbn-arxiv script (alpha 0.5, T = 50) pre-corrects with PyG's LabelPropagation
-# (restart to the initial labels): `--precorrection label-propagation --alpha 0.5 --T 50`
-# selects that; it is not the default for any data set because it was never checked on the real
-# ogbn-arxiv here (no copy offline), and 50 lazy steps in the per-epoch labels would smooth a
-# large graph's labels to one class. Other data sets use Cora's values.
+# (gamma1, gamma2, eps, alpha, beta, T) of the official release's run.sh, per data set; other
+# data sets use Cora's values (not tuned). For ogbn-arxiv the release disagrees with itself
+# (run.sh: alpha 0.5, beta 0.6, T 50; train_main_arxiv.py's defaults: alpha 0.6, beta 0.5) and
+# pre-corrects with PyG's LabelPropagation (`--precorrection label-propagation`, where alpha is
+# PyG's weight of the propagated term); neither is a default here: it was never checked on the
+# real ogbn-arxiv (no copy offline), and 50 lazy steps in our per-epoch labels would smooth a
+# large graph's labels to one class (the release uses restart propagation there).
 HYPERPARAMETERS = {
     "cora": (1.0, 2.0, 0.05, 0.6, 0.6, 5),
     "citeseer": (1.0, 2.0, 0.4, 0.6, 0.7, 4),
@@ -56,8 +63,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "one draw shared by all runs (the paper)")
     parser.add_argument("--protocol", default="paper", choices=PROTOCOLS,
                         help="paper: noise on training labels, model selection on clean "
-                             "validation labels; noisy-val: validation labels are noisy too "
-                             "and selection reads them")
+                             "validation labels; noisy-val: validation labels are corrupted "
+                             "by the same noise model and selection reads them")
     parser.add_argument("--method", default="erase", choices=("erase", "gcn"))
     parser.add_argument("--epochs", type=int, default=None,
                         help="maximum epochs (default: 400; 5 on mini-batch data sets)")
@@ -97,6 +104,7 @@ class RunResult:
     epochs: int
     seconds_per_epoch: float
     realised_rate: float
+    val_rate: Optional[float]
 
 
 def _hyperparameters(args) -> tuple:
@@ -105,21 +113,32 @@ def _hyperparameters(args) -> tuple:
     return tuple(d if g is None else g for g, d in zip(given, defaults))
 
 
-def corrupt(data, args, seed: int):
-    """Noisy labels for one run: the training nodes with ``seed``; under ``noisy-val`` the
-    validation nodes too, with an independent draw (``seed + 1``), so that the training labels
-    are the same under both protocols. Returns ``(y_noisy, realised rate on train)``."""
-    from noisygraph.noise import add_label_noise
+class Corruption(NamedTuple):
+    """The noisy labels of one run: ``y_noisy``, the nodes drawn from the noise model
+    (``noise_mask``: train, plus val under ``noisy-val``), and the realised rates on the
+    training and (``None`` unless ``noisy-val``) validation nodes."""
 
-    common = dict(num_classes=data.num_classes, sampler=args.sampler, x=data.x)
-    noise = add_label_noise(data.y, args.noise, args.rate, mask=data.train_mask, seed=seed,
-                            **common)
-    y_noisy = noise.y_noisy
-    if args.protocol == "noisy-val":
-        val = add_label_noise(data.y, args.noise, args.rate, mask=data.val_mask, seed=seed + 1,
-                              **common)
-        y_noisy = torch.where(data.val_mask, val.y_noisy, y_noisy)
-    return y_noisy, noise.realised_rate
+    y_noisy: torch.Tensor
+    noise_mask: torch.Tensor
+    train_rate: float
+    val_rate: Optional[float]
+
+
+def corrupt(data, args, seed: int) -> Corruption:
+    """Noisy labels for one run from ONE noise model (:class:`~noisygraph.noise.LabelNoiseModel`
+    seeded with ``seed``): its first sample corrupts the training nodes (the same labels under
+    both protocols); under ``noisy-val`` its second sample corrupts the validation nodes
+    (same transition, same pair partners, the random stream continued)."""
+    from noisygraph.noise import LabelNoiseModel
+
+    model = LabelNoiseModel(args.noise, args.rate, data.num_classes, seed=seed,
+                            sampler=args.sampler, x=data.x if args.noise == "instance" else None)
+    if args.protocol != "noisy-val":
+        noise = model.sample(data.y, data.train_mask)
+        return Corruption(noise.y_noisy, noise.mask, noise.realised_rate, None)
+    noise = model.sample_each(data.y, [data.train_mask, data.val_mask & ~data.train_mask])
+    rate = lambda mask: float(noise.flipped[mask].double().mean())  # noqa: E731
+    return Corruption(noise.y_noisy, noise.mask, rate(data.train_mask), rate(data.val_mask))
 
 
 def _is_mini_batch(args) -> bool:
@@ -157,46 +176,139 @@ def load(args):
     missing = [name for name in ("x", "train_mask", "val_mask", "test_mask")
                if getattr(data, name, None) is None]
     if missing:
-        raise SystemExit(f"noisygraph erase: data set {args.dataset!r} has no "
-                         f"{', '.join(missing)}: ERASE needs node features and a split")
+        raise UsageError("--dataset", f"{args.dataset!r} has no {', '.join(missing)}: ERASE "
+                                      "needs node features and a split")
     return data
 
 
-def run_all(args) -> dict:
+def _check_dataset(args) -> None:
+    """The name must be one :func:`~noisygraph.datasets.load_dataset` can load: a Planetoid or
+    OGB name (downloadable), or a folder under the data root; no file is read."""
+    from noisygraph.datasets import available_datasets
+    from noisygraph.datasets.ogb import OGB_NAMES
+    from noisygraph.datasets.planetoid import PLANETOID_NAMES
+
+    if args.root is not None and not os.path.isdir(args.root):
+        raise UsageError("--root", f"{args.root!r} is not a directory")
+    key = args.dataset.strip().lower()
+    if key in PLANETOID_NAMES or key.replace("_", "-") in OGB_NAMES:
+        return
+    if key == "csbm":
+        raise UsageError("--dataset", "csbm needs generator sizes; use the Python API "
+                                      "(noisygraph.datasets.csbm) for synthetic graphs")
+    local = [name for name in available_datasets(args.root) if name != "csbm"]
+    if key not in {n.lower() for n in local} and key.replace("-", "_") not in {
+            n.lower() for n in local}:
+        known = sorted(set(PLANETOID_NAMES.values()) | set(OGB_NAMES) | set(local))
+        raise UsageError("--dataset", f"unknown data set {args.dataset!r} (known: "
+                                      f"{', '.join(known)})")
+
+
+def _check_output(flag: str, path: Optional[str]) -> None:
+    if path is None:
+        return
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise UsageError(flag, f"{path!r} is a directory")
+    if not os.path.isdir(folder):
+        raise UsageError(flag, f"folder {folder!r} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise UsageError(flag, f"folder {folder!r} is not writable")
+
+
+def validate(args) -> None:
+    """Checks every flag before any data is loaded (:class:`UsageError`: one line, exit 2)."""
+    from noisygraph._checks import check_device
+
+    check_number(args.rate, "--rate", low=0.0, high=1.0)
+    if args.noise == "instance" and args.sampler == "paper":
+        raise UsageError("--sampler", "paper reproduces the release's class-conditional draw; "
+                                      "it has no instance noise")
+    if args.runs < 1:
+        raise UsageError("--runs", f"must be >= 1, got {args.runs}")
+    if args.seed < 0 or args.seed + 100 * (args.runs - 1) >= 2 ** 32:
+        raise UsageError("--seed", f"must be >= 0 with seed + 100 * (runs - 1) < 2**32, got "
+                                   f"{args.seed} for {args.runs} runs")
+    if args.epochs is not None and args.epochs < 1:
+        raise UsageError("--epochs", f"must be >= 1, got {args.epochs}")
+    if args.patience < 0:
+        raise UsageError("--patience", f"must be >= 0, got {args.patience}")
+    if args.lr is not None:
+        check_number(args.lr, "--lr", low=0.0, low_open=True)
+    if args.batch_size is not None and args.batch_size < 1:
+        raise UsageError("--batch-size", f"must be >= 1, got {args.batch_size}")
+    bad = [n for n in args.num_neighbors if n < -1]
+    if bad:
+        raise UsageError("--num-neighbors", f"each must be >= 0 or -1 (all), got {bad[0]}")
+    if args.max_batches is not None and args.max_batches < 1:
+        raise UsageError("--max-batches", f"must be >= 1, got {args.max_batches}")
+    for flag in ("gamma1", "gamma2", "eps"):
+        if getattr(args, flag) is not None:
+            check_number(getattr(args, flag), f"--{flag}", low=0.0, low_open=True)
+    for flag in ("alpha", "beta"):
+        if getattr(args, flag) is not None:
+            check_number(getattr(args, flag), f"--{flag}", low=0.0, high=1.0)
+    if args.num_steps is not None and args.num_steps < 0:
+        raise UsageError("--T", f"must be >= 0, got {args.num_steps}")
+    if args.threads is not None and args.threads < 1:
+        raise UsageError("--threads", f"must be >= 1, got {args.threads}")
+    try:
+        check_device("--device", args.device)
+    except (TypeError, ValueError) as error:
+        raise UsageError("--device", str(error).removeprefix("--device").lstrip(":= ")) from None
+    _check_output("--json", args.json)
+    _check_output("--plot", args.plot)
+    _check_dataset(args)
+
+
+def run_all(args, on_run: Optional[Callable[[dict], None]] = None) -> dict:
     """Runs ``args.runs`` trainings and returns the results dictionary (what ``--json``
-    writes)."""
+    writes). ``on_run`` receives the summary of the runs finished so far after every run
+    (``"complete": False`` until the last one)."""
     from noisygraph.train import seed_everything
 
-    if args.runs < 1:
-        raise SystemExit("noisygraph erase: --runs must be >= 1")
     if args.threads:
         torch.set_num_threads(args.threads)
     data = load(args)
-    results, shared_noise = [], None
+    results, shared_noise, summary = [], None, {}
     for run in range(args.runs):
         seed = args.seed + 100 * run
         if args.resample_noise or shared_noise is None:
             shared_noise = corrupt(data, args, seed if args.resample_noise else args.seed)
-        y_noisy, realised = shared_noise
         seed_everything(seed)
         trainer = build_trainer(args, data)
-        history = trainer.fit(data, y_noisy)
+        history = trainer.fit(data, shared_noise.y_noisy, noise_mask=shared_noise.noise_mask)
         if run == 0 and args.plot:
             history.plot(args.plot, title=f"{args.method} on {args.dataset}, {args.noise} "
                                           f"{args.rate:.0%} ({args.protocol})")
         results.append(RunResult(seed, 100 * history.test_acc, history.best_epoch,
                                  len(history.metrics["epoch"]), history.seconds_per_epoch,
-                                 realised))
+                                 shared_noise.train_rate, shared_noise.val_rate))
         if not args.quiet:
+            val = ("" if shared_noise.val_rate is None
+                   else f", validation {shared_noise.val_rate:.1%}")
             print(f"run {run}: seed {seed}  test {results[-1].accuracy:.2f} %  "
-                  f"(epoch {history.best_epoch}/{results[-1].epochs}, "
-                  f"realised noise {realised:.1%}, {history.seconds_per_epoch:.3f} s/epoch)")
+                  f"(epoch {history.best_epoch}/{results[-1].epochs}, realised noise "
+                  f"{shared_noise.train_rate:.1%}{val}, {history.seconds_per_epoch:.3f} s/epoch)")
+        summary = summarise(args, results)
+        if on_run is not None:
+            on_run(summary)
+    return summary
+
+
+def summarise(args, results: list) -> dict:
+    """The results dictionary of the finished ``results`` (``complete`` once all
+    ``args.runs`` are in)."""
     accuracies = [r.accuracy for r in results]
     realised_rates = [r.realised_rate for r in results]
+    val_rates = [r.val_rate for r in results]
     return {
         "method": args.method, "dataset": args.dataset, "noise": args.noise,
         "rate": args.rate, "sampler": args.sampler, "protocol": args.protocol,
+        "complete": len(results) == args.runs, "runs_finished": len(results),
         "realised_rate": float(np.mean(realised_rates)), "realised_rates": realised_rates,
+        "realised_val_rate": None if val_rates[0] is None else float(np.mean(val_rates)),
+        "realised_val_rates": None if val_rates[0] is None else val_rates,
         "runs": args.runs, "seeds": [r.seed for r in results],
         "noise_seed": "per run" if args.resample_noise else args.seed,
         "accuracies": accuracies, "accuracy_mean": float(np.mean(accuracies)),
@@ -210,19 +322,37 @@ def run_all(args) -> dict:
 
 
 def format_table(result: dict) -> str:
-    header = "| method | data set | noise | nominal | realised | protocol | accuracy (%) | s/epoch |"
+    header = ("| method | data set | noise | nominal | realised (train / val) | protocol | "
+              "accuracy (%) | s/epoch |")
+    realised = f"{result['realised_rate']:.1%}"
+    if result.get("realised_val_rate") is not None:
+        realised += f" / {result['realised_val_rate']:.1%}"
     row = (f"| {result['method']} | {result['dataset']} | {result['noise']} "
-           f"({result['sampler']}) | {result['rate']:.0%} | {result['realised_rate']:.1%} | "
+           f"({result['sampler']}) | {result['rate']:.0%} | {realised} | "
            f"{result['protocol']} | {result['accuracy_mean']:.2f} ± {result['accuracy_std']:.2f}"
-           f" ({result['runs']} run{'s' if result['runs'] != 1 else ''}) | "
+           f" ({result['runs_finished']} run{'s' if result['runs_finished'] != 1 else ''}) | "
            f"{result['seconds_per_epoch']:.3f} |")
     return "\n".join([header, "| " + " | ".join(["---"] * 8) + " |", row])
 
 
+def write_json(path: str, result: dict) -> None:
+    """Writes ``result`` to ``path`` atomically (a temporary file in the same folder, then a
+    rename): an interrupt leaves either the previous or the new content, never half a file."""
+    folder = os.path.dirname(os.path.abspath(path))
+    handle, temporary = tempfile.mkstemp(prefix=".erase-", suffix=".json", dir=folder)
+    try:
+        with os.fdopen(handle, "w") as out:
+            json.dump(result, out, indent=2)
+        os.replace(temporary, path)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
 def run(args) -> int:
-    result = run_all(args)
+    """Runs the command; with ``--json`` the file is rewritten after every finished run, so
+    an interrupted command leaves its finished runs there (``"complete": false``)."""
+    on_run = (lambda summary: write_json(args.json, summary)) if args.json else None
+    result = run_all(args, on_run=on_run)
     print(format_table(result))
-    if args.json:
-        with open(args.json, "w") as handle:
-            json.dump(result, handle, indent=2)
     return 0

@@ -19,10 +19,12 @@ from torch_geometric.nn import GATConv
 from tqdm.auto import tqdm
 
 from noisygraph.metrics import accuracy
-from noisygraph.nn.label_denoise import (PRECORRECTIONS, lazy_propagation_operator,
-                                         precorrect_labels, semantic_labels)
+from noisygraph.nn.label_denoise import (PRECORRECTIONS, _semantic_labels,
+                                         lazy_propagation_operator, precorrect_labels)
 from noisygraph.nn.logistic_regression import LogisticRegression
 from noisygraph.sparse import Adjacency, to_adjacency
+from noisygraph._checks import (check_bool, check_choice, check_device, check_fanouts, check_int,
+                                check_real)
 from noisygraph.train import History, check_node_data, check_protocol, selection_labels
 
 
@@ -53,19 +55,23 @@ class ERASE(torch.nn.Module):
                  heads: int = 8, dropout: float = 0.5,
                  encoder: Optional[torch.nn.Module] = None):
         super().__init__()
+        if encoder is not None and not isinstance(encoder, torch.nn.Module):
+            raise TypeError(f"encoder must be a torch.nn.Module or None, got "
+                            f"{type(encoder).__name__}")
         self.encoder = encoder
-        self.dropout = float(dropout)
         if encoder is None:
-            if min(in_channels, hidden_channels, out_channels, heads) < 1:
-                raise ValueError("in_channels, hidden_channels, out_channels and heads must be "
-                                 ">= 1")
+            in_channels = check_int("in_channels", in_channels, low=1)
+            hidden_channels = check_int("hidden_channels", hidden_channels, low=1)
+            out_channels = check_int("out_channels", out_channels, low=1)
+            heads = check_int("heads", heads, low=1)
             if hidden_channels % heads != 0:
                 raise ValueError(f"hidden_channels ({hidden_channels}) must be divisible by "
                                  f"heads ({heads})")
-            if not 0.0 <= dropout < 1.0:
-                raise ValueError(f"dropout must be in [0, 1), got {dropout}")
+            self.dropout = check_real("dropout", dropout, low=0.0, high=1.0, high_open=True)
             self.conv1 = GATConv(in_channels, hidden_channels // heads, heads=heads)
             self.conv2 = GATConv(hidden_channels, out_channels, heads=1)
+        else:
+            self.dropout = float(dropout)
         self.in_channels, self.out_channels = in_channels, out_channels
 
     def reset_parameters(self) -> None:
@@ -91,12 +97,26 @@ class ERASE(torch.nn.Module):
                                            check_invariants=False)
         return F.dropout(x, p=self.dropout, training=self.training)
 
+    def _check_input(self, x, edge_index) -> None:
+        """Types and shapes only (no host synchronisation: this runs every step)."""
+        if not isinstance(x, Tensor) or not x.is_floating_point():
+            raise TypeError(f"x must be a floating-point tensor, got "
+                            f"{getattr(x, 'dtype', type(x).__name__)}")
+        if x.dim() != 2 or x.size(1) != self.in_channels:
+            raise ValueError(f"x must have shape [N, {self.in_channels}], got {tuple(x.shape)}")
+        if isinstance(edge_index, Tensor) and edge_index.layout == torch.strided and (
+                edge_index.dim() != 2 or edge_index.size(0) != 2
+                or edge_index.is_floating_point() or edge_index.dtype == torch.bool):
+            raise ValueError(f"edge_index must be an integer [2, E] tensor, got "
+                             f"{edge_index.dtype} of shape {tuple(edge_index.shape)}")
+
     def forward(self, x: Tensor, edge_index: Tensor) -> Tensor:
         """Embeddings ``[N, p]`` of the nodes of ``(x, edge_index)``. The GAT encoder also
         takes ``x`` as a sparse CSR tensor (see :func:`sparse_features`): same values, and
         the first layer's projection then costs in proportion to the nonzeros."""
         if self.encoder is not None:
             return self.encoder(x, edge_index)
+        self._check_input(x, edge_index)
         x = self._input_dropout(x)
         h = self._first_activation(self.conv1(x, edge_index))
         return self._last_activation(self.conv2(h, edge_index))
@@ -112,6 +132,8 @@ class ERASE(torch.nn.Module):
         try:
             if self.encoder is not None or chunk_size is None:
                 return self(x, edge_index)
+            chunk_size = check_int("chunk_size", chunk_size, low=1)
+            self._check_input(x, edge_index)
             adj = to_adjacency(edge_index, num_nodes=x.size(0))
             if x.layout != torch.strided:
                 x = x.to_dense()
@@ -131,6 +153,9 @@ class ERASE(torch.nn.Module):
 def sparse_features(x: Tensor, max_density: float = 0.25) -> Tensor:
     """``x`` as a sparse CSR tensor when at most ``max_density`` of its entries are nonzero
     (bag-of-words features such as Cora's are about 1 %), else ``x`` unchanged."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"x must be a torch.Tensor, got {type(x).__name__}")
+    max_density = check_real("max_density", max_density, low=0.0, high=1.0)
     if x.layout != torch.strided or x.numel() == 0:
         return x
     if float((x != 0).sum()) / x.numel() > max_density:
@@ -177,7 +202,8 @@ class ERASETrainer:
     evaluation-mode embeddings of the training nodes, fitted on :math:`L_{\text{train}}`,
     predicts every node. The epoch with the best validation accuracy is kept (clean
     validation labels under ``protocol="paper"``, as the paper; the noisy ones under
-    ``"noisy-val"``); training stops after ``patience`` epochs without improvement.
+    ``"noisy-val"``, which :meth:`fit` checks really are noisy); training stops after
+    ``patience`` epochs without improvement.
 
     With ``batch_size`` set, each epoch first embeds the whole graph (layer-wise, in
     chunks) to compute the pseudo-labels, then takes one step per mini-batch of sampled
@@ -195,7 +221,8 @@ class ERASETrainer:
         num_steps (int, optional): :math:`T` propagation steps. (default: ``5``)
         precorrection (str, optional): how the training labels are pre-corrected:
             ``"train-subgraph"`` (the release for Cora/PubMed/CoraFull) or
-            ``"label-propagation"`` (the release for ogbn-arxiv); see
+            ``"label-propagation"`` (the release for ogbn-arxiv, where ``alpha`` then weighs
+            the propagated term, as in the release); see
             :func:`~noisygraph.nn.label_denoise.precorrect_labels`.
             (default: ``"train-subgraph"``)
         lr (float, optional): Adam learning rate. (default: ``1e-3``)
@@ -235,34 +262,34 @@ class ERASETrainer:
         if not isinstance(model, torch.nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
         check_protocol(protocol)
-        for name, value in (("alpha", alpha), ("beta", beta)):
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"{name} must be in [0, 1], got {value}")
-        if num_steps < 0:
-            raise ValueError(f"num_steps must be >= 0, got {num_steps}")
-        if epochs < 1 or patience < 0:
-            raise ValueError(f"epochs must be >= 1 and patience >= 0, got {epochs}, {patience}")
-        if batch_size is not None and batch_size < 1:
-            raise ValueError(f"batch_size must be >= 1 or None, got {batch_size}")
+        if loss is not None and not isinstance(loss, torch.nn.Module):
+            raise TypeError(f"loss must be a torch.nn.Module or None, got {type(loss).__name__}")
+        gamma1 = check_real("gamma1", gamma1, low=0.0, low_open=True)
+        gamma2 = check_real("gamma2", gamma2, low=0.0, low_open=True)
+        eps = check_real("eps", eps, low=0.0, low_open=True)
+        self.alpha = check_real("alpha", alpha, low=0.0, high=1.0)
+        self.beta = check_real("beta", beta, low=0.0, high=1.0)
+        self.num_steps = check_int("num_steps", num_steps, low=0)
+        self.precorrection = check_choice("precorrection", precorrection, PRECORRECTIONS)
+        self.lr = check_real("lr", lr, low=0.0, low_open=True)
+        self.weight_decay = check_real("weight_decay", weight_decay, low=0.0)
+        self.epochs = check_int("epochs", epochs, low=1)
+        self.patience = check_int("patience", patience, low=0)
+        self.protocol = protocol
+        self.batch_size = check_int("batch_size", batch_size, low=1, optional=True)
+        self.num_neighbors = check_fanouts("num_neighbors", num_neighbors)
+        self.inference_chunk_size = check_int("inference_chunk_size", inference_chunk_size,
+                                              low=1)
+        self.max_batches_per_epoch = check_int("max_batches_per_epoch", max_batches_per_epoch,
+                                               low=1, optional=True)
+        self.classifier_max_iter = check_int("classifier_max_iter", classifier_max_iter, low=1)
+        self.device = check_device("device", device)
+        self.seed = check_int("seed", seed, low=0, optional=True)
+        self.verbose = check_bool("verbose", verbose)
         if loss is None:
             from noisygraph.nn.mcr2 import CodingRateReductionLoss
             loss = CodingRateReductionLoss(gamma1=gamma1, gamma2=gamma2, eps=eps)
         self.model, self.loss = model, loss
-        if precorrection not in PRECORRECTIONS:
-            raise ValueError(f"precorrection must be one of {PRECORRECTIONS}, got "
-                             f"{precorrection!r}")
-        self.alpha, self.beta, self.num_steps = float(alpha), float(beta), int(num_steps)
-        self.precorrection = precorrection
-        self.lr, self.weight_decay = lr, weight_decay
-        self.epochs, self.patience, self.protocol = epochs, patience, protocol
-        self.batch_size, self.num_neighbors = batch_size, list(num_neighbors)
-        self.inference_chunk_size = inference_chunk_size
-        if max_batches_per_epoch is not None and max_batches_per_epoch < 1:
-            raise ValueError(f"max_batches_per_epoch must be >= 1 or None, got "
-                             f"{max_batches_per_epoch}")
-        self.max_batches_per_epoch = max_batches_per_epoch
-        self.classifier_max_iter = classifier_max_iter
-        self.device, self.seed, self.verbose = device, seed, verbose
         self.classifier: Optional[LogisticRegression] = None
         self.pseudo_labels: Optional[Tensor] = None
 
@@ -289,7 +316,7 @@ class ERASETrainer:
         """Refits the linear probe on the training nodes' pseudo-labels; predicts all nodes."""
         features = F.normalize(z, dim=1)
         train = data.train_mask
-        self.classifier.fit(features[train], pseudo[train], max_iter=self.classifier_max_iter)
+        self.classifier._fit(features[train], pseudo[train], self.classifier_max_iter)
         return self.classifier.predict(features)
 
     def _full_batch_step(self, data: Data, x: Tensor, y_pre: Tensor, denoised: Tensor,
@@ -298,8 +325,8 @@ class ERASETrainer:
         self.model.train()
         optimizer.zero_grad()
         z = self.model(x, data.edge_index)
-        pseudo = semantic_labels(z, y_pre, operator, data.train_mask, self.beta,
-                                 self.num_steps, denoised).argmax(dim=1)
+        pseudo = _semantic_labels(z, y_pre, operator, data.train_mask, self.beta,
+                                  self.num_steps, denoised).argmax(dim=1)
         out = self.loss(z, pseudo, num_classes)
         out.loss.backward()
         optimizer.step()
@@ -309,8 +336,8 @@ class ERASETrainer:
     def _mini_batch_epoch(self, data: Data, loader, y_pre: Tensor, denoised: Tensor,
                           operator: Adjacency, num_classes: int, optimizer) -> dict:
         z_all = self.embed(data)
-        pseudo = semantic_labels(z_all, y_pre, operator, data.train_mask, self.beta,
-                                 self.num_steps, denoised).argmax(dim=1)
+        pseudo = _semantic_labels(z_all, y_pre, operator, data.train_mask, self.beta,
+                                  self.num_steps, denoised).argmax(dim=1)
         self.model.train()
         parts = {"loss": 0.0, "total": 0.0, "compress": 0.0}
         num_batches = len(loader)
@@ -330,10 +357,20 @@ class ERASETrainer:
         return parts
 
     # ------------------------------------------------------------------ API
-    def fit(self, data: Data, y_noisy: Tensor) -> History:
+    def fit(self, data: Data, y_noisy: Tensor, noise_mask: Optional[Tensor] = None) -> History:
         """Trains on ``data`` with the noisy labels ``y_noisy`` (only ``y_noisy[train_mask]``,
         and ``y_noisy[val_mask]`` under ``"noisy-val"``, are read; ``data.y`` is read for
         scoring and, under ``"paper"``, for model selection).
+
+        Args:
+            data (Data): the graph with ``x``, ``edge_index``, clean ``y`` and the three masks.
+            y_noisy (torch.Tensor): ``[N]`` noisy labels.
+            noise_mask (torch.Tensor, optional): ``[N]`` bool, the nodes whose labels in
+                ``y_noisy`` were drawn from a noise model. Under ``"noisy-val"`` it must cover
+                every validation node; without it, ``y_noisy`` equal to ``data.y`` on all
+                validation nodes is an error (see
+                :func:`~noisygraph.train.check_noisy_validation`).
+                (default: :obj:`None`, ``data.noise_mask`` when set)
 
         Returns:
             History: per-epoch ``loss``/``total``/``compress`` and ``train_acc``/``val_acc``/
@@ -341,8 +378,8 @@ class ERASETrainer:
             the selected epoch and its test accuracy. The model and the classifier are left
             at the selected epoch.
         """
-        num_classes = check_node_data(data, y_noisy)
-        device = torch.device(self.device) if self.device is not None else data.x.device
+        num_classes = check_node_data(data, y_noisy, self.protocol, noise_mask)
+        device = self.device if self.device is not None else data.x.device
         data, y_noisy = data.to(device), y_noisy.to(device)
         self.model.to(device)
         val_target = selection_labels(data, y_noisy, self.protocol)
@@ -376,8 +413,8 @@ class ERASETrainer:
                 parts = self._mini_batch_epoch(data, loader, y_pre, denoised, operator,
                                                num_classes, optimizer)
                 z = self.embed(data)
-                pseudo = semantic_labels(z, y_pre, operator, data.train_mask, self.beta,
-                                         self.num_steps, denoised).argmax(dim=1)
+                pseudo = _semantic_labels(z, y_pre, operator, data.train_mask, self.beta,
+                                          self.num_steps, denoised).argmax(dim=1)
             pred = self._evaluate(data, z, pseudo)
             train_acc = accuracy(pred, data.y, data.train_mask)
             val_acc = accuracy(pred, val_target, data.val_mask)

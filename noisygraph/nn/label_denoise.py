@@ -11,6 +11,8 @@ the column-normalised :math:`\hat{\mathbf{A}} = \mathbf{A}\mathbf{D}^{-1}` and n
 :math:`T` such steps equal :math:`T` steps of the plain diffusion over the operator
 :math:`\mathbf{M} = (1-\alpha)\hat{\mathbf{A}} + \alpha\mathbf{I}`, which is what runs here
 (one fused sparse :func:`noisygraph.ops.diffuse` call, never a dense :math:`N \times N` matrix).
+The release's ogbn-arxiv script pre-corrects differently (PyG's label propagation with
+restart, see :func:`precorrect_labels`, ``method="label-propagation"``).
 """
 from __future__ import annotations
 
@@ -20,29 +22,59 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from noisygraph._checks import check_choice, check_int, check_real
 from noisygraph.ops import diffuse
 from noisygraph.sparse import Adjacency, GraphLike, to_adjacency
 
 
-def _check_unit_interval(name: str, value: float) -> None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise TypeError(f"{name} must be a float, got {type(value).__name__}")
-    if not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name} must be in [0, 1], got {value}")
+def _check_unit_interval(name: str, value: float) -> float:
+    return check_real(name, value, low=0.0, high=1.0)
 
 
-def _check_steps(num_steps: int) -> None:
-    if isinstance(num_steps, bool) or not isinstance(num_steps, int):
-        raise TypeError(f"num_steps must be an int, got {type(num_steps).__name__}")
-    if num_steps < 0:
-        raise ValueError(f"num_steps must be >= 0, got {num_steps}")
+def _check_steps(num_steps: int) -> int:
+    return check_int("num_steps", num_steps, low=0)
 
 
 def _check_mask(mask: Tensor, num_nodes: int, name: str) -> None:
     if not isinstance(mask, Tensor) or mask.dtype != torch.bool:
-        raise TypeError(f"{name} must be a boolean tensor")
+        raise TypeError(f"{name} must be a boolean tensor, got "
+                        f"{getattr(mask, 'dtype', type(mask).__name__)}")
     if mask.shape != (num_nodes,):
         raise ValueError(f"{name} must have shape [{num_nodes}], got {tuple(mask.shape)}")
+
+
+def _check_operator(name: str, operator, num_nodes: int) -> None:
+    if not isinstance(operator, Adjacency):
+        raise TypeError(f"{name} must be a noisygraph.sparse.Adjacency, got "
+                        f"{type(operator).__name__}")
+    if operator.num_rows != num_nodes or operator.num_cols != num_nodes:
+        raise ValueError(f"{name} must be [{num_nodes}, {num_nodes}], got "
+                         f"[{operator.num_rows}, {operator.num_cols}]")
+
+
+def _check_soft_labels(name: str, value, num_nodes: Optional[int] = None) -> None:
+    if not isinstance(value, Tensor) or not value.is_floating_point() or value.dim() != 2:
+        raise ValueError(f"{name} must be a floating-point [N, K] tensor, got "
+                         f"{getattr(value, 'dtype', type(value).__name__)} of shape "
+                         f"{tuple(getattr(value, 'shape', ()))}")
+    if num_nodes is not None and value.size(0) != num_nodes:
+        raise ValueError(f"{name} must have {num_nodes} rows, got {value.size(0)}")
+
+
+def _check_num_classes(num_classes) -> int:
+    return check_int("num_classes", num_classes, low=1)
+
+
+def _check_classes(name: str, labels, length: int, num_classes: int) -> None:
+    """Integer ``[length]`` classes in ``[0, num_classes)`` (one host sync)."""
+    if (not isinstance(labels, Tensor) or labels.is_floating_point() or labels.is_complex()
+            or labels.dtype == torch.bool):
+        raise TypeError(f"{name} must be an integer tensor of classes, got "
+                        f"{getattr(labels, 'dtype', type(labels).__name__)}")
+    if labels.shape != (length,):
+        raise ValueError(f"{name} must have shape [{length}], got {tuple(labels.shape)}")
+    if length and (int(labels.min()) < 0 or int(labels.max()) >= num_classes):
+        raise ValueError(f"{name} holds classes outside [0, {num_classes})")
 
 
 def lazy_propagation_operator(adj: Adjacency, alpha: float) -> Adjacency:
@@ -50,25 +82,55 @@ def lazy_propagation_operator(adj: Adjacency, alpha: float) -> Adjacency:
     propagation step over an already-normalised :math:`\hat{\mathbf{A}}`.
 
     Args:
-        adj (Adjacency): the normalised adjacency :math:`\hat{\mathbf{A}}`.
+        adj (Adjacency): the normalised adjacency :math:`\hat{\mathbf{A}}` (square).
         alpha (float): weight :math:`\alpha \in [0, 1]` of the current labels.
     """
-    _check_unit_interval("alpha", alpha)
+    if not isinstance(adj, Adjacency):
+        raise TypeError(f"adj must be a noisygraph.sparse.Adjacency, got {type(adj).__name__}")
+    if adj.num_rows != adj.num_cols:
+        raise ValueError(f"adj must be square, got [{adj.num_rows}, {adj.num_cols}]")
+    alpha = _check_unit_interval("alpha", alpha)
     scaled = Adjacency(adj.rowptr, adj.col, (1.0 - alpha) * adj.weights(), adj.num_cols)
-    return scaled.with_self_loops(fill_value=float(alpha))
+    return scaled.with_self_loops(fill_value=alpha)
 
 
 def lazy_propagate(operator: Adjacency, y: Tensor, num_steps: int) -> Tensor:
     r"""Applies :math:`\mathbf{M}^T\mathbf{Y}` for the operator of
-    :func:`lazy_propagation_operator` (one fused diffusion with no restart)."""
-    return diffuse(operator, y, num_steps, alpha=0.0)
+    :func:`lazy_propagation_operator` (one fused diffusion with no restart).
+
+    Args:
+        operator (Adjacency): :math:`\mathbf{M}`, ``[N, N]``.
+        y (torch.Tensor): ``[N, K]`` floating-point labels.
+        num_steps (int): :math:`T \ge 0`.
+    """
+    if not isinstance(operator, Adjacency):
+        raise TypeError(f"operator must be a noisygraph.sparse.Adjacency, got "
+                        f"{type(operator).__name__}")
+    _check_soft_labels("y", y)
+    _check_operator("operator", operator, y.size(0))
+    return diffuse(operator, y, _check_steps(num_steps), alpha=0.0)
 
 
 def train_subgraph(graph: GraphLike, train_mask: Tensor,
                    num_nodes: Optional[int] = None) -> Adjacency:
     """The adjacency restricted to edges whose two endpoints are training nodes (all
-    ``num_nodes`` rows kept; the other rows and columns are empty)."""
+    ``num_nodes`` rows kept; the other rows and columns are empty).
+
+    Args:
+        graph: the graph (``edge_index``, :class:`~noisygraph.sparse.Adjacency`, ...).
+        train_mask (torch.Tensor): ``[N]`` bool.
+        num_nodes (int, optional): :math:`N`. (default: :obj:`None`, ``train_mask.numel()``)
+    """
+    if not isinstance(train_mask, Tensor) or train_mask.dtype != torch.bool:
+        raise TypeError(f"train_mask must be a boolean tensor, got "
+                        f"{getattr(train_mask, 'dtype', type(train_mask).__name__)}")
+    if train_mask.dim() != 1:
+        raise ValueError(f"train_mask must be 1-D, got shape {tuple(train_mask.shape)}")
+    num_nodes = train_mask.numel() if num_nodes is None else check_int("num_nodes", num_nodes,
+                                                                         low=0)
+    _check_mask(train_mask, num_nodes, "train_mask")
     adj = to_adjacency(graph, num_nodes=num_nodes)
+    _check_operator("graph", adj, num_nodes)
     keep = train_mask[adj.row()] & train_mask[adj.col]
     edge_index = torch.stack([adj.col[keep], adj.row()[keep]])
     weight = None if adj.value is None else adj.value[keep]
@@ -90,58 +152,63 @@ def precorrect_labels(y_noisy: Tensor, graph: GraphLike, train_mask: Tensor, num
         \mathbf{Y}^{(t+1)} = (1-\alpha)\,\mathbf{A}_{tr}\mathbf{D}_{tr}^{-1}\mathbf{Y}^{(t)}
         + \alpha\,\mathbf{Y}^{(t)},
 
-    over the train–train subgraph :math:`\mathbf{A}_{tr}` (column-normalised, no self-loops).
-    Rows of non-training nodes stay zero. A training node without training neighbours keeps
-    its label (its row shrinks by :math:`\alpha` per step).
+    over the train–train subgraph :math:`\mathbf{A}_{tr}` (column-normalised, no self-loops):
+    :math:`\alpha` weighs the labels *kept*. Rows of non-training nodes stay zero. A training
+    node without training neighbours keeps its label (its row shrinks by :math:`\alpha` per
+    step).
 
-    ``method="label-propagation"`` (the release for ogbn-arxiv): label propagation with
-    restart to :math:`\mathbf{Y}^{(0)}` over the full graph, symmetrically normalised, as PyG's
-    ``LabelPropagation(num_layers=T, alpha=1 - alpha)`` with the training mask,
+    ``method="label-propagation"`` (the release for ogbn-arxiv, which calls PyG's
+    ``LabelPropagation(num_layers=T, alpha=alpha)`` with the training mask): label
+    propagation with restart to :math:`\mathbf{Y}^{(0)}` over the full graph, symmetrically
+    normalised, with PyG's meaning of :math:`\alpha`, the weight of the *propagated* term,
 
     .. math::
-        \mathbf{Y}^{(t+1)} = \mathrm{clamp}_{[0, 1]}\big((1-\alpha)\,\mathbf{D}^{-1/2}
-        \mathbf{A}\mathbf{D}^{-1/2}\mathbf{Y}^{(t)} + \alpha\,\mathbf{Y}^{(0)}\big),
+        \mathbf{Y}^{(t+1)} = \mathrm{clamp}_{[0, 1]}\big(\alpha\,\mathbf{D}^{-1/2}
+        \mathbf{A}\mathbf{D}^{-1/2}\mathbf{Y}^{(t)} + (1-\alpha)\,\mathbf{Y}^{(0)}\big),
 
     so non-training rows are filled too (they enter the semantic labels through :math:`\beta`).
+    The same ``alpha`` thus means opposite things in the two methods, exactly as in the
+    release (the two agree only at :math:`\alpha = 0.5`).
 
     The denoised label of a training node is ``argmax`` of its row.
 
     Args:
-        y_noisy (torch.Tensor): ``[N]`` noisy labels (only the training entries are read).
+        y_noisy (torch.Tensor): ``[N]`` integer noisy labels (only the training entries are
+            read; they must lie in ``[0, num_classes)``).
         graph: the graph (``edge_index``, :class:`~noisygraph.sparse.Adjacency`, ...).
-        train_mask (torch.Tensor): ``[N]`` bool, the labelled training nodes.
-        num_classes (int): :math:`K`.
-        alpha (float, optional): :math:`\alpha`, the weight of the labels kept each step.
-            (default: ``0.6``)
-        num_steps (int, optional): :math:`T`. (default: ``5``)
+        train_mask (torch.Tensor): ``[N]`` bool, the labelled training nodes (at least one).
+        num_classes (int): :math:`K \ge 1`.
+        alpha (float, optional): :math:`\alpha \in [0, 1]`, see above. (default: ``0.6``)
+        num_steps (int, optional): :math:`T \ge 0`. (default: ``5``)
         method (str, optional): ``"train-subgraph"`` or ``"label-propagation"``.
             (default: ``"train-subgraph"``)
 
     Returns:
         torch.Tensor: ``[N, K]`` soft pre-corrected labels (float32).
     """
-    if method not in PRECORRECTIONS:
-        raise ValueError(f"method must be one of {PRECORRECTIONS}, got {method!r}")
-    if not isinstance(y_noisy, Tensor) or y_noisy.dim() != 1:
-        raise ValueError("y_noisy must be a 1-D tensor of class indices")
+    method = check_choice("method", method, PRECORRECTIONS)
+    if (not isinstance(y_noisy, Tensor) or y_noisy.dim() != 1 or y_noisy.is_floating_point()
+            or y_noisy.is_complex() or y_noisy.dtype == torch.bool):
+        raise TypeError("y_noisy must be a 1-D integer tensor of class indices, got "
+                        f"{getattr(y_noisy, 'dtype', type(y_noisy).__name__)} of shape "
+                        f"{tuple(getattr(y_noisy, 'shape', ()))}")
     num_nodes = y_noisy.numel()
     _check_mask(train_mask, num_nodes, "train_mask")
-    _check_unit_interval("alpha", alpha)
-    _check_steps(num_steps)
-    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 1:
-        raise ValueError(f"num_classes must be a positive int, got {num_classes!r}")
+    alpha = _check_unit_interval("alpha", alpha)
+    num_steps = _check_steps(num_steps)
+    num_classes = _check_num_classes(num_classes)
     train_labels = y_noisy[train_mask]
     if train_labels.numel() == 0:
         raise ValueError("train_mask selects no node")
-    if int(train_labels.min()) < 0 or int(train_labels.max()) >= num_classes:
-        raise ValueError(f"y_noisy holds training labels outside [0, {num_classes})")
+    _check_classes("y_noisy[train_mask]", train_labels, train_labels.numel(), num_classes)
+    adj = to_adjacency(graph, num_nodes=num_nodes)
+    _check_operator("graph", adj, num_nodes)
     y0 = torch.zeros(num_nodes, num_classes, device=y_noisy.device)
-    y0[train_mask] = F.one_hot(train_labels, num_classes).float()
+    y0[train_mask] = F.one_hot(train_labels.long(), num_classes).float()
     if method == "label-propagation":
         from noisygraph.nn.propagation import LabelPropagation
-        adj = to_adjacency(graph, num_nodes=num_nodes).normalize("sym")
-        return LabelPropagation(num_steps, 1.0 - alpha)(y0, adj, mask=train_mask)
-    sub = train_subgraph(graph, train_mask, num_nodes).normalize("col")
+        return LabelPropagation(num_steps, alpha)(y0, adj.normalize("sym"), mask=train_mask)
+    sub = train_subgraph(adj, train_mask, num_nodes).normalize("col")
     return lazy_propagate(lazy_propagation_operator(sub, alpha), y0, num_steps)
 
 
@@ -151,10 +218,17 @@ def class_prototypes(z: Tensor, labels: Tensor, num_classes: int) -> Tensor:
     node is then zero, where the official release crashes).
 
     Args:
-        z (torch.Tensor): ``[n, p]`` embeddings.
-        labels (torch.Tensor): ``[n]`` classes in ``[0, K)``.
-        num_classes (int): :math:`K`.
+        z (torch.Tensor): ``[n, p]`` floating-point embeddings.
+        labels (torch.Tensor): ``[n]`` integer classes in ``[0, K)``.
+        num_classes (int): :math:`K \ge 1`.
     """
+    _check_soft_labels("z", z)
+    num_classes = _check_num_classes(num_classes)
+    _check_classes("labels", labels, z.size(0), num_classes)
+    return _class_prototypes(z, labels, num_classes)
+
+
+def _class_prototypes(z: Tensor, labels: Tensor, num_classes: int) -> Tensor:
     sums = torch.zeros(num_classes, z.size(1), dtype=z.dtype, device=z.device)
     sums.index_add_(0, labels, z)
     counts = torch.bincount(labels, minlength=num_classes).clamp_min(1).to(z.dtype)
@@ -180,27 +254,36 @@ def semantic_labels(z: Tensor, y_pre: Tensor, operator: Adjacency, train_mask: T
     Args:
         z (torch.Tensor): ``[N, p]`` embeddings of all nodes.
         y_pre (torch.Tensor): ``[N, K]`` pre-corrected labels (:func:`precorrect_labels`).
-        operator (Adjacency): :func:`lazy_propagation_operator` of the full graph.
+        operator (Adjacency): :func:`lazy_propagation_operator` of the full graph, ``[N, N]``.
         train_mask (torch.Tensor): ``[N]`` bool.
-        beta (float, optional): :math:`\beta`. (default: ``0.6``)
-        num_steps (int, optional): :math:`T`. (default: ``5``)
+        beta (float, optional): :math:`\beta \in [0, 1]`. (default: ``0.6``)
+        num_steps (int, optional): :math:`T \ge 0`. (default: ``5``)
         denoised (torch.Tensor, optional): ``[n_train]`` precomputed
             ``y_pre[train_mask].argmax(1)``. (default: :obj:`None`)
 
     Returns:
         torch.Tensor: ``[N, K]`` propagated label distributions.
     """
-    _check_unit_interval("beta", beta)
-    _check_steps(num_steps)
-    if z.dim() != 2 or y_pre.dim() != 2 or z.size(0) != y_pre.size(0):
-        raise ValueError(f"z [N, p] and y_pre [N, K] must have the same number of rows, got "
-                         f"{tuple(z.shape)} and {tuple(y_pre.shape)}")
+    beta = _check_unit_interval("beta", beta)
+    num_steps = _check_steps(num_steps)
+    _check_soft_labels("z", z)
+    _check_soft_labels("y_pre", y_pre, z.size(0))
     _check_mask(train_mask, z.size(0), "train_mask")
+    _check_operator("operator", operator, z.size(0))
+    if denoised is not None:
+        _check_classes("denoised", denoised, int(train_mask.sum()), y_pre.size(1))
+    return _semantic_labels(z, y_pre, operator, train_mask, beta, num_steps, denoised)
+
+
+def _semantic_labels(z: Tensor, y_pre: Tensor, operator: Adjacency, train_mask: Tensor,
+                     beta: float, num_steps: int, denoised: Optional[Tensor] = None) -> Tensor:
+    """:func:`semantic_labels` without the argument checks (the trainer checks once per fit
+    and calls this every epoch, with no host synchronisation)."""
     z = z.detach()
     num_classes = y_pre.size(1)
     if denoised is None:
         denoised = y_pre[train_mask].argmax(dim=1)
-    prototypes = class_prototypes(z[train_mask], denoised, num_classes)
+    prototypes = _class_prototypes(z[train_mask], denoised, num_classes)
     similarity = (F.normalize(z, dim=1) @ F.normalize(prototypes, dim=1).t()).abs()
     mixed = torch.softmax(beta * y_pre.to(z.dtype) + (1.0 - beta) * similarity, dim=1)
-    return lazy_propagate(operator, mixed, num_steps)
+    return diffuse(operator, mixed, num_steps, alpha=0.0)
