@@ -24,20 +24,9 @@ namespace {
 
 constexpr int64_t kRowGrain = 1024;
 
-struct Csr {
-  at::Tensor rowptr, col;
-  std::optional<at::Tensor> value;
-};
-
-Csr contiguous_csr(const at::Tensor& rowptr, const at::Tensor& col,
-                   const std::optional<at::Tensor>& value) {
-  return {rowptr.contiguous(), col.contiguous(),
-          value.has_value() ? std::optional<at::Tensor>(value->contiguous()) : std::nullopt};
-}
-
 // Runs gather_rows over all rows in parallel with the given epilogue, weighted or not.
 template <typename scalar_t, typename index_t, typename Epilogue>
-void parallel_gather(const Csr& csr, const scalar_t* src, int64_t f, int64_t num_rows,
+void parallel_gather(const CheckedCsr& csr, const scalar_t* src, int64_t f, int64_t num_rows,
                      scalar_t* dst, const uint8_t* skip, const Epilogue& epilogue) {
   const index_t* rp = csr.rowptr.data_ptr<index_t>();
   const index_t* cp = csr.col.data_ptr<index_t>();
@@ -54,7 +43,7 @@ void parallel_gather(const Csr& csr, const scalar_t* src, int64_t f, int64_t num
   }
 }
 
-at::Tensor diffuse_forward(const Csr& csr, const at::Tensor& y0, int64_t num_steps, double alpha,
+at::Tensor diffuse_forward(const CheckedCsr& csr, const at::Tensor& y0, int64_t num_steps, double alpha,
                            const std::optional<at::Tensor>& clamp_mask, bool clip) {
   const int64_t n = y0.size(0);
   const int64_t f = y0.size(1);
@@ -94,7 +83,7 @@ at::Tensor diffuse_forward(const Csr& csr, const at::Tensor& y0, int64_t num_ste
   return out;
 }
 
-at::Tensor diffuse_masked_adjoint(const Csr& t_csr, const at::Tensor& grad, int64_t num_steps,
+at::Tensor diffuse_masked_adjoint(const CheckedCsr& t_csr, const at::Tensor& grad, int64_t num_steps,
                                   double alpha, const at::Tensor& clamp_mask) {
   const int64_t n = grad.size(0);
   const int64_t f = grad.size(1);
@@ -142,35 +131,37 @@ at::Tensor diffuse_cpu(const at::Tensor& rowptr, const at::Tensor& col,
                        const std::optional<at::Tensor>& value, const at::Tensor& y0,
                        int64_t num_steps, double alpha,
                        const std::optional<at::Tensor>& clamp_mask, bool clip,
-                    const std::optional<at::Tensor>& /*t_rowptr (backward only)*/,
-                    const std::optional<at::Tensor>& /*t_col*/, const std::optional<at::Tensor>& /*t_perm*/) {
-  check_csr("diffuse", rowptr, col, value, y0);
-  check_diffusion("diffuse", rowptr.numel() - 1, y0, num_steps, alpha, clamp_mask);
-  std::optional<at::Tensor> mask_c =
-      clamp_mask.has_value() ? std::optional<at::Tensor>(clamp_mask->contiguous()) : std::nullopt;
-  return diffuse_forward(contiguous_csr(rowptr, col, value), y0.contiguous(), num_steps, alpha,
-                         mask_c, clip);
+                       const std::optional<at::Tensor>& t_rowptr,
+                       const std::optional<at::Tensor>& t_col,
+                       const std::optional<at::Tensor>& t_perm) {
+  const CheckedCsr csr = check_csr("diffuse", rowptr, col, value, y0, "y0");
+  check_transpose_args("diffuse", t_rowptr, t_col, t_perm, csr, y0);  // read by the backward only
+  auto mask = check_diffusion("diffuse", csr, y0, "y0", num_steps, alpha, clamp_mask);
+  return diffuse_forward(csr, y0.contiguous(), num_steps, alpha, mask, clip);
 }
 
 at::Tensor diffuse_adjoint_cpu(const at::Tensor& t_rowptr, const at::Tensor& t_col,
                                const std::optional<at::Tensor>& t_value, const at::Tensor& grad,
                                int64_t num_steps, double alpha,
                                const std::optional<at::Tensor>& clamp_mask) {
-  check_csr("diffuse_adjoint", t_rowptr, t_col, t_value, grad);
-  check_diffusion("diffuse_adjoint", t_rowptr.numel() - 1, grad, num_steps, alpha, clamp_mask);
-  auto csr = contiguous_csr(t_rowptr, t_col, t_value);
-  if (!clamp_mask.has_value())
+  const CsrNames names{"t_rowptr", "t_col", "t_value"};
+  const CheckedCsr csr = check_csr("diffuse_adjoint", t_rowptr, t_col, t_value, grad, "grad", names);
+  auto mask = check_diffusion("diffuse_adjoint", csr, grad, "grad", num_steps, alpha, clamp_mask);
+  if (!mask.has_value())
     return diffuse_forward(csr, grad.contiguous(), num_steps, alpha, std::nullopt, false);
-  return diffuse_masked_adjoint(csr, grad.contiguous(), num_steps, alpha,
-                                clamp_mask->contiguous());
+  return diffuse_masked_adjoint(csr, grad.contiguous(), num_steps, alpha, *mask);
 }
 
 }  // namespace
 }  // namespace cpu
 
-TORCH_LIBRARY_IMPL(noisygraph, CPU, m) {
+namespace {
+void register_kernels(torch::Library& m) {
   m.impl("diffuse", &cpu::diffuse_cpu);
   m.impl("diffuse_adjoint", &cpu::diffuse_adjoint_cpu);
 }
+}  // namespace
+
+NOISYGRAPH_REGISTER_WITH_SPARSE(CPU, register_kernels)
 
 }  // namespace noisygraph

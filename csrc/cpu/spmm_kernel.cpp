@@ -15,26 +15,24 @@ constexpr int64_t kRowGrain = 1024;
 
 at::Tensor spmm_cpu(const at::Tensor& rowptr, const at::Tensor& col,
                     const std::optional<at::Tensor>& value, const at::Tensor& x,
-                    const std::optional<at::Tensor>& /*t_rowptr (backward only)*/,
-                    const std::optional<at::Tensor>& /*t_col*/, const std::optional<at::Tensor>& /*t_perm*/) {
-  check_csr("spmm", rowptr, col, value, x);
-  const int64_t num_rows = rowptr.numel() - 1;
+                    const std::optional<at::Tensor>& t_rowptr, const std::optional<at::Tensor>& t_col,
+                    const std::optional<at::Tensor>& t_perm) {
+  const CheckedCsr csr = check_csr("spmm", rowptr, col, value, x, "x");
+  check_transpose_args("spmm", t_rowptr, t_col, t_perm, csr, x);  // read by the backward only
+  const int64_t num_rows = csr.num_rows;
   const int64_t f = x.size(1);
   auto x_c = x.contiguous();
-  auto rowptr_c = rowptr.contiguous();
-  auto col_c = col.contiguous();
-  auto value_c = value.has_value() ? std::optional<at::Tensor>(value->contiguous()) : std::nullopt;
   auto out = at::empty({num_rows, f}, x.options());
   if (num_rows == 0 || f == 0) return out;
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "spmm_cpu", [&] {
-    AT_DISPATCH_INDEX_TYPES(col.scalar_type(), "spmm_cpu_index", [&] {
-      const index_t* rp = rowptr_c.data_ptr<index_t>();
-      const index_t* cp = col_c.data_ptr<index_t>();
+    AT_DISPATCH_INDEX_TYPES(csr.col.scalar_type(), "spmm_cpu_index", [&] {
+      const index_t* rp = csr.rowptr.data_ptr<index_t>();
+      const index_t* cp = csr.col.data_ptr<index_t>();
       const scalar_t* xp = x_c.data_ptr<scalar_t>();
       scalar_t* op = out.data_ptr<scalar_t>();
       auto no_epilogue = [](int64_t, scalar_t*, bool) {};
-      if (value_c.has_value()) {
-        const scalar_t* vp = value_c->data_ptr<scalar_t>();
+      if (csr.value.has_value()) {
+        const scalar_t* vp = csr.value->data_ptr<scalar_t>();
         at::parallel_for(0, num_rows, kRowGrain, [&](int64_t begin, int64_t end) {
           gather_rows<true>(rp, cp, vp, xp, f, begin, end, op, nullptr, no_epilogue);
         });
@@ -51,25 +49,19 @@ at::Tensor spmm_cpu(const at::Tensor& rowptr, const at::Tensor& col,
 
 at::Tensor sddmm_cpu(const at::Tensor& rowptr, const at::Tensor& col, const at::Tensor& a,
                      const at::Tensor& b) {
-  check_csr("sddmm", rowptr, col, std::nullopt, a);
-  check_csr("sddmm", rowptr, col, std::nullopt, b);
-  TORCH_CHECK(a.size(1) == b.size(1), "sddmm: a and b need the same number of columns, got ",
-              a.size(1), " and ", b.size(1));
-  TORCH_CHECK(a.size(0) == rowptr.numel() - 1, "sddmm: a must have one row per CSR row (",
-              rowptr.numel() - 1, "), got ", a.size(0));
-  TORCH_CHECK(a.scalar_type() == b.scalar_type(), "sddmm: a and b must share a dtype");
-  const int64_t num_rows = rowptr.numel() - 1;
+  check_dense("sddmm", "a", a);
+  const CheckedCsr csr = check_csr("sddmm", rowptr, col, std::nullopt, b, "b");
+  check_sddmm_rows("sddmm", csr, a, b);
+  const int64_t num_rows = csr.num_rows;
   const int64_t f = a.size(1);
   auto a_c = a.contiguous();
   auto b_c = b.contiguous();
-  auto rowptr_c = rowptr.contiguous();
-  auto col_c = col.contiguous();
-  auto out = at::zeros({col.numel()}, a.options());
-  if (num_rows == 0 || col.numel() == 0) return out;
+  auto out = at::zeros({csr.col.numel()}, a.options());
+  if (num_rows == 0 || csr.col.numel() == 0) return out;
   AT_DISPATCH_FLOATING_TYPES(a.scalar_type(), "sddmm_cpu", [&] {
-    AT_DISPATCH_INDEX_TYPES(col.scalar_type(), "sddmm_cpu_index", [&] {
-      const index_t* rp = rowptr_c.data_ptr<index_t>();
-      const index_t* cp = col_c.data_ptr<index_t>();
+    AT_DISPATCH_INDEX_TYPES(csr.col.scalar_type(), "sddmm_cpu_index", [&] {
+      const index_t* rp = csr.rowptr.data_ptr<index_t>();
+      const index_t* cp = csr.col.data_ptr<index_t>();
       const scalar_t* ap = a_c.data_ptr<scalar_t>();
       const scalar_t* bp = b_c.data_ptr<scalar_t>();
       scalar_t* op = out.data_ptr<scalar_t>();
@@ -91,9 +83,13 @@ at::Tensor sddmm_cpu(const at::Tensor& rowptr, const at::Tensor& col, const at::
 
 }  // namespace cpu
 
-TORCH_LIBRARY_IMPL(noisygraph, CPU, m) {
+namespace {
+void register_kernels(torch::Library& m) {
   m.impl("spmm", &cpu::spmm_cpu);
   m.impl("sddmm", &cpu::sddmm_cpu);
 }
+}  // namespace
+
+NOISYGRAPH_REGISTER_WITH_SPARSE(CPU, register_kernels)
 
 }  // namespace noisygraph

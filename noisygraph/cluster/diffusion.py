@@ -34,7 +34,8 @@ class PushResult(NamedTuple):
         nodes: touched nodes of every query.
         primal: ``x`` (flow potential) or ``p`` (PageRank) of each touched node.
         residual: mass ``m`` (flow) or residual ``r`` (PageRank) of each touched node.
-        work: ``[B, 2]`` (pushes, edges scanned).
+        work: ``[B, 3]`` (pushes, edges scanned, stopped_at_limit): the last is 1 when the
+            push stopped at ``max_pushes`` while a node could still push (not converged).
     """
     ptr: Tensor
     nodes: Tensor
@@ -184,7 +185,7 @@ def flow_diffusion(graph: LocalGraph, seeds: Seeds, source_mass, sink: Optional[
         keys = list(m)
         blocks.append((keys, [x[v] for v in keys], [m[v] for v in keys]))
         works.append(work)
-    return PushResult(*_concat(blocks), torch.tensor(works, dtype=torch.long).reshape(-1, 2))
+    return PushResult(*_concat(blocks), torch.tensor(works, dtype=torch.long).reshape(-1, 3))
 
 
 def ppr_push(graph: LocalGraph, seeds: Seeds, alpha: float = 0.05, eps: float = 1e-6,
@@ -222,7 +223,7 @@ def ppr_push(graph: LocalGraph, seeds: Seeds, alpha: float = 0.05, eps: float = 
         keys = list(r)
         blocks.append((keys, [p[v] for v in keys], [r[v] for v in keys]))
         works.append(work)
-    return PushResult(*_concat(blocks), torch.tensor(works, dtype=torch.long).reshape(-1, 2))
+    return PushResult(*_concat(blocks), torch.tensor(works, dtype=torch.long).reshape(-1, 3))
 
 
 def sweep_cut(graph: LocalGraph, ptr: Tensor, nodes: Tensor, scores: Tensor,
@@ -271,11 +272,12 @@ def _cluster_fallback(graph: LocalGraph, sets, run_levels, normalize: bool) -> C
     clusters, score_blocks, phis, levels, works = [], [], [], [], []
     for q, seeds in enumerate(sets):
         best = (math.nan, -1, [], {})
-        total_work = [0, 0]
+        total_work = [0, 0, 0]
         for level, scores, work in run_levels(q, seeds):
             members, phi = reference.sweep_cut_reference(graph, scores, normalize)
             total_work[0] += work[0]
             total_work[1] += work[1]
+            total_work[2] |= work[2]
             if not math.isnan(phi) and (math.isnan(best[0]) or phi < best[0]):
                 best = (phi, level, members, {v: s for v, s in scores.items() if s > 0})
         phis.append(best[0])
@@ -288,7 +290,7 @@ def _cluster_fallback(graph: LocalGraph, sets, run_levels, normalize: bool) -> C
     sptr, snodes, svals, _ = _concat(score_blocks)
     return ClusterBatch(cptr, cnodes, torch.tensor(phis, dtype=torch.float64),
                         torch.tensor(levels, dtype=torch.long), sptr, snodes, svals,
-                        torch.tensor(works, dtype=torch.long).reshape(-1, 2))
+                        torch.tensor(works, dtype=torch.long).reshape(-1, 3))
 
 
 def flow_cluster_op(graph: LocalGraph, seeds: Seeds, source_mass, multiples: Sequence[float],
@@ -368,7 +370,7 @@ if COMPILED:
         size = _dynamic(torch.library.get_ctx())
         b = source_ptr.numel() - 1
         return (source_ptr.new_empty(b + 1), source_ptr.new_empty(size),
-                degree.new_empty(size), degree.new_empty(size), source_ptr.new_empty(b, 2))
+                degree.new_empty(size), degree.new_empty(size), source_ptr.new_empty(b, 3))
 
     @torch.library.register_fake("noisygraph::local_flow_diffusion")
     def _(rowptr, col, value, degree, sink, source_ptr, source_nodes, source_mass, eps, omega,
@@ -393,7 +395,7 @@ if COMPILED:
         b = source_ptr.numel() - 1
         return (source_ptr.new_empty(b + 1), source_ptr.new_empty(clusters), degree.new_empty(b),
                 source_ptr.new_empty(b), source_ptr.new_empty(b + 1), source_ptr.new_empty(scored),
-                degree.new_empty(scored), source_ptr.new_empty(b, 2))
+                degree.new_empty(scored), source_ptr.new_empty(b, 3))
 
     @torch.library.register_fake("noisygraph::local_flow_cluster")
     def _(rowptr, col, value, degree, sink, source_ptr, source_nodes, source_mass, multiples,

@@ -41,7 +41,9 @@ def flow_diffusion_reference(graph: LocalGraph, sources: dict[int, float], sink:
         state (tuple, optional): ``(x, m)`` dictionaries to continue from (warm start).
 
     Returns:
-        ``(x, m, work)`` with dictionaries over touched nodes and ``work = (pushes, edges)``.
+        ``(x, m, work)`` with dictionaries over touched nodes and ``work = (pushes, edges,
+        stopped)``, ``stopped = 1`` when the loop ended at ``max_pushes`` while a node could
+        still push.
     """
     rowptr, col, weight, degree = _rows(graph)
     x, m = ({}, {}) if state is None else state
@@ -57,6 +59,8 @@ def flow_diffusion_reference(graph: LocalGraph, sources: dict[int, float], sink:
             queue.append(v)
             queued.add(v)
 
+    for v in m:  # a warm start continues every node still active, in order of first touch
+        enqueue(v)
     for v, mass in sources.items():
         if v not in m:
             m[v], x[v] = 0.0, 0.0
@@ -80,7 +84,8 @@ def flow_diffusion_reference(graph: LocalGraph, sources: dict[int, float], sink:
             enqueue(u)
         enqueue(v)
         edges += rowptr[v + 1] - rowptr[v]
-    return x, m, (pushes, edges)
+    stopped = pushes >= max_pushes and any(degree[v] > 0 and active(v) for v in queue)
+    return x, m, (pushes, edges, int(stopped))
 
 
 def ppr_push_reference(graph: LocalGraph, sources: dict[int, float], alpha: float = 0.05,
@@ -96,7 +101,8 @@ def ppr_push_reference(graph: LocalGraph, sources: dict[int, float], alpha: floa
             continues the same push).
 
     Returns:
-        ``(p, r, work)`` with dictionaries over touched nodes.
+        ``(p, r, work)`` with dictionaries over touched nodes and ``work = (pushes, edges,
+        stopped)`` as in :func:`flow_diffusion_reference`.
     """
     rowptr, col, weight, degree = _rows(graph)
     p, r = ({}, {}) if state is None else state
@@ -124,7 +130,8 @@ def ppr_push_reference(graph: LocalGraph, sources: dict[int, float], alpha: floa
                 queue.append(u)
                 queued.add(u)
         edges += rowptr[v + 1] - rowptr[v]
-    return p, r, (pushes, edges)
+    stopped = pushes >= max_pushes and any(degree[v] > 0 and r[v] > eps * degree[v] for v in queue)
+    return p, r, (pushes, edges, int(stopped))
 
 
 def conductance_reference(graph: LocalGraph, nodes: Sequence[int]) -> float:
