@@ -46,25 +46,21 @@ test-slow: build
 	$(PY) -m pytest -q -m slow tests
 
 # The op tests, the raw-op attack table and the property tests against an extension built
-# with AddressSanitizer + UndefinedBehaviorSanitizer, in build/asan (the normal build is left
-# alone): a package tree of links to noisygraph/*.py beside the sanitized _C, first on
-# PYTHONPATH, with gcc's runtimes preloaded into the (uninstrumented) Python.
+# with AddressSanitizer + UndefinedBehaviorSanitizer into build/asan (the normal build is left
+# alone), loaded as noisygraph._C by the plugin tests/sanitized_extension.py, with gcc's
+# runtimes preloaded into the (uninstrumented) Python.
 ASAN_DIR := build/asan
 ASAN_TESTS := tests/test_bad_input_raw_ops.py tests/test_property_raw_ops.py \
 	tests/test_ops_diffusion.py tests/test_cluster_ops.py tests/test_coding_rate.py \
 	tests/test_sparse.py tests/test_propagation.py tests/test_mcr2.py
-ASAN_ENV = PYTHONPATH="$(CURDIR)/$(ASAN_DIR)/lib" \
-	LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
-	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-test-asan: build
+test-asan: setup
 	NOISYGRAPH_SANITIZE=1 MAX_JOBS=2 $(PY) setup.py -q build_ext \
 		--build-lib $(ASAN_DIR)/lib --build-temp $(ASAN_DIR)/temp
-	cd $(ASAN_DIR)/lib/noisygraph && for f in $(CURDIR)/noisygraph/*; do \
-		case "$$f" in *.so|*__pycache__) ;; *) ln -sfn "$$f" . ;; esac; done
-	$(ASAN_ENV) $(PY) -c "import noisygraph._C as c; assert '$(ASAN_DIR)' in c.__file__, c.__file__; \
-		print('sanitized extension:', c.__file__)"
-	$(ASAN_ENV) $(PY) -m pytest -q -p no:cacheprovider $(ASAN_TESTS)
+	NOISYGRAPH_SANITIZED_EXTENSION="$$(ls $(CURDIR)/$(ASAN_DIR)/lib/noisygraph/_C*.so)" \
+	LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		$(PY) -m pytest -q -p no:cacheprovider -p tests.sanitized_extension $(ASAN_TESTS)
 
 bench: build
 	$(PY) benchmarks/bench_diffusion.py

@@ -22,32 +22,30 @@ namespace noisygraph {
 namespace cpu {
 namespace {
 
-constexpr int64_t kRowGrain = 1024;
-
-// Runs gather_rows over all rows in parallel with the given epilogue, weighted or not.
+// One step's gathers over all rows. The first step's check the matrix as they read it
+// (cpu/csr_rows.h) and raise if it is invalid; the later steps read the same, now validated,
+// matrix without checks.
 template <typename scalar_t, typename index_t, typename Epilogue>
-void parallel_gather(const CheckedCsr& csr, const scalar_t* src, int64_t f, int64_t num_rows,
-                     scalar_t* dst, const uint8_t* skip, const Epilogue& epilogue) {
-  const index_t* rp = csr.rowptr.data_ptr<index_t>();
-  const index_t* cp = csr.col.data_ptr<index_t>();
-  if (csr.value.has_value()) {
-    const scalar_t* vp = csr.value->data_ptr<scalar_t>();
-    at::parallel_for(0, num_rows, kRowGrain, [&](int64_t begin, int64_t end) {
-      gather_rows<true>(rp, cp, vp, src, f, begin, end, dst, skip, epilogue);
-    });
-  } else {
-    at::parallel_for(0, num_rows, kRowGrain, [&](int64_t begin, int64_t end) {
-      gather_rows<false>(rp, cp, static_cast<const scalar_t*>(nullptr), src, f, begin, end, dst,
-                         skip, epilogue);
-    });
+void step(const char* op, bool first, const CheckedCsr& csr, const scalar_t* src, int64_t f,
+          scalar_t* dst, const uint8_t* skip, const Epilogue& epilogue, const CsrNames& names,
+          const char* dense_name) {
+  if (!first) {
+    parallel_gather</*kCheck=*/false, scalar_t, index_t>(csr, src, f, dst, skip, epilogue);
+  } else if (!parallel_gather</*kCheck=*/true, scalar_t, index_t>(csr, src, f, dst, skip,
+                                                                  epilogue)) {
+    throw_csr_error(op, csr, dense_name, names);
   }
 }
 
-at::Tensor diffuse_forward(const CheckedCsr& csr, const at::Tensor& y0, int64_t num_steps, double alpha,
-                           const std::optional<at::Tensor>& clamp_mask, bool clip) {
+at::Tensor diffuse_forward(const char* op, const CheckedCsr& csr, const CsrNames& names,
+                           const char* dense_name, const at::Tensor& y0, int64_t num_steps,
+                           double alpha, const std::optional<at::Tensor>& clamp_mask, bool clip) {
   const int64_t n = y0.size(0);
   const int64_t f = y0.size(1);
-  if (num_steps == 0 || n == 0 || f == 0) return y0.clone();
+  if (num_steps == 0 || n == 0 || f == 0) {  // no kernel reads the matrix
+    check_csr_content(op, csr, dense_name, names);
+    return y0.clone();
+  }
   auto out = at::empty_like(y0);
   auto spare = num_steps > 1 ? at::empty_like(y0) : at::Tensor();
   const uint8_t* skip =
@@ -75,7 +73,7 @@ at::Tensor diffuse_forward(const CheckedCsr& csr, const at::Tensor& y0, int64_t 
         // The step that writes `out` is the last one; the buffers alternate backwards from it.
         at::Tensor& target = (num_steps - 1 - t) % 2 == 0 ? out : spare;
         scalar_t* dst = target.data_ptr<scalar_t>();
-        parallel_gather<scalar_t, index_t>(csr, src, f, n, dst, skip, epilogue);
+        step<scalar_t, index_t>(op, t == 0, csr, src, f, dst, skip, epilogue, names, dense_name);
         src = dst;
       }
     });
@@ -83,11 +81,16 @@ at::Tensor diffuse_forward(const CheckedCsr& csr, const at::Tensor& y0, int64_t 
   return out;
 }
 
-at::Tensor diffuse_masked_adjoint(const CheckedCsr& t_csr, const at::Tensor& grad, int64_t num_steps,
-                                  double alpha, const at::Tensor& clamp_mask) {
+at::Tensor diffuse_masked_adjoint(const CheckedCsr& t_csr, const CsrNames& names,
+                                  const at::Tensor& grad, int64_t num_steps, double alpha,
+                                  const at::Tensor& clamp_mask) {
+  const char* op = "diffuse_adjoint";
   const int64_t n = grad.size(0);
   const int64_t f = grad.size(1);
-  if (num_steps == 0 || n == 0 || f == 0) return grad.clone();
+  if (num_steps == 0 || n == 0 || f == 0) {  // no kernel reads the matrix
+    check_csr_content(op, t_csr, "grad", names);
+    return grad.clone();
+  }
   auto keep_rows = clamp_mask.logical_not().unsqueeze(-1).to(grad.scalar_type());
   // acc = C G (becomes the output), u = (1 - M) W_t (what the next step gathers).
   auto acc = grad * (keep_rows * alpha + (1.0 - keep_rows));
@@ -118,8 +121,8 @@ at::Tensor diffuse_masked_adjoint(const CheckedCsr& t_csr, const at::Tensor& gra
             }
           }
         };
-        parallel_gather<scalar_t, index_t>(t_csr, u.data_ptr<scalar_t>(), f, n, dst, nullptr,
-                                           epilogue);
+        step<scalar_t, index_t>(op, t == 0, t_csr, u.data_ptr<scalar_t>(), f, dst, nullptr,
+                                epilogue, names, "grad");
         std::swap(u, u_next);
       }
     });
@@ -137,7 +140,8 @@ at::Tensor diffuse_cpu(const at::Tensor& rowptr, const at::Tensor& col,
   const CheckedCsr csr = check_csr("diffuse", rowptr, col, value, y0, "y0");
   check_transpose_args("diffuse", t_rowptr, t_col, t_perm, csr, y0);  // read by the backward only
   auto mask = check_diffusion("diffuse", csr, y0, "y0", num_steps, alpha, clamp_mask);
-  return diffuse_forward(csr, y0.contiguous(), num_steps, alpha, mask, clip);
+  return diffuse_forward("diffuse", csr, CsrNames{}, "y0", y0.contiguous(), num_steps, alpha,
+                         mask, clip);
 }
 
 at::Tensor diffuse_adjoint_cpu(const at::Tensor& t_rowptr, const at::Tensor& t_col,
@@ -148,8 +152,9 @@ at::Tensor diffuse_adjoint_cpu(const at::Tensor& t_rowptr, const at::Tensor& t_c
   const CheckedCsr csr = check_csr("diffuse_adjoint", t_rowptr, t_col, t_value, grad, "grad", names);
   auto mask = check_diffusion("diffuse_adjoint", csr, grad, "grad", num_steps, alpha, clamp_mask);
   if (!mask.has_value())
-    return diffuse_forward(csr, grad.contiguous(), num_steps, alpha, std::nullopt, false);
-  return diffuse_masked_adjoint(csr, grad.contiguous(), num_steps, alpha, *mask);
+    return diffuse_forward("diffuse_adjoint", csr, names, "grad", grad.contiguous(), num_steps,
+                           alpha, std::nullopt, false);
+  return diffuse_masked_adjoint(csr, names, grad.contiguous(), num_steps, alpha, *mask);
 }
 
 }  // namespace

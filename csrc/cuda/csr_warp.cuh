@@ -4,11 +4,11 @@
 // One warp owns one CSR row; lane k sums column c0 + k of the gathered rows, so every edge
 // reads one coalesced segment of x. The epilogue functor decides what is written.
 //
-// Validation without a per-launch host sync: validate_csr (one coalesced pass over rowptr,
-// col and value) sets a device flag on any violation; the gather kernels that follow on the
-// same stream read that flag first and write nothing but zeros if it is set, and they also
-// bounds-check every row pointer and column index they read, so no input makes them read
-// or write out of bounds. The op reads the flag once, after all its launches
+// Validation without a per-launch host sync (ops/csr_checks.h): the kernels check every row
+// pointer and column index where they read it (a bad row is read as empty, a bad column
+// index as column 0, so no input makes them read or write out of bounds) and set a device
+// flag on any violation, including a non-finite value; validate_csr does the same checks
+// alone for paths that launch no gather. The op reads the flag once, after all its launches
 // (throw_if_csr_error), and raises the exact error.
 #pragma once
 #include <c10/cuda/CUDAException.h>
@@ -22,22 +22,42 @@ namespace cuda {
 constexpr int kWarp = 32;
 constexpr int kWarpsPerBlock = 8;
 
-// The validated matrix as the kernels see it.
+// The matrix as the kernels see it, with the checks they apply where they read it.
 template <typename scalar_t, typename index_t>
 struct CsrView {
   const index_t* rowptr;
   const index_t* col;
   const scalar_t* value;  // nullptr: unit weights
   int64_t num_rows, num_cols, nnz;
-  const int* error;  // set by validate_csr_kernel: the gathers then do nothing
+  int* error;  // set to 1 on any violation
 
-  // [begin, end) of row `row`, or an empty range when the pointers are out of order/range.
+  __device__ void flag() const { *error = 1; }
+  // [begin, end) of row `row`; empty (and flagged) when its pointers are out of order or
+  // range, or when the first pointer is not 0 or the last not nnz.
   __device__ void row_range(int64_t row, int64_t& begin, int64_t& end) const {
     begin = rowptr[row];
     end = rowptr[row + 1];
-    if (begin < 0 || begin > end || end > nnz) begin = end = 0;
+    const bool ok = begin >= 0 && begin <= end && end <= nnz && (row != 0 || begin == 0) &&
+                    (row != num_rows - 1 || end == nnz);
+    if (!ok) {
+      flag();
+      begin = end = 0;
+    }
   }
-  __device__ bool col_ok(int64_t j) const { return j >= 0 && j < num_cols; }
+  // col[e] when it lies in [0, num_cols) (num_cols >= 1 when nnz >= 1: check_csr), else 0,
+  // flagged.
+  __device__ int64_t column(int64_t e) const {
+    const int64_t j = col[e];
+    if (j >= 0 && j < num_cols) return j;
+    flag();
+    return 0;
+  }
+  __device__ scalar_t weight(int64_t e) const {
+    if (value == nullptr) return scalar_t(1);
+    const scalar_t w = value[e];
+    if (!isfinite(w)) flag();
+    return w;
+  }
 };
 
 template <typename scalar_t, typename index_t>
@@ -47,53 +67,36 @@ CsrView<scalar_t, index_t> csr_view(const CheckedCsr& csr, const at::Tensor& fla
           csr.num_rows, csr.num_cols, csr.col.numel(), flag.data_ptr<int>()};
 }
 
-// Grid-stride pass: rowptr[0] == 0, rowptr non-decreasing, rowptr[-1] == nnz, every col in
-// [0, num_cols), every value finite. Sets *error = 1 on any violation.
+// One thread per row: the checks of the gathers, without gathering.
 template <typename scalar_t, typename index_t>
-__global__ void validate_csr_kernel(const index_t* __restrict__ rowptr,
-                                    const index_t* __restrict__ col,
-                                    const scalar_t* __restrict__ value, int64_t num_rows,
-                                    int64_t num_cols, int64_t nnz, int* error) {
-  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
-  const int64_t count = num_rows + 1 > nnz ? num_rows + 1 : nnz;
-  bool bad = false;
-  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < count;
-       i += stride) {
-    if (i <= num_rows) {
-      const int64_t r = rowptr[i];
-      if (i == 0) bad |= r != 0;
-      if (i == num_rows) bad |= r != nnz;
-      else bad |= r > static_cast<int64_t>(rowptr[i + 1]);
-    }
-    if (i < nnz) {
-      const int64_t j = col[i];
-      bad |= j < 0 || j >= num_cols;
-      if (value != nullptr) bad |= !isfinite(value[i]);
-    }
+__global__ void validate_csr_kernel(CsrView<scalar_t, index_t> csr) {
+  const int64_t row = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (row >= csr.num_rows) return;
+  int64_t begin, end;
+  csr.row_range(row, begin, end);
+  for (int64_t e = begin; e < end; ++e) {
+    csr.column(e);
+    csr.weight(e);
   }
-  if (bad) *error = 1;
 }
 
-template <typename scalar_t, typename index_t>
-void launch_validate_csr(const CsrView<scalar_t, index_t>& csr, int* error) {
-  const int threads = 256;
-  const int64_t count = csr.num_rows + 1 > csr.nnz ? csr.num_rows + 1 : csr.nnz;
-  const int64_t wanted = (count + threads - 1) / threads;
-  const int blocks = static_cast<int>(wanted < 4096 ? (wanted > 0 ? wanted : 1) : 4096);
-  validate_csr_kernel<scalar_t, index_t>
-      <<<blocks, threads, 0, c10::cuda::getCurrentCUDAStream()>>>(
-          csr.rowptr, csr.col, csr.value, csr.num_rows, csr.num_cols, csr.nnz, error);
-  C10_CUDA_KERNEL_LAUNCH_CHECK();
-}
-
-// Validates the matrix on the device (no host sync): returns the flag for throw_if_csr_error.
+// Checks the matrix on the device (no host sync), for ops that launch no gather; returns the
+// flag for throw_if_csr_error.
 template <typename scalar_t, typename index_t>
 at::Tensor validate_csr(const CheckedCsr& csr) {
   at::Tensor flag = csr_error_flag(csr.col);
-  launch_validate_csr(csr_view<scalar_t, index_t>(csr, flag), flag.data_ptr<int>());
+  if (csr.num_rows > 0) {
+    const int threads = 256;
+    const int64_t blocks = (csr.num_rows + threads - 1) / threads;
+    validate_csr_kernel<scalar_t, index_t>
+        <<<blocks, threads, 0, c10::cuda::getCurrentCUDAStream()>>>(
+            csr_view<scalar_t, index_t>(csr, flag));
+    C10_CUDA_KERNEL_LAUNCH_CHECK();
+  }
   return flag;
 }
 
+// Rows the epilogue skips (clamp mask) are not gathered, but their entries are checked.
 template <typename scalar_t, typename index_t, typename Epilogue>
 __global__ void gather_rows_kernel(CsrView<scalar_t, index_t> csr,
                                    const scalar_t* __restrict__ x, int64_t f,
@@ -101,23 +104,25 @@ __global__ void gather_rows_kernel(CsrView<scalar_t, index_t> csr,
   const int64_t row = (static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) / kWarp;
   const int lane = threadIdx.x % kWarp;
   if (row >= csr.num_rows) return;
-  int64_t begin = 0, end = 0;
-  if (*csr.error == 0) csr.row_range(row, begin, end);  // invalid input: write zeros only
+  int64_t begin, end;
+  csr.row_range(row, begin, end);
   const bool skipped = epilogue.skips(row);
+  if (skipped) {
+    for (int64_t e = begin + lane; e < end; e += kWarp) {
+      csr.column(e);
+      csr.weight(e);
+    }
+  }
   for (int64_t c = lane; c < f; c += kWarp) {
     scalar_t acc = 0;
     if (!skipped) {
-      for (int64_t e = begin; e < end; ++e) {
-        const int64_t j = csr.col[e];
-        if (!csr.col_ok(j)) continue;
-        const scalar_t w = csr.value != nullptr ? csr.value[e] : scalar_t(1);
-        acc += w * x[j * f + c];
-      }
+      for (int64_t e = begin; e < end; ++e) acc += csr.weight(e) * x[csr.column(e) * f + c];
     }
     epilogue(row, c, acc);
   }
 }
 
+// Launches the gather over every row (f >= 1).
 template <typename scalar_t, typename index_t, typename Epilogue>
 void launch_gather_rows(const CsrView<scalar_t, index_t>& csr, const scalar_t* x, int64_t f,
                         const Epilogue& epilogue) {

@@ -59,8 +59,8 @@ struct AdjointEpilogue {
   }
 };
 
-// num_steps launches of the restart step over a validated CSR; the flag (set by the one
-// validation pass) is read once by the caller.
+// num_steps launches of the restart step; the gathers set the flag on invalid input and the
+// caller reads it once.
 template <typename scalar_t, typename index_t>
 void diffuse_steps(const CsrView<scalar_t, index_t>& csr, const at::Tensor& y0,
                    int64_t num_steps, double alpha, const std::optional<at::Tensor>& clamp_mask,
@@ -105,8 +105,9 @@ void masked_adjoint_steps(const CsrView<scalar_t, index_t>& csr, const at::Tenso
   }
 }
 
-// Validates the CSR on the device, runs `steps(view, out)` unless there is nothing to
-// compute (then out = start), and raises the validation error, if any, once at the end.
+// Runs `steps(view, out)` (whose gathers check the CSR) unless there is nothing to compute
+// (then out = start and the CSR is checked alone), and raises the error, if any, once at the
+// end.
 template <typename Steps>
 at::Tensor run_validated(const char* op, const CheckedCsr& csr, const at::Tensor& start,
                          const char* dense_name, const CsrNames& names, bool trivial,
@@ -114,8 +115,13 @@ at::Tensor run_validated(const char* op, const CheckedCsr& csr, const at::Tensor
   at::Tensor out = trivial ? start.clone() : at::empty_like(start);
   AT_DISPATCH_FLOATING_TYPES(start.scalar_type(), "diffuse_cuda", [&] {
     AT_DISPATCH_INDEX_TYPES(csr.col.scalar_type(), "diffuse_cuda_index", [&] {
-      at::Tensor flag = validate_csr<scalar_t, index_t>(csr);
-      if (!trivial) steps(csr_view<scalar_t, index_t>(csr, flag), out);
+      at::Tensor flag;
+      if (trivial) {
+        flag = validate_csr<scalar_t, index_t>(csr);
+      } else {
+        flag = csr_error_flag(csr.col);
+        steps(csr_view<scalar_t, index_t>(csr, flag), out);
+      }
       throw_if_csr_error(op, flag, csr, dense_name, names);
     });
   });

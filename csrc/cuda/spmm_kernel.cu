@@ -18,21 +18,19 @@ struct StoreEpilogue {
   __device__ void operator()(int64_t row, int64_t c, scalar_t acc) const { out[row * f + c] = acc; }
 };
 
-// One warp per CSR row; each lane sums a strided slice of the dot product per edge. Reads
-// nothing when the validation flag is set and skips column indices out of range.
+// One warp per CSR row; each lane sums a strided slice of the dot product per edge. The
+// indices are checked where read (CsrView).
 template <typename scalar_t, typename index_t>
 __global__ void sddmm_kernel(CsrView<scalar_t, index_t> csr, const scalar_t* __restrict__ a,
                              const scalar_t* __restrict__ b, int64_t f,
                              scalar_t* __restrict__ out) {
   const int64_t row = (static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x) / kWarp;
   const int lane = threadIdx.x % kWarp;
-  if (row >= csr.num_rows || *csr.error != 0) return;
+  if (row >= csr.num_rows) return;
   int64_t begin, end;
   csr.row_range(row, begin, end);
   for (int64_t e = begin; e < end; ++e) {
-    const int64_t j = csr.col[e];
-    if (!csr.col_ok(j)) continue;
-    const scalar_t* b_row = b + j * f;
+    const scalar_t* b_row = b + csr.column(e) * f;
     scalar_t partial = 0;
     for (int64_t c = lane; c < f; c += kWarp) partial += a[row * f + c] * b_row[c];
     for (int offset = kWarp / 2; offset > 0; offset /= 2)
@@ -54,9 +52,14 @@ at::Tensor spmm_cuda(const at::Tensor& rowptr, const at::Tensor& col,
   if (csr.num_rows == 0) return out;
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "spmm_cuda", [&] {
     AT_DISPATCH_INDEX_TYPES(csr.col.scalar_type(), "spmm_cuda_index", [&] {
-      at::Tensor flag = validate_csr<scalar_t, index_t>(csr);
-      launch_gather_rows(csr_view<scalar_t, index_t>(csr, flag), x_c.data_ptr<scalar_t>(), f,
-                         StoreEpilogue<scalar_t>{out.data_ptr<scalar_t>(), f});
+      at::Tensor flag;
+      if (f == 0) {  // no gather: check alone
+        flag = validate_csr<scalar_t, index_t>(csr);
+      } else {
+        flag = csr_error_flag(csr.col);
+        launch_gather_rows(csr_view<scalar_t, index_t>(csr, flag), x_c.data_ptr<scalar_t>(), f,
+                           StoreEpilogue<scalar_t>{out.data_ptr<scalar_t>(), f});
+      }
       throw_if_csr_error("spmm", flag, csr, "x", CsrNames{});
     });
   });
@@ -75,7 +78,7 @@ at::Tensor sddmm_cuda(const at::Tensor& rowptr, const at::Tensor& col, const at:
   if (csr.num_rows == 0) return out;
   AT_DISPATCH_FLOATING_TYPES(a.scalar_type(), "sddmm_cuda", [&] {
     AT_DISPATCH_INDEX_TYPES(csr.col.scalar_type(), "sddmm_cuda_index", [&] {
-      at::Tensor flag = validate_csr<scalar_t, index_t>(csr);
+      at::Tensor flag = csr_error_flag(csr.col);
       const int threads = kWarp * kWarpsPerBlock;
       const int64_t blocks = (csr.num_rows + kWarpsPerBlock - 1) / kWarpsPerBlock;
       sddmm_kernel<scalar_t, index_t><<<blocks, threads, 0, c10::cuda::getCurrentCUDAStream()>>>(

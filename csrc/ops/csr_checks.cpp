@@ -2,20 +2,11 @@
 #include "ops/csr_checks.h"
 
 #include <ATen/Dispatch.h>
-#include <ATen/Parallel.h>
 
-#include <atomic>
 #include <cmath>
-#include <cstring>
-#include <limits>
-#include <type_traits>
 
 namespace noisygraph {
 namespace {
-
-// Elements per parallel_for task of the content passes: large enough that a pass over a
-// small graph stays on one thread, small enough to split arxiv-size arrays.
-constexpr int64_t kGrain = 1 << 16;
 
 bool is_index_dtype(at::ScalarType t) { return t == at::kInt || t == at::kLong; }
 
@@ -24,65 +15,26 @@ void check_strided(const char* op, const char* name, const at::Tensor& t) {
                    " must be a dense (strided) tensor, got layout ", t.layout());
 }
 
-// Whether chunk_is_bad(begin, end) holds for some chunk of [0, n), in parallel.
-template <typename ChunkIsBad>
-bool any_chunk(int64_t n, const ChunkIsBad& chunk_is_bad) {
-  if (n <= 0) return false;
-  std::atomic<bool> bad{false};
-  at::parallel_for(0, n, kGrain, [&](int64_t begin, int64_t end) {
-    if (chunk_is_bad(begin, end)) bad.store(true, std::memory_order_relaxed);
-  });
-  return bad.load(std::memory_order_relaxed);
-}
-
-// Non-finite test on the exponent bits: branch-free, so the loops below vectorise.
-inline bool not_finite(float v) {
-  uint32_t bits;
-  std::memcpy(&bits, &v, sizeof bits);
-  return (bits & 0x7f800000u) == 0x7f800000u;
-}
-inline bool not_finite(double v) {
-  uint64_t bits;
-  std::memcpy(&bits, &v, sizeof bits);
-  return (bits & 0x7ff0000000000000ull) == 0x7ff0000000000000ull;
-}
-
 template <typename index_t>
-void check_rowptr_content(const char* op, const index_t* rp, int64_t num_rows, int64_t nnz,
-                          const CsrNames& names) {
+void check_first_last(const char* op, const index_t* rp, int64_t num_rows, int64_t nnz,
+                      const CsrNames& names) {
   TORCH_CHECK_VALUE(rp[0] == 0, op, ": ", names.rowptr, "[0] = ", rp[0], ", expected 0");
   TORCH_CHECK_VALUE(static_cast<int64_t>(rp[num_rows]) == nnz, op, ": ", names.rowptr, "[",
                     num_rows, "] = ", rp[num_rows], " must equal nnz = len(", names.col,
                     ") = ", nnz);
-  const bool bad = any_chunk(num_rows, [&](int64_t begin, int64_t end) {
-    unsigned flag = 0;
-    for (int64_t i = begin; i < end; ++i) flag |= static_cast<unsigned>(rp[i] > rp[i + 1]);
-    return flag != 0;
-  });
-  if (!bad) return;
+}
+
+// The full content checks, sequential, raising at the first violation.
+template <typename index_t>
+void check_index_content(const char* op, const index_t* rp, const index_t* col,
+                         int64_t num_rows, int64_t nnz, int64_t num_cols,
+                         const char* dense_name, const CsrNames& names) {
+  check_first_last(op, rp, num_rows, nnz, names);
   for (int64_t i = 0; i < num_rows; ++i) {
     TORCH_CHECK_VALUE(rp[i] <= rp[i + 1], op, ": ", names.rowptr, " must be non-decreasing, but ",
                       names.rowptr, "[", i, "] = ", rp[i], " > ", names.rowptr, "[", i + 1,
                       "] = ", rp[i + 1]);
   }
-}
-
-template <typename index_t>
-void check_col_content(const char* op, const index_t* col, int64_t nnz, int64_t num_cols,
-                       const char* dense_name, const CsrNames& names) {
-  using unsigned_t = std::make_unsigned_t<index_t>;
-  // col[e] in [0, num_cols) <=> unsigned(col[e]) < num_cols (a negative entry wraps around).
-  const uint64_t max_index = static_cast<uint64_t>(std::numeric_limits<index_t>::max());
-  const unsigned_t limit = static_cast<uint64_t>(num_cols) > max_index
-                               ? static_cast<unsigned_t>(max_index) + 1
-                               : static_cast<unsigned_t>(num_cols);
-  const bool bad = any_chunk(nnz, [&](int64_t begin, int64_t end) {
-    unsigned flag = 0;
-    for (int64_t e = begin; e < end; ++e)
-      flag |= static_cast<unsigned>(static_cast<unsigned_t>(col[e]) >= limit);
-    return flag != 0;
-  });
-  if (!bad) return;
   for (int64_t e = 0; e < nnz; ++e) {
     TORCH_CHECK_VALUE(col[e] >= 0 && static_cast<int64_t>(col[e]) < num_cols, op, ": ",
                       names.col, "[", e, "] = ", col[e], " is outside [0, ", num_cols,
@@ -93,14 +45,8 @@ void check_col_content(const char* op, const index_t* col, int64_t nnz, int64_t 
 template <typename scalar_t>
 void check_value_content(const char* op, const scalar_t* value, int64_t nnz,
                          const CsrNames& names) {
-  const bool bad = any_chunk(nnz, [&](int64_t begin, int64_t end) {
-    unsigned flag = 0;
-    for (int64_t e = begin; e < end; ++e) flag |= static_cast<unsigned>(not_finite(value[e]));
-    return flag != 0;
-  });
-  if (!bad) return;
   for (int64_t e = 0; e < nnz; ++e) {
-    TORCH_CHECK_VALUE(!not_finite(value[e]), op, ": ", names.value, "[", e, "] = ", value[e],
+    TORCH_CHECK_VALUE(std::isfinite(value[e]), op, ": ", names.value, "[", e, "] = ", value[e],
                       " is not finite");
   }
 }
@@ -115,20 +61,27 @@ void check_dense(const char* op, const char* name, const at::Tensor& dense) {
                     dense.sizes());
 }
 
-void check_csr_content_cpu(const char* op, const at::Tensor& rowptr, const at::Tensor& col,
-                           const std::optional<at::Tensor>& value, int64_t num_cols,
-                           const char* dense_name, const CsrNames& names) {
-  const int64_t num_rows = rowptr.numel() - 1;
+void check_csr_content(const char* op, const CheckedCsr& csr, const char* dense_name,
+                       const CsrNames& names) {
+  const auto rowptr = csr.rowptr.cpu(), col = csr.col.cpu();
   const int64_t nnz = col.numel();
   AT_DISPATCH_INDEX_TYPES(rowptr.scalar_type(), "check_csr", [&] {
-    check_rowptr_content(op, rowptr.data_ptr<index_t>(), num_rows, nnz, names);
-    check_col_content(op, col.data_ptr<index_t>(), nnz, num_cols, dense_name, names);
+    check_index_content(op, rowptr.data_ptr<index_t>(), col.data_ptr<index_t>(), csr.num_rows,
+                        nnz, csr.num_cols, dense_name, names);
   });
-  if (value.has_value()) {
-    AT_DISPATCH_FLOATING_TYPES(value->scalar_type(), "check_csr_value", [&] {
-      check_value_content(op, value->data_ptr<scalar_t>(), nnz, names);
+  if (csr.value.has_value()) {
+    const auto value = csr.value->cpu();
+    AT_DISPATCH_FLOATING_TYPES(value.scalar_type(), "check_csr_value", [&] {
+      check_value_content(op, value.data_ptr<scalar_t>(), nnz, names);
     });
   }
+}
+
+void throw_csr_error(const char* op, const CheckedCsr& csr, const char* dense_name,
+                     const CsrNames& names) {
+  check_csr_content(op, csr, dense_name, names);
+  TORCH_CHECK_VALUE(false, op, ": invalid CSR input (", names.rowptr, ", ", names.col, ", ",
+                    names.value, ")");
 }
 
 CheckedCsr check_csr(const char* op, const at::Tensor& rowptr, const at::Tensor& col,
@@ -165,12 +118,13 @@ CheckedCsr check_csr(const char* op, const at::Tensor& rowptr, const at::Tensor&
                  value.has_value() ? std::optional<at::Tensor>(value->contiguous())
                                    : std::nullopt,
                  rowptr.numel() - 1, dense.size(0)};
-  if (dense.is_cpu()) {
-    check_csr_content_cpu(op, csr.rowptr, csr.col, csr.value, csr.num_cols, dense_name, names);
-  } else if (csr.num_rows == 0) {
-    // No kernel reads an empty matrix, so check its one pointer here (a tiny copy).
-    check_csr_content_cpu(op, csr.rowptr.cpu(), csr.col.cpu(), std::nullopt, csr.num_cols,
-                          dense_name, names);
+  if (csr.num_rows == 0 || (csr.num_cols == 0 && col.numel() > 0)) {
+    // No kernel would read these (no rows; or no column any index could name): check here.
+    check_csr_content(op, csr, dense_name, names);
+  } else if (dense.is_cpu()) {
+    AT_DISPATCH_INDEX_TYPES(csr.rowptr.scalar_type(), "check_csr", [&] {
+      check_first_last(op, csr.rowptr.data_ptr<index_t>(), csr.num_rows, csr.col.numel(), names);
+    });
   }
   return csr;
 }
@@ -181,13 +135,7 @@ at::Tensor csr_error_flag(const at::Tensor& like) {
 
 void throw_if_csr_error(const char* op, const at::Tensor& flag, const CheckedCsr& csr,
                         const char* dense_name, const CsrNames& names) {
-  if (flag.item<int32_t>() == 0) return;
-  check_csr_content_cpu(op, csr.rowptr.cpu(), csr.col.cpu(),
-                        csr.value.has_value() ? std::optional<at::Tensor>(csr.value->cpu())
-                                              : std::nullopt,
-                        csr.num_cols, dense_name, names);
-  TORCH_CHECK_VALUE(false, op, ": invalid CSR input (", names.rowptr, ", ", names.col, ", ",
-                    names.value, ")");
+  if (flag.item<int32_t>() != 0) throw_csr_error(op, csr, dense_name, names);
 }
 
 void check_transpose_args(const char* op, const std::optional<at::Tensor>& t_rowptr,

@@ -5,11 +5,14 @@
 // the op's name and names the argument as the op's schema spells it.
 //
 // Costs: the checks of tensor ranks, dtypes, devices and lengths are O(1). The content checks
-// of a CSR matrix (check_csr) are one parallel O(N + nnz) pass on CPU; on CUDA they are
-// fused into the kernels (every row pointer and column index is bounds-checked where it is
-// read, a violation sets a device flag, and the op reads that flag once after its launches and
-// then reports the first violation exactly, from a host copy). The content checks of the
-// small per-query arrays (pointers, node ids, masses) are O(length of the array).
+// of a CSR matrix (row pointers in order from 0 to nnz, column indices in range, values
+// finite) are fused into the kernels that read it, on CPU (cpu/csr_rows.h) and on CUDA
+// (cuda/csr_warp.cuh): every row pointer and column index is bounds-checked where it is read
+// (a compare per edge, no second pass over the arrays), an invalid one is never used to index
+// memory, and the op raises the exact error after its loop (throw_csr_error re-reads the
+// arrays once, sequentially, to name the first violation). Paths on which no kernel reads the
+// matrix call check_csr_content instead. The content checks of the small per-query arrays
+// (pointers, node ids, masses) are O(length of the array).
 #pragma once
 #include <ATen/ATen.h>
 #include <torch/library.h>
@@ -35,7 +38,8 @@ struct CsrNames {
   const char* value = "value";
 };
 
-// A CSR matrix whose structure has been validated, as contiguous tensors.
+// A CSR matrix that passed check_csr, as contiguous tensors (its entries are checked by the
+// kernels that read them).
 struct CheckedCsr {
   at::Tensor rowptr, col;
   std::optional<at::Tensor> value;
@@ -54,23 +58,28 @@ void check_dense(const char* op, const char* name, const at::Tensor& dense);
 //   col     1-D, rowptr's dtype, every entry in [0, dense.size(0));
 //   value   absent, or 1-D [nnz] in dense's dtype with every entry finite (any sign);
 //   all on dense's device.
-// On CPU every check runs here (one parallel pass); on CUDA only the O(1) ones, the kernel
-// guards do the rest (see csr_error_flag / throw_if_csr_error). Returns contiguous tensors.
+// Here: the O(1) checks, and on CPU rowptr[0] and rowptr[-1]; the entries are checked by the
+// kernels as they read them (or here, in full, when no kernel will: no rows, or no columns).
+// Returns contiguous tensors.
 CheckedCsr check_csr(const char* op, const at::Tensor& rowptr, const at::Tensor& col,
                      const std::optional<at::Tensor>& value, const at::Tensor& dense,
                      const char* dense_name, const CsrNames& names = {});
 
-// The O(N + nnz) content checks of check_csr on CPU tensors (contiguous, dtypes already
-// checked): throws a ValueError naming the first violation.
-void check_csr_content_cpu(const char* op, const at::Tensor& rowptr, const at::Tensor& col,
-                           const std::optional<at::Tensor>& value, int64_t num_cols,
-                           const char* dense_name, const CsrNames& names);
+// The full content checks of a CSR (any device; CUDA tensors are copied to the host), one
+// sequential pass that raises a ValueError naming the first violation: for ops that do not
+// read the matrix (e.g. zero steps) and to explain a kernel's report.
+void check_csr_content(const char* op, const CheckedCsr& csr, const char* dense_name,
+                       const CsrNames& names);
+
+// What an op calls when its kernels reported an invalid matrix: raises the exact error.
+[[noreturn]] void throw_csr_error(const char* op, const CheckedCsr& csr, const char* dense_name,
+                                  const CsrNames& names);
 
 // A zeroed int32 flag on `like`'s device that the CUDA kernels set to 1 on any violation.
 at::Tensor csr_error_flag(const at::Tensor& like);
 
-// Reads the flag (one device-to-host copy, after the kernels that set it) and, when it is
-// set, re-runs the content checks on host copies to raise the exact ValueError.
+// Reads the flag (one device-to-host copy, after the kernels that set it) and raises the
+// exact error when it is set.
 void throw_if_csr_error(const char* op, const at::Tensor& flag, const CheckedCsr& csr,
                         const char* dense_name, const CsrNames& names);
 
