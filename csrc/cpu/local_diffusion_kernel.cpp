@@ -17,10 +17,11 @@ namespace noisygraph {
 namespace {
 
 // Read-only view of the graph shared by all threads. The O(1) checks ran when it was built
-// (ContiguousGraph); the entries are checked where they are read, so a query costs only
-// its explored volume: row pointers and column indices of every row scanned, weights of
-// every edge scanned, degree (and sink) of every node touched. A violation raises a
-// ValueError naming the argument and the index.
+// (ContiguousGraph); the entries are checked where a query first reads them, so a query
+// costs only its explored volume: the row pointers, column indices and weights of a row the
+// first time the query scans it (Workspace::row), the degree (and sink) of a node the first
+// time the query touches it (Workspace::local). A violation raises a ValueError naming the
+// argument and the index.
 struct GraphView {
   const char* op;
   const int64_t* rowptr;
@@ -31,29 +32,23 @@ struct GraphView {
   int64_t num_nodes;
   int64_t nnz;
 
-  // [begin, end) of node v's nonzeros.
-  std::pair<int64_t, int64_t> row(int64_t v) const {
+  double weight(int64_t e) const { return value ? value[e] : 1.0; }
+  // Row v: 0 <= rowptr[v] <= rowptr[v + 1] <= nnz, its column indices in [0, N), its weights
+  // finite and >= 0.
+  void check_row(int64_t v) const {
     const int64_t begin = rowptr[v], end = rowptr[v + 1];
     TORCH_CHECK_VALUE(0 <= begin && begin <= end && end <= nnz, op, ": rowptr[", v, "] = ",
                       begin, " and rowptr[", v + 1, "] = ", end,
                       " do not delimit a row inside [0, nnz = ", nnz,
                       "] (rowptr must be non-decreasing)");
-    return {begin, end};
+    for (int64_t e = begin; e < end; ++e) {
+      TORCH_CHECK_VALUE(0 <= col[e] && col[e] < num_nodes, op, ": col[", e, "] = ", col[e],
+                        " is outside [0, ", num_nodes, ")");
+      TORCH_CHECK_VALUE(value == nullptr || (value[e] >= 0.0 && std::isfinite(value[e])), op,
+                        ": value[", e, "] = ", value[e], " must be finite and >= 0");
+    }
   }
-  int64_t neighbor(int64_t e) const {
-    const int64_t u = col[e];
-    TORCH_CHECK_VALUE(0 <= u && u < num_nodes, op, ": col[", e, "] = ", u, " is outside [0, ",
-                      num_nodes, ")");
-    return u;
-  }
-  double weight(int64_t e) const {
-    if (value == nullptr) return 1.0;
-    const double w = value[e];
-    TORCH_CHECK_VALUE(w >= 0.0 && std::isfinite(w), op, ": value[", e, "] = ", w,
-                      " must be finite and >= 0");
-    return w;
-  }
-  // Runs once per query for every node it touches.
+  // Node v's degree (and sink) finite and >= 0.
   void check_node(int64_t v) const {
     TORCH_CHECK_VALUE(degree[v] >= 0.0 && std::isfinite(degree[v]), op, ": degree[", v,
                       "] = ", degree[v], " must be finite and >= 0");
@@ -73,6 +68,7 @@ struct Workspace {
   std::vector<double> x;       // potential (flow) or p (PageRank)
   std::vector<double> m;       // mass (flow) or residual r (PageRank)
   std::vector<uint8_t> queued;
+  std::vector<uint8_t> row_checked;  // whether this query validated the node's row
   std::vector<int32_t> queue;
   size_t head = 0;
   std::vector<int32_t> order;      // sweep: local indices sorted by score
@@ -87,21 +83,34 @@ struct Workspace {
   void prepare(int64_t num_nodes) {
     if (static_cast<int64_t>(slot.size()) < num_nodes) slot.resize(num_nodes, -1);
   }
-  // The local index of node v (in [0, num_nodes)), adding it on first touch.
+  // The local index of node v (in [0, num_nodes)), adding it on first touch. The first touch
+  // and the first read of a row are out of line, so the hot loops stay small.
   int32_t local(int64_t v, const GraphView& g) {
-    int32_t i = slot[v];
-    if (i < 0) {
-      g.check_node(v);
-      TORCH_CHECK(nodes.size() < static_cast<size_t>(std::numeric_limits<int32_t>::max()),
-                  g.op, ": a query touched more than 2^31 - 1 nodes");
-      i = static_cast<int32_t>(nodes.size());
-      slot[v] = i;
-      nodes.push_back(v);
-      x.push_back(0.0);
-      m.push_back(0.0);
-      queued.push_back(0);
-    }
+    const int32_t i = slot[v];
+    return C10_LIKELY(i >= 0) ? i : add(v, g);
+  }
+  C10_NOINLINE int32_t add(int64_t v, const GraphView& g) {
+    g.check_node(v);
+    TORCH_CHECK(nodes.size() < static_cast<size_t>(std::numeric_limits<int32_t>::max()), g.op,
+                ": a query touched more than 2^31 - 1 nodes");
+    const int32_t i = static_cast<int32_t>(nodes.size());
+    slot[v] = i;
+    nodes.push_back(v);
+    x.push_back(0.0);
+    m.push_back(0.0);
+    queued.push_back(0);
+    row_checked.push_back(0);
     return i;
+  }
+  // [begin, end) of the row of local node i, validated the first time this query reads it.
+  std::pair<int64_t, int64_t> row(int32_t i, const GraphView& g) {
+    const int64_t v = nodes[i];
+    if (C10_UNLIKELY(!row_checked[i])) check_row(i, g);
+    return {g.rowptr[v], g.rowptr[v + 1]};
+  }
+  C10_NOINLINE void check_row(int32_t i, const GraphView& g) {
+    g.check_row(nodes[i]);
+    row_checked[i] = 1;
   }
   void push_queue(int32_t i) {
     queued[i] = 1;
@@ -129,6 +138,7 @@ struct Workspace {
     x.clear();
     m.clear();
     queued.clear();
+    row_checked.clear();
     queue.clear();
     head = 0;
   }
@@ -189,9 +199,9 @@ void flow_push(const GraphView& g, Workspace& ws, double eps, double omega, int6
     ws.x[i] += step;
     ws.m[i] -= step * w_v;
     ++pushes;
-    const auto [begin, end] = g.row(v);
+    const auto [begin, end] = ws.row(i, g);
     for (int64_t e = begin; e < end; ++e) {
-      const int64_t u = g.neighbor(e);
+      const int64_t u = g.col[e];
       const int32_t j = ws.local(u, g);
       ws.m[j] += g.weight(e) * step;
       if (!ws.queued[j] && flow_active(ws, j, sink[u], eps)) ws.push_queue(j);
@@ -250,9 +260,9 @@ void ppr_push(const GraphView& g, Workspace& ws, double alpha, double eps, int64
     ws.m[i] = 0.0;
     const double spread = (1.0 - alpha) * r / d_v;
     ++pushes;
-    const auto [begin, end] = g.row(v);
+    const auto [begin, end] = ws.row(i, g);
     for (int64_t e = begin; e < end; ++e) {
-      const int64_t u = g.neighbor(e);
+      const int64_t u = g.col[e];
       const int32_t j = ws.local(u, g);
       ws.m[j] += spread * g.weight(e);
       if (!ws.queued[j] && ws.m[j] > eps * g.degree[u]) ws.push_queue(j);
@@ -319,9 +329,9 @@ SweepResult sweep(const GraphView& g, Workspace& ws, const std::vector<double>& 
     const int32_t i = ws.order[k];
     const int64_t v = ws.nodes[i];
     double to_set = 0.0, loop = 0.0;
-    const auto [begin, end] = g.row(v);
+    const auto [begin, end] = ws.row(i, g);
     for (int64_t e = begin; e < end; ++e) {
-      const int64_t u = g.neighbor(e);
+      const int64_t u = g.col[e];
       if (u == v) {
         loop += g.weight(e);
         continue;
