@@ -26,24 +26,22 @@ namespace {
 // (cpu/csr_rows.h) and raise if it is invalid; the later steps read the same, now validated,
 // matrix without checks.
 template <typename scalar_t, typename index_t, typename Epilogue>
-void step(const char* op, bool first, const CheckedCsr& csr, const scalar_t* src, int64_t f,
-          scalar_t* dst, const uint8_t* skip, const Epilogue& epilogue, const CsrNames& names,
-          const char* dense_name) {
+void step(bool first, const CheckedCsr& csr, const scalar_t* src, int64_t f, scalar_t* dst,
+          const uint8_t* skip, const Epilogue& epilogue) {
   if (!first) {
     parallel_gather</*kCheck=*/false, scalar_t, index_t>(csr, src, f, dst, skip, epilogue);
   } else if (!parallel_gather</*kCheck=*/true, scalar_t, index_t>(csr, src, f, dst, skip,
                                                                   epilogue)) {
-    throw_csr_error(op, csr, dense_name, names);
+    throw_csr_error(csr);
   }
 }
 
-at::Tensor diffuse_forward(const char* op, const CheckedCsr& csr, const CsrNames& names,
-                           const char* dense_name, const at::Tensor& y0, int64_t num_steps,
+at::Tensor diffuse_forward(const CheckedCsr& csr, const at::Tensor& y0, int64_t num_steps,
                            double alpha, const std::optional<at::Tensor>& clamp_mask, bool clip) {
   const int64_t n = y0.size(0);
   const int64_t f = y0.size(1);
   if (num_steps == 0 || n == 0 || f == 0) {  // no kernel reads the matrix
-    check_csr_content(op, csr, dense_name, names);
+    check_csr_content(csr);
     return y0.clone();
   }
   auto out = at::empty_like(y0);
@@ -73,7 +71,7 @@ at::Tensor diffuse_forward(const char* op, const CheckedCsr& csr, const CsrNames
         // The step that writes `out` is the last one; the buffers alternate backwards from it.
         at::Tensor& target = (num_steps - 1 - t) % 2 == 0 ? out : spare;
         scalar_t* dst = target.data_ptr<scalar_t>();
-        step<scalar_t, index_t>(op, t == 0, csr, src, f, dst, skip, epilogue, names, dense_name);
+        step<scalar_t, index_t>(t == 0, csr, src, f, dst, skip, epilogue);
         src = dst;
       }
     });
@@ -81,14 +79,12 @@ at::Tensor diffuse_forward(const char* op, const CheckedCsr& csr, const CsrNames
   return out;
 }
 
-at::Tensor diffuse_masked_adjoint(const CheckedCsr& t_csr, const CsrNames& names,
-                                  const at::Tensor& grad, int64_t num_steps, double alpha,
-                                  const at::Tensor& clamp_mask) {
-  const char* op = "diffuse_adjoint";
+at::Tensor diffuse_masked_adjoint(const CheckedCsr& t_csr, const at::Tensor& grad,
+                                  int64_t num_steps, double alpha, const at::Tensor& clamp_mask) {
   const int64_t n = grad.size(0);
   const int64_t f = grad.size(1);
   if (num_steps == 0 || n == 0 || f == 0) {  // no kernel reads the matrix
-    check_csr_content(op, t_csr, "grad", names);
+    check_csr_content(t_csr);
     return grad.clone();
   }
   auto keep_rows = clamp_mask.logical_not().unsqueeze(-1).to(grad.scalar_type());
@@ -121,8 +117,8 @@ at::Tensor diffuse_masked_adjoint(const CheckedCsr& t_csr, const CsrNames& names
             }
           }
         };
-        step<scalar_t, index_t>(op, t == 0, t_csr, u.data_ptr<scalar_t>(), f, dst, nullptr,
-                                epilogue, names, "grad");
+        step<scalar_t, index_t>(t == 0, t_csr, u.data_ptr<scalar_t>(), f, dst, nullptr,
+                                epilogue);
         std::swap(u, u_next);
       }
     });
@@ -137,24 +133,20 @@ at::Tensor diffuse_cpu(const at::Tensor& rowptr, const at::Tensor& col,
                        const std::optional<at::Tensor>& t_rowptr,
                        const std::optional<at::Tensor>& t_col,
                        const std::optional<at::Tensor>& t_perm) {
-  const CheckedCsr csr = check_csr("diffuse", rowptr, col, value, y0, "y0");
-  check_transpose_args("diffuse", t_rowptr, t_col, t_perm, csr, y0);  // read by the backward only
-  auto mask = check_diffusion("diffuse", csr, y0, "y0", num_steps, alpha, clamp_mask);
-  return diffuse_forward("diffuse", csr, CsrNames{}, "y0", y0.contiguous(), num_steps, alpha,
-                         mask, clip);
+  const DiffusionArgs args = check_diffuse_args(rowptr, col, value, y0, num_steps, alpha,
+                                                clamp_mask, t_rowptr, t_col, t_perm);
+  return diffuse_forward(args.csr, y0.contiguous(), num_steps, alpha, args.clamp_mask, clip);
 }
 
 at::Tensor diffuse_adjoint_cpu(const at::Tensor& t_rowptr, const at::Tensor& t_col,
                                const std::optional<at::Tensor>& t_value, const at::Tensor& grad,
                                int64_t num_steps, double alpha,
                                const std::optional<at::Tensor>& clamp_mask) {
-  const CsrNames names{"t_rowptr", "t_col", "t_value"};
-  const CheckedCsr csr = check_csr("diffuse_adjoint", t_rowptr, t_col, t_value, grad, "grad", names);
-  auto mask = check_diffusion("diffuse_adjoint", csr, grad, "grad", num_steps, alpha, clamp_mask);
-  if (!mask.has_value())
-    return diffuse_forward("diffuse_adjoint", csr, names, "grad", grad.contiguous(), num_steps,
-                           alpha, std::nullopt, false);
-  return diffuse_masked_adjoint(csr, names, grad.contiguous(), num_steps, alpha, *mask);
+  const DiffusionArgs args =
+      check_diffuse_adjoint_args(t_rowptr, t_col, t_value, grad, num_steps, alpha, clamp_mask);
+  if (!args.clamp_mask.has_value())
+    return diffuse_forward(args.csr, grad.contiguous(), num_steps, alpha, std::nullopt, false);
+  return diffuse_masked_adjoint(args.csr, grad.contiguous(), num_steps, alpha, *args.clamp_mask);
 }
 
 }  // namespace

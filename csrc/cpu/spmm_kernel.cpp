@@ -14,13 +14,12 @@ at::Tensor spmm_cpu(const at::Tensor& rowptr, const at::Tensor& col,
                     const std::optional<at::Tensor>& value, const at::Tensor& x,
                     const std::optional<at::Tensor>& t_rowptr, const std::optional<at::Tensor>& t_col,
                     const std::optional<at::Tensor>& t_perm) {
-  const CheckedCsr csr = check_csr("spmm", rowptr, col, value, x, "x");
-  check_transpose_args("spmm", t_rowptr, t_col, t_perm, csr, x);  // read by the backward only
+  const CheckedCsr csr = check_spmm_args(rowptr, col, value, x, t_rowptr, t_col, t_perm);
   const int64_t f = x.size(1);
   auto x_c = x.contiguous();
   auto out = at::empty({csr.num_rows, f}, x.options());
   if (f == 0) {  // no kernel reads the matrix
-    check_csr_content("spmm", csr, "x", CsrNames{});
+    check_csr_content(csr);
     return out;
   }
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "spmm_cpu", [&] {
@@ -28,7 +27,7 @@ at::Tensor spmm_cpu(const at::Tensor& rowptr, const at::Tensor& col,
       auto no_epilogue = [](int64_t, scalar_t*, bool) {};
       const bool valid = parallel_gather</*kCheck=*/true, scalar_t, index_t>(
           csr, x_c.data_ptr<scalar_t>(), f, out.data_ptr<scalar_t>(), nullptr, no_epilogue);
-      if (!valid) throw_csr_error("spmm", csr, "x", CsrNames{});
+      if (!valid) throw_csr_error(csr);
     });
   });
   return out;
@@ -36,9 +35,7 @@ at::Tensor spmm_cpu(const at::Tensor& rowptr, const at::Tensor& col,
 
 at::Tensor sddmm_cpu(const at::Tensor& rowptr, const at::Tensor& col, const at::Tensor& a,
                      const at::Tensor& b) {
-  check_dense("sddmm", "a", a);
-  const CheckedCsr csr = check_csr("sddmm", rowptr, col, std::nullopt, b, "b");
-  check_sddmm_rows("sddmm", csr, a, b);
+  const CheckedCsr csr = check_sddmm_args(rowptr, col, a, b);
   const int64_t f = a.size(1);
   auto a_c = a.contiguous();
   auto b_c = b.contiguous();
@@ -65,7 +62,7 @@ at::Tensor sddmm_cpu(const at::Tensor& rowptr, const at::Tensor& col, const at::
         }
         if (!ok) bad.store(true, std::memory_order_relaxed);
       });
-      if (bad.load(std::memory_order_relaxed)) throw_csr_error("sddmm", csr, "b", CsrNames{});
+      if (bad.load(std::memory_order_relaxed)) throw_csr_error(csr);
     });
   });
   return out;

@@ -109,8 +109,7 @@ void masked_adjoint_steps(const CsrView<scalar_t, index_t>& csr, const at::Tenso
 // (then out = start and the CSR is checked alone), and raises the error, if any, once at the
 // end.
 template <typename Steps>
-at::Tensor run_validated(const char* op, const CheckedCsr& csr, const at::Tensor& start,
-                         const char* dense_name, const CsrNames& names, bool trivial,
+at::Tensor run_validated(const CheckedCsr& csr, const at::Tensor& start, bool trivial,
                          const Steps& steps) {
   at::Tensor out = trivial ? start.clone() : at::empty_like(start);
   AT_DISPATCH_FLOATING_TYPES(start.scalar_type(), "diffuse_cuda", [&] {
@@ -122,7 +121,7 @@ at::Tensor run_validated(const char* op, const CheckedCsr& csr, const at::Tensor
         flag = csr_error_flag(csr.col);
         steps(csr_view<scalar_t, index_t>(csr, flag), out);
       }
-      throw_if_csr_error(op, flag, csr, dense_name, names);
+      throw_if_csr_error(flag, csr);
     });
   });
   return out;
@@ -135,34 +134,29 @@ at::Tensor diffuse_cuda(const at::Tensor& rowptr, const at::Tensor& col,
                         const std::optional<at::Tensor>& t_rowptr,
                         const std::optional<at::Tensor>& t_col,
                         const std::optional<at::Tensor>& t_perm) {
-  const CheckedCsr csr = check_csr("diffuse", rowptr, col, value, y0, "y0");
-  check_transpose_args("diffuse", t_rowptr, t_col, t_perm, csr, y0);  // read by the backward only
-  auto mask = check_diffusion("diffuse", csr, y0, "y0", num_steps, alpha, clamp_mask);
+  const DiffusionArgs args = check_diffuse_args(rowptr, col, value, y0, num_steps, alpha,
+                                                clamp_mask, t_rowptr, t_col, t_perm);
   auto start = y0.contiguous();
   const bool trivial = num_steps == 0 || start.size(0) == 0 || start.size(1) == 0;
-  return run_validated("diffuse", csr, start, "y0", CsrNames{}, trivial,
-                       [&](const auto& view, at::Tensor& out) {
-                         diffuse_steps(view, start, num_steps, alpha, mask, clip, out);
-                       });
+  return run_validated(args.csr, start, trivial, [&](const auto& view, at::Tensor& out) {
+    diffuse_steps(view, start, num_steps, alpha, args.clamp_mask, clip, out);
+  });
 }
 
 at::Tensor diffuse_adjoint_cuda(const at::Tensor& t_rowptr, const at::Tensor& t_col,
                                 const std::optional<at::Tensor>& t_value, const at::Tensor& grad,
                                 int64_t num_steps, double alpha,
                                 const std::optional<at::Tensor>& clamp_mask) {
-  const CsrNames names{"t_rowptr", "t_col", "t_value"};
-  const CheckedCsr csr = check_csr("diffuse_adjoint", t_rowptr, t_col, t_value, grad, "grad",
-                                   names);
-  auto mask = check_diffusion("diffuse_adjoint", csr, grad, "grad", num_steps, alpha, clamp_mask);
+  const DiffusionArgs args =
+      check_diffuse_adjoint_args(t_rowptr, t_col, t_value, grad, num_steps, alpha, clamp_mask);
   auto g = grad.contiguous();
   const bool trivial = num_steps == 0 || g.size(0) == 0 || g.size(1) == 0;
-  return run_validated("diffuse_adjoint", csr, g, "grad", names, trivial,
-                       [&](const auto& view, at::Tensor& out) {
-                         if (mask.has_value())
-                           masked_adjoint_steps(view, g, num_steps, alpha, *mask, out);
-                         else
-                           diffuse_steps(view, g, num_steps, alpha, std::nullopt, false, out);
-                       });
+  return run_validated(args.csr, g, trivial, [&](const auto& view, at::Tensor& out) {
+    if (args.clamp_mask.has_value())
+      masked_adjoint_steps(view, g, num_steps, alpha, *args.clamp_mask, out);
+    else
+      diffuse_steps(view, g, num_steps, alpha, std::nullopt, false, out);
+  });
 }
 
 }  // namespace

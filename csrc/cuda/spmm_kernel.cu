@@ -44,8 +44,7 @@ at::Tensor spmm_cuda(const at::Tensor& rowptr, const at::Tensor& col,
                      const std::optional<at::Tensor>& t_rowptr,
                      const std::optional<at::Tensor>& t_col,
                      const std::optional<at::Tensor>& t_perm) {
-  const CheckedCsr csr = check_csr("spmm", rowptr, col, value, x, "x");
-  check_transpose_args("spmm", t_rowptr, t_col, t_perm, csr, x);  // read by the backward only
+  const CheckedCsr csr = check_spmm_args(rowptr, col, value, x, t_rowptr, t_col, t_perm);
   const int64_t f = x.size(1);
   auto x_c = x.contiguous();
   auto out = at::empty({csr.num_rows, f}, x.options());
@@ -60,7 +59,7 @@ at::Tensor spmm_cuda(const at::Tensor& rowptr, const at::Tensor& col,
         launch_gather_rows(csr_view<scalar_t, index_t>(csr, flag), x_c.data_ptr<scalar_t>(), f,
                            StoreEpilogue<scalar_t>{out.data_ptr<scalar_t>(), f});
       }
-      throw_if_csr_error("spmm", flag, csr, "x", CsrNames{});
+      throw_if_csr_error(flag, csr);
     });
   });
   return out;
@@ -68,9 +67,7 @@ at::Tensor spmm_cuda(const at::Tensor& rowptr, const at::Tensor& col,
 
 at::Tensor sddmm_cuda(const at::Tensor& rowptr, const at::Tensor& col, const at::Tensor& a,
                       const at::Tensor& b) {
-  check_dense("sddmm", "a", a);
-  const CheckedCsr csr = check_csr("sddmm", rowptr, col, std::nullopt, b, "b");
-  check_sddmm_rows("sddmm", csr, a, b);
+  const CheckedCsr csr = check_sddmm_args(rowptr, col, a, b);
   const int64_t f = a.size(1);
   auto a_c = a.contiguous();
   auto b_c = b.contiguous();
@@ -85,7 +82,7 @@ at::Tensor sddmm_cuda(const at::Tensor& rowptr, const at::Tensor& col, const at:
           csr_view<scalar_t, index_t>(csr, flag), a_c.data_ptr<scalar_t>(),
           b_c.data_ptr<scalar_t>(), f, out.data_ptr<scalar_t>());
       C10_CUDA_KERNEL_LAUNCH_CHECK();
-      throw_if_csr_error("sddmm", flag, csr, "b", CsrNames{});
+      throw_if_csr_error(flag, csr);
     });
   });
   return out;

@@ -51,8 +51,7 @@ void check_value_content(const char* op, const scalar_t* value, int64_t nnz,
   }
 }
 
-}  // namespace
-
+// A dense 2-D floating input: rank 2 (ValueError), float32/float64 (TypeError).
 void check_dense(const char* op, const char* name, const at::Tensor& dense) {
   check_strided(op, name, dense);
   TORCH_CHECK_TYPE(dense.scalar_type() == at::kFloat || dense.scalar_type() == at::kDouble, op,
@@ -61,8 +60,12 @@ void check_dense(const char* op, const char* name, const at::Tensor& dense) {
                     dense.sizes());
 }
 
-void check_csr_content(const char* op, const CheckedCsr& csr, const char* dense_name,
-                       const CsrNames& names) {
+}  // namespace
+
+void check_csr_content(const CheckedCsr& csr) {
+  const char* op = csr.op;
+  const CsrNames& names = csr.names;
+  const char* dense_name = csr.dense_name;
   const auto rowptr = csr.rowptr.cpu(), col = csr.col.cpu();
   const int64_t nnz = col.numel();
   AT_DISPATCH_INDEX_TYPES(rowptr.scalar_type(), "check_csr", [&] {
@@ -77,11 +80,10 @@ void check_csr_content(const char* op, const CheckedCsr& csr, const char* dense_
   }
 }
 
-void throw_csr_error(const char* op, const CheckedCsr& csr, const char* dense_name,
-                     const CsrNames& names) {
-  check_csr_content(op, csr, dense_name, names);
-  TORCH_CHECK_VALUE(false, op, ": invalid CSR input (", names.rowptr, ", ", names.col, ", ",
-                    names.value, ")");
+void throw_csr_error(const CheckedCsr& csr) {
+  check_csr_content(csr);
+  TORCH_CHECK_VALUE(false, csr.op, ": invalid CSR input (", csr.names.rowptr, ", ",
+                    csr.names.col, ", ", csr.names.value, ")");
 }
 
 CheckedCsr check_csr(const char* op, const at::Tensor& rowptr, const at::Tensor& col,
@@ -117,10 +119,10 @@ CheckedCsr check_csr(const char* op, const at::Tensor& rowptr, const at::Tensor&
   CheckedCsr csr{rowptr.contiguous(), col.contiguous(),
                  value.has_value() ? std::optional<at::Tensor>(value->contiguous())
                                    : std::nullopt,
-                 rowptr.numel() - 1, dense.size(0)};
+                 rowptr.numel() - 1, dense.size(0), op, names, dense_name};
   if (csr.num_rows == 0 || (csr.num_cols == 0 && col.numel() > 0)) {
     // No kernel would read these (no rows; or no column any index could name): check here.
-    check_csr_content(op, csr, dense_name, names);
+    check_csr_content(csr);
   } else if (dense.is_cpu()) {
     AT_DISPATCH_INDEX_TYPES(csr.rowptr.scalar_type(), "check_csr", [&] {
       check_first_last(op, csr.rowptr.data_ptr<index_t>(), csr.num_rows, csr.col.numel(), names);
@@ -133,11 +135,13 @@ at::Tensor csr_error_flag(const at::Tensor& like) {
   return at::zeros({1}, like.options().dtype(at::kInt));
 }
 
-void throw_if_csr_error(const char* op, const at::Tensor& flag, const CheckedCsr& csr,
-                        const char* dense_name, const CsrNames& names) {
-  if (flag.item<int32_t>() != 0) throw_csr_error(op, csr, dense_name, names);
+void throw_if_csr_error(const at::Tensor& flag, const CheckedCsr& csr) {
+  if (flag.item<int32_t>() != 0) throw_csr_error(csr);
 }
 
+namespace {
+
+// The optional transposed CSR of the forward ops (read by their autograd backward only).
 void check_transpose_args(const char* op, const std::optional<at::Tensor>& t_rowptr,
                           const std::optional<at::Tensor>& t_col,
                           const std::optional<at::Tensor>& t_perm, const CheckedCsr& csr,
@@ -158,6 +162,7 @@ void check_transpose_args(const char* op, const std::optional<at::Tensor>& t_row
   check(t_perm, "t_perm", nnz);
 }
 
+// a [num_rows, F] and b [num_cols, F] share F, dtype and device.
 void check_sddmm_rows(const char* op, const CheckedCsr& csr, const at::Tensor& a,
                       const at::Tensor& b) {
   TORCH_CHECK_TYPE(a.scalar_type() == b.scalar_type(), op, ": a and b must share a dtype, got ",
@@ -171,10 +176,14 @@ void check_sddmm_rows(const char* op, const CheckedCsr& csr, const at::Tensor& a
                     b.size(1));
 }
 
-std::optional<at::Tensor> check_diffusion(const char* op, const CheckedCsr& csr,
-                                          const at::Tensor& dense, const char* dense_name,
+// num_steps >= 0, alpha finite in [0, 1], clamp_mask absent or bool [num_rows] on dense's
+// device; the adjacency must be square with one row per row of `dense`. Returns the
+// contiguous clamp mask.
+std::optional<at::Tensor> check_diffusion(const CheckedCsr& csr, const at::Tensor& dense,
                                           int64_t num_steps, double alpha,
                                           const std::optional<at::Tensor>& clamp_mask) {
+  const char* op = csr.op;
+  const char* dense_name = csr.dense_name;
   TORCH_CHECK_VALUE(csr.num_rows == dense.size(0), op, ": the adjacency has ", csr.num_rows,
                     " rows but ", dense_name, " has ", dense.size(0),
                     " (a diffusion needs a square adjacency with one row per node)");
@@ -190,6 +199,50 @@ std::optional<at::Tensor> check_diffusion(const char* op, const CheckedCsr& csr,
   TORCH_CHECK_VALUE(clamp_mask->device() == dense.device(), op, ": clamp_mask is on ",
                     clamp_mask->device(), " but ", dense_name, " on ", dense.device());
   return clamp_mask->contiguous();
+}
+
+}  // namespace
+
+CheckedCsr check_spmm_args(const at::Tensor& rowptr, const at::Tensor& col,
+                           const std::optional<at::Tensor>& value, const at::Tensor& x,
+                           const std::optional<at::Tensor>& t_rowptr,
+                           const std::optional<at::Tensor>& t_col,
+                           const std::optional<at::Tensor>& t_perm) {
+  CheckedCsr csr = check_csr("spmm", rowptr, col, value, x, "x");
+  check_transpose_args("spmm", t_rowptr, t_col, t_perm, csr, x);
+  return csr;
+}
+
+CheckedCsr check_sddmm_args(const at::Tensor& rowptr, const at::Tensor& col,
+                            const at::Tensor& a, const at::Tensor& b) {
+  check_dense("sddmm", "a", a);
+  CheckedCsr csr = check_csr("sddmm", rowptr, col, std::nullopt, b, "b");
+  check_sddmm_rows("sddmm", csr, a, b);
+  return csr;
+}
+
+DiffusionArgs check_diffuse_args(const at::Tensor& rowptr, const at::Tensor& col,
+                                 const std::optional<at::Tensor>& value, const at::Tensor& y0,
+                                 int64_t num_steps, double alpha,
+                                 const std::optional<at::Tensor>& clamp_mask,
+                                 const std::optional<at::Tensor>& t_rowptr,
+                                 const std::optional<at::Tensor>& t_col,
+                                 const std::optional<at::Tensor>& t_perm) {
+  CheckedCsr csr = check_csr("diffuse", rowptr, col, value, y0, "y0");
+  check_transpose_args("diffuse", t_rowptr, t_col, t_perm, csr, y0);
+  auto mask = check_diffusion(csr, y0, num_steps, alpha, clamp_mask);
+  return {std::move(csr), std::move(mask)};
+}
+
+DiffusionArgs check_diffuse_adjoint_args(const at::Tensor& t_rowptr, const at::Tensor& t_col,
+                                         const std::optional<at::Tensor>& t_value,
+                                         const at::Tensor& grad, int64_t num_steps,
+                                         double alpha,
+                                         const std::optional<at::Tensor>& clamp_mask) {
+  CheckedCsr csr = check_csr("diffuse_adjoint", t_rowptr, t_col, t_value, grad, "grad",
+                             CsrNames{"t_rowptr", "t_col", "t_value"});
+  auto mask = check_diffusion(csr, grad, num_steps, alpha, clamp_mask);
+  return {std::move(csr), std::move(mask)};
 }
 
 void check_real(const char* op, const char* name, double value, double low, double high,

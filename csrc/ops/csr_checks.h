@@ -30,8 +30,7 @@
 
 namespace noisygraph {
 
-// How an op's schema names the three tensors of one CSR matrix (and the dense input whose
-// rows are its columns), for the error messages.
+// How an op's schema names the three tensors of one CSR matrix, for the error messages.
 struct CsrNames {
   const char* rowptr = "rowptr";
   const char* col = "col";
@@ -39,20 +38,20 @@ struct CsrNames {
 };
 
 // A CSR matrix that passed check_csr, as contiguous tensors (its entries are checked by the
-// kernels that read them).
+// kernels that read them), with what the error messages need: the op, the argument names
+// and the name of the dense input whose rows are the matrix's columns.
 struct CheckedCsr {
   at::Tensor rowptr, col;
   std::optional<at::Tensor> value;
   int64_t num_rows = 0;
   int64_t num_cols = 0;
+  const char* op = "";
+  CsrNames names;
+  const char* dense_name = "";
 };
 
-// Validates a dense 2-D floating input of an op: rank 2 (ValueError), float32/float64
-// (TypeError).
-void check_dense(const char* op, const char* name, const at::Tensor& dense);
-
 // Validates (rowptr, col, value) as the CSR matrix multiplying the dense input `dense`
-// (named `dense_name`), whose rows are the matrix's columns:
+// (named `dense_name`; 2-D float32/float64), whose rows are the matrix's columns:
 //   rowptr  1-D int32/int64 with at least one entry, rowptr[0] == 0, non-decreasing,
 //           rowptr[-1] == nnz = len(col);
 //   col     1-D, rowptr's dtype, every entry in [0, dense.size(0));
@@ -60,7 +59,6 @@ void check_dense(const char* op, const char* name, const at::Tensor& dense);
 //   all on dense's device.
 // Here: the O(1) checks, and on CPU rowptr[0] and rowptr[-1]; the entries are checked by the
 // kernels as they read them (or here, in full, when no kernel will: no rows, or no columns).
-// Returns contiguous tensors.
 CheckedCsr check_csr(const char* op, const at::Tensor& rowptr, const at::Tensor& col,
                      const std::optional<at::Tensor>& value, const at::Tensor& dense,
                      const char* dense_name, const CsrNames& names = {});
@@ -68,40 +66,56 @@ CheckedCsr check_csr(const char* op, const at::Tensor& rowptr, const at::Tensor&
 // The full content checks of a CSR (any device; CUDA tensors are copied to the host), one
 // sequential pass that raises a ValueError naming the first violation: for ops that do not
 // read the matrix (e.g. zero steps) and to explain a kernel's report.
-void check_csr_content(const char* op, const CheckedCsr& csr, const char* dense_name,
-                       const CsrNames& names);
+void check_csr_content(const CheckedCsr& csr);
 
 // What an op calls when its kernels reported an invalid matrix: raises the exact error.
-[[noreturn]] void throw_csr_error(const char* op, const CheckedCsr& csr, const char* dense_name,
-                                  const CsrNames& names);
+[[noreturn]] void throw_csr_error(const CheckedCsr& csr);
 
 // A zeroed int32 flag on `like`'s device that the CUDA kernels set to 1 on any violation.
 at::Tensor csr_error_flag(const at::Tensor& like);
 
 // Reads the flag (one device-to-host copy, after the kernels that set it) and raises the
 // exact error when it is set.
-void throw_if_csr_error(const char* op, const at::Tensor& flag, const CheckedCsr& csr,
-                        const char* dense_name, const CsrNames& names);
+void throw_if_csr_error(const at::Tensor& flag, const CheckedCsr& csr);
 
-// The optional transposed CSR (t_rowptr, t_col, t_perm) that the forward ops accept for their
-// autograd backward (they do not read it; the backward's own ops validate it when they do):
-// O(1) checks of rank, integer dtype, device and lengths ([num_cols + 1], [nnz], [nnz]).
-void check_transpose_args(const char* op, const std::optional<at::Tensor>& t_rowptr,
-                          const std::optional<at::Tensor>& t_col,
-                          const std::optional<at::Tensor>& t_perm, const CheckedCsr& csr,
-                          const at::Tensor& dense);
+// ------------------------------------------------------------------ one check per op
+// spmm(rowptr, col, value, x, t_rowptr, t_col, t_perm): the CSR against x, and the O(1)
+// checks of the optional transposed CSR, which only the autograd backward reads (the ops it
+// calls validate it then): int32/int64, 1-D, lengths [num_cols + 1], [nnz], [nnz], x's device.
+CheckedCsr check_spmm_args(const at::Tensor& rowptr, const at::Tensor& col,
+                           const std::optional<at::Tensor>& value, const at::Tensor& x,
+                           const std::optional<at::Tensor>& t_rowptr,
+                           const std::optional<at::Tensor>& t_col,
+                           const std::optional<at::Tensor>& t_perm);
 
-// sddmm's dense inputs: a [num_rows, F] and b [num_cols, F] share F, dtype and device.
-void check_sddmm_rows(const char* op, const CheckedCsr& csr, const at::Tensor& a,
-                      const at::Tensor& b);
+// sddmm(rowptr, col, a, b): the CSR against b; a is [num_rows, F] with b's F, dtype, device.
+CheckedCsr check_sddmm_args(const at::Tensor& rowptr, const at::Tensor& col,
+                            const at::Tensor& a, const at::Tensor& b);
 
-// num_steps >= 0, alpha finite in [0, 1], clamp_mask absent or bool [num_rows] on dense's
-// device; the adjacency must be square with one row per row of `dense`. Returns the
-// contiguous clamp mask.
-std::optional<at::Tensor> check_diffusion(const char* op, const CheckedCsr& csr,
-                                          const at::Tensor& dense, const char* dense_name,
-                                          int64_t num_steps, double alpha,
-                                          const std::optional<at::Tensor>& clamp_mask);
+// A diffusion's checked CSR and contiguous clamp mask.
+struct DiffusionArgs {
+  CheckedCsr csr;
+  std::optional<at::Tensor> clamp_mask;
+};
+
+// diffuse(rowptr, col, value, y0, num_steps, alpha, clamp_mask, clip, t_rowptr, t_col,
+// t_perm): the CSR against y0 (square: one row per row of y0), the transposed CSR as for
+// spmm, num_steps >= 0, alpha finite in [0, 1], clamp_mask absent or bool [N] on y0's device.
+DiffusionArgs check_diffuse_args(const at::Tensor& rowptr, const at::Tensor& col,
+                                 const std::optional<at::Tensor>& value, const at::Tensor& y0,
+                                 int64_t num_steps, double alpha,
+                                 const std::optional<at::Tensor>& clamp_mask,
+                                 const std::optional<at::Tensor>& t_rowptr,
+                                 const std::optional<at::Tensor>& t_col,
+                                 const std::optional<at::Tensor>& t_perm);
+
+// diffuse_adjoint(t_rowptr, t_col, t_value, grad, num_steps, alpha, clamp_mask): as diffuse,
+// for the transposed CSR against grad.
+DiffusionArgs check_diffuse_adjoint_args(const at::Tensor& t_rowptr, const at::Tensor& t_col,
+                                         const std::optional<at::Tensor>& t_value,
+                                         const at::Tensor& grad, int64_t num_steps,
+                                         double alpha,
+                                         const std::optional<at::Tensor>& clamp_mask);
 
 // ------------------------------------------------------------------ scalars
 // `value` is finite and lies in the interval from low to high (each end open or closed).
