@@ -367,6 +367,16 @@ CASES = [
              r"\bz\b"),
     BadInput("loss-labels-too-large", lambda: CodingRateReductionLoss()(Z, LABELS + 1, 3),
              ValueError, "assignment"),
+    BadInput("loss-ignore-index-float", lambda: CodingRateReductionLoss(ignore_index=-100.0),
+             TypeError, "ignore_index"),
+    BadInput("loss-ignore-index-bool", lambda: CodingRateReductionLoss(ignore_index=False),
+             TypeError, "ignore_index"),
+    BadInput("loss-all-ignored", lambda: CodingRateReductionLoss()(Z, torch.full((N,), -100), 3),
+             ValueError, "ignore_index"),
+    BadInput("loss-soft-targets-k-by-n", lambda: CodingRateReductionLoss()(
+        Z, torch.full((3, N), 1 / 3), 3), ValueError, "assignment"),
+    BadInput("loss-soft-targets-negative", lambda: CodingRateReductionLoss()(
+        Z, torch.full((N, 3), -1.0), 3), ValueError, "assignment"),
     BadInput("loss-num-classes-0", lambda: CodingRateReductionLoss()(Z, LABELS, 0), ValueError,
              "num_classes"),
     # ---------------------------------------------------------------- LabelPropagation
