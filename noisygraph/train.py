@@ -16,7 +16,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 from tqdm.auto import tqdm
 
-from noisygraph._checks import check_bool, check_choice, check_device, check_int, check_real
+from noisygraph._validation import check_bool, check_choice, check_device, check_int, check_real
 from noisygraph.metrics import accuracy
 
 PROTOCOLS = ("paper", "noisy-val")

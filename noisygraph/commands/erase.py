@@ -218,7 +218,7 @@ def _check_output(flag: str, path: Optional[str]) -> None:
 
 def validate(args) -> None:
     """Checks every flag before any data is loaded (:class:`UsageError`: one line, exit 2)."""
-    from noisygraph._checks import check_device
+    from noisygraph._validation import check_device
 
     check_number(args.rate, "--rate", low=0.0, high=1.0)
     if args.noise == "instance" and args.sampler == "paper":

@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from noisygraph._checks import check_choice, check_int, check_real
+from noisygraph._validation import check_choice, check_int, check_real
 from noisygraph.ops import diffuse
 from noisygraph.sparse import Adjacency, GraphLike, to_adjacency
 

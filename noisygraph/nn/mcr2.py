@@ -7,7 +7,7 @@ from typing import NamedTuple, Optional
 import torch
 from torch import Tensor
 
-from noisygraph.ops._checks import check_real
+from noisygraph._validation import check_real
 from noisygraph.ops.coding_rate import check_assignment, check_z, coding_rate_checked
 
 
