@@ -16,10 +16,10 @@ from torch import Tensor
 from torch_geometric.data import Data
 from tqdm.auto import tqdm
 
-from noisygraph._checks import check_bool, check_choice, check_device, check_int, check_real
+from noisygraph._validation import check_bool, check_choice, check_device, check_int, check_real
 from noisygraph.metrics import accuracy
 
-PROTOCOLS = ("paper", "noisy-val")
+from noisygraph_cli.choices import PROTOCOLS  # defined once, torch-free
 
 
 def seed_everything(seed: int) -> None:

@@ -14,15 +14,15 @@ from typing import Any, Optional, Sequence, Union
 import torch
 from torch import Tensor
 
-from noisygraph.cluster import checks
+from noisygraph._validation import INT64_MAX, check_bool_mask, check_int, check_levels, check_real
 from noisygraph.cluster.diffusion import (DEFAULT_EPS, DEFAULT_MAX_PUSHES, DEFAULT_OMEGA,
                                           ClusterBatch, check_push_options, flow_cluster_op,
                                           ppr_cluster_op, resolve_sink, seed_sets)
-from noisygraph.cluster.graph import LocalGraph
+from noisygraph.cluster.graph import LocalGraph, require_graph
 from noisygraph.cluster.weights import (check_labels, check_target, check_weighting,
                                         label_weighted_graph, target_labels)
+from noisygraph_cli.choices import CLUSTER_METHODS as METHODS  # defined once, torch-free
 
-METHODS = ("flow", "ppr")
 DEFAULT_MULTIPLES = (1.5, 2.0, 2.5, 3.0, 4.0, 5.0)
 VolumeSpec = Union[None, float, Tensor]
 
@@ -103,8 +103,8 @@ def estimate_flip_rate(graph: LocalGraph, inside: Tensor) -> float:
         graph (LocalGraph): the graph.
         inside (torch.Tensor): ``[N]`` bool labels ("in target").
     """
-    graph = checks.require_graph(graph)
-    inside = checks.bool_mask(inside, "inside", graph.num_nodes).cpu()
+    graph = require_graph(graph)
+    inside = check_bool_mask("inside", inside, graph.num_nodes).cpu()
     if graph.total_volume <= 0:
         return 0.0
     row, col = graph.edges()
@@ -133,14 +133,14 @@ def estimate_target_volume(graph: LocalGraph, seed: Sequence[int], inside: Optio
         noise_rate (float, optional): the flip rate, in ``[0, 0.5)``; :obj:`None` estimates
             it from the labels. (default: :obj:`None`)
     """
-    graph = checks.require_graph(graph)
+    graph = require_graph(graph)
     seed = _seed_list(graph, seed)
     noise_rate = _check_noise_rate(noise_rate)
     if inside is None:
         first = torch.unique(torch.cat([graph.neighbors(v) for v in seed]))
         second = torch.unique(torch.cat([graph.neighbors(int(v)) for v in first] + [first]))
         return _clamp_volume(graph, seed, float(graph.edge_count[second].sum()))
-    inside = checks.bool_mask(inside, "inside", graph.num_nodes).cpu()
+    inside = check_bool_mask("inside", inside, graph.num_nodes).cpu()
     return _clamp_volume(graph, seed, _labelled_volume_estimate(graph, inside, noise_rate))
 
 
@@ -173,7 +173,7 @@ def _check_noise_rate(noise_rate: Optional[float]) -> Optional[float]:
     """:obj:`None` or a flip rate in ``[0, 0.5)`` (at 0.5 the labels carry no information)."""
     if noise_rate is None:
         return None
-    return checks.in_range(noise_rate, "noise_rate", 0.0, 0.5, high_open=True)
+    return check_real("noise_rate", noise_rate, low=0.0, high=0.5, high_open=True)
 
 
 def _check_target_volume(graph: LocalGraph, spec: VolumeSpec) -> VolumeSpec:
@@ -181,12 +181,12 @@ def _check_target_volume(graph: LocalGraph, spec: VolumeSpec) -> VolumeSpec:
     if spec is None:
         return None
     if isinstance(spec, Tensor) and spec.dim() > 0:
-        mask = checks.bool_mask(spec, "target_volume", graph.num_nodes).cpu()
+        mask = check_bool_mask("target_volume", spec, graph.num_nodes).cpu()
         if float(graph.edge_count[mask].sum()) <= 0:
             raise ValueError("target_volume as a mask must hold nodes with edges (its volume "
                              "is 0)")
         return mask
-    return checks.positive(spec, "target_volume")
+    return check_real("target_volume", spec, low=0.0, low_open=True)
 
 
 def _group_volumes(graph: LocalGraph, spec: VolumeSpec, seed_sets: list, inside: Optional[Tensor],
@@ -261,9 +261,9 @@ def local_cluster_batch(graph: Any, seeds, labels: Optional[Tensor] = None,
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     # Every option is checked once, whichever method runs, before any work.
     cross_weight = check_weighting(weighting, cross_weight)
-    vote_rounds = checks.integer(vote_rounds, "vote_rounds")
+    vote_rounds = check_int("vote_rounds", vote_rounds, low=0, high=INT64_MAX)
     noise_rate = _check_noise_rate(noise_rate)
-    grid = checks.levels(multiples, "multiples")
+    grid = check_levels("multiples", multiples)
     eps, omega, alpha, max_pushes = check_push_options(eps, omega, alpha, max_pushes)
     base = LocalGraph.from_graph(graph)
     if sink is not None:

@@ -19,8 +19,9 @@ import torch
 from torch import Tensor
 
 from noisygraph._ops import COMPILED
-from noisygraph.cluster import checks, reference
-from noisygraph.cluster.graph import LocalGraph
+from noisygraph._validation import INT64_MAX, check_int, check_levels, check_real
+from noisygraph.cluster import reference
+from noisygraph.cluster.graph import LocalGraph, require_graph
 
 Seeds = Union[int, Sequence[int], Sequence[Sequence[int]], Tensor]
 DEFAULT_MAX_PUSHES = 10_000_000
@@ -136,10 +137,10 @@ def check_push_options(eps: float = DEFAULT_EPS, omega: float = DEFAULT_OMEGA, a
                        max_pushes: int = DEFAULT_MAX_PUSHES) -> tuple[float, float, float, int]:
     """Validates the push options: ``eps`` finite > 0, ``omega`` in (0, 2), ``alpha`` in
     (0, 1], ``max_pushes`` an int >= 0. Returns them as ``(float, float, float, int)``."""
-    return (checks.positive(eps, "eps"),
-            checks.in_range(omega, "omega", 0.0, 2.0, low_open=True, high_open=True),
-            checks.in_range(alpha, "alpha", 0.0, 1.0, low_open=True),
-            checks.integer(max_pushes, "max_pushes"))
+    return (check_real("eps", eps, low=0.0, low_open=True),
+            check_real("omega", omega, low=0.0, high=2.0, low_open=True, high_open=True),
+            check_real("alpha", alpha, low=0.0, high=1.0, low_open=True),
+            check_int("max_pushes", max_pushes, low=0, high=INT64_MAX))
 
 
 def _concat(blocks: list[tuple[list[int], list[float], list[float]]]):
@@ -194,7 +195,7 @@ def flow_diffusion(graph: LocalGraph, seeds: Seeds, source_mass, sink: Optional[
         max_pushes (int): push limit per query; a query that reaches it is flagged in
             ``work[:, 2]`` (:attr:`PushResult.hit_push_limit`). (default: ``10_000_000``)
     """
-    graph = checks.require_graph(graph)
+    graph = require_graph(graph)
     eps, omega, _, max_pushes = check_push_options(eps, omega, 1.0, max_pushes)
     sets = seed_sets(graph, seeds)
     ptr, nodes, mass = _sources(sets, source_mass)
@@ -245,7 +246,7 @@ def ppr_push(graph: LocalGraph, seeds: Seeds, alpha: float = 0.05, eps: float = 
             (default: ``1e-6``)
         max_pushes (int): push limit per query; flagged in ``work[:, 2]``.
     """
-    graph = checks.require_graph(graph)
+    graph = require_graph(graph)
     eps, _, alpha, max_pushes = check_push_options(eps, 1.0, alpha, max_pushes)
     sets = seed_sets(graph, seeds)
     ptr, nodes, mass = _sources(sets, 1.0)
@@ -320,7 +321,7 @@ def sweep_cut(graph: LocalGraph, ptr: Tensor, nodes: Tensor, scores: Tensor,
         scores (torch.Tensor): their scores (finite).
         normalize (bool): divide scores by degree. (default: :obj:`False`)
     """
-    graph = checks.require_graph(graph)
+    graph = require_graph(graph)
     ptr, nodes, scores = check_scored_nodes(graph, ptr, nodes, scores)
     if not isinstance(normalize, bool):
         raise TypeError(f"normalize must be a bool, got {type(normalize).__name__}")
@@ -379,8 +380,8 @@ def flow_cluster_op(graph: LocalGraph, seeds: Seeds, source_mass, multiples: Seq
     sweep cut over ``x`` after each, keeping the level of least conductance (in ``graph``).
     One call per batch of queries. ``max_pushes`` limits the pushes of each level; a query
     of which a level reached it is flagged in ``work[:, 2]``."""
-    graph = checks.require_graph(graph)
-    mult = torch.tensor(checks.levels(multiples, "multiples"), dtype=torch.float64)
+    graph = require_graph(graph)
+    mult = torch.tensor(check_levels("multiples", multiples), dtype=torch.float64)
     eps, omega, _, max_pushes = check_push_options(eps, omega, 1.0, max_pushes)
     sets = seed_sets(graph, seeds)
     ptr, nodes, mass = _sources(sets, source_mass)
@@ -409,8 +410,8 @@ def ppr_cluster_op(graph: LocalGraph, seeds: Seeds, tolerances: Sequence[float],
     """ACL push for every tolerance (finite, positive; taken in descending order, each level
     continuing the previous push), a sweep cut over ``p / degree`` after each, keeping the
     least conductance. ``max_pushes`` limits each level, flagged in ``work[:, 2]``."""
-    graph = checks.require_graph(graph)
-    tol = torch.tensor(checks.levels(tolerances, "tolerances", descending=True),
+    graph = require_graph(graph)
+    tol = torch.tensor(check_levels("tolerances", tolerances, descending=True),
                        dtype=torch.float64)
     _, _, alpha, max_pushes = check_push_options(1.0, 1.0, alpha, max_pushes)
     sets = seed_sets(graph, seeds)

@@ -7,6 +7,7 @@ from typing import Any, Optional
 import torch
 from torch import Tensor
 
+from noisygraph._validation import check_type
 from noisygraph.sparse import Adjacency, to_adjacency
 
 
@@ -208,3 +209,9 @@ def _edge_weights(value: Any, nnz: int, name: str) -> Tensor:
     if not bool(torch.isfinite(value).all()) or bool((value < 0).any()):
         raise ValueError(f"{name} must be finite and non-negative")
     return value
+
+
+def require_graph(graph: Any, name: str = "graph") -> LocalGraph:
+    """``graph`` itself when it is a :class:`LocalGraph` (build one with
+    :meth:`LocalGraph.from_graph`), else a ``TypeError`` naming ``name``."""
+    return check_type(name, graph, LocalGraph, hint="build it once with LocalGraph.from_graph")

@@ -23,8 +23,8 @@ from typing import Optional, Union
 import torch
 from torch import Tensor
 
-from noisygraph.cluster import checks
-from noisygraph.cluster.graph import LocalGraph
+from noisygraph._validation import INT64_MAX, check_bool_mask, check_int, check_real
+from noisygraph.cluster.graph import LocalGraph, require_graph
 
 WEIGHTINGS = ("target", "agree")
 
@@ -34,7 +34,7 @@ def check_weighting(weighting: str, cross_weight: float) -> float:
     weight would cut the graph apart along the labels)."""
     if weighting not in WEIGHTINGS:
         raise ValueError(f"weighting must be one of {WEIGHTINGS}, got {weighting!r}")
-    return checks.in_range(cross_weight, "cross_weight", 0.0, 1.0, low_open=True)
+    return check_real("cross_weight", cross_weight, low=0.0, high=1.0, low_open=True)
 
 
 def check_labels(labels: Tensor, num_nodes: int) -> Tensor:
@@ -111,9 +111,9 @@ def vote_labels(graph: LocalGraph, inside: Tensor, rounds: int = 1) -> Tensor:
         inside (torch.Tensor): ``[N]`` bool labels ("in target").
         rounds (int): vote rounds; 0 returns ``inside`` unchanged. (default: ``1``)
     """
-    graph = checks.require_graph(graph)
-    inside = checks.bool_mask(inside, "inside", graph.num_nodes).cpu()
-    rounds = checks.integer(rounds, "vote_rounds")
+    graph = require_graph(graph)
+    inside = check_bool_mask("inside", inside, graph.num_nodes).cpu()
+    rounds = check_int("vote_rounds", rounds, low=0, high=INT64_MAX)
     if rounds == 0:
         return inside
     row, col = graph.edges()
@@ -144,7 +144,7 @@ def label_edge_weights(graph: LocalGraph, labels: Tensor, target: Optional[int] 
         vote_rounds (int): rounds of :func:`vote_labels` on the binary labels before
             weighting; 0 weights by the raw labels, as the paper does. (default: ``1``)
     """
-    graph = checks.require_graph(graph)
+    graph = require_graph(graph)
     check_weighting(weighting, cross_weight)
     inside = vote_labels(graph, target_labels(labels, graph.num_nodes, target, seed),
                          vote_rounds)
@@ -201,11 +201,11 @@ def few_sample_labels(x: Tensor, y: Tensor, per_class: int, seed: int = 0,
         raise ValueError(f"y must have shape [{x.size(0)}], got {tuple(y.shape)}")
     if int(y.min()) < 0:
         raise ValueError(f"y must hold classes >= 0, got {int(y.min())}")
-    per_class = checks.integer(per_class, "per_class", low=1)
-    seed = checks.integer(seed, "seed")
-    epochs = checks.integer(epochs, "epochs")
-    lr = checks.positive(lr, "lr")
-    weight_decay = checks.in_range(weight_decay, "weight_decay", low=0.0)
+    per_class = check_int("per_class", per_class, low=1, high=INT64_MAX)
+    seed = check_int("seed", seed, low=0, high=INT64_MAX)
+    epochs = check_int("epochs", epochs, low=0, high=INT64_MAX)
+    lr = check_real("lr", lr, low=0.0, low_open=True)
+    weight_decay = check_real("weight_decay", weight_decay, low=0.0)
     x, y = x.detach().cpu(), y.detach().cpu().to(torch.long)
     generator = torch.Generator().manual_seed(seed)
     num_classes = int(y.max()) + 1

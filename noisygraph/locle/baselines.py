@@ -13,8 +13,8 @@ from typing import Optional, Sequence
 import torch
 from torch import Tensor
 
-from noisygraph.locle._checks import (check_edge_index, check_exclude, check_features,
-                                     check_fraction, check_int, check_num_nodes, check_texts)
+from noisygraph._validation import (check_edge_index, check_features, check_fraction, check_int,
+                                    check_node_mask, check_num_nodes, check_texts)
 from noisygraph.locle.annotation import Annotation, Annotator, as_class_infos
 from noisygraph.locle.gnn import split_holdout, train_gcn
 from noisygraph.locle.selection import (density_select, entropy_change_filter,
@@ -46,14 +46,14 @@ def _check(data, texts, classes, budget, x, exclude):
     classes = as_class_infos(classes)
     num_nodes = check_num_nodes(data)
     edge_index = check_edge_index(data, num_nodes)
-    texts = check_texts(texts, num_nodes)
-    excluded = check_exclude(exclude, num_nodes)
+    texts = check_texts("texts", texts, length=num_nodes)
+    excluded = check_node_mask("exclude", exclude, num_nodes)
     available = num_nodes - int(excluded.sum())
-    check_int(budget, "budget", low=1)
+    check_int("budget", budget, low=1)
     if not len(classes) <= budget <= available:
         raise ValueError(f"budget must be in [{len(classes)} (classes), {available} (nodes that "
                          f"may be asked about)], got {budget}")
-    return classes, texts, edge_index, check_features(x, num_nodes), excluded
+    return classes, texts, edge_index, check_features("x", x, num_rows=num_nodes), excluded
 
 
 def _check_annotator(annotator) -> None:
@@ -65,7 +65,7 @@ def annotate_all(texts: Sequence[str], classes: Sequence, annotator: Annotator,
                  verbose: bool = True) -> BaselineResult:
     """(a) The annotator's label for every node (``-1`` where it gave none)."""
     classes = as_class_infos(classes)
-    texts = check_texts(texts)
+    texts = check_texts("texts", texts)
     _check_annotator(annotator)
     answers = annotator.annotate(texts, list(range(len(texts))), classes, verbose=verbose)
     return BaselineResult(torch.tensor([a.label for a in answers], dtype=torch.long), answers)
@@ -114,8 +114,8 @@ def random_gcn(data, texts: Sequence[str], classes: Sequence, annotator: Annotat
     """
     classes, texts, edge_index, x, excluded = _check(data, texts, classes, budget, x, exclude)
     _check_annotator(annotator)
-    check_int(seed, "seed")
-    check_fraction(val_fraction, "val_fraction", high_open=True)
+    check_int("seed", seed, low=0)
+    check_fraction("val_fraction", val_fraction, high_open=True)
     generator = torch.Generator().manual_seed(seed)
     allowed = torch.nonzero(~excluded).flatten()
     nodes = allowed[torch.randperm(allowed.numel(), generator=generator)[:budget]]
@@ -146,13 +146,13 @@ def llm_gnn(data, texts: Sequence[str], classes: Sequence, annotator: Annotator,
     """
     classes, texts, edge_index, x, excluded = _check(data, texts, classes, budget, x, exclude)
     _check_annotator(annotator)
-    check_int(seed, "seed")
-    check_fraction(val_fraction, "val_fraction", high_open=True)
-    check_fraction(filter_fraction, "filter_fraction", high_open=True)
-    check_fraction(feature_alpha, "feature_alpha")
-    check_int(svd_dim, "svd_dim", low=1)
+    check_int("seed", seed, low=0)
+    check_fraction("val_fraction", val_fraction, high_open=True)
+    check_fraction("filter_fraction", filter_fraction, high_open=True)
+    check_fraction("feature_alpha", feature_alpha)
+    check_int("svd_dim", svd_dim, low=1)
     if num_clusters is not None:
-        check_int(num_clusters, "num_clusters", low=1)
+        check_int("num_clusters", num_clusters, low=1)
     z = truncated_svd(propagate_features(edge_index, x, feature_alpha), svd_dim, seed=seed)
     nodes = density_select(z, budget, num_clusters or len(classes), seed=seed, exclude=excluded)
     answers = annotator.annotate([texts[i] for i in nodes.tolist()], nodes.tolist(), classes,

@@ -12,7 +12,7 @@ from torch import Tensor
 from torch_geometric.nn.dense.linear import Linear
 from torch_geometric.utils import add_remaining_self_loops
 
-from noisygraph.locle._checks import check_fraction
+from noisygraph._validation import check_fraction
 from noisygraph.sparse import Adjacency
 
 
@@ -36,7 +36,7 @@ class TrainedGCN:
 def split_holdout(nodes: Tensor, val_fraction: float, seed: int) -> tuple[Tensor, Tensor]:
     """Random (seeded) split of annotated ``nodes`` into training and held-out parts
     (``round(val_fraction * len(nodes))`` held out)."""
-    check_fraction(val_fraction, "val_fraction", high_open=True)
+    check_fraction("val_fraction", val_fraction, high_open=True)
     generator = torch.Generator().manual_seed(seed)
     order = nodes[torch.randperm(nodes.numel(), generator=generator)]
     num_val = int(round(val_fraction * nodes.numel()))

@@ -13,9 +13,9 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from noisygraph.locle._checks import (check_bool, check_edge_index, check_exclude,
-                                     check_features, check_fraction, check_int, check_num_nodes,
-                                     check_real, check_texts)
+from noisygraph._validation import (check_bool, check_edge_index, check_features, check_fraction,
+                                    check_int, check_node_mask, check_num_nodes, check_real,
+                                    check_texts)
 from noisygraph.locle.annotation import Annotation, Annotator, as_class_infos
 from noisygraph.locle.gnn import split_holdout, train_gcn
 from noisygraph.locle.refine import replace_labels, rewire
@@ -145,26 +145,25 @@ class Locle:
                  confidence_weighting: bool = True,  # label-free search (kept)
                  hidden: int = 64, epochs: int = 200, seed: int = 0, verbose: bool = True,
                  pseudo_ratio: float = 0.0):  # label-free search (was 3.0)
-        self.budget = check_int(budget, "budget", low=1)
-        self.num_rounds = check_int(num_rounds, "num_rounds", low=1)
-        self.initial_fraction = check_fraction(initial_fraction, "initial_fraction",
+        self.budget = check_int("budget", budget, low=1)
+        self.num_rounds = check_int("num_rounds", num_rounds, low=1)
+        self.initial_fraction = check_fraction("initial_fraction", initial_fraction,
                                                low_open=True)
-        self.filter_fraction = check_fraction(filter_fraction, "filter_fraction", high_open=True)
-        self.pseudo_per_round = None if pseudo_per_round is None else check_int(
-            pseudo_per_round, "pseudo_per_round", low=0)
-        self.pseudo_ratio = check_real(pseudo_ratio, "pseudo_ratio", low=0.0)
-        self.ensemble_decay = check_fraction(ensemble_decay, "ensemble_decay", low_open=True)
-        self.feature_alpha = check_fraction(feature_alpha, "feature_alpha")
-        self.svd_dim = check_int(svd_dim, "svd_dim", low=1)
-        self.num_clusters = None if num_clusters is None else check_int(
-            num_clusters, "num_clusters", low=1)
-        self.val_fraction = check_fraction(val_fraction, "val_fraction", high_open=True)
-        self.refine = check_bool(refine, "refine")
-        self.confidence_weighting = check_bool(confidence_weighting, "confidence_weighting")
-        self.hidden = check_int(hidden, "hidden", low=1)
-        self.epochs = check_int(epochs, "epochs", low=1)
-        self.seed = check_int(seed, "seed", low=0)
-        self.verbose = check_bool(verbose, "verbose")
+        self.filter_fraction = check_fraction("filter_fraction", filter_fraction, high_open=True)
+        self.pseudo_per_round = check_int("pseudo_per_round", pseudo_per_round, low=0,
+                                          optional=True)
+        self.pseudo_ratio = check_real("pseudo_ratio", pseudo_ratio, low=0.0)
+        self.ensemble_decay = check_fraction("ensemble_decay", ensemble_decay, low_open=True)
+        self.feature_alpha = check_fraction("feature_alpha", feature_alpha)
+        self.svd_dim = check_int("svd_dim", svd_dim, low=1)
+        self.num_clusters = check_int("num_clusters", num_clusters, low=1, optional=True)
+        self.val_fraction = check_fraction("val_fraction", val_fraction, high_open=True)
+        self.refine = check_bool("refine", refine)
+        self.confidence_weighting = check_bool("confidence_weighting", confidence_weighting)
+        self.hidden = check_int("hidden", hidden, low=1)
+        self.epochs = check_int("epochs", epochs, low=1)
+        self.seed = check_int("seed", seed, low=0)
+        self.verbose = check_bool("verbose", verbose)
 
     # ------------------------------------------------------------------ helpers
     def _train(self, x, edge_index, labels: _Labels, num_classes, seed, edge_weight=None):
@@ -217,8 +216,8 @@ class Locle:
             raise TypeError(f"annotator must be an Annotator, got {type(annotator).__name__}")
         num_nodes = check_num_nodes(data)
         edge_index = check_edge_index(data, num_nodes)
-        texts = check_texts(texts, num_nodes)
-        excluded = check_exclude(exclude, num_nodes)
+        texts = check_texts("texts", texts, length=num_nodes)
+        excluded = check_node_mask("exclude", exclude, num_nodes)
         available = num_nodes - int(excluded.sum())
         if self.budget < num_classes:
             raise ValueError(f"budget ({self.budget}) must be at least the number of classes "
@@ -231,7 +230,7 @@ class Locle:
         if x is None:
             from noisygraph.locle.text import embed_texts
             x = embed_texts(texts, verbose=self.verbose)
-        x = check_features(x, num_nodes)
+        x = check_features("x", x, num_rows=num_nodes)
 
         num_initial = max(num_classes, int(round(self.initial_fraction * self.budget)))
         query_rounds = max(self.num_rounds - 1, 0)

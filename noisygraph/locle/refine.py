@@ -7,7 +7,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.utils import coalesce
 
-from noisygraph.locle._checks import check_features, check_fraction, check_int
+from noisygraph._validation import check_features, check_fraction, check_int
 from noisygraph.locle.selection import percentile_rank
 
 
@@ -30,9 +30,9 @@ def rewire(edge_index: Tensor, features: Tensor, labelled: Tensor, num_neighbour
     Returns:
         (edge_index ``[2, E']``, edge_weight ``[E']``), coalesced, symmetric.
     """
-    check_fraction(drop_fraction, "drop_fraction", high_open=True)
-    check_int(num_neighbours, "num_neighbours")
-    features = check_features(features, None, "features")
+    check_fraction("drop_fraction", drop_fraction, high_open=True)
+    check_int("num_neighbours", num_neighbours, low=0)
+    features = check_features("features", features)
     n = features.size(0)
     labelled = torch.as_tensor(labelled).flatten()
     if labelled.is_floating_point() or labelled.dtype == torch.bool:

@@ -7,8 +7,8 @@ from typing import Optional
 import torch
 from torch import Tensor
 
-from noisygraph.locle._checks import (check_exclude, check_features, check_fraction, check_int,
-                                     check_real)
+from noisygraph._validation import (check_features, check_fraction, check_int, check_node_mask,
+                                    check_real)
 from noisygraph.ops import spmm
 from noisygraph.sparse import to_adjacency
 
@@ -26,9 +26,9 @@ def propagate_features(edge_index: Tensor, x: Tensor, alpha: float = 0.5,
         alpha (float): decay per hop, in ``[0, 1]``. (default: ``0.5``)
         num_hops (int): :math:`h`. (default: ``2``)
     """
-    check_features(x, None, "x")
-    check_fraction(alpha, "alpha")
-    check_int(num_hops, "num_hops")
+    check_features("x", x)
+    check_fraction("alpha", alpha)
+    check_int("num_hops", num_hops, low=0)
     walk = to_adjacency(edge_index, num_nodes=x.size(0)).normalize("row")
     out, term = x.clone(), x
     for hop in range(1, num_hops + 1):
@@ -41,8 +41,8 @@ def truncated_svd(z: Tensor, dim: int, seed: int = 0) -> Tensor:
     r"""Projection :math:`\mathbf{U}_d \boldsymbol{\Sigma}_d` of ``z`` on its top ``dim``
     right singular vectors (randomized, ``torch.svd_lowrank``; no centring, like
     scikit-learn's ``TruncatedSVD``)."""
-    check_features(z, None, "z")
-    check_int(dim, "dim", low=1)
+    check_features("z", z)
+    check_int("dim", dim, low=1)
     dim = min(dim, min(z.shape))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -64,9 +64,9 @@ def kmeans(x: Tensor, num_clusters: int, seed: int = 0, max_iter: int = 100,
     Returns:
         (assignment ``[N]`` long, centroids ``[k, d]``).
     """
-    check_features(x, None, "x")
-    check_int(max_iter, "max_iter", low=1)
-    check_real(tol, "tol")
+    check_features("x", x)
+    check_int("max_iter", max_iter, low=1)
+    check_real("tol", tol, low=0.0)
     n = x.size(0)
     if isinstance(num_clusters, bool) or not isinstance(num_clusters, int):
         raise TypeError(f"num_clusters must be an int, got {type(num_clusters).__name__}")
@@ -115,11 +115,11 @@ def density_select(z: Tensor, num_select: int, num_clusters: int, seed: int = 0,
     Returns:
         torch.Tensor: picked node ids (long), densest first within the round-robin order.
     """
-    check_features(z, None, "z")
+    check_features("z", z)
     n = z.size(0)
-    available = ~check_exclude(exclude, n)
-    check_int(num_select, "num_select")
-    check_int(num_clusters, "num_clusters", low=1)
+    available = ~check_node_mask("exclude", exclude, n)
+    check_int("num_select", num_select, low=0)
+    check_int("num_clusters", num_clusters, low=1)
     if not 0 <= num_select <= int(available.sum()):
         raise ValueError(f"num_select must be in [0, {int(available.sum())}], got {num_select}")
     if num_select == 0:
@@ -142,7 +142,7 @@ def density_select(z: Tensor, num_select: int, num_clusters: int, seed: int = 0,
 
 
 def _check_probs(probs: Tensor) -> None:
-    check_features(probs, None, "probs")
+    check_features("probs", probs)
     if bool((probs < 0).any()):
         raise ValueError("probs must be non-negative (rows are class distributions)")
 
@@ -195,8 +195,8 @@ def critical_nodes(edge_index: Tensor, probs: Tensor, candidates: Tensor, num_qu
     candidates = candidates.long()
     if candidates.numel() and (int(candidates.min()) < 0 or int(candidates.max()) >= probs.size(0)):
         raise ValueError(f"candidates must be node ids in [0, {probs.size(0)})")
-    check_int(num_query, "num_query")
-    check_int(num_pseudo, "num_pseudo")
+    check_int("num_query", num_query, low=0)
+    check_int("num_pseudo", num_pseudo, low=0)
     num_query = min(num_query, candidates.numel())
     num_pseudo = min(num_pseudo, candidates.numel() - num_query)
     if candidates.numel() == 0:
@@ -222,9 +222,9 @@ def entropy_change_filter(labels: Tensor, confidence: Tensor, num_classes: int,
     Returns:
         torch.Tensor: boolean keep-mask over the annotations.
     """
-    check_fraction(drop_fraction, "drop_fraction", high_open=True)
-    check_real(weight, "weight")
-    check_int(num_classes, "num_classes", low=1)
+    check_fraction("drop_fraction", drop_fraction, high_open=True)
+    check_real("weight", weight, low=0.0)
+    check_int("num_classes", num_classes, low=1)
     if not isinstance(labels, Tensor) or labels.dim() != 1 or labels.is_floating_point():
         raise TypeError("labels must be a 1-D integer tensor")
     if labels.numel() and (int(labels.min()) < 0 or int(labels.max()) >= num_classes):

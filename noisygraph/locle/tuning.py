@@ -25,7 +25,7 @@ from typing import Callable, Mapping, Optional, Sequence
 import torch
 from torch import Tensor
 
-from noisygraph.locle._checks import check_features, check_int, check_num_nodes, check_texts
+from noisygraph._validation import check_features, check_int, check_num_nodes, check_texts
 from noisygraph.locle.annotation import Annotation, Annotator, as_class_infos
 
 #: the methods :func:`method_runner` knows
@@ -34,9 +34,9 @@ METHODS = ("locle", "llm-gnn", "random")
 
 def draw_heldout(num_nodes: int, size: int, seed: int) -> Tensor:
     """``size`` distinct node ids drawn uniformly at random (sorted), with their own seed."""
-    check_int(num_nodes, "num_nodes", low=1)
-    check_int(size, "size", low=1)
-    check_int(seed, "seed")
+    check_int("num_nodes", num_nodes, low=1)
+    check_int("size", size, low=1)
+    check_int("seed", seed, low=0)
     if size > num_nodes:
         raise ValueError(f"size ({size}) exceeds num_nodes ({num_nodes})")
     generator = torch.Generator().manual_seed(seed)
@@ -179,10 +179,10 @@ def label_free_search(method: str, data, texts: Sequence[str], classes: Sequence
     """
     classes = as_class_infos(classes)
     num_nodes = check_num_nodes(data)
-    texts = check_texts(texts, num_nodes)
-    x = check_features(x, num_nodes)
-    budgets = [check_int(b, "budgets", low=1) for b in budgets]
-    seeds = [check_int(s, "seeds") for s in seeds]
+    texts = check_texts("texts", texts, length=num_nodes)
+    x = check_features("x", x, num_rows=num_nodes)
+    budgets = [check_int("budgets", b, low=1) for b in budgets]
+    seeds = [check_int("seeds", s, low=0) for s in seeds]
     if not budgets or not seeds:
         raise ValueError("budgets and seeds must not be empty")
     heldout = draw_heldout(num_nodes, heldout_size, heldout_seed)

@@ -23,8 +23,8 @@ from noisygraph.nn.label_denoise import (PRECORRECTIONS, _semantic_labels,
                                          lazy_propagation_operator, precorrect_labels)
 from noisygraph.nn.logistic_regression import LogisticRegression
 from noisygraph.sparse import Adjacency, to_adjacency
-from noisygraph._checks import (check_bool, check_choice, check_device, check_fanouts, check_int,
-                                check_real)
+from noisygraph._validation import (check_bool, check_choice, check_device, check_fanouts,
+                                    check_int, check_real)
 from noisygraph.train import History, check_node_data, check_protocol, selection_labels
 
 

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from noisygraph._checks import check_int, check_real
+from noisygraph._validation import check_int, check_real
 
 
 class LogisticRegression(torch.nn.Module):

@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import math
-import numbers
 from typing import NamedTuple, Optional
 
 import torch
 from torch import Tensor
 
-from noisygraph.ops._checks import check_real, check_tensor
+from noisygraph._validation import check_int, check_real, check_tensor
 from noisygraph.ops.coding_rate import check_assignment, check_z, coding_rate_checked
 
 
@@ -89,11 +88,7 @@ class CodingRateReductionLoss(torch.nn.Module):
         self.gamma1 = check_real("gamma1", gamma1, low=0.0)
         self.gamma2 = check_real("gamma2", gamma2, low=0.0)
         self.eps = check_real("eps", eps, low=0.0, low_open=True)
-        if ignore_index is not None and (isinstance(ignore_index, bool) or
-                                         not isinstance(ignore_index, numbers.Integral)):
-            raise TypeError(f"ignore_index must be an int or None, got "
-                            f"{type(ignore_index).__name__}")
-        self.ignore_index = None if ignore_index is None else int(ignore_index)
+        self.ignore_index = check_int("ignore_index", ignore_index, optional=True)
 
     def forward(self, z: Tensor, assignment: Tensor,
                 num_classes: Optional[int] = None) -> Tensor:

@@ -20,8 +20,8 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.nn.conv import MessagePassing
 
-from noisygraph.ops._checks import (check_bool, check_bool_mask, check_finite,
-                                    check_float_matrix, check_real, check_steps, check_tensor)
+from noisygraph._validation import (check_bool, check_bool_mask, check_finite, check_float_matrix,
+                                    check_real, check_steps, check_tensor)
 from noisygraph.ops.diffusion import diffuse_adjacency, spmm_adjacency
 from noisygraph.sparse import Adjacency, GraphLike, _sort_permutation, as_adjacency
 

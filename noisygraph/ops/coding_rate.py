@@ -7,7 +7,7 @@ import torch
 from torch import Tensor
 
 from noisygraph._ops import COMPILED
-from noisygraph.ops._checks import FLOAT_DTYPES, check_finite, check_real, check_tensor
+from noisygraph._validation import FLOAT_DTYPES, check_finite, check_real, check_tensor
 from noisygraph.ops.coding_rate_reference import (
     coding_rate_hard_reference,
     coding_rate_soft_reference,

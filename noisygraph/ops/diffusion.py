@@ -13,8 +13,8 @@ import torch
 from torch import Tensor
 
 from noisygraph import _ops
-from noisygraph.ops._checks import (check_bool, check_bool_mask, check_finite,
-                                    check_float_matrix, check_real, check_steps, check_tensor)
+from noisygraph._validation import (check_bool, check_bool_mask, check_finite, check_float_matrix,
+                                    check_real, check_steps, check_tensor)
 from noisygraph.ops.reference import (adjoint_steps, diffuse_reference, diffuse_steps,
                                       spmm_reference)
 from noisygraph.sparse import REORDERINGS, Adjacency, GraphLike, csr_transpose, to_adjacency

@@ -1,0 +1,298 @@
+"""Argument checks used at the public boundary, once per call.
+
+Every check takes the argument's name first and the value second, names the argument in its
+message, raises ``TypeError`` for a wrong type and ``ValueError`` for a value out of range,
+and returns the value in its canonical form (``float``, ``int``, ...). Scalar checks are pure
+Python; a tensor's metadata (type, layout, dtype, shape, device) is checked without touching
+its data; finiteness needs one reduction and one host sync per checked tensor
+(:func:`check_finite`), never one per training or diffusion step.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Sequence
+from typing import Any, Optional
+
+import torch
+from torch import Tensor
+
+FLOAT_DTYPES = (torch.float32, torch.float64)
+MAX_STEPS = 2**31 - 1
+INT64_MAX = 2**63 - 1
+
+
+def _bounds(low, high, low_open: bool, high_open: bool) -> str:
+    """``"> 0"``, ``"<= 1"`` or ``"in [0, 1)"``: the allowed range in words."""
+    if high is None:
+        return f"{'>' if low_open else '>='} {low}"
+    if low is None:
+        return f"{'<' if high_open else '<='} {high}"
+    return f"in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+
+
+def _outside(value, low, high, low_open: bool, high_open: bool) -> bool:
+    below = low is not None and (value <= low if low_open else value < low)
+    above = high is not None and (value >= high if high_open else value > high)
+    return below or above
+
+
+# ---------------------------------------------------------------------------- scalars
+def check_real(name: str, value: Any, *, low: Optional[float] = None,
+               high: Optional[float] = None, low_open: bool = False,
+               high_open: bool = False) -> float:
+    """A finite real number (Python, NumPy or a one-element real tensor; never a bool) within
+    the bounds (``low_open`` / ``high_open``: the end itself excluded), as a ``float``."""
+    if isinstance(value, Tensor):
+        if value.numel() != 1 or value.is_complex() or value.dtype == torch.bool:
+            raise TypeError(f"{name} must be a real number, got a tensor of shape "
+                            f"{tuple(value.shape)} and dtype {value.dtype}")
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name} must be finite, got {value}")
+    if _outside(value, low, high, low_open, high_open):
+        raise ValueError(f"{name} must be {_bounds(low, high, low_open, high_open)}, "
+                         f"got {value}")
+    return value
+
+
+def check_fraction(name: str, value: Any, *, low_open: bool = False,
+                   high_open: bool = False) -> float:
+    """A number in ``[0, 1]`` (an end excluded when ``low_open`` / ``high_open``)."""
+    return check_real(name, value, low=0.0, high=1.0, low_open=low_open, high_open=high_open)
+
+
+def check_int(name: str, value: Any, *, low: Optional[int] = None,
+              high: Optional[int] = None, optional: bool = False) -> Optional[int]:
+    """An integer (Python or NumPy; never a bool) in ``[low, high]``, as an ``int``; ``None``
+    passes through when ``optional``."""
+    if value is None and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        expected = "an int or None" if optional else "an int"
+        raise TypeError(f"{name} must be {expected}, got {type(value).__name__}")
+    value = int(value)
+    if _outside(value, low, high, False, False):
+        bounds = _bounds(low, "2**63 - 1" if high == INT64_MAX else high, False, False)
+        raise ValueError(f"{name} must be {bounds}{' or None' if optional else ''}, "
+                         f"got {value}")
+    return value
+
+
+def check_steps(name: str, value: Any) -> int:
+    """A step count: an ``int`` in ``[0, 2**31 - 1]``."""
+    return check_int(name, value, low=0, high=MAX_STEPS)
+
+
+def check_bool(name: str, value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
+    return value
+
+
+def check_choice(name: str, value: Any, choices: Sequence[str]) -> str:
+    """One of ``choices`` (strings)."""
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {tuple(choices)}, got {value!r}")
+    return value
+
+
+def check_type(name: str, value: Any, kind: type, *, hint: str = "") -> Any:
+    """``value`` itself when it is a ``kind``, else a ``TypeError`` (``hint``: how to get
+    one)."""
+    if not isinstance(value, kind):
+        raise TypeError(f"{name} must be a {kind.__name__}{f' ({hint})' if hint else ''}, "
+                        f"got {type(value).__name__}")
+    return value
+
+
+def check_levels(name: str, values: Any, *, descending: bool = False) -> list[float]:
+    """A non-empty sequence (or 1-D tensor) of finite numbers > 0, sorted (ascending unless
+    ``descending``)."""
+    if isinstance(values, Tensor):
+        if values.dim() != 1:
+            raise ValueError(f"{name} must be a 1-D sequence of numbers, got shape "
+                             f"{tuple(values.shape)}")
+        values = values.tolist()
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+        raise TypeError(f"{name} must be a sequence of positive numbers, got "
+                        f"{type(values).__name__}")
+    if len(values) == 0:
+        raise ValueError(f"{name} must hold at least one number")
+    checked = [check_real(f"{name}[{i}]", v, low=0.0, low_open=True)
+               for i, v in enumerate(values)]
+    return sorted(checked, reverse=descending)
+
+
+def check_fanouts(name: str, value: Any) -> list[int]:
+    """A non-empty sequence of per-hop fan-outs, each an int ``>= 0`` or ``-1`` (all)."""
+    if isinstance(value, (str, bytes, Tensor)) or not isinstance(value, Sequence) or not value:
+        raise TypeError(f"{name} must be a non-empty sequence of ints, got {value!r}")
+    out = []
+    for item in value:
+        if isinstance(item, bool) or not isinstance(item, numbers.Integral):
+            raise TypeError(f"{name} must hold ints, got {item!r}")
+        if item < -1:
+            raise ValueError(f"{name} entries must be >= 0 or -1 (all neighbours), got {int(item)}")
+        out.append(int(item))
+    return out
+
+
+def check_texts(name: str, texts: Any, *, length: Optional[int] = None) -> list[str]:
+    """A sequence of ``str`` (``length`` entries when given), as a list."""
+    if isinstance(texts, str) or not isinstance(texts, Sequence):
+        raise TypeError(f"{name} must be a sequence of str, got {type(texts).__name__}")
+    bad = next((i for i, text in enumerate(texts) if not isinstance(text, str)), None)
+    if bad is not None:
+        raise TypeError(f"{name} must hold str; entry {bad} is {type(texts[bad]).__name__}")
+    if length is not None and len(texts) != length:
+        raise ValueError(f"{name} has {len(texts)} entries for {length} nodes")
+    return list(texts)
+
+
+def check_device(name: str, device: Any) -> Optional[torch.device]:
+    """``None`` or a device torch knows and this machine has."""
+    if device is None:
+        return None
+    if not isinstance(device, (str, torch.device)):
+        raise TypeError(f"{name} must be a str or torch.device, got {type(device).__name__}")
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, ValueError) as error:
+        raise ValueError(f"{name}: {device!r} is not a device ({error})") from None
+    if parsed.type == "cpu":
+        return parsed
+    if parsed.type == "cuda":
+        if not torch.cuda.is_available():
+            raise ValueError(f"{name}={str(device)!r}: CUDA is not available on this machine")
+        if parsed.index is not None and parsed.index >= torch.cuda.device_count():
+            raise ValueError(f"{name}={str(device)!r}: only {torch.cuda.device_count()} CUDA "
+                             "device(s)")
+        return parsed
+    available = {"mps": lambda: torch.backends.mps.is_available(),
+                 "xpu": lambda: hasattr(torch, "xpu") and torch.xpu.is_available()}
+    if parsed.type not in available:
+        raise ValueError(f"{name}={str(device)!r}: unsupported device type (cpu, cuda, mps, xpu)")
+    if not available[parsed.type]():
+        raise ValueError(f"{name}={str(device)!r}: {parsed.type} is not available on this machine")
+    return parsed
+
+
+# ---------------------------------------------------------------------------- tensors
+def check_tensor(name: str, value: Any) -> Tensor:
+    """A dense (strided) tensor."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
+    if value.layout != torch.strided:
+        raise TypeError(f"{name} must be a dense (strided) tensor, got layout {value.layout}")
+    return value
+
+
+def check_float_matrix(name: str, x: Any, num_rows: int, device: torch.device) -> Tensor:
+    """``x``: a float32/float64 ``[num_rows, F]`` tensor on ``device`` (metadata only)."""
+    check_tensor(name, x)
+    if x.dtype not in FLOAT_DTYPES:
+        raise TypeError(f"{name} must be float32 or float64, got {x.dtype}")
+    if x.dim() != 2:
+        raise ValueError(f"{name} must be 2-D [num_nodes, F], got shape {tuple(x.shape)}")
+    if x.size(0) != num_rows:
+        raise ValueError(f"{name} has {x.size(0)} rows but the graph has {num_rows} nodes")
+    if x.device != device:
+        raise ValueError(f"{name} is on {x.device} but the graph on {device}")
+    return x
+
+
+def check_finite(name: str, x: Tensor) -> None:
+    """No NaN or infinity in ``x`` (one reduction, one host sync)."""
+    if x.numel() == 0:
+        return
+    # one cheap reduction first; the elementwise test only when the sum is not finite
+    if math.isfinite(x.detach().sum().item()):
+        return
+    finite = torch.isfinite(x.detach())
+    if bool(finite.all()):
+        return
+    first = tuple(int(i) for i in (~finite).nonzero()[0])
+    kind = "NaN" if bool(torch.isnan(x.detach()).any()) else "an infinite value"
+    raise ValueError(f"{name} contains {kind} (first non-finite entry at {first})")
+
+
+def check_features(name: str, x: Any, *, num_rows: Optional[int] = None) -> Tensor:
+    """A finite floating ``[num_rows, F]`` tensor (any non-zero number of rows when
+    ``num_rows`` is :obj:`None`), ``F >= 1``, returned as float32."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    rows_ok = x.dim() == 2 and (x.size(0) == num_rows if num_rows is not None else x.size(0) > 0)
+    if not rows_ok or x.size(1) < 1:
+        rows = num_rows if num_rows is not None else "N >= 1"
+        raise ValueError(f"{name} must have shape [{rows}, F] with F >= 1, got {tuple(x.shape)}")
+    if not x.is_floating_point():
+        raise TypeError(f"{name} must be a floating tensor, got {x.dtype}")
+    check_finite(name, x)
+    return x.float()
+
+
+def check_bool_mask(name: str, mask: Any, num_rows: int,
+                    device: Optional[torch.device] = None) -> Tensor:
+    """A bool ``[num_rows]`` tensor (one entry per node), on ``device`` when given."""
+    check_tensor(name, mask)
+    if mask.dtype != torch.bool:
+        raise TypeError(f"{name} must be a bool tensor, got {mask.dtype}")
+    if mask.shape != (num_rows,):
+        raise ValueError(f"{name} must have shape [{num_rows}] (one per node), got "
+                         f"{tuple(mask.shape)}")
+    if device is not None and mask.device != device:
+        raise ValueError(f"{name} is on {mask.device} but the signal on {device}")
+    return mask
+
+
+def check_node_mask(name: str, nodes: Any, num_nodes: int) -> Tensor:
+    """``nodes`` (a bool mask ``[num_nodes]``, integer node ids or :obj:`None` for none) as a
+    new bool mask ``[num_nodes]``."""
+    mask = torch.zeros(num_nodes, dtype=torch.bool)
+    if nodes is None:
+        return mask
+    if not isinstance(nodes, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor (mask or node ids), "
+                        f"got {type(nodes).__name__}")
+    if nodes.dtype == torch.bool:
+        if nodes.shape != (num_nodes,):
+            raise ValueError(f"{name} as a mask must have shape [{num_nodes}], "
+                             f"got {tuple(nodes.shape)}")
+        return nodes.cpu().clone()
+    if nodes.is_floating_point() or nodes.is_complex():
+        raise TypeError(f"{name} must be a bool mask or integer node ids, got {nodes.dtype}")
+    ids = nodes.flatten().long().cpu()
+    if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= num_nodes):
+        raise ValueError(f"{name} holds node ids outside [0, {num_nodes})")
+    mask[ids] = True
+    return mask
+
+
+def check_num_nodes(data: Any) -> int:
+    """``data.num_nodes`` as an ``int >= 1``."""
+    num_nodes = getattr(data, "num_nodes", None)
+    if num_nodes is None:
+        raise ValueError("data must know its num_nodes")
+    return check_int("data.num_nodes", num_nodes, low=1)
+
+
+def check_edge_index(data: Any, num_nodes: int) -> Tensor:
+    """``data.edge_index``: an integer ``[2, E]`` tensor with ids in ``[0, num_nodes)``, as
+    int64."""
+    edge_index = getattr(data, "edge_index", None)
+    if edge_index is None:
+        raise ValueError("data must have an edge_index")
+    if not isinstance(edge_index, Tensor):
+        raise TypeError(f"data.edge_index must be a torch.Tensor, got {type(edge_index).__name__}")
+    if edge_index.dim() != 2 or edge_index.size(0) != 2:
+        raise ValueError(f"data.edge_index must have shape [2, E], got {tuple(edge_index.shape)}")
+    if edge_index.dtype not in (torch.int32, torch.int64):
+        raise TypeError(f"data.edge_index must be an integer tensor, got {edge_index.dtype}")
+    if edge_index.numel() and (int(edge_index.min()) < 0 or int(edge_index.max()) >= num_nodes):
+        raise ValueError(f"data.edge_index holds node ids outside [0, {num_nodes}): "
+                         f"[{int(edge_index.min())}, {int(edge_index.max())}]")
+    return edge_index.long()
