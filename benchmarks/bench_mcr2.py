@@ -98,7 +98,7 @@ def run_one(size: str, method: str, repeats: int) -> dict:
     z0, labels = make_inputs(num_nodes, dim, num_classes)
     if method.startswith("ours"):
         loss_fn = CodingRateReductionLoss(GAMMA1, GAMMA2, EPS)
-        fn = lambda z: loss_fn(z, labels, num_classes).loss  # noqa: E731
+        fn = lambda z: loss_fn(z, labels, num_classes)  # noqa: E731
     elif method == "loop":
         fn = lambda z: loop_loss(z, labels, num_classes)  # noqa: E731
     else:

@@ -4,6 +4,7 @@ CodingRateReductionLoss, LabelPropagation and APPNP. Every case must raise Value
 TypeError with a message that names the argument (tests/bad_input.py)."""
 from __future__ import annotations
 
+import math
 import warnings
 
 import pytest
@@ -366,6 +367,16 @@ CASES = [
              r"\bz\b"),
     BadInput("loss-labels-too-large", lambda: CodingRateReductionLoss()(Z, LABELS + 1, 3),
              ValueError, "assignment"),
+    BadInput("loss-ignore-index-float", lambda: CodingRateReductionLoss(ignore_index=-100.0),
+             TypeError, "ignore_index"),
+    BadInput("loss-ignore-index-bool", lambda: CodingRateReductionLoss(ignore_index=False),
+             TypeError, "ignore_index"),
+    BadInput("loss-all-ignored", lambda: CodingRateReductionLoss()(Z, torch.full((N,), -100), 3),
+             ValueError, "ignore_index"),
+    BadInput("loss-soft-targets-k-by-n", lambda: CodingRateReductionLoss()(
+        Z, torch.full((3, N), 1 / 3), 3), ValueError, "assignment"),
+    BadInput("loss-soft-targets-negative", lambda: CodingRateReductionLoss()(
+        Z, torch.full((N, 3), -1.0), 3), ValueError, "assignment"),
     BadInput("loss-num-classes-0", lambda: CodingRateReductionLoss()(Z, LABELS, 0), ValueError,
              "num_classes"),
     # ---------------------------------------------------------------- LabelPropagation
@@ -385,8 +396,10 @@ CASES = [
              ValueError, r"\by\b"),
     BadInput("lp-y-nan", lambda: LabelPropagation(2, 0.5)(with_entry(X, (0, 0), float("nan")),
                                                           EDGE_INDEX), ValueError, r"\by\b"),
-    BadInput("lp-y-half", lambda: LabelPropagation(2, 0.5)(X.half(), EDGE_INDEX), TypeError,
-             r"\by\b"),
+    # float16/bfloat16 soft labels are accepted since issue 10 (they propagate in float32);
+    # a float dtype the layer cannot compute in is still rejected
+    BadInput("lp-y-float8", lambda: LabelPropagation(2, 0.5)(X.to(torch.float8_e4m3fn),
+                                                             EDGE_INDEX), TypeError, r"\by\b"),
     BadInput("lp-y-vs-adjacency", lambda: LabelPropagation(2, 0.5)(LABELS[:-1], ADJ), ValueError,
              r"\by\b"),
     BadInput("lp-mask-index-out-of-range",
@@ -413,7 +426,10 @@ CASES = [
     BadInput("appnp-k-float", lambda: APPNP(K=2.5, alpha=0.1), TypeError, r"\bK\b"),
     BadInput("appnp-alpha-negative", lambda: APPNP(K=2, alpha=-0.1), ValueError, "alpha"),
     BadInput("appnp-alpha-inf", lambda: APPNP(K=2, alpha=float("inf")), ValueError, "alpha"),
-    BadInput("appnp-dropout-1", lambda: APPNP(K=2, alpha=0.1, dropout=1.0), ValueError,
+    # dropout = 1 is accepted since issue 10, as in PyG (output alpha * x, PyG's own test);
+    # anything above 1 is still rejected
+    BadInput("appnp-dropout-above-1",
+             lambda: APPNP(K=2, alpha=0.1, dropout=math.nextafter(1.0, 2.0)), ValueError,
              "dropout"),
     BadInput("appnp-dropout-negative", lambda: APPNP(K=2, alpha=0.1, dropout=-0.1), ValueError,
              "dropout"),
@@ -425,6 +441,8 @@ CASES = [
              "add_self_loops"),
     BadInput("appnp-normalize-none", lambda: APPNP(K=2, alpha=0.1, normalize=None), TypeError,
              "normalize"),
+    BadInput("appnp-x-float8", lambda: APPNP(K=2, alpha=0.1)(X.to(torch.float8_e4m3fn),
+                                                             EDGE_INDEX), TypeError, r"\bx\b"),
     BadInput("appnp-x-int", lambda: APPNP(K=2, alpha=0.1)(X.long(), EDGE_INDEX), TypeError,
              r"\bx\b"),
     BadInput("appnp-x-nan", lambda: APPNP(K=2, alpha=0.1)(with_entry(X, (0, 0), float("nan")),

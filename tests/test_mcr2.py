@@ -28,7 +28,7 @@ def test_loss_matches_official_dense_formulation(num_nodes, dim):
     labels = torch.randint(0, 4, (num_nodes,))
     labels[:2] = 3  # class 3 non-empty; class sizes vary
     z_ours = z.clone().requires_grad_()
-    out = CodingRateReductionLoss(gamma1=1.0, gamma2=2.0, eps=0.05)(z_ours, labels, 4)
+    out = CodingRateReductionLoss(gamma1=1.0, gamma2=2.0, eps=0.05).parts(z_ours, labels, 4)
     z_ref = z.clone().requires_grad_()
     loss, discrimn, compress = dense_erase_loss(z_ref, labels, 4, 1.0, 2.0, 0.05)
     torch.testing.assert_close(out.loss, loss)
@@ -44,7 +44,7 @@ def test_empty_class_contributes_zero():
     torch.manual_seed(1)
     z = torch.randn(30, 5, dtype=torch.float64)
     labels = torch.randint(0, 2, (30,))
-    out = CodingRateReductionLoss()(z, labels, num_classes=3)
+    out = CodingRateReductionLoss().parts(z, labels, num_classes=3)
     assert out.per_class.shape == (3,)
     assert out.per_class[2].item() == 0.0
     assert torch.isfinite(out.loss)
@@ -54,9 +54,9 @@ def test_one_hot_memberships_equal_hard_labels_and_get_gradients():
     torch.manual_seed(2)
     z = torch.randn(25, 8, dtype=torch.float64)
     labels = torch.randint(0, 3, (25,))
-    hard = CodingRateReductionLoss(1.0, 2.0, 0.1)(z, labels, 3)
-    membership = torch.nn.functional.one_hot(labels, 3).t().to(z.dtype).requires_grad_()
-    soft = CodingRateReductionLoss(1.0, 2.0, 0.1)(z, membership, 3)
+    hard = CodingRateReductionLoss(1.0, 2.0, 0.1).parts(z, labels, 3)
+    membership = torch.nn.functional.one_hot(labels, 3).to(z.dtype).requires_grad_()  # [N, K]
+    soft = CodingRateReductionLoss(1.0, 2.0, 0.1).parts(z, membership, 3)
     torch.testing.assert_close(soft.loss, hard.loss)
     torch.testing.assert_close(soft.per_class, hard.per_class)
     soft.loss.backward()
@@ -70,7 +70,7 @@ def test_loss_decreases_when_classes_are_separated():
     separated = centers[labels] + 0.01 * torch.randn(60, 6, dtype=torch.float64)
     mixed = torch.randn(60, 6, dtype=torch.float64) * 0.3
     loss_fn = CodingRateReductionLoss()
-    assert loss_fn(separated, labels, 3).loss < loss_fn(mixed, labels, 3).loss
+    assert loss_fn(separated, labels, 3) < loss_fn(mixed, labels, 3)
 
 
 @pytest.mark.parametrize("kwargs,match", [
@@ -93,6 +93,60 @@ def test_bad_inputs_name_the_argument():
         loss_fn(torch.full((10, 4), float("nan")), torch.zeros(10, dtype=torch.long), 1)
     with pytest.raises(ValueError, match="z"):
         loss_fn(torch.zeros(0, 4), torch.zeros(0, dtype=torch.long), 1)
+
+
+def test_forward_is_a_scalar_that_backpropagates():
+    torch.manual_seed(4)
+    z = torch.randn(20, 5, dtype=torch.float64, requires_grad=True)
+    labels = torch.randint(0, 3, (20,))
+    loss_fn = CodingRateReductionLoss()
+    loss = loss_fn(z, labels)
+    assert isinstance(loss, torch.Tensor) and loss.dim() == 0
+    torch.testing.assert_close(loss, loss_fn.parts(z, labels).loss)
+    loss.backward()
+    assert z.grad is not None and z.grad.abs().sum() > 0
+
+
+def test_int32_labels_equal_int64_labels():
+    torch.manual_seed(5)
+    z = torch.randn(20, 5, dtype=torch.float64)
+    labels = torch.randint(0, 3, (20,))
+    loss_fn = CodingRateReductionLoss()
+    torch.testing.assert_close(loss_fn(z, labels.int()), loss_fn(z, labels))
+
+
+def test_soft_targets_are_rows_per_node():
+    z = torch.randn(10, 4)
+    loss_fn = CodingRateReductionLoss()
+    with pytest.raises(ValueError, match=r"assignment.*\[10, K\]"):
+        loss_fn(z, torch.full((3, 10), 1 / 3))  # the old [K, N] layout
+    with pytest.raises(ValueError, match="num_classes"):
+        loss_fn(z, torch.full((10, 3), 1 / 3), num_classes=4)
+    with pytest.raises(TypeError, match="assignment"):
+        loss_fn(z, torch.ones(10, 3, dtype=torch.long))
+
+
+def test_ignore_index_leaves_rows_out():
+    torch.manual_seed(6)
+    z = torch.randn(30, 5, dtype=torch.float64, requires_grad=True)
+    labels = torch.randint(0, 3, (30,))
+    ignored = torch.zeros(30, dtype=torch.bool)
+    ignored[::4] = True
+    loss_fn = CodingRateReductionLoss()
+    with_ignored = loss_fn.parts(z, labels.masked_fill(ignored, -100), 3)
+    kept = loss_fn.parts(z[~ignored], labels[~ignored], 3)
+    for got, want in zip(with_ignored, kept):
+        torch.testing.assert_close(got, want)
+    with_ignored.loss.backward()
+    assert (z.grad[ignored] == 0).all() and (z.grad[~ignored] != 0).any()
+    custom = CodingRateReductionLoss(ignore_index=7)(z, labels.masked_fill(ignored, 7), 3)
+    torch.testing.assert_close(custom, kept.loss)
+    with pytest.raises(ValueError, match="assignment"):  # no ignore label: -100 is invalid
+        CodingRateReductionLoss(ignore_index=None)(z, labels.masked_fill(ignored, -100), 3)
+    with pytest.raises(ValueError, match="ignore_index"):
+        loss_fn(z, torch.full((30,), -100))
+    with pytest.raises(TypeError, match="ignore_index"):
+        CodingRateReductionLoss(ignore_index=1.5)
 
 
 def test_repr():

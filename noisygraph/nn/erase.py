@@ -327,7 +327,7 @@ class ERASETrainer:
         z = self.model(x, data.edge_index)
         pseudo = _semantic_labels(z, y_pre, operator, data.train_mask, self.beta,
                                   self.num_steps, denoised).argmax(dim=1)
-        out = self.loss(z, pseudo, num_classes)
+        out = self.loss.parts(z, pseudo, num_classes)
         out.loss.backward()
         optimizer.step()
         return {"loss": out.loss.item(), "total": out.total.item(),
@@ -349,7 +349,7 @@ class ERASETrainer:
             batch = batch.to(data.x.device)
             optimizer.zero_grad()
             z = self.model(batch.x, batch.edge_index)[:batch.batch_size]
-            out = self.loss(z, pseudo[batch.n_id[:batch.batch_size]], num_classes)
+            out = self.loss.parts(z, pseudo[batch.n_id[:batch.batch_size]], num_classes)
             out.loss.backward()
             optimizer.step()
             for key in parts:

@@ -7,12 +7,12 @@ from typing import NamedTuple, Optional
 import torch
 from torch import Tensor
 
-from noisygraph._validation import check_real
+from noisygraph._validation import check_int, check_real, check_tensor
 from noisygraph.ops.coding_rate import check_assignment, check_z, coding_rate_checked
 
 
 class CodingRateReductionOutput(NamedTuple):
-    """Output of :class:`CodingRateReductionLoss`."""
+    """The terms of the loss, from :meth:`CodingRateReductionLoss.parts`."""
 
     loss: Tensor
     """Scalar :math:`-\\gamma_2 R + \\gamma_1 R_c` (minimise it)."""
@@ -23,6 +23,22 @@ class CodingRateReductionOutput(NamedTuple):
     per_class: Tensor
     """``[K]``: the terms of :math:`R_c`, :math:`\\frac{n_j}{m}\\cdot\\frac12\\log\\det(\\cdots)`
     (they sum to ``compress``)."""
+
+
+def _check_soft_targets(target: Tensor, num_nodes: int, num_classes) -> None:
+    """The shape and dtype of soft targets ``[N, K]`` (their values: in check_assignment)."""
+    if not target.is_floating_point():
+        raise TypeError(f"assignment (soft targets [N, K]) must be floating point, got "
+                        f"{target.dtype}")
+    if target.size(0) != num_nodes:
+        raise ValueError(f"assignment (soft targets) must have shape [{num_nodes}, K] (one row "
+                         f"per row of z), got {tuple(target.shape)}")
+    if target.size(1) == 0:
+        raise ValueError("assignment (soft targets) must have at least one column (class)")
+    if isinstance(num_classes, int) and not isinstance(num_classes, bool) and \
+            num_classes != target.size(1):
+        raise ValueError(f"assignment (soft targets) has {target.size(1)} columns but "
+                         f"num_classes = {num_classes}")
 
 
 class CodingRateReductionLoss(torch.nn.Module):
@@ -45,6 +61,9 @@ class CodingRateReductionLoss(torch.nn.Module):
     :math:`\epsilon` plays the role of :math:`\epsilon^2` of the MCR² paper. An empty class
     contributes zero. Runs on :func:`noisygraph.ops.coding_rate` (compiled kernel when built).
 
+    The forward returns the scalar :math:`\mathcal{L}` (so ``loss(z, y).backward()``
+    works); :meth:`parts` returns it with its terms (:class:`CodingRateReductionOutput`).
+
     Args:
         gamma1 (float): :math:`\gamma_1 \geq 0`, weight of the compression term and factor
             inside :math:`R`. (default: ``1.0``)
@@ -52,30 +71,57 @@ class CodingRateReductionLoss(torch.nn.Module):
             (default: ``2.0``)
         eps (float): :math:`\epsilon > 0` (finite), the squared distortion.
             (default: ``0.05``)
+        ignore_index (int, optional): rows of ``z`` whose hard label is ``ignore_index`` are
+            left out of both terms (:math:`m` counts the other rows), as in
+            :class:`torch.nn.CrossEntropyLoss`; :obj:`None` checks no label. Not used with
+            soft targets. (default: ``-100``)
 
     Example:
         >>> loss_fn = CodingRateReductionLoss(gamma1=1.0, gamma2=2.0, eps=0.05)
-        >>> out = loss_fn(z, pseudo_labels, num_classes=7)
-        >>> out.loss.backward()
+        >>> loss_fn(z, pseudo_labels).backward()
+        >>> parts = loss_fn.parts(z, pseudo_labels, num_classes=7)  # loss, total, compress, ...
     """
 
-    def __init__(self, gamma1: float = 1.0, gamma2: float = 2.0, eps: float = 0.05):
+    def __init__(self, gamma1: float = 1.0, gamma2: float = 2.0, eps: float = 0.05,
+                 ignore_index: Optional[int] = -100):
         super().__init__()
         self.gamma1 = check_real("gamma1", gamma1, low=0.0)
         self.gamma2 = check_real("gamma2", gamma2, low=0.0)
         self.eps = check_real("eps", eps, low=0.0, low_open=True)
+        self.ignore_index = check_int("ignore_index", ignore_index, optional=True)
 
     def forward(self, z: Tensor, assignment: Tensor,
-                num_classes: Optional[int] = None) -> CodingRateReductionOutput:
-        r"""
+                num_classes: Optional[int] = None) -> Tensor:
+        r"""The scalar loss :math:`\mathcal{L} = -\gamma_2 R + \gamma_1 R_c` (minimise it).
+
         Args:
             z (torch.Tensor): embeddings ``[N, p]`` (``N, p >= 1``), float32/64, finite.
-            assignment (torch.Tensor): hard labels ``[N]`` (int64, or int32, in ``[0, K)``)
-                or soft memberships ``[K, N]`` (finite, non-negative; gradients flow into
-                them too).
-            num_classes (int, optional): :math:`K \geq 1`; inferred when :obj:`None`.
+            assignment (torch.Tensor): hard labels ``[N]`` (int64 or int32, in ``[0, K)``, or
+                ``ignore_index``) or soft targets ``[N, K]`` (one row of class memberships
+                per row of ``z``, finite, non-negative; gradients flow into them too).
+            num_classes (int, optional): :math:`K \geq 1`; inferred when :obj:`None` (from
+                the largest label, or the columns of soft targets).
         """
+        return self.parts(z, assignment, num_classes).loss
+
+    def parts(self, z: Tensor, assignment: Tensor,
+              num_classes: Optional[int] = None) -> CodingRateReductionOutput:
+        """The loss and its terms, :class:`CodingRateReductionOutput` ``(loss, total,
+        compress, per_class)``; same arguments as :meth:`forward`."""
         z = check_z(z)
+        check_tensor("assignment", assignment)
+        if assignment.dim() == 2:  # soft targets [N, K]; the kernels read memberships [K, N]
+            _check_soft_targets(assignment, z.size(0), num_classes)
+            assignment = assignment.t()
+        elif self.ignore_index is not None and assignment.dim() == 1 and \
+                not assignment.is_floating_point() and assignment.numel() == z.size(0) and \
+                assignment.device == z.device:
+            keep = assignment != self.ignore_index
+            if not bool(keep.all()):  # one host sync; rows are dropped only when some are
+                if not bool(keep.any()):
+                    raise ValueError("assignment: every label is ignore_index = "
+                                     f"{self.ignore_index}, nothing to compute the loss on")
+                z, assignment = z[keep], assignment[keep]
         num_nodes, dim = z.shape
         checked = check_assignment(assignment, z, num_classes)
         # the largest scales (an empty class has size 1e-8) must stay finite in float64
