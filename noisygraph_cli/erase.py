@@ -17,8 +17,11 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, NamedTuple, Optional
 
-from noisygraph_cli._common import UsageError, check_number
-from noisygraph_cli.choices import ERASE_METHODS, NOISE_KINDS, NOISE_SAMPLERS, PRECORRECTIONS, PROTOCOLS
+from noisygraph_cli._common import (UsageError, add_device, add_json, add_noise, add_plot, add_quiet,
+                                    add_rate, add_root, add_seed, add_threads, check_device,
+                                    check_number, check_output, check_root, check_seed,
+                                    check_threads, set_threads)
+from noisygraph_cli.choices import ERASE_METHODS, NOISE_SAMPLERS, PRECORRECTIONS, PROTOCOLS
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -46,34 +49,39 @@ MINI_BATCH_DATASETS = ("ogbn-arxiv", "ogbn-products")
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", default="Cora",
                         help="any noisygraph.datasets.load_dataset name (default: Cora)")
-    parser.add_argument("--root", default=None, help="data root (default: $NOISYGRAPH_DATA)")
-    parser.add_argument("--noise", default="uniform", choices=NOISE_KINDS)
-    parser.add_argument("--rate", type=float, default=0.4, help="nominal noise rate")
+    add_root(parser)
+    add_noise(parser, default="uniform", help="label-noise kind")
+    add_rate(parser, default=0.4, help="nominal noise rate in [0, 1]")
     parser.add_argument("--sampler", default="exact", choices=SAMPLERS,
                         help="exact: exactly round(rate*n) flips (default: the rate you ask "
                              "for is the rate you get); independent: one coin per node; "
                              "paper: the official release's seeded draw (reproduces its "
                              "noisy labels, whose realised rate differs from the nominal one)")
-    parser.add_argument("--runs", type=int, default=10)
-    parser.add_argument("--seed", type=int, default=123,
-                        help="noise seed; run r trains with seed + 100 r (default: 123)")
+    parser.add_argument("--runs", type=int, default=10, help="trainings (default: 10)")
+    add_seed(parser, default=123, seeds="the noisy labels; run r trains with seed + 100 r")
     parser.add_argument("--resample-noise", action="store_true",
                         help="draw new noisy labels for every run (seed + 100 r) instead of "
                              "one draw shared by all runs (the paper)")
     parser.add_argument("--protocol", default="paper", choices=PROTOCOLS,
                         help="paper: noise on training labels, model selection on clean "
                              "validation labels; noisy-val: validation labels are corrupted "
-                             "by the same noise model and selection reads them")
-    parser.add_argument("--method", default="erase", choices=ERASE_METHODS)
+                             "by the same noise model and selection reads them (default: paper)")
+    parser.add_argument("--method", default="erase", choices=ERASE_METHODS,
+                        help="erase, or gcn: a GCN trained with cross-entropy on the noisy "
+                             "labels (default: erase)")
     parser.add_argument("--epochs", type=int, default=None,
                         help="maximum epochs (default: 400; 5 on mini-batch data sets)")
-    parser.add_argument("--patience", type=int, default=150)
+    parser.add_argument("--patience", type=int, default=150,
+                        help="stop after this many epochs without a better validation accuracy "
+                             "(default: 150)")
     parser.add_argument("--lr", type=float, default=None,
                         help="learning rate (default: ERASE 1e-3, 1e-2 in mini-batch; GCN 1e-2)")
     parser.add_argument("--batch-size", type=int, default=None,
                         help="train ERASE in mini-batches of sampled neighbourhoods (default: "
                              "full batch; 200 on ogbn-*)")
-    parser.add_argument("--num-neighbors", type=int, nargs="+", default=[5, 5])
+    parser.add_argument("--num-neighbors", type=int, nargs="+", default=[5, 5],
+                        help="neighbours sampled per layer in mini-batch training, -1 for all "
+                             "(default: 5 5)")
     parser.add_argument("--max-batches", type=int, default=None,
                         help="mini-batches per epoch (default: all)")
     for name, index in (("gamma1", 0), ("gamma2", 1), ("eps", 2), ("alpha", 3), ("beta", 4)):
@@ -87,12 +95,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "train-train subgraph (default, the release for Cora/PubMed) or "
                              "label propagation with restart on the full graph (the release "
                              "for ogbn-arxiv)")
-    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    parser.add_argument("--json", default=None, metavar="PATH", help="write results as JSON")
-    parser.add_argument("--plot", default=None, metavar="PATH",
-                        help="plot accuracy and loss curves of the first run")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_device(parser)
+    add_threads(parser)
+    add_json(parser, help="write the results as JSON here, rewritten after every run")
+    add_plot(parser, help="plot accuracy and loss curves of the first run")
+    add_quiet(parser)
 
 
 @dataclass
@@ -187,8 +194,7 @@ def _check_dataset(args) -> None:
     from noisygraph.datasets.ogb import OGB_NAMES
     from noisygraph.datasets.planetoid import PLANETOID_NAMES
 
-    if args.root is not None and not os.path.isdir(args.root):
-        raise UsageError("--root", f"{args.root!r} is not a directory")
+    check_root(args.root)
     key = args.dataset.strip().lower()
     if key in PLANETOID_NAMES or key.replace("_", "-") in OGB_NAMES:
         return
@@ -203,31 +209,15 @@ def _check_dataset(args) -> None:
                                       f"{', '.join(known)})")
 
 
-def _check_output(flag: str, path: Optional[str]) -> None:
-    if path is None:
-        return
-    folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise UsageError(flag, f"{path!r} is a directory")
-    if not os.path.isdir(folder):
-        raise UsageError(flag, f"folder {folder!r} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise UsageError(flag, f"folder {folder!r} is not writable")
-
-
 def validate(args) -> None:
     """Checks every flag before any data is loaded (:class:`UsageError`: one line, exit 2)."""
-    from noisygraph._checks import check_device
-
     check_number(args.rate, "--rate", low=0.0, high=1.0)
     if args.noise == "instance" and args.sampler == "paper":
         raise UsageError("--sampler", "paper reproduces the release's class-conditional draw; "
                                       "it has no instance noise")
     if args.runs < 1:
         raise UsageError("--runs", f"must be >= 1, got {args.runs}")
-    if args.seed < 0 or args.seed + 100 * (args.runs - 1) >= 2 ** 32:
-        raise UsageError("--seed", f"must be >= 0 with seed + 100 * (runs - 1) < 2**32, got "
-                                   f"{args.seed} for {args.runs} runs")
+    check_seed(args.seed, span=100 * (args.runs - 1))
     if args.epochs is not None and args.epochs < 1:
         raise UsageError("--epochs", f"must be >= 1, got {args.epochs}")
     if args.patience < 0:
@@ -249,14 +239,10 @@ def validate(args) -> None:
             check_number(getattr(args, flag), f"--{flag}", low=0.0, high=1.0)
     if args.num_steps is not None and args.num_steps < 0:
         raise UsageError("--T", f"must be >= 0, got {args.num_steps}")
-    if args.threads is not None and args.threads < 1:
-        raise UsageError("--threads", f"must be >= 1, got {args.threads}")
-    try:
-        check_device("--device", args.device)
-    except (TypeError, ValueError) as error:
-        raise UsageError("--device", str(error).removeprefix("--device").lstrip(":= ")) from None
-    _check_output("--json", args.json)
-    _check_output("--plot", args.plot)
+    check_threads(args.threads)
+    check_device(args.device)
+    check_output("--json", args.json)
+    check_output("--plot", args.plot)
     _check_dataset(args)
 
 
@@ -264,12 +250,9 @@ def run_all(args, on_run: Optional[Callable[[dict], None]] = None) -> dict:
     """Runs ``args.runs`` trainings and returns the results dictionary (what ``--json``
     writes). ``on_run`` receives the summary of the runs finished so far after every run
     (``"complete": False`` until the last one)."""
-    import torch
-
     from noisygraph.train import seed_everything
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     data = load(args)
     results, shared_noise, summary = [], None, {}
     for run in range(args.runs):
