@@ -4,7 +4,8 @@ Loads a data set, corrupts its training labels (and, under ``--protocol noisy-va
 validation labels too, from the same noise model: same transition, fresh draws), trains
 ``--runs`` models (run ``r`` seeded with ``seed + 100 r``, as the paper) and prints the test
 accuracy of each run and mean ± std (population std, as the paper), with the realised noise
-rates. Every flag is checked (:func:`validate`) before any data is loaded; ``--json`` is
+rates. With ``--method erase`` every run also trains the GCN baseline on the same noisy labels
+(same seed, protocol, epochs and patience; ``--no-baseline`` skips it) and prints it beside. Every flag is checked (:func:`validate`) before any data is loaded; ``--json`` is
 rewritten after every run, so Ctrl-C keeps the finished runs (``"complete": false``).
 """
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import TYPE_CHECKING, Callable, NamedTuple, Optional
 from noisygraph_cli._common import (UsageError, add_device, add_json, add_noise, add_plot, add_quiet,
                                     add_rate, add_root, add_seed, add_threads, check_device,
                                     check_number, check_output, check_root, check_seed,
-                                    check_threads, set_threads)
+                                    check_threads, round_floats, set_threads)
 from noisygraph_cli.choices import ERASE_METHODS, NOISE_SAMPLERS, PRECORRECTIONS, PROTOCOLS
 
 if TYPE_CHECKING:
@@ -69,6 +70,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--method", default="erase", choices=ERASE_METHODS,
                         help="erase, or gcn: a GCN trained with cross-entropy on the noisy "
                              "labels (default: erase)")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="with --method erase, do not also train the GCN baseline on the "
+                             "same noisy labels (it is trained, full batch, unless this is given "
+                             "or the data set is trained in mini-batches)")
     parser.add_argument("--epochs", type=int, default=None,
                         help="maximum epochs (default: 400; 5 on mini-batch data sets)")
     parser.add_argument("--patience", type=int, default=150,
@@ -111,6 +116,7 @@ class RunResult:
     seconds_per_epoch: float
     realised_rate: float
     val_rate: Optional[float]
+    baseline_accuracy: Optional[float] = None
 
 
 def _hyperparameters(args) -> tuple:
@@ -151,15 +157,23 @@ def _is_mini_batch(args) -> bool:
     return args.batch_size is not None or args.dataset.lower() in MINI_BATCH_DATASETS
 
 
-def build_trainer(args, data):
-    """The trainer of ``--method`` for ``data``, configured from the arguments."""
+def _has_baseline(args) -> bool:
+    """Whether each run also trains the (full-batch) GCN baseline beside ERASE."""
+    return args.method == "erase" and not args.no_baseline and not _is_mini_batch(args)
+
+
+def build_trainer(args, data, method: Optional[str] = None):
+    """The trainer of ``method`` (default ``--method``) for ``data``, configured from the
+    arguments; ``--lr`` applies to ``--method`` only (the baseline beside ERASE uses GCN's)."""
     from noisygraph.train import GCNBaseline
 
+    method = method or args.method
     verbose = not args.quiet
     mini_batch = _is_mini_batch(args)
     epochs = args.epochs if args.epochs is not None else (5 if mini_batch else 400)
-    if args.method == "gcn":
-        return GCNBaseline(lr=args.lr or 0.01, epochs=epochs, patience=args.patience,
+    if method == "gcn":
+        lr = args.lr if args.method == "gcn" and args.lr else 0.01
+        return GCNBaseline(lr=lr, epochs=epochs, patience=args.patience,
                            protocol=args.protocol, device=args.device, verbose=verbose)
     from noisygraph.nn import ERASE, ERASETrainer
 
@@ -265,19 +279,34 @@ def run_all(args, on_run: Optional[Callable[[dict], None]] = None) -> dict:
         if run == 0 and args.plot:
             history.plot(args.plot, title=f"{args.method} on {args.dataset}, {args.noise} "
                                           f"{args.rate:.0%} ({args.protocol})")
+        baseline = None
+        if _has_baseline(args):  # the same noisy labels, seed, protocol, epochs and patience
+            seed_everything(seed)
+            baseline = 100 * build_trainer(args, data, "gcn").fit(
+                data, shared_noise.y_noisy, noise_mask=shared_noise.noise_mask).test_acc
         results.append(RunResult(seed, 100 * history.test_acc, history.best_epoch,
                                  len(history.metrics["epoch"]), history.seconds_per_epoch,
-                                 shared_noise.train_rate, shared_noise.val_rate))
+                                 shared_noise.train_rate, shared_noise.val_rate, baseline))
         if not args.quiet:
-            val = ("" if shared_noise.val_rate is None
-                   else f", validation {shared_noise.val_rate:.1%}")
-            print(f"run {run}: seed {seed}  test {results[-1].accuracy:.2f} %  "
-                  f"(epoch {history.best_epoch}/{results[-1].epochs}, realised noise "
-                  f"{shared_noise.train_rate:.1%}{val}, {history.seconds_per_epoch:.3f} s/epoch)")
+            print(format_run(args, run, results[-1]))
         summary = summarise(args, results)
         if on_run is not None:
             on_run(summary)
     return summary
+
+
+def format_run(args, run: int, result: RunResult) -> str:
+    """The lines printed for one finished run: its test accuracy, the GCN baseline's on the
+    same noisy labels, and which epoch was selected and why."""
+    name = "ERASE" if args.method == "erase" else "GCN"
+    baseline = ("" if result.baseline_accuracy is None else
+                f"   GCN baseline {result.baseline_accuracy:.2f} % (same noisy labels)")
+    val = "" if result.val_rate is None else f", validation {result.val_rate:.1%}"
+    labels = "clean" if args.protocol == "paper" else "noisy"
+    return (f"run {run}: seed {result.seed}   {name} test {result.accuracy:.2f} %{baseline}\n"
+            f"    selected epoch {result.best_epoch} of {result.epochs} run (best {labels} "
+            f"validation accuracy); realised noise {result.realised_rate:.1%}{val}; "
+            f"{result.seconds_per_epoch:.3f} s/epoch")
 
 
 def summarise(args, results: list) -> dict:
@@ -287,6 +316,11 @@ def summarise(args, results: list) -> dict:
     import torch
 
     accuracies = [r.accuracy for r in results]
+    baselines = [r.baseline_accuracy for r in results if r.baseline_accuracy is not None]
+    baseline = None if not baselines else {
+        "method": "gcn", "labels": "the same noisy labels, seeds and protocol",
+        "accuracies": baselines, "accuracy_mean": float(np.mean(baselines)),
+        "accuracy_std": float(np.std(baselines))}
     realised_rates = [r.realised_rate for r in results]
     val_rates = [r.val_rate for r in results]
     return {
@@ -300,6 +334,7 @@ def summarise(args, results: list) -> dict:
         "noise_seed": "per run" if args.resample_noise else args.seed,
         "accuracies": accuracies, "accuracy_mean": float(np.mean(accuracies)),
         "accuracy_std": float(np.std(accuracies)),
+        "baseline": baseline,
         "best_epochs": [r.best_epoch for r in results],
         "epochs_run": [r.epochs for r in results],
         "seconds_per_epoch": float(np.mean([r.seconds_per_epoch for r in results])),
@@ -319,7 +354,15 @@ def format_table(result: dict) -> str:
            f"{result['protocol']} | {result['accuracy_mean']:.2f} ± {result['accuracy_std']:.2f}"
            f" ({result['runs_finished']} run{'s' if result['runs_finished'] != 1 else ''}) | "
            f"{result['seconds_per_epoch']:.3f} |")
-    return "\n".join([header, "| " + " | ".join(["---"] * 8) + " |", row])
+    rows = [header, "| " + " | ".join(["---"] * 8) + " |", row]
+    baseline = result.get("baseline")
+    if baseline:
+        count = len(baseline["accuracies"])
+        rows.append(f"| gcn (baseline, same noisy labels) | {result['dataset']} | "
+                    f"{result['noise']} ({result['sampler']}) | {result['rate']:.0%} | {realised} | "
+                    f"{result['protocol']} | {baseline['accuracy_mean']:.2f} ± "
+                    f"{baseline['accuracy_std']:.2f} ({count} run{'s' if count != 1 else ''}) | |")
+    return "\n".join(rows)
 
 
 def write_json(path: str, result: dict) -> None:
@@ -329,7 +372,7 @@ def write_json(path: str, result: dict) -> None:
     handle, temporary = tempfile.mkstemp(prefix=".erase-", suffix=".json", dir=folder)
     try:
         with os.fdopen(handle, "w") as out:
-            json.dump(result, out, indent=2)
+            json.dump(round_floats(result), out, indent=2)
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)

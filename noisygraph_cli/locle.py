@@ -10,7 +10,7 @@ from typing import Optional
 
 from noisygraph_cli._common import (UsageError, add_json, add_quiet, add_root, add_seed, add_threads,
                                     check_number, check_output, check_root, check_seed,
-                                    check_threads, set_threads)
+                                    check_threads, round_floats, set_threads)
 from noisygraph_cli.choices import LOCLE_ANNOTATORS, LOCLE_METHODS
 
 TEXT_GRAPH_FILES = ("nodes.tsv", "edges.tsv", "classes.tsv")
@@ -314,6 +314,6 @@ def run(args) -> int:
             payload["billable_requests"] = annotator.usage.requests
         path = pathlib.Path(args.json)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+        path.write_text(json.dumps(round_floats(payload), indent=2) + "\n", encoding="utf-8")
     sys.stdout.flush()
     return 0
