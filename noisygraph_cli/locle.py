@@ -129,16 +129,11 @@ def _openai_annotator(args):
 def validate(args) -> None:
     """Every flag, before any data is loaded or text embedded; with ``--annotator openai``
     also a free request to the server (``GET <base-url>/models``) unless
-    ``--skip-server-check``."""
-    from noisygraph.locle.openai_annotator import check_base_url, check_env_name
-
+    ``--skip-server-check``. The library is imported only after the checks that need none."""
     if args.budget < 1:
         raise UsageError("--budget", f"must be >= 1, got {args.budget}")
     if args.rounds < 1:
         raise UsageError("--rounds", f"must be >= 1, got {args.rounds}")
-    check_seed(args.seed)
-    check_root(args.root)
-    check_threads(args.threads)
     if args.max_workers < 1:
         raise UsageError("--max-workers", f"must be >= 1, got {args.max_workers}")
     if args.max_response_bytes < 1:
@@ -147,6 +142,12 @@ def validate(args) -> None:
     check_number(args.prompt_price, "--prompt-price", low=0.0)
     check_number(args.completion_price, "--completion-price", low=0.0)
     check_number(args.sim_accuracy, "--sim-accuracy", low=0.0, high=1.0)
+    check_seed(args.seed)
+    check_root(args.root)
+    check_threads(args.threads)
+    check_output("--json", args.json)
+    from noisygraph.locle.openai_annotator import check_base_url, check_env_name
+
     try:
         check_base_url(args.base_url)
     except (TypeError, ValueError) as error:
@@ -171,7 +172,6 @@ def validate(args) -> None:
             raise UsageError("--answers", " ".join(str(error).split())) from None
     elif args.answers and os.path.isdir(args.answers):
         raise UsageError("--answers", f"{args.answers} is a folder, not a file to write")
-    check_output("--json", args.json)
     if args.cache_dir and os.path.exists(args.cache_dir) and not os.path.isdir(args.cache_dir):
         raise UsageError("--cache-dir", f"{args.cache_dir} exists and is not a folder")
     _check_dataset(args.dataset, args.root)

@@ -101,3 +101,23 @@ def test_shared_flags_mean_the_same_everywhere():
     cluster = {s for a in _subparsers()["cluster"]._actions for s in a.option_strings}
     assert {"--node", "--seed", "--rate", "--root", "--threads", "--json"} <= cluster
     assert "--noise-seed" not in cluster
+
+
+@pytest.mark.parametrize("argv", [
+    ["erase", "--rate", "2"], ["erase", "--runs", "0"], ["erase", "--threads", "0"],
+    ["cluster", "--dataset", "cora", "--node", "0", "--rate", "0.7"],
+    ["cluster", "--dataset", "cora", "--node", "x"],
+    ["data", "show", "Cora", "--noise", "pair", "--rate", "2"],
+    ["locle", "--budget", "0"], ["locle", "--seed", "-1"],
+])
+def test_a_flag_error_needs_no_torch(argv):
+    """The cheap checks come first in validate(): a bad number is reported without importing
+    torch (the library is imported only by the checks that need it, e.g. data-set names)."""
+    code = ("import sys\nimport noisygraph_cli\nstatus = noisygraph_cli.main(sys.argv[1:])\n"
+            f"heavy = sorted(m for m in sys.modules if m.split('.')[0] in {set(HEAVY)!r})\n"
+            "print('HEAVY', heavy, 'STATUS', status, file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True,
+                          timeout=60)
+    lines = done.stderr.splitlines()
+    assert len(lines) == 2 and lines[0].startswith(f"noisygraph {argv[0]}: error: --"), lines
+    assert lines[1] == "HEAVY [] STATUS 2", lines
