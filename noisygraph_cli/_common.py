@@ -48,11 +48,12 @@ def check_number(value: float, flag: str, *, low: Optional[float] = None,
 
 # ------------------------------------------------------------------ the shared flags
 
-def add_seed(parser: argparse.ArgumentParser, *, default: Optional[int], seeds: str) -> None:
-    """``--seed``: the RNG seed, in [0, 2**32). ``seeds`` says what it seeds."""
+def add_seed(parser: argparse.ArgumentParser, *, default: Optional[int], seeds: str,
+             accepted: str = "[0, 2**32)") -> None:
+    """``--seed``: the RNG seed (``accepted`` says its range). ``seeds`` says what it seeds."""
     shown = "" if default is None else f" (default: {default})"
     parser.add_argument("--seed", type=int, default=default,
-                        help=f"random seed in [0, 2**32): {seeds}{shown}")
+                        help=f"random seed in {accepted}: {seeds}{shown}")
 
 
 def add_noise(parser: argparse.ArgumentParser, *, default: Optional[str], help: str) -> None:

@@ -38,8 +38,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="seed node id; repeat it for several, or random:K for K random "
                              "seed nodes among the nodes with edges")
     add_rate(parser, default=0.0, help="flip rate of the binary target labels, in [0, 0.5)")
-    add_seed(parser, default=DEFAULT_SEED, seeds="the label noise and the random:K seed nodes "
-                                                 "(up to 2**40 accepted)")
+    add_seed(parser, default=DEFAULT_SEED, seeds="the label noise and the random:K seed nodes",
+             accepted="[0, 2**40]")
     parser.add_argument("--method", choices=CLUSTER_METHODS, default="flow",
                         help="flow: l2 flow diffusion (default); ppr: ACL PageRank push")
     parser.add_argument("--weighting", choices=("labels", "none"), default="labels",
