@@ -5,7 +5,10 @@ conductance, F1 and time, and draws the seed's neighbourhood: fill colour = in t
 label-weighted cluster or not, ring colour = noisy label (in target or not), the seed as a
 star, the true class drawn with a thicker outline.
 
-    python examples/local_clustering.py --dataset coauthor_cs --seed 0 --noise 0.2 --out cluster.png
+    python examples/local_clustering.py --dataset coauthor_cs --node 0 --rate 0.2 --out cluster.png
+
+The flags mean what they mean in ``noisygraph cluster``: ``--node`` the seed node, ``--rate``
+the flip rate, ``--seed`` the random seed of the label noise.
 """
 from __future__ import annotations
 
@@ -77,29 +80,35 @@ def draw(graph: LocalGraph, seed: int, cluster: torch.Tensor, noisy: torch.Tenso
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--dataset", default="coauthor_cs")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--noise", type=float, default=0.2)
-    parser.add_argument("--out", default="local_clustering.png")
-    parser.add_argument("--max-nodes", type=int, default=250)
+    parser.add_argument("--dataset", default="coauthor_cs", help="data set (default: coauthor_cs)")
+    parser.add_argument("--node", type=int, default=0, help="seed node (default: 0)")
+    parser.add_argument("--rate", type=float, default=0.2,
+                        help="flip rate of the binary target labels (default: 0.2)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed of the label noise "
+                                                           "(default: 0)")
+    parser.add_argument("--out", default="local_clustering.png",
+                        help="where the picture goes (default: local_clustering.png)")
+    parser.add_argument("--max-nodes", type=int, default=250,
+                        help="nodes drawn around the seed node (default: 250)")
     args = parser.parse_args()
 
     data = load_dataset(args.dataset)
     graph = LocalGraph.from_graph(data)          # preprocess once, reuse for every query
-    true = data.y == data.y[args.seed]
-    noisy = add_label_noise(true.long(), "uniform", args.noise, seed=0, num_classes=2).y_noisy.bool()
+    true = data.y == data.y[args.node]
+    noisy = add_label_noise(true.long(), "uniform", args.rate, seed=args.seed,
+                            num_classes=2).y_noisy.bool()
 
-    weighted = local_cluster(graph, args.seed, labels=noisy)
-    plain = local_cluster(graph, args.seed, target_volume=true)
+    weighted = local_cluster(graph, args.node, labels=noisy)
+    plain = local_cluster(graph, args.node, target_volume=true)
     for name, res in (("label-weighted flow", weighted), ("unweighted flow (true volume)", plain)):
         print(f"{name:>30}: size {res.size}, conductance {res.conductance:.3f}, "
               f"F1 {res.f1(true):.3f}, {res.ms:.1f} ms, {res.work['pushes']} pushes"
               + (" (stopped at the push limit: not converged)" if res.hit_push_limit else ""))
     labels_f1 = float(2 * (noisy & true).sum() / (noisy.sum() + true.sum()))
     print(f"{'noisy labels alone':>30}: F1 {labels_f1:.3f}")
-    title = (f"{args.dataset}, seed {args.seed}, {args.noise:.0%} flipped labels: label-weighted "
+    title = (f"{args.dataset}, seed node {args.node}, {args.rate:.0%} flipped labels: label-weighted "
              f"cluster F1 {weighted.f1(true):.2f} (unweighted {plain.f1(true):.2f}, labels {labels_f1:.2f})")
-    draw(graph, args.seed, weighted.nodes, noisy, true, args.out, args.max_nodes, title)
+    draw(graph, args.node, weighted.nodes, noisy, true, args.out, args.max_nodes, title)
     print(f"wrote {args.out}")
 
 

@@ -12,8 +12,9 @@ import argparse
 import os
 import sys
 
-from noisygraph_cli._common import UsageError, check_number
-from noisygraph_cli.choices import NOISE_KINDS, NOISE_SAMPLERS
+from noisygraph_cli._common import (UsageError, add_noise, add_rate, add_root, add_seed, check_number,
+                                    check_root, check_seed)
+from noisygraph_cli.choices import NOISE_SAMPLERS
 
 DEFAULT_CSBM_NODES = 10_000
 # `show csbm` draws 5 classes with 20 training nodes each (the generator's defaults).
@@ -23,22 +24,21 @@ MIN_CSBM_NODES = 100
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", choices=["list", "show"], help="list the data sets, or summarise one")
     parser.add_argument("name", nargs="?", help="data set to show (see `noisygraph data list`)")
-    parser.add_argument("--root", default=None, help="data root (default: $NOISYGRAPH_DATA)")
-    parser.add_argument("--noise", choices=NOISE_KINDS, default=None, help="inject label noise of this kind")
-    parser.add_argument("--rate", type=float, default=None, help="nominal noise rate in [0, 1) (default 0.2)")
+    add_root(parser)
+    add_noise(parser, default=None, help="inject label noise of this kind (default: none)")
+    add_rate(parser, default=None, help="nominal noise rate in [0, 1) (default: 0.2)")
     parser.add_argument("--sampler", choices=NOISE_SAMPLERS, default=None, help="how flips are drawn "
                         "(default independent)")
     parser.add_argument("--on", choices=["train", "train+val", "all"], default=None,
                         help="nodes to corrupt (default train)")
-    parser.add_argument("--seed", type=int, default=None, help="noise seed in [0, 2**32) (default 0)")
+    add_seed(parser, default=None, seeds="the label noise (default: 0)")
     parser.add_argument("--num-nodes", type=int, default=None,
                         help=f"nodes, for `show csbm` (default {DEFAULT_CSBM_NODES:,})")
 
 
 def validate(args: argparse.Namespace) -> None:
     """Every flag checked before any data set is read (one line and status 2 otherwise)."""
-    if args.root is not None and not os.path.isdir(os.path.expanduser(args.root)):
-        raise UsageError("--root", f"{args.root!r} is not an existing folder")
+    check_root(args.root)
     environment = os.environ.get("NOISYGRAPH_DATA")
     reads_root = args.action == "list" or (args.name or "").strip().lower() != "csbm"
     if args.root is None and environment and reads_root and not os.path.isdir(os.path.expanduser(environment)):
@@ -65,8 +65,7 @@ def validate(args: argparse.Namespace) -> None:
         return
     if args.rate is not None:
         check_number(args.rate, "--rate", low=0.0, high=1.0, high_open=True)
-    if args.seed is not None and not 0 <= args.seed < 2**32:
-        raise UsageError("--seed", f"must be in [0, 2**32), got {args.seed}")
+    check_seed(args.seed)
     if args.noise == "instance" and args.sampler == "paper":
         raise UsageError("--sampler", "'paper' reproduces class-conditional draws; it has no 'instance' noise")
 

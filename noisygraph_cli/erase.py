@@ -4,7 +4,8 @@ Loads a data set, corrupts its training labels (and, under ``--protocol noisy-va
 validation labels too, from the same noise model: same transition, fresh draws), trains
 ``--runs`` models (run ``r`` seeded with ``seed + 100 r``, as the paper) and prints the test
 accuracy of each run and mean ± std (population std, as the paper), with the realised noise
-rates. Every flag is checked (:func:`validate`) before any data is loaded; ``--json`` is
+rates. With ``--method erase`` every run also trains the GCN baseline on the same noisy labels
+(same seed, protocol, epochs and patience; ``--no-baseline`` skips it) and prints it beside. Every flag is checked (:func:`validate`) before any data is loaded; ``--json`` is
 rewritten after every run, so Ctrl-C keeps the finished runs (``"complete": false``).
 """
 from __future__ import annotations
@@ -17,8 +18,11 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, NamedTuple, Optional
 
-from noisygraph_cli._common import UsageError, check_number
-from noisygraph_cli.choices import ERASE_METHODS, NOISE_KINDS, NOISE_SAMPLERS, PRECORRECTIONS, PROTOCOLS
+from noisygraph_cli._common import (UsageError, add_device, add_json, add_noise, add_plot, add_quiet,
+                                    add_rate, add_root, add_seed, add_threads, check_device,
+                                    check_number, check_output, check_root, check_seed,
+                                    check_threads, round_floats, set_threads)
+from noisygraph_cli.choices import ERASE_METHODS, NOISE_SAMPLERS, PRECORRECTIONS, PROTOCOLS
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -46,34 +50,43 @@ MINI_BATCH_DATASETS = ("ogbn-arxiv", "ogbn-products")
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", default="Cora",
                         help="any noisygraph.datasets.load_dataset name (default: Cora)")
-    parser.add_argument("--root", default=None, help="data root (default: $NOISYGRAPH_DATA)")
-    parser.add_argument("--noise", default="uniform", choices=NOISE_KINDS)
-    parser.add_argument("--rate", type=float, default=0.4, help="nominal noise rate")
+    add_root(parser)
+    add_noise(parser, default="uniform", help="label-noise kind")
+    add_rate(parser, default=0.4, help="nominal noise rate in [0, 1]")
     parser.add_argument("--sampler", default="exact", choices=SAMPLERS,
                         help="exact: exactly round(rate*n) flips (default: the rate you ask "
                              "for is the rate you get); independent: one coin per node; "
                              "paper: the official release's seeded draw (reproduces its "
                              "noisy labels, whose realised rate differs from the nominal one)")
-    parser.add_argument("--runs", type=int, default=10)
-    parser.add_argument("--seed", type=int, default=123,
-                        help="noise seed; run r trains with seed + 100 r (default: 123)")
+    parser.add_argument("--runs", type=int, default=10, help="trainings (default: 10)")
+    add_seed(parser, default=123, seeds="the noisy labels; run r trains with seed + 100 r")
     parser.add_argument("--resample-noise", action="store_true",
                         help="draw new noisy labels for every run (seed + 100 r) instead of "
                              "one draw shared by all runs (the paper)")
     parser.add_argument("--protocol", default="paper", choices=PROTOCOLS,
                         help="paper: noise on training labels, model selection on clean "
                              "validation labels; noisy-val: validation labels are corrupted "
-                             "by the same noise model and selection reads them")
-    parser.add_argument("--method", default="erase", choices=ERASE_METHODS)
+                             "by the same noise model and selection reads them (default: paper)")
+    parser.add_argument("--method", default="erase", choices=ERASE_METHODS,
+                        help="erase, or gcn: a GCN trained with cross-entropy on the noisy "
+                             "labels (default: erase)")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="with --method erase, do not also train the GCN baseline on the "
+                             "same noisy labels (it is trained, full batch, unless this is given "
+                             "or the data set is trained in mini-batches)")
     parser.add_argument("--epochs", type=int, default=None,
                         help="maximum epochs (default: 400; 5 on mini-batch data sets)")
-    parser.add_argument("--patience", type=int, default=150)
+    parser.add_argument("--patience", type=int, default=150,
+                        help="stop after this many epochs without a better validation accuracy "
+                             "(default: 150)")
     parser.add_argument("--lr", type=float, default=None,
                         help="learning rate (default: ERASE 1e-3, 1e-2 in mini-batch; GCN 1e-2)")
     parser.add_argument("--batch-size", type=int, default=None,
                         help="train ERASE in mini-batches of sampled neighbourhoods (default: "
                              "full batch; 200 on ogbn-*)")
-    parser.add_argument("--num-neighbors", type=int, nargs="+", default=[5, 5])
+    parser.add_argument("--num-neighbors", type=int, nargs="+", default=[5, 5],
+                        help="neighbours sampled per layer in mini-batch training, -1 for all "
+                             "(default: 5 5)")
     parser.add_argument("--max-batches", type=int, default=None,
                         help="mini-batches per epoch (default: all)")
     for name, index in (("gamma1", 0), ("gamma2", 1), ("eps", 2), ("alpha", 3), ("beta", 4)):
@@ -87,12 +100,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "train-train subgraph (default, the release for Cora/PubMed) or "
                              "label propagation with restart on the full graph (the release "
                              "for ogbn-arxiv)")
-    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ...")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    parser.add_argument("--json", default=None, metavar="PATH", help="write results as JSON")
-    parser.add_argument("--plot", default=None, metavar="PATH",
-                        help="plot accuracy and loss curves of the first run")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_device(parser)
+    add_threads(parser)
+    add_json(parser, help="write the results as JSON here, rewritten after every run")
+    add_plot(parser, help="plot accuracy and loss curves of the first run")
+    add_quiet(parser)
 
 
 @dataclass
@@ -104,6 +116,7 @@ class RunResult:
     seconds_per_epoch: float
     realised_rate: float
     val_rate: Optional[float]
+    baseline_accuracy: Optional[float] = None
 
 
 def _hyperparameters(args) -> tuple:
@@ -144,15 +157,23 @@ def _is_mini_batch(args) -> bool:
     return args.batch_size is not None or args.dataset.lower() in MINI_BATCH_DATASETS
 
 
-def build_trainer(args, data):
-    """The trainer of ``--method`` for ``data``, configured from the arguments."""
+def _has_baseline(args) -> bool:
+    """Whether each run also trains the (full-batch) GCN baseline beside ERASE."""
+    return args.method == "erase" and not args.no_baseline and not _is_mini_batch(args)
+
+
+def build_trainer(args, data, method: Optional[str] = None):
+    """The trainer of ``method`` (default ``--method``) for ``data``, configured from the
+    arguments; ``--lr`` applies to ``--method`` only (the baseline beside ERASE uses GCN's)."""
     from noisygraph.train import GCNBaseline
 
+    method = method or args.method
     verbose = not args.quiet
     mini_batch = _is_mini_batch(args)
     epochs = args.epochs if args.epochs is not None else (5 if mini_batch else 400)
-    if args.method == "gcn":
-        return GCNBaseline(lr=args.lr or 0.01, epochs=epochs, patience=args.patience,
+    if method == "gcn":
+        lr = args.lr if args.method == "gcn" and args.lr else 0.01
+        return GCNBaseline(lr=lr, epochs=epochs, patience=args.patience,
                            protocol=args.protocol, device=args.device, verbose=verbose)
     from noisygraph.nn import ERASE, ERASETrainer
 
@@ -187,8 +208,7 @@ def _check_dataset(args) -> None:
     from noisygraph.datasets.ogb import OGB_NAMES
     from noisygraph.datasets.planetoid import PLANETOID_NAMES
 
-    if args.root is not None and not os.path.isdir(args.root):
-        raise UsageError("--root", f"{args.root!r} is not a directory")
+    check_root(args.root)
     key = args.dataset.strip().lower()
     if key in PLANETOID_NAMES or key.replace("_", "-") in OGB_NAMES:
         return
@@ -203,31 +223,15 @@ def _check_dataset(args) -> None:
                                       f"{', '.join(known)})")
 
 
-def _check_output(flag: str, path: Optional[str]) -> None:
-    if path is None:
-        return
-    folder = os.path.dirname(os.path.abspath(path))
-    if os.path.isdir(path):
-        raise UsageError(flag, f"{path!r} is a directory")
-    if not os.path.isdir(folder):
-        raise UsageError(flag, f"folder {folder!r} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise UsageError(flag, f"folder {folder!r} is not writable")
-
-
 def validate(args) -> None:
     """Checks every flag before any data is loaded (:class:`UsageError`: one line, exit 2)."""
-    from noisygraph._validation import check_device
-
     check_number(args.rate, "--rate", low=0.0, high=1.0)
     if args.noise == "instance" and args.sampler == "paper":
         raise UsageError("--sampler", "paper reproduces the release's class-conditional draw; "
                                       "it has no instance noise")
     if args.runs < 1:
         raise UsageError("--runs", f"must be >= 1, got {args.runs}")
-    if args.seed < 0 or args.seed + 100 * (args.runs - 1) >= 2 ** 32:
-        raise UsageError("--seed", f"must be >= 0 with seed + 100 * (runs - 1) < 2**32, got "
-                                   f"{args.seed} for {args.runs} runs")
+    check_seed(args.seed, span=100 * (args.runs - 1))
     if args.epochs is not None and args.epochs < 1:
         raise UsageError("--epochs", f"must be >= 1, got {args.epochs}")
     if args.patience < 0:
@@ -249,14 +253,10 @@ def validate(args) -> None:
             check_number(getattr(args, flag), f"--{flag}", low=0.0, high=1.0)
     if args.num_steps is not None and args.num_steps < 0:
         raise UsageError("--T", f"must be >= 0, got {args.num_steps}")
-    if args.threads is not None and args.threads < 1:
-        raise UsageError("--threads", f"must be >= 1, got {args.threads}")
-    try:
-        check_device("--device", args.device)
-    except (TypeError, ValueError) as error:
-        raise UsageError("--device", str(error).removeprefix("--device").lstrip(":= ")) from None
-    _check_output("--json", args.json)
-    _check_output("--plot", args.plot)
+    check_threads(args.threads)
+    check_device(args.device)
+    check_output("--json", args.json)
+    check_output("--plot", args.plot)
     _check_dataset(args)
 
 
@@ -264,12 +264,9 @@ def run_all(args, on_run: Optional[Callable[[dict], None]] = None) -> dict:
     """Runs ``args.runs`` trainings and returns the results dictionary (what ``--json``
     writes). ``on_run`` receives the summary of the runs finished so far after every run
     (``"complete": False`` until the last one)."""
-    import torch
-
     from noisygraph.train import seed_everything
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    set_threads(args.threads)
     data = load(args)
     results, shared_noise, summary = [], None, {}
     for run in range(args.runs):
@@ -282,19 +279,34 @@ def run_all(args, on_run: Optional[Callable[[dict], None]] = None) -> dict:
         if run == 0 and args.plot:
             history.plot(args.plot, title=f"{args.method} on {args.dataset}, {args.noise} "
                                           f"{args.rate:.0%} ({args.protocol})")
+        baseline = None
+        if _has_baseline(args):  # the same noisy labels, seed, protocol, epochs and patience
+            seed_everything(seed)
+            baseline = 100 * build_trainer(args, data, "gcn").fit(
+                data, shared_noise.y_noisy, noise_mask=shared_noise.noise_mask).test_acc
         results.append(RunResult(seed, 100 * history.test_acc, history.best_epoch,
                                  len(history.metrics["epoch"]), history.seconds_per_epoch,
-                                 shared_noise.train_rate, shared_noise.val_rate))
+                                 shared_noise.train_rate, shared_noise.val_rate, baseline))
         if not args.quiet:
-            val = ("" if shared_noise.val_rate is None
-                   else f", validation {shared_noise.val_rate:.1%}")
-            print(f"run {run}: seed {seed}  test {results[-1].accuracy:.2f} %  "
-                  f"(epoch {history.best_epoch}/{results[-1].epochs}, realised noise "
-                  f"{shared_noise.train_rate:.1%}{val}, {history.seconds_per_epoch:.3f} s/epoch)")
+            print(format_run(args, run, results[-1]))
         summary = summarise(args, results)
         if on_run is not None:
             on_run(summary)
     return summary
+
+
+def format_run(args, run: int, result: RunResult) -> str:
+    """The lines printed for one finished run: its test accuracy, the GCN baseline's on the
+    same noisy labels, and which epoch was selected and why."""
+    name = "ERASE" if args.method == "erase" else "GCN"
+    baseline = ("" if result.baseline_accuracy is None else
+                f"   GCN baseline {result.baseline_accuracy:.2f} % (same noisy labels)")
+    val = "" if result.val_rate is None else f", validation {result.val_rate:.1%}"
+    labels = "clean" if args.protocol == "paper" else "noisy"
+    return (f"run {run}: seed {result.seed}   {name} test {result.accuracy:.2f} %{baseline}\n"
+            f"    selected epoch {result.best_epoch} of {result.epochs} run (best {labels} "
+            f"validation accuracy); realised noise {result.realised_rate:.1%}{val}; "
+            f"{result.seconds_per_epoch:.3f} s/epoch")
 
 
 def summarise(args, results: list) -> dict:
@@ -304,6 +316,11 @@ def summarise(args, results: list) -> dict:
     import torch
 
     accuracies = [r.accuracy for r in results]
+    baselines = [r.baseline_accuracy for r in results if r.baseline_accuracy is not None]
+    baseline = None if not baselines else {
+        "method": "gcn", "labels": "the same noisy labels, seeds and protocol",
+        "accuracies": baselines, "accuracy_mean": float(np.mean(baselines)),
+        "accuracy_std": float(np.std(baselines))}
     realised_rates = [r.realised_rate for r in results]
     val_rates = [r.val_rate for r in results]
     return {
@@ -317,6 +334,7 @@ def summarise(args, results: list) -> dict:
         "noise_seed": "per run" if args.resample_noise else args.seed,
         "accuracies": accuracies, "accuracy_mean": float(np.mean(accuracies)),
         "accuracy_std": float(np.std(accuracies)),
+        "baseline": baseline,
         "best_epochs": [r.best_epoch for r in results],
         "epochs_run": [r.epochs for r in results],
         "seconds_per_epoch": float(np.mean([r.seconds_per_epoch for r in results])),
@@ -336,7 +354,15 @@ def format_table(result: dict) -> str:
            f"{result['protocol']} | {result['accuracy_mean']:.2f} ± {result['accuracy_std']:.2f}"
            f" ({result['runs_finished']} run{'s' if result['runs_finished'] != 1 else ''}) | "
            f"{result['seconds_per_epoch']:.3f} |")
-    return "\n".join([header, "| " + " | ".join(["---"] * 8) + " |", row])
+    rows = [header, "| " + " | ".join(["---"] * 8) + " |", row]
+    baseline = result.get("baseline")
+    if baseline:
+        count = len(baseline["accuracies"])
+        rows.append(f"| gcn (baseline, same noisy labels) | {result['dataset']} | "
+                    f"{result['noise']} ({result['sampler']}) | {result['rate']:.0%} | {realised} | "
+                    f"{result['protocol']} | {baseline['accuracy_mean']:.2f} ± "
+                    f"{baseline['accuracy_std']:.2f} ({count} run{'s' if count != 1 else ''}) | |")
+    return "\n".join(rows)
 
 
 def write_json(path: str, result: dict) -> None:
@@ -346,7 +372,7 @@ def write_json(path: str, result: dict) -> None:
     handle, temporary = tempfile.mkstemp(prefix=".erase-", suffix=".json", dir=folder)
     try:
         with os.fdopen(handle, "w") as out:
-            json.dump(result, out, indent=2)
+            json.dump(round_floats(result), out, indent=2)
         os.replace(temporary, path)
     except BaseException:
         os.unlink(temporary)

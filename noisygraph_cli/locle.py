@@ -6,8 +6,11 @@ import json
 import os
 import pathlib
 import sys
+from typing import Optional
 
-from noisygraph_cli._common import UsageError, check_number
+from noisygraph_cli._common import (UsageError, add_json, add_quiet, add_root, add_seed, add_threads,
+                                    check_number, check_output, check_root, check_seed,
+                                    check_threads, round_floats, set_threads)
 from noisygraph_cli.choices import LOCLE_ANNOTATORS, LOCLE_METHODS
 
 TEXT_GRAPH_FILES = ("nodes.tsv", "edges.tsv", "classes.tsv")
@@ -17,27 +20,36 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dataset", default="dblp",
                         help="a text-graph name under <data root>/tag/ or a folder in that layout "
                              "(nodes.tsv, edges.tsv, classes.tsv) (default: dblp)")
-    parser.add_argument("--budget", type=int, default=320, help="annotator questions at most")
-    parser.add_argument("--annotator", choices=LOCLE_ANNOTATORS,
-                        default="embedding")
+    add_root(parser)
+    parser.add_argument("--budget", type=int, default=320,
+                        help="annotator questions at most (default: 320)")
+    parser.add_argument("--annotator", choices=LOCLE_ANNOTATORS, default="embedding",
+                        help="embedding: offline, nearest class description in a sentence "
+                             "embedding; openai: an OpenAI-compatible server; recorded: replay "
+                             "--answers; simulated: a SIMULATION reading the ground truth "
+                             "(default: embedding)")
     parser.add_argument("--method", choices=LOCLE_METHODS,
                         default="locle",
                         help="locle (default), or a baseline: the annotator on every node, "
                              "random selection + GCN, LLM-GNN (density + filtering + GCN)")
     parser.add_argument("--rounds", type=int, default=5, help="Locle GCN rounds (default: 5)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--json", metavar="PATH", help="write the results as JSON here")
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_seed(parser, default=0, seeds="node selection, the GCNs and the simulated annotator")
+    add_threads(parser)
+    add_json(parser)
+    add_quiet(parser)
     http = parser.add_argument_group("openai annotator (any OpenAI-compatible server)")
     http.add_argument("--base-url", default="https://api.openai.com/v1",
-                      help="server root with the API prefix, e.g. http://127.0.0.1:8000/v1")
-    http.add_argument("--model", default="gpt-3.5-turbo")
+                      help="server root with the API prefix, e.g. http://127.0.0.1:8000/v1 "
+                           "(default: https://api.openai.com/v1)")
+    http.add_argument("--model", default="gpt-3.5-turbo", help="model name (default: "
+                                                                 "gpt-3.5-turbo)")
     http.add_argument("--api-key-env", default="OPENAI_API_KEY",
                       help="NAME of the environment variable holding the API key (the key itself "
-                           "is never printed or stored)")
-    http.add_argument("--max-workers", type=int, default=4, help="concurrent requests")
+                           "is never printed or stored) (default: OPENAI_API_KEY)")
+    http.add_argument("--max-workers", type=int, default=4, help="concurrent requests (default: 4)")
     http.add_argument("--timeout", type=float, default=60.0,
-                      help="seconds for each whole request (connect, send, every read)")
+                      help="seconds for each whole request (connect, send, every read) "
+                           "(default: 60)")
     http.add_argument("--max-response-bytes", type=int, default=1_000_000,
                       help="longest server response accepted (default: 1000000)")
     http.add_argument("--prompt-price", type=float, default=0.5,
@@ -57,24 +69,26 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "annotator: save its answers here for later replay")
     parser.add_argument("--sim-accuracy", type=float, default=0.8,
                         help="simulated annotator: probability of a correct answer (a "
-                             "SIMULATION that reads the ground truth)")
+                             "SIMULATION that reads the ground truth) (default: 0.8)")
 
 
-def _dataset_folder(dataset: str) -> pathlib.Path:
+def _dataset_folder(dataset: str, root: Optional[str]) -> pathlib.Path:
     """The folder ``--dataset`` names (an existing folder, else ``<data root>/tag/<name>``)."""
     from noisygraph.datasets import data_root
 
     folder = pathlib.Path(dataset)
-    return folder if folder.is_dir() else data_root() / "tag" / dataset
+    if folder.is_dir():
+        return folder
+    return (pathlib.Path(root).expanduser() if root else data_root()) / "tag" / dataset
 
 
-def _check_dataset(dataset: str) -> None:
+def _check_dataset(dataset: str, root: Optional[str]) -> None:
     """The files exist and the class names can be told apart (classes.tsv only is read)."""
     from noisygraph.locle.annotation import as_class_infos
 
     if not dataset or "\0" in dataset:
         raise UsageError("--dataset", f"not a data set name or folder: {dataset!r}")
-    folder = _dataset_folder(dataset)
+    folder = _dataset_folder(dataset, root)
     missing = [name for name in TEXT_GRAPH_FILES if not (folder / name).is_file()]
     if missing:
         where = (f"folder {folder}" if pathlib.Path(dataset).is_dir() else
@@ -115,15 +129,11 @@ def _openai_annotator(args):
 def validate(args) -> None:
     """Every flag, before any data is loaded or text embedded; with ``--annotator openai``
     also a free request to the server (``GET <base-url>/models``) unless
-    ``--skip-server-check``."""
-    from noisygraph.locle.openai_annotator import check_base_url, check_env_name
-
+    ``--skip-server-check``. The library is imported only after the checks that need none."""
     if args.budget < 1:
         raise UsageError("--budget", f"must be >= 1, got {args.budget}")
     if args.rounds < 1:
         raise UsageError("--rounds", f"must be >= 1, got {args.rounds}")
-    if args.seed < 0:
-        raise UsageError("--seed", f"must be >= 0, got {args.seed}")
     if args.max_workers < 1:
         raise UsageError("--max-workers", f"must be >= 1, got {args.max_workers}")
     if args.max_response_bytes < 1:
@@ -132,6 +142,12 @@ def validate(args) -> None:
     check_number(args.prompt_price, "--prompt-price", low=0.0)
     check_number(args.completion_price, "--completion-price", low=0.0)
     check_number(args.sim_accuracy, "--sim-accuracy", low=0.0, high=1.0)
+    check_seed(args.seed)
+    check_root(args.root)
+    check_threads(args.threads)
+    check_output("--json", args.json)
+    from noisygraph.locle.openai_annotator import check_base_url, check_env_name
+
     try:
         check_base_url(args.base_url)
     except (TypeError, ValueError) as error:
@@ -156,11 +172,9 @@ def validate(args) -> None:
             raise UsageError("--answers", " ".join(str(error).split())) from None
     elif args.answers and os.path.isdir(args.answers):
         raise UsageError("--answers", f"{args.answers} is a folder, not a file to write")
-    if args.json and os.path.isdir(args.json):
-        raise UsageError("--json", f"{args.json} is a folder, not a file to write")
     if args.cache_dir and os.path.exists(args.cache_dir) and not os.path.isdir(args.cache_dir):
         raise UsageError("--cache-dir", f"{args.cache_dir} exists and is not a folder")
-    _check_dataset(args.dataset)
+    _check_dataset(args.dataset, args.root)
     if args.annotator == "openai" and not args.skip_server_check:
         _check_server(args)
 
@@ -178,7 +192,7 @@ def _check_server(args) -> None:
         raise UsageError("--base-url", f"{error}{hint}") from None
 
 
-def _load(dataset: str):
+def _load(dataset: str, root: Optional[str] = None):
     """A text graph: a folder in the ``tag/`` layout, or a name under ``<data root>/tag/``."""
     from torch_geometric.data import Data
 
@@ -187,7 +201,7 @@ def _load(dataset: str):
 
     folder = pathlib.Path(dataset)
     if not folder.is_dir():
-        return load_text_graph(dataset)
+        return load_text_graph(dataset, root=root)
     parsed = parse_text_graph(folder)
     data = Data(edge_index=parsed["edge_index"], y=parsed["y"], num_nodes=parsed["y"].numel())
     data.text = parsed["text"]
@@ -248,7 +262,8 @@ def run(args) -> int:
     from noisygraph import locle
     from noisygraph.locle.text import embed_texts
 
-    data = _load(args.dataset)
+    set_threads(args.threads)
+    data = _load(args.dataset, args.root)
     texts = list(data.text)
     classes = [locle.ClassInfo(name, description)
                for name, description in zip(data.class_names, data.class_descriptions)]
@@ -299,6 +314,6 @@ def run(args) -> int:
             payload["billable_requests"] = annotator.usage.requests
         path = pathlib.Path(args.json)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+        path.write_text(json.dumps(round_floats(payload), indent=2) + "\n", encoding="utf-8")
     sys.stdout.flush()
     return 0

@@ -402,23 +402,26 @@ def cli(monkeypatch, capsys):
 
 
 CLI_BEFORE_LOADING = [
-    (["--seed", "random:-3"], "--seed"),
-    (["--seed", "random:0"], "--seed"),
-    (["--seed", "random:x"], "--seed"),
-    (["--seed", "-1"], "--seed"),
-    (["--seed", "1.5"], "--seed"),
-    (["--seed", "abc"], "--seed"),
-    (["--seed", "0", "--noise", "0.5"], "--noise"),
-    (["--seed", "0", "--noise", "-0.1"], "--noise"),
-    (["--seed", "0", "--noise", "nan"], "--noise"),
-    (["--seed", "0", "--noise", "inf"], "--noise"),
-    (["--seed", "0", "--cross-weight", "0"], "--cross-weight"),
-    (["--seed", "0", "--cross-weight", "1.5"], "--cross-weight"),
-    (["--seed", "0", "--cross-weight", "nan"], "--cross-weight"),
-    (["--seed", "0", "--vote-rounds", "-1"], "--vote-rounds"),
-    (["--seed", "0", "--max-pushes", "0"], "--max-pushes"),
-    (["--seed", "0", "--noise-seed", "-1"], "--noise-seed"),
-    (["--seed", "0", "--json", "/nonexistent-folder/out.json"], "--json"),
+    (["--node", "random:-3"], "--node"),
+    (["--node", "random:0"], "--node"),
+    (["--node", "random:x"], "--node"),
+    (["--node", "-1"], "--node"),
+    (["--node", "1.5"], "--node"),
+    (["--node", "abc"], "--node"),
+    (["--node", "0", "--rate", "0.5"], "--rate"),
+    (["--node", "0", "--rate", "-0.1"], "--rate"),
+    (["--node", "0", "--rate", "nan"], "--rate"),
+    (["--node", "0", "--rate", "inf"], "--rate"),
+    (["--node", "0", "--cross-weight", "0"], "--cross-weight"),
+    (["--node", "0", "--cross-weight", "1.5"], "--cross-weight"),
+    (["--node", "0", "--cross-weight", "nan"], "--cross-weight"),
+    (["--node", "0", "--vote-rounds", "-1"], "--vote-rounds"),
+    (["--node", "0", "--max-pushes", "0"], "--max-pushes"),
+    (["--node", "0", "--seed", "-1"], "--seed"),
+    (["--node", "0", "--seed", str(2**40 + 1)], "--seed"),
+    (["--node", "0", "--threads", "0"], "--threads"),
+    (["--node", "0", "--root", "/nonexistent-folder"], "--root"),
+    (["--node", "0", "--json", "/nonexistent-folder/out.json"], "--json"),
 ]
 
 
@@ -432,18 +435,18 @@ def test_cli_rejects_before_loading(cli, flags, flag):
 
 
 def test_cli_rejects_a_folder_as_json(cli, tmp_path):
-    status, _, err = cli("--seed", "0", "--json", str(tmp_path))
+    status, _, err = cli("--node", "0", "--json", str(tmp_path))
     assert status == 2 and "--json" in err and cli.loads == []
 
 
 @pytest.mark.parametrize("flags,needle", [
-    (["--seed", str(N + 1)], "outside"),
-    (["--seed", str(N)], "isolated"),
-    (["--seed", "random:1000"], "more seeds"),
+    (["--node", str(N + 1)], "outside"),
+    (["--node", str(N)], "isolated"),
+    (["--node", "random:1000"], "more seeds"),
 ])
 def test_cli_rejects_seeds_the_graph_lacks(cli, flags, needle):
     status, out, err = cli(*flags)
-    assert status == 2 and err.count("\n") == 1 and "--seed" in err and needle in err
+    assert status == 2 and err.count("\n") == 1 and "--node" in err and needle in err
     assert cli.loads == ["small"]
 
 
@@ -455,19 +458,19 @@ def test_cli_unknown_data_set_is_one_line(monkeypatch, capsys):
         raise ValueError(f"unknown data set name {name!r}")
 
     monkeypatch.setattr(noisygraph.datasets, "load_dataset", fake_load)
-    assert main(["cluster", "--dataset", "missing", "--seed", "0"]) == 2
+    assert main(["cluster", "--dataset", "missing", "--node", "0"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--dataset" in err and "missing" in err
 
 
 def test_cli_warns_for_every_seed_at_the_push_limit(cli, tmp_path):
     out_file = tmp_path / "out.json"
-    status, out, err = cli("--seed", "0", "--seed", "25", "--max-pushes", "3",
+    status, out, err = cli("--node", "0", "--node", "25", "--max-pushes", "3",
                            "--json", str(out_file))
     assert status == 0
     warnings = [line for line in err.splitlines() if "push limit" in line]
     assert len(warnings) == 2 and "seed 0 " in warnings[0] and "seed 25 " in warnings[1]
     payload = json.loads(out_file.read_text())
     assert [r["hit_push_limit"] for r in payload["results"]] == [True, True]
-    status, _, err = cli("--seed", "0")
+    status, _, err = cli("--node", "0")
     assert status == 0 and "push limit" not in err

@@ -227,6 +227,8 @@ def cli_cases(tmp, folder):
     return [
         (["--budget", "0"], "--budget"), (["--budget", "-5"], "--budget"),
         (["--rounds", "0"], "--rounds"), (["--seed", "-1"], "--seed"),
+        (["--seed", str(2**32)], "--seed"), (["--threads", "0"], "--threads"),
+        (["--root", str(tmp / "no-such-root")], "--root"),
         (["--max-workers", "0"], "--max-workers"), (["--timeout", "0"], "--timeout"),
         (["--timeout", "nan"], "--timeout"), (["--timeout", "inf"], "--timeout"),
         (["--timeout", "-1"], "--timeout"), (["--prompt-price", "-1"], "--prompt-price"),

@@ -256,19 +256,19 @@ def test_cli_on_coauthor_cs(data_root, tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("NOISYGRAPH_DATA", str(data_root))
     monkeypatch.setenv("NOISYGRAPH_CACHE", str(tmp_path / "cache"))
     out = tmp_path / "one.json"
-    assert main(["cluster", "--dataset", "coauthor_cs", "--seed", "0", "--noise", "0.2",
+    assert main(["cluster", "--dataset", "coauthor_cs", "--node", "0", "--rate", "0.2",
                  "--json", str(out)]) == 0
     record = json.loads(out.read_text())
     for key in ("size", "conductance", "f1", "ms", "work"):
         assert key in record
     assert record["f1"] > 0.5
     many = tmp_path / "many.json"
-    assert main(["cluster", "--dataset", "coauthor_cs", "--seed", "random:2", "--seed", "5",
+    assert main(["cluster", "--dataset", "coauthor_cs", "--node", "random:2", "--node", "5",
                  "--method", "ppr", "--weighting", "none", "--json", str(many)]) == 0
     payload = json.loads(many.read_text())
     assert len(payload["results"]) == 3 and "f1_mean" in payload and "ms_median" in payload
     assert "conductance" in capsys.readouterr().out
     assert all(r["hit_push_limit"] is False for r in payload["results"])
-    assert main(["cluster", "--dataset", "coauthor_cs", "--seed", "99999999"]) == 2
+    assert main(["cluster", "--dataset", "coauthor_cs", "--node", "99999999"]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "--seed" in err and "[0, 18333)" in err
+    assert err.count("\n") == 1 and "--node" in err and "[0, 18333)" in err

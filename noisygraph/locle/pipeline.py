@@ -269,7 +269,8 @@ class Locle:
         queried = torch.zeros(num_nodes, dtype=torch.bool)
         queried[initial] = True
         pseudo = torch.zeros(num_nodes, dtype=torch.bool)
-        for r in tqdm(range(self.num_rounds), desc="locle rounds", disable=not self.verbose):
+        bar = tqdm(total=self.num_rounds, desc="locle rounds", disable=not self.verbose)
+        for r in range(self.num_rounds):
             trained = self._train(x, edge_index, labels, num_classes, self.seed + 1000 * r)
             history.append(trained.probs)
             ensemble = self._ensemble(history)
@@ -278,6 +279,7 @@ class Locle:
                    "pseudo_labels": len(labels.pseudo_nodes),
                    "heldout_agreement": trained.val_accuracy, "epoch": trained.epoch}
             rounds.append(row)
+            bar.update()  # after the round's GCN, so the bar ends at num_rounds/num_rounds
             if r == self.num_rounds - 1:
                 break
             candidates = torch.nonzero(~queried & ~pseudo & ~excluded).flatten()
@@ -296,6 +298,7 @@ class Locle:
             confident_probs, confident_labels = ensemble[confident].max(1)
             labels.pseudo_labels.extend(confident_labels.tolist())
             labels.pseudo_confidence.extend(confident_probs.tolist())
+        bar.close()
 
         # 4. refinement on a rewired graph
         if self.refine:

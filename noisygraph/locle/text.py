@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pathlib
+import sys
 import tempfile
 from typing import Optional, Sequence
 
@@ -110,6 +111,10 @@ def embed_texts(texts: Sequence[str], model_name: str = DEFAULT_MODEL, batch_siz
     if len(texts) == 0:
         return torch.zeros(0, 384)
     model = load_sentence_model(model_name)
+    if verbose:  # names the sentence model's unlabelled "Batches" bar that follows
+        where = f"cached in {file.parent}" if file is not None else "not cached"
+        print(f"embedding {len(texts):,} texts with {model_name}, once ({where})",
+              file=sys.stderr, flush=True)
     out = model.encode(list(texts), batch_size=batch_size, convert_to_tensor=True,
                        normalize_embeddings=True, show_progress_bar=verbose)
     out = out.detach().cpu().float().clone()  # a normal tensor, not an inference-mode one

@@ -424,8 +424,7 @@ class ERASETrainer:
             if history.update_best(epoch, val_acc, test_acc):
                 best = (copy.deepcopy(self.model.state_dict()),
                         copy.deepcopy(self.classifier.state_dict()), pseudo.clone())
-            bar.set_postfix(loss=f"{parts['loss']:.3f}", val=f"{val_acc:.3f}",
-                            test=f"{history.test_acc:.3f}")
+            bar.set_postfix(loss=f"{parts['loss']:.3f}", val=f"{val_acc:.3f}")  # never test
             if epoch - history.best_epoch > self.patience:
                 break
         self.model.load_state_dict(best[0])
