@@ -260,19 +260,20 @@ def test_gcn_matches_pyg_gcn_forward_and_gradients():
     torch_geometric.nn.GCN computes, and the same gradients."""
     from torch_geometric.nn import GCN
 
-    from noisygraph.locle.gnn import _GCN, _transpose, gcn_adjacency
+    from noisygraph.baselines.gcn import GCN as OurGCN, _transpose, gcn_adjacency
+    from noisygraph.sparse import to_adjacency
 
     data = planted_graph(n=40)
     directed = data.edge_index[:, ::2]  # an asymmetric graph: the transpose matters
     weight = torch.rand(directed.size(1), generator=torch.Generator().manual_seed(2)) + 0.1
-    ours = _GCN(data.x.size(1), 16, 3, dropout=0.0)
+    ours = OurGCN(data.x.size(1), 16, 3, dropout=0.0)
     theirs = GCN(data.x.size(1), 16, num_layers=2, out_channels=3, dropout=0.0)
     with torch.no_grad():
         theirs.convs[0].lin.weight.copy_(ours.lin1.weight)
         theirs.convs[0].bias.copy_(ours.bias1)
         theirs.convs[1].lin.weight.copy_(ours.lin2.weight)
         theirs.convs[1].bias.copy_(ours.bias2)
-    adj = gcn_adjacency(directed, 40, weight)
+    adj = gcn_adjacency(to_adjacency(directed, edge_weight=weight, num_nodes=40))
     out = ours.output(adj, _transpose(adj), ours.hidden(adj @ data.x))
     expected = theirs(data.x, directed, edge_weight=weight)
     torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-5)

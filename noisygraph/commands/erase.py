@@ -22,7 +22,7 @@ import torch
 
 from noisygraph.commands._common import UsageError, check_number
 from noisygraph.noise import NOISE_KINDS, NOISE_SAMPLERS
-from noisygraph.train import PROTOCOLS
+from noisygraph.erase.protocols import PROTOCOLS
 
 SAMPLERS = ("exact",) + tuple(s for s in NOISE_SAMPLERS if s != "exact")  # exact: the default
 
@@ -147,7 +147,7 @@ def _is_mini_batch(args) -> bool:
 
 def build_trainer(args, data):
     """The trainer of ``--method`` for ``data``, configured from the arguments."""
-    from noisygraph.train import GCNBaseline
+    from noisygraph.erase import GCNBaseline
 
     verbose = not args.quiet
     mini_batch = _is_mini_batch(args)
@@ -155,7 +155,7 @@ def build_trainer(args, data):
     if args.method == "gcn":
         return GCNBaseline(lr=args.lr or 0.01, epochs=epochs, patience=args.patience,
                            protocol=args.protocol, device=args.device, verbose=verbose)
-    from noisygraph.nn import ERASE, ERASETrainer
+    from noisygraph.erase import ERASE, ERASETrainer
 
     gamma1, gamma2, eps, alpha, beta, num_steps = _hyperparameters(args)
     model = ERASE(data.num_features)
@@ -265,7 +265,7 @@ def run_all(args, on_run: Optional[Callable[[dict], None]] = None) -> dict:
     """Runs ``args.runs`` trainings and returns the results dictionary (what ``--json``
     writes). ``on_run`` receives the summary of the runs finished so far after every run
     (``"complete": False`` until the last one)."""
-    from noisygraph.train import seed_everything
+    from noisygraph.random import seed_everything
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -277,7 +277,8 @@ def run_all(args, on_run: Optional[Callable[[dict], None]] = None) -> dict:
             shared_noise = corrupt(data, args, seed if args.resample_noise else args.seed)
         seed_everything(seed)
         trainer = build_trainer(args, data)
-        history = trainer.fit(data, shared_noise.y_noisy, noise_mask=shared_noise.noise_mask)
+        history = trainer.fit(data, y_noisy=shared_noise.y_noisy,
+                              noise_mask=shared_noise.noise_mask)
         if run == 0 and args.plot:
             history.plot(args.plot, title=f"{args.method} on {args.dataset}, {args.noise} "
                                           f"{args.rate:.0%} ({args.protocol})")

@@ -16,7 +16,7 @@ from torch import Tensor
 from noisygraph._validation import (check_edge_index, check_features, check_fraction, check_int,
                                     check_node_mask, check_num_nodes, check_texts)
 from noisygraph.locle.annotation import Annotation, Annotator, as_class_infos
-from noisygraph.locle.gnn import split_holdout, train_gcn
+from noisygraph.locle.gnn import gcn_trainer, split_holdout
 from noisygraph.locle.selection import (density_select, entropy_change_filter,
                                         propagate_features, truncated_svd)
 
@@ -81,10 +81,12 @@ def _gcn_on_annotations(x, edge_index, answers, num_classes, seed, val_fraction,
     nodes = torch.tensor([a.node for a in usable], dtype=torch.long)
     label_of = {a.node: a.label for a in usable}
     train, val = split_holdout(nodes, val_fraction, seed)
-    trained = train_gcn(x, edge_index, train, torch.tensor([label_of[int(n)] for n in train]),
-                        num_classes, val, torch.tensor([label_of[int(n)] for n in val]),
-                        seed=seed)
-    return trained.probs.argmax(1)
+    trained = gcn_trainer(seed).fit(
+        edge_index, x=x, train_nodes=train,
+        train_labels=torch.tensor([label_of[int(n)] for n in train], dtype=torch.long),
+        val_nodes=val, val_labels=torch.tensor([label_of[int(n)] for n in val], dtype=torch.long),
+        num_classes=num_classes)
+    return trained.predict()
 
 
 # Defaults marked "label-free search" were chosen by benchmarks/locle_dblp.py --choose-defaults

@@ -17,7 +17,7 @@ from noisygraph._validation import (check_bool, check_edge_index, check_features
                                     check_int, check_node_mask, check_num_nodes, check_real,
                                     check_texts)
 from noisygraph.locle.annotation import Annotation, Annotator, as_class_infos
-from noisygraph.locle.gnn import split_holdout, train_gcn
+from noisygraph.locle.gnn import gcn_trainer, split_holdout
 from noisygraph.locle.refine import replace_labels, rewire
 from noisygraph.locle.selection import (critical_nodes, density_select, entropy_change_filter,
                                         propagate_features, truncated_svd)
@@ -178,9 +178,10 @@ class Locle:
         if self.confidence_weighting:
             weight = torch.tensor([confidence[int(n)] for n in train] + labels.pseudo_confidence)
         val_labels = torch.tensor([targets[int(n)] for n in val], dtype=torch.long)
-        return train_gcn(x, edge_index, train_nodes, train_labels, num_classes, val, val_labels,
-                         edge_weight=edge_weight, sample_weight=weight, hidden=self.hidden,
-                         epochs=self.epochs, seed=seed)
+        trainer = gcn_trainer(seed, hidden_channels=self.hidden, epochs=self.epochs)
+        return trainer.fit(edge_index, x=x, train_nodes=train_nodes, train_labels=train_labels,
+                           val_nodes=val, val_labels=val_labels, sample_weight=weight,
+                           edge_weight=edge_weight, num_classes=num_classes)
 
     def _ensemble(self, history: list[Tensor]) -> Tensor:
         weights = torch.tensor([self.ensemble_decay ** (len(history) - 1 - r)
