@@ -17,7 +17,7 @@ export NOISYGRAPH_DATA := $(abspath ../shared/data)
 endif
 endif
 
-.PHONY: setup build demo test test-slow bench clean
+.PHONY: setup build demo test test-slow test-asan bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,23 @@ test: build
 
 test-slow: build
 	$(PY) -m pytest -q -m slow tests
+
+# The op tests, the raw-op attack table and the property tests against an extension built
+# with AddressSanitizer + UndefinedBehaviorSanitizer into build/asan (the normal build is left
+# alone), loaded as noisygraph._C by the plugin tests/sanitized_extension.py, with gcc's
+# runtimes preloaded into the (uninstrumented) Python.
+ASAN_DIR := build/asan
+ASAN_TESTS := tests/test_bad_input_raw_ops.py tests/test_property_raw_ops.py \
+	tests/test_ops_diffusion.py tests/test_cluster_ops.py tests/test_coding_rate.py \
+	tests/test_sparse.py tests/test_propagation.py tests/test_mcr2.py
+
+test-asan: setup
+	NOISYGRAPH_SANITIZE=1 MAX_JOBS=2 $(PY) setup.py -q build_ext \
+		--build-lib $(ASAN_DIR)/lib --build-temp $(ASAN_DIR)/temp
+	NOISYGRAPH_SANITIZED_EXTENSION="$$(ls $(CURDIR)/$(ASAN_DIR)/lib/noisygraph/_C*.so)" \
+	LD_PRELOAD="$$(gcc -print-file-name=libasan.so) $$(gcc -print-file-name=libubsan.so)" \
+	ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+		$(PY) -m pytest -q -p no:cacheprovider -p tests.sanitized_extension $(ASAN_TESTS)
 
 bench: build
 	$(PY) benchmarks/bench_diffusion.py

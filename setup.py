@@ -4,6 +4,9 @@ Environment switches:
     FORCE_CPU=1      never compile the CUDA sources.
     FORCE_CUDA=1     compile the CUDA sources even if torch reports no GPU build.
     NOISYGRAPH_NATIVE=0  do not tune for the build machine's CPU (``-march=native``).
+    NOISYGRAPH_SANITIZE=1  build the CPU sources with AddressSanitizer and
+                     UndefinedBehaviorSanitizer (``make test-asan`` does this into build/asan,
+                     leaving the normal build alone; never compiles CUDA).
 """
 import glob
 import os
@@ -13,8 +16,13 @@ from setuptools import setup
 from torch.utils.cpp_extension import CUDA_HOME, BuildExtension, CppExtension, CUDAExtension
 
 
+SANITIZE = os.environ.get("NOISYGRAPH_SANITIZE", "0") == "1"
+SANITIZER_FLAGS = ["-fsanitize=address,undefined", "-fno-omit-frame-pointer",
+                   "-fno-sanitize-recover=undefined"]
+
+
 def _want_cuda() -> bool:
-    if os.environ.get("FORCE_CPU", "0") == "1":
+    if SANITIZE or os.environ.get("FORCE_CPU", "0") == "1":
         return False
     if os.environ.get("FORCE_CUDA", "0") == "1":
         return True
@@ -24,13 +32,18 @@ def _want_cuda() -> bool:
 def _extension():
     root = os.path.dirname(os.path.abspath(__file__))
     sources = sorted(glob.glob(os.path.join(root, "csrc", "*.cpp")))
+    sources += sorted(glob.glob(os.path.join(root, "csrc", "ops", "*.cpp")))
     sources += sorted(glob.glob(os.path.join(root, "csrc", "cpu", "*.cpp")))
-    cxx = ["-O3", "-fopenmp", "-std=c++17"]
+    cxx = ["-O3", "-fopenmp", "-std=c++20"]
     if os.environ.get("NOISYGRAPH_NATIVE", "1") == "1":
         cxx.append("-march=native")
+    link = ["-fopenmp"]
+    if SANITIZE:
+        cxx = ["-O1", "-g"] + cxx[1:] + SANITIZER_FLAGS
+        link += SANITIZER_FLAGS
     kwargs = dict(
         include_dirs=[os.path.join(root, "csrc")],
-        extra_link_args=["-fopenmp"],
+        extra_link_args=link,
     )
     if _want_cuda():
         sources += sorted(glob.glob(os.path.join(root, "csrc", "cuda", "*.cu")))
@@ -38,7 +51,7 @@ def _extension():
             "noisygraph._C",
             [os.path.relpath(s, root) for s in sources],
             define_macros=[("WITH_CUDA", None)],
-            extra_compile_args={"cxx": cxx, "nvcc": ["-O3", "--expt-relaxed-constexpr"]},
+            extra_compile_args={"cxx": cxx, "nvcc": ["-O3", "-std=c++20", "--expt-relaxed-constexpr"]},
             **kwargs,
         )
     return CppExtension(

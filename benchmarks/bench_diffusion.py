@@ -18,12 +18,27 @@ Usage::
     python benchmarks/bench_diffusion.py --sizes arxiv --graphs csbm --repeats 5
     python benchmarks/bench_diffusion.py --sizes 2m --graphs csbm --warmup 0 \
         --skip "natural order" --forward-only "torch.sparse"   # the 2M run, trimmed
+    python benchmarks/bench_diffusion.py --validation-baseline OLD/_C.so   # validation cost
+
+``--validation-baseline`` measures what the raw ops' input validation costs: the raw
+``spmm`` and ``diffuse`` of this build against those of another build of the extension (the
+commit before the validation, built with ``python setup.py build_ext --inplace`` in a copy
+of that commit's tree), each loaded alone into its own child process (no Python wrappers),
+the two run back to back in each of ``--ab-rounds`` rounds (A B, B A, ...). It reports the
+medians over all repeats and the median over rounds of the per-round ratio (which cancels
+slow drifts of a shared machine's load), for wall-clock and CPU time.
 """
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import pathlib
 import platform
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
 from typing import Callable, Optional
 
@@ -216,6 +231,89 @@ def run_size(name: str, graph: str, steps: int, num_features: int, alpha: float,
     return rows
 
 
+# ------------------------------------------------------------------ validation overhead
+def ab_worker(library: str, graph_file: str, repeats: int, warmup: int, steps: int,
+              alpha: float) -> None:
+    """Child process: loads one build of the extension alone (the package runs with
+    ``NOISYGRAPH_BACKEND=reference``, so only this library registers the ops), times the raw
+    ``spmm`` and ``diffuse`` and prints one JSON line of seconds per call: wall-clock and the
+    process's CPU time (with one thread the op runs on the calling thread, and CPU time does
+    not count the time other processes hold the core, so it is the steadier of the two on a
+    shared machine)."""
+    torch.ops.load_library(library)
+    rowptr, col, value, x = torch.load(graph_file)
+    ops = torch.ops.noisygraph
+    cases = {"spmm": lambda: ops.spmm(rowptr, col, value, x),
+             "diffuse": lambda: ops.diffuse(rowptr, col, value, x, steps, alpha)}
+    times = {}
+    for name, fn in cases.items():
+        for _ in range(warmup):
+            fn()
+        times[name], times[name + " cpu"] = [], []
+        for _ in range(repeats):
+            start, start_cpu = time.perf_counter(), time.process_time()
+            fn()
+            times[name + " cpu"].append(time.process_time() - start_cpu)
+            times[name].append(time.perf_counter() - start)
+    print(json.dumps(times))
+
+
+def load_average() -> str:
+    return " ".join(pathlib.Path("/proc/loadavg").read_text().split()[:3])
+
+
+def validation_overhead(args) -> None:
+    import noisygraph._C as compiled  # the build under test
+
+    current = compiled.__file__
+    num_nodes, num_edges, blocks = SIZES[args.sizes.split(",")[0]]
+    edge_index = csbm_edges(num_nodes, num_edges, blocks, homophily=0.8, seed=0)
+    adj = Adjacency.from_edge_index(edge_index, num_nodes=num_nodes).normalize("sym")
+    rowptr, col = adj.kernel_indices()
+    x = torch.rand(num_nodes, args.features)
+    variants = {"validated (this build)": current, "baseline": args.validation_baseline}
+    rounds = []  # per round: {variant: {op: [seconds]}}
+    load_before = load_average()
+    with tempfile.TemporaryDirectory() as folder:
+        graph_file = os.path.join(folder, "graph.pt")
+        torch.save((rowptr, col, adj.value.float(), x), graph_file)
+        env = dict(os.environ, NOISYGRAPH_BACKEND="reference")
+        for round_ in range(args.ab_rounds):
+            order = list(variants) if round_ % 2 == 0 else list(variants)[::-1]
+            rounds.append({})
+            for name in order:
+                command = [sys.executable, __file__, "--ab-worker", variants[name],
+                           "--graph-file", graph_file, "--repeats", str(args.repeats),
+                           "--warmup", str(args.warmup), "--steps", str(args.steps),
+                           "--alpha", str(args.alpha), "--threads", str(args.threads)]
+                out = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
+                rounds[-1][name] = json.loads(out.stdout.strip().splitlines()[-1])
+                print(f"  round {round_} {name}: " + ", ".join(
+                    f"{op} {statistics.median(v) * 1e3:.1f} ms"
+                    for op, v in rounds[-1][name].items()), flush=True)
+    print(f"\n{num_nodes:,} nodes, {adj.nnz:,} nnz, F={args.features}, K={args.steps}, "
+          f"float32 values, int32 indices, {args.threads} thread(s); {args.ab_rounds} rounds x "
+          f"{args.repeats} repeats per variant; load average before {load_before}, after "
+          f"{load_average()}\n")
+    print("| op | clock | validated (ms) | baseline (ms) | overhead, pooled medians | "
+          "overhead, median of per-round ratios (quartiles) |")
+    print("|---|---|---|---|---|---|")
+    for op in ("spmm", "diffuse"):
+        label = op if op == "spmm" else f"diffuse (K={args.steps})"
+        for clock, key in (("wall", op), ("CPU", op + " cpu")):
+            pooled = {name: statistics.median([t for r in rounds for t in r[name][key]])
+                      for name in variants}
+            ours, base = pooled["validated (this build)"], pooled["baseline"]
+            # the two variants of one round ran back to back: their ratio cancels slow drifts
+            # of the machine's load
+            ratios = sorted(statistics.median(r["validated (this build)"][key]) /
+                            statistics.median(r["baseline"][key]) - 1 for r in rounds)
+            quartiles = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
+            print(f"| {label} | {clock} | {ours * 1e3:.2f} | {base * 1e3:.2f} | "
+                  f"{100 * (ours / base - 1):+.1f} % | {100 * statistics.median(ratios):+.1f} % "
+                  f"({100 * quartiles[0]:+.1f} … {100 * quartiles[2]:+.1f} %) |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="arxiv,2m", help="comma list of " + ",".join(SIZES))
@@ -233,8 +331,26 @@ def main() -> None:
     parser.add_argument("--pyg-steps-large", type=int, default=1,
                         help="steps PyG runs on graphs over 10M edges (scaled to --steps); "
                              "PyG's edge-wise messages need ~10 GB there")
+    parser.add_argument("--validation-baseline", default=None, metavar="SO",
+                        help="measure the raw ops' validation cost against this build of the "
+                             "extension (see the module docstring) instead of the comparison")
+    parser.add_argument("--ab-rounds", type=int, default=16)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads (default: torch's)")
+    parser.add_argument("--ab-worker", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--graph-file", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    args.threads = torch.get_num_threads()
+    if args.ab_worker is not None:
+        ab_worker(args.ab_worker, args.graph_file, args.repeats, args.warmup, args.steps,
+                  args.alpha)
+        return
     torch.manual_seed(0)
+    if args.validation_baseline is not None:
+        validation_overhead(args)
+        return
     bandwidth = copy_bandwidth()
     print(f"backend {noisygraph.backend()}, torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads, {platform.machine()}; "

@@ -14,6 +14,8 @@ PyObject* PyInit__C(void) {
 TORCH_LIBRARY(noisygraph, m) {
   // --- sparse diffusion (csrc/cpu/spmm_kernel.cpp, diffuse_kernel.cpp; csrc/cuda/) ---------
   // CSR rows are targets; rowptr/col are int32 or int64; value absent means all ones.
+  // Every call validates its CSR (rowptr from 0 to nnz, non-decreasing; col in [0, rows of
+  // the dense input); value finite, any sign) -- see csrc/ops/csr_checks.h.
   // The optional t_rowptr/t_col/t_perm are the transposed CSR and the map from its nonzeros
   // to ours (Adjacency.transpose()); only the backward reads them (else it transposes itself).
   // out[i] = sum_{e in row i} value[e] * x[col[e]]
@@ -47,7 +49,8 @@ TORCH_LIBRARY(noisygraph, m) {
 
   // --- local clustering (cluster area): strongly-local push diffusions and sweep cut, CPU only,
   // no autograd. Variable-size outputs are concatenated with a [B+1] pointer per query;
-  // work is [B, 2] int64 (pushes, edges scanned). See csrc/ops/local_diffusion.h.
+  // work is [B, 3] int64 (pushes, edges scanned, stopped_at_limit; the sweep cut's [B, 2]),
+  // max_pushes bounds each level. See csrc/ops/local_diffusion.h.
   m.def("local_flow_diffusion(Tensor rowptr, Tensor col, Tensor? value, Tensor degree, Tensor sink, Tensor source_ptr, Tensor source_nodes, Tensor source_mass, float eps, float omega, int max_pushes) -> (Tensor, Tensor, Tensor, Tensor, Tensor)");
   m.def("local_ppr_push(Tensor rowptr, Tensor col, Tensor? value, Tensor degree, Tensor source_ptr, Tensor source_nodes, Tensor source_mass, float alpha, float eps, int max_pushes) -> (Tensor, Tensor, Tensor, Tensor, Tensor)");
   m.def("local_sweep_cut(Tensor rowptr, Tensor col, Tensor? value, Tensor degree, Tensor score_ptr, Tensor score_nodes, Tensor scores, float total_volume, bool normalize) -> (Tensor, Tensor, Tensor, Tensor)");

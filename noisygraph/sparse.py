@@ -1,4 +1,5 @@
-"""A CSR adjacency with cached normalizations, built from any PyG graph format.
+"""A CSR adjacency with cached normalizations, built from any graph format by
+:func:`as_adjacency` (the one conversion at the public boundary).
 
 Convention (PyG's): ``edge_index[0]`` holds sources and ``edge_index[1]`` targets, and a
 message flows from source to target. The CSR rows are the targets, so
@@ -16,7 +17,9 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import NamedTuple, Optional, Union
+import sys
+import warnings
+from typing import Any, NamedTuple, Optional, Union
 
 import torch
 from torch import Tensor
@@ -27,7 +30,10 @@ _INT32_MAX = 2**31 - 1
 _INT64_MAX = 2**63 - 1
 _INDEX_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
 
-GraphLike = Union["Adjacency", Tensor]
+# What as_adjacency accepts: an Adjacency, an edge_index/EdgeIndex tensor, a PyG Data, a
+# torch.sparse matrix, a scipy.sparse matrix or a networkx graph (the last three are optional
+# dependencies, hence no precise Union).
+GraphLike = Any
 
 
 class Reordering(NamedTuple):
@@ -540,22 +546,30 @@ def _from_torch_sparse(matrix, name: str) -> Adjacency:
         indices, values = coalesced._indices(), coalesced.values()
     else:
         indices, values = matrix._indices(), matrix._values()
-    indices = indices.to(torch.long)
-    _check_weight_metadata(f"{name}.values()", values, indices.size(1), indices.device)
-    if indices.size(1) > 0:
-        low = indices.amin(dim=1)
-        high = indices.amax(dim=1)
-        ok = _weights_ok(values)
-        flags = torch.cat([low, high, torch.ones(1, dtype=torch.long, device=low.device)
-                           if ok is None else ok.to(torch.long).view(1)]).tolist()
-        (low_row, low_col, high_row, high_col, ok) = flags
+    return _from_coo(indices[0], indices[1], values, num_rows, num_cols, f"{name}'s indices",
+                     f"{name}.values()")
+
+
+def _from_coo(row: Tensor, col: Tensor, value: Optional[Tensor], num_rows: int, num_cols: int,
+              name: str, value_name: Optional[str] = None) -> Adjacency:
+    """The CSR of nonzeros ``(row, col, value)`` (rows are targets), their ranges and weights
+    checked with one host sync."""
+    row, col = row.to(torch.long), col.to(torch.long)
+    value_name = value_name or f"{name}'s values"
+    if value is not None:
+        _check_weight_metadata(value_name, value, row.numel(), row.device)
+    if row.numel() > 0:
+        ok = _weights_ok(value)
+        flags = torch.stack([row.min(), col.min(), row.max(), col.max(),
+                             torch.ones_like(row[0]) if ok is None else ok.to(torch.long)])
+        low_row, low_col, high_row, high_col, ok = flags.tolist()
         if low_row < 0 or high_row >= num_rows or low_col < 0 or high_col >= num_cols:
-            raise ValueError(f"{name}'s indices hold rows in [{low_row}, {high_row}] and columns "
+            raise ValueError(f"{name} hold rows in [{low_row}, {high_row}] and columns "
                              f"in [{low_col}, {high_col}], outside its size "
                              f"{num_rows} x {num_cols}")
         if not ok:
-            _raise_bad_weights(f"{name}.values()", values)
-    return _build_csr(indices[0], indices[1], values, num_rows, num_cols)
+            _raise_bad_weights(value_name, value)
+    return _build_csr(row, col, value, num_rows, num_cols)
 
 
 def csr_transpose(rowptr: Tensor, col: Tensor, num_cols: int) -> tuple[Tensor, Tensor, Tensor]:
@@ -600,47 +614,156 @@ def _sparse_size(graph: Tensor) -> Optional[int]:
     return max(sizes) if sizes else None
 
 
-def to_adjacency(graph: GraphLike, edge_weight: Optional[Tensor] = None,
-                 num_nodes: Optional[int] = None) -> Adjacency:
-    """Converts any supported graph format to a validated :class:`Adjacency`.
+def _check_size(adj: Adjacency, num_nodes: Optional[int], kind: str) -> Adjacency:
+    if num_nodes is not None and not adj.num_rows == adj.num_cols == num_nodes:
+        raise ValueError(f"num_nodes = {num_nodes} but the graph ({kind}) is "
+                         f"{adj.num_rows} x {adj.num_cols}")
+    return adj
 
-    Nothing the input claims about itself is trusted: a sparse COO tensor's coalesced flag,
-    an ``EdgeIndex``'s sort order and a CSR matrix's column order are ignored (the nonzeros
-    are sorted here), and every index and weight is checked.
+
+def _no_edge_weight(edge_weight: Optional[Tensor], kind: str) -> None:
+    if edge_weight is not None:
+        raise ValueError(f"edge_weight is only accepted with an edge_index graph (or a PyG Data); "
+                         f"a {kind} carries its own values")
+
+
+def _from_data(data, num_nodes: Optional[int], edge_weight: Optional[Tensor]) -> Adjacency:
+    """A PyG ``Data``: ``edge_index`` (or a torch.sparse ``adj_t``), the weights from
+    ``edge_weight``, else a 1-D float ``edge_attr`` (PyG's converters' convention)."""
+    with warnings.catch_warnings():  # PyG warns when it infers the count from edge_index
+        warnings.simplefilter("ignore")
+        claimed = data.num_nodes
+    if claimed is not None:
+        if num_nodes is not None and num_nodes != claimed:
+            raise ValueError(f"num_nodes = {num_nodes} but graph.num_nodes = {claimed}")
+        num_nodes = claimed
+    edge_index = getattr(data, "edge_index", None)
+    if edge_index is None:
+        adj_t = getattr(data, "adj_t", None)
+        if isinstance(adj_t, Tensor) and adj_t.layout != torch.strided:
+            _no_edge_weight(edge_weight, "Data holding adj_t")
+            return _check_size(_from_torch_sparse(adj_t, "graph.adj_t"), num_nodes, "graph.adj_t")
+        raise ValueError("graph is a PyG Data without edge_index (or a torch.sparse adj_t)")
+    if edge_weight is None:
+        edge_weight = getattr(data, "edge_weight", None)
+        if edge_weight is None:
+            attr = getattr(data, "edge_attr", None)
+            if isinstance(attr, Tensor) and attr.dim() == 1 and attr.is_floating_point():
+                edge_weight = attr
+    claimed = _sparse_size(edge_index)
+    if claimed is not None and num_nodes is not None and claimed != num_nodes:
+        raise ValueError(f"graph.num_nodes = {num_nodes} but graph.edge_index has sparse size "
+                         f"{tuple(edge_index.sparse_size())}")
+    return _from_edge_index(edge_index, edge_weight, num_nodes, "graph.edge_index")
+
+
+def _from_scipy(matrix, num_nodes: Optional[int], name: str) -> Adjacency:
+    """A ``scipy.sparse`` matrix ``A[source, target]`` (PyG's ``from_scipy_sparse_matrix``
+    convention: entry ``(i, j)`` is the edge ``i -> j``)."""
+    from torch_geometric.utils import from_scipy_sparse_matrix
+
+    if matrix.ndim != 2:
+        raise ValueError(f"{name} must be a 2-D sparse matrix, got shape {matrix.shape}")
+    num_sources, num_targets = matrix.shape
+    kind = matrix.dtype.kind
+    if kind not in "biuf":
+        raise TypeError(f"{name} must hold real weights, got dtype {matrix.dtype}")
+    if kind != "f":  # integer / bool patterns become weights in the default float dtype
+        matrix = matrix.astype(torch.empty((), dtype=torch.get_default_dtype()).numpy().dtype)
+    edge_index, weight = from_scipy_sparse_matrix(matrix)
+    adj = _from_coo(edge_index[1], edge_index[0], weight, num_targets, num_sources, name)
+    return _check_size(adj, num_nodes, name)
+
+
+def _from_networkx(graph, num_nodes: Optional[int]) -> Adjacency:
+    """A ``networkx`` graph in ``graph.nodes`` order (as PyG's ``from_networkx``), each edge
+    weighted by its ``"weight"`` attribute (1 without one); an undirected edge goes both ways,
+    parallel edges of a multigraph are summed."""
+    import networkx
+
+    try:
+        matrix = networkx.to_scipy_sparse_array(graph, nodelist=list(graph.nodes),
+                                                weight="weight", format="coo")
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"graph (networkx): its edge weights are not numbers ({error})") from None
+    return _from_scipy(matrix, num_nodes, "graph (networkx)")
+
+
+def as_adjacency(graph, *, num_nodes: Optional[int] = None,
+                 edge_weight: Optional[Tensor] = None) -> Adjacency:
+    r"""The graph as a validated :class:`Adjacency`: the one conversion every public function
+    and layer runs at its boundary (the result is handed down, never converted again).
+
+    Accepted formats (messages flow from source to target, the CSR rows are the targets):
+
+    * an :class:`Adjacency`: returned as is (no copy; an O(1) check that it was not modified
+      in place);
+    * an ``edge_index`` tensor ``[2, E]`` (sources, then targets) or a PyG ``EdgeIndex``
+      (its sparse size is the node count; its sort order is not trusted);
+    * a PyG ``Data`` (or ``Batch``): its ``edge_index`` and ``num_nodes``, the weights from
+      ``edge_weight``, else from ``edge_attr`` when that is a 1-D float tensor (a
+      multi-dimensional ``edge_attr`` holds edge features and is not used); a ``Data`` with a
+      torch.sparse ``adj_t`` (PyG's ``ToSparseTensor``) instead of ``edge_index`` works too;
+    * a 2-D ``torch.sparse`` COO or CSR matrix (a CSC one is rejected: transpose it, as
+      ``adj.t()``), read as PyG's layers read ``adj_t``:
+      entry ``(i, j)`` is the edge ``j -> i`` (its coalesced flag is not trusted);
+    * a ``scipy.sparse`` matrix or array, read as PyG's ``from_scipy_sparse_matrix`` reads it:
+      entry ``(i, j)`` is the edge ``i -> j`` (integer or bool entries become float weights);
+    * a ``networkx`` graph, through ``networkx.to_scipy_sparse_array`` (nodes in
+      ``graph.nodes`` order, as PyG's ``from_networkx``; the ``"weight"`` edge attribute,
+      1 when absent).
+
+    Every index and weight is checked (one host synchronisation); anything else raises a
+    :class:`TypeError` naming ``graph``.
 
     Args:
-        graph: an :class:`Adjacency` (returned as is), an ``edge_index`` tensor of shape
-            ``[2, E]``, a PyG ``EdgeIndex``, or a 2-D ``torch.sparse`` COO/CSR matrix.
-        edge_weight (torch.Tensor, optional): finite, non-negative weights of the edges of
-            ``edge_index`` (only with an ``edge_index``/``EdgeIndex``). (default: :obj:`None`)
-        num_nodes (int, optional): number of nodes (default: the ``EdgeIndex``'s sparse size,
-            else the largest id + 1). With an :class:`Adjacency` or a sparse matrix it must
-            match its shape.
+        graph: the graph, in one of the formats above.
+        num_nodes (int, optional): the number of nodes. An ``edge_index`` has no size of its
+            own (default: the ``EdgeIndex``'s sparse size, else the largest id + 1); every
+            other format has one, which must then equal ``num_nodes``. (default: :obj:`None`)
+        edge_weight (torch.Tensor, optional): finite, non-negative weights ``[E]``, only with
+            an ``edge_index``/``EdgeIndex`` or a ``Data`` (where it replaces the ``Data``'s
+            own weights). (default: :obj:`None`)
     """
     if num_nodes is not None:
         num_nodes = check_count("num_nodes", num_nodes)
-    if isinstance(graph, Adjacency) or (isinstance(graph, Tensor) and
-                                        graph.layout != torch.strided):
-        if edge_weight is not None:
-            raise ValueError("edge_weight is only accepted with an edge_index graph; an "
-                             "Adjacency or a sparse matrix carries its own values")
-        if isinstance(graph, Adjacency):
-            graph.check_unchanged()
-            adj = graph
-        else:
-            adj = _from_torch_sparse(graph, "graph")
-        if num_nodes is not None and not adj.num_rows == adj.num_cols == num_nodes:
-            raise ValueError(f"num_nodes = {num_nodes} but the graph is "
-                             f"{adj.num_rows} x {adj.num_cols}")
-        return adj
-    if not isinstance(graph, Tensor):
-        raise TypeError("graph must be an Adjacency, an edge_index/EdgeIndex tensor or a "
-                        f"torch.sparse matrix, got {type(graph).__name__}")
-    claimed = _sparse_size(graph)
-    if claimed is not None:
-        if num_nodes is not None and num_nodes != claimed:
-            raise ValueError(f"num_nodes = {num_nodes} but the EdgeIndex graph has sparse size "
-                             f"{tuple(graph.sparse_size())}")
-        num_nodes = claimed
-    name = "graph (edge_index)" if claimed is None else "graph (EdgeIndex)"
-    return _from_edge_index(graph, edge_weight, num_nodes, name)
+    if isinstance(graph, Adjacency):
+        _no_edge_weight(edge_weight, "Adjacency")
+        graph.check_unchanged()
+        return _check_size(graph, num_nodes, "Adjacency")
+    if isinstance(graph, Tensor):
+        if graph.layout != torch.strided:
+            _no_edge_weight(edge_weight, "sparse matrix")
+            return _check_size(_from_torch_sparse(graph, "graph"), num_nodes, "sparse matrix")
+        claimed = _sparse_size(graph)
+        if claimed is not None:
+            if num_nodes is not None and num_nodes != claimed:
+                raise ValueError(f"num_nodes = {num_nodes} but the EdgeIndex graph has sparse "
+                                 f"size {tuple(graph.sparse_size())}")
+            num_nodes = claimed
+        name = "graph (edge_index)" if claimed is None else "graph (EdgeIndex)"
+        return _from_edge_index(graph, edge_weight, num_nodes, name)
+    pyg_data = sys.modules.get("torch_geometric.data")
+    if pyg_data is not None and isinstance(graph, pyg_data.HeteroData):
+        raise TypeError("graph must be a homogeneous graph; a HeteroData has several edge "
+                        "types (pass one of them, e.g. data['paper', 'cites', 'paper'])")
+    if pyg_data is not None and isinstance(graph, pyg_data.Data):
+        return _from_data(graph, num_nodes, edge_weight)
+    scipy_sparse = sys.modules.get("scipy.sparse")
+    if scipy_sparse is not None and scipy_sparse.issparse(graph):
+        _no_edge_weight(edge_weight, "scipy.sparse matrix")
+        return _from_scipy(graph, num_nodes, "graph (scipy.sparse)")
+    nx = sys.modules.get("networkx")
+    if nx is not None and isinstance(graph, nx.Graph):
+        _no_edge_weight(edge_weight, "networkx graph")
+        return _from_networkx(graph, num_nodes)
+    raise TypeError("graph must be an Adjacency, an edge_index/EdgeIndex tensor, a PyG Data, a "
+                    "torch.sparse matrix, a scipy.sparse matrix or a networkx graph, got "
+                    f"{type(graph).__name__}")
+
+
+def to_adjacency(graph: GraphLike, edge_weight: Optional[Tensor] = None,
+                 num_nodes: Optional[int] = None) -> Adjacency:
+    """:func:`as_adjacency` with the positional ``(graph, edge_weight, num_nodes)`` order of
+    earlier releases (same conversion, same checks)."""
+    return as_adjacency(graph, num_nodes=num_nodes, edge_weight=edge_weight)

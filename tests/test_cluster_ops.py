@@ -224,6 +224,44 @@ def test_max_pushes_limits_work():
     g = make_graph()
     out = flow_diffusion(g, 0, 100.0, eps=1e-9, max_pushes=5)
     assert int(out.work[0, 0]) == 5
+    assert int(out.work[0, 2]) == 1  # stopped at the limit with nodes still active
+    converged = flow_diffusion(g, 0, 100.0, eps=1e-9)
+    assert int(converged.work[0, 2]) == 0
+    assert int(flow_diffusion(g, 0, 100.0, max_pushes=0).work[0, 2]) == 1
+    ppr = ppr_push(g, [0, 3], alpha=0.1, eps=1e-8, max_pushes=7)
+    assert ppr.work[:, 0].tolist() == [7, 7] and ppr.work[:, 2].tolist() == [1, 1]
+    assert ppr_push(g, 0, alpha=0.1, eps=1e-3).work[0, 2] == 0
+
+
+@pytest.mark.parametrize("kind", ["flow", "ppr"])
+def test_max_pushes_caps_each_level_like_the_fallback(kind, monkeypatch):
+    """max_pushes bounds every mass / tolerance level (the documented meaning, and what the
+    Python fallback does); the compiled ops used to share one budget over all levels, which
+    stopped these queries after 15 pushes in total."""
+    g = make_graph(n=40, p=0.1, seed=9)
+    if kind == "flow":
+        def run():
+            return flow_cluster_op(g, [2, 7], 10.0, [1.5, 3.0, 5.0], eps=1e-8, omega=1.0,
+                                   max_pushes=15)
+    else:
+        def run():
+            return diffusion_module.ppr_cluster_op(g, [2, 7], [1e-2, 1e-4, 1e-6], alpha=0.1,
+                                                   max_pushes=15)
+    compiled_out = run()
+    monkeypatch.setattr(diffusion_module, "COMPILED", False)
+    fallback_out = run()
+    for out in (compiled_out, fallback_out):
+        assert out.work[:, 2].tolist() == [1, 1]  # stopped at the limit
+        assert (out.work[:, 0] > 15).all()  # more than one level's budget in total
+    assert torch.equal(compiled_out.work[:, 0], fallback_out.work[:, 0])
+    torch.testing.assert_close(compiled_out.conductance, fallback_out.conductance)
+    torch.testing.assert_close(compiled_out.best_level, fallback_out.best_level)
+    for q in range(2):
+        a = compiled_out.cluster_nodes[int(compiled_out.cluster_ptr[q]):int(compiled_out.cluster_ptr[q + 1])]
+        b = fallback_out.cluster_nodes[int(fallback_out.cluster_ptr[q]):int(fallback_out.cluster_ptr[q + 1])]
+        assert sorted(a.tolist()) == sorted(b.tolist())
+
+
 
 
 # ---------------------------------------------------------------------------- push limit
@@ -287,10 +325,3 @@ def test_fallback_push_limit_is_per_level(monkeypatch):
     capped = flow_cluster_op(g, 0, 30.0, levels, eps=1e-9, max_pushes=largest)
     assert not bool(capped.hit_push_limit[0])  # ...but no single level does
     assert int(capped.work[0, 0]) == int(free.work[0, 0])
-
-
-def test_compiled_limit_column_is_trusted_when_present():
-    reported = torch.tensor([[5, 40, 0], [5, 40, 1]])
-    assert torch.equal(diffusion_module._with_limit_column(reported, 5), reported)
-    legacy = torch.tensor([[5, 40], [4, 30]])
-    assert diffusion_module._with_limit_column(legacy, 5)[:, 2].tolist() == [1, 0]

@@ -283,18 +283,20 @@ def test_bad_signals_raise_naming_the_argument():
 
 @needs_kernels
 def test_kernels_reject_bad_arguments_directly():
+    """The raw ops check their own input (ValueError/TypeError naming the argument); the full
+    attack table is tests/test_bad_input_raw_ops.py."""
     adj = graph(weighted=True)
     rowptr, col, value = kernel_args(adj, torch.float32)
     x = torch.rand(N, 2)
-    with pytest.raises(RuntimeError, match="alpha"):
+    with pytest.raises(ValueError, match="alpha"):
         torch.ops.noisygraph.diffuse(rowptr, col, value, x, 2, 1.5)
-    with pytest.raises(RuntimeError, match="num_steps"):
+    with pytest.raises(ValueError, match="num_steps"):
         torch.ops.noisygraph.diffuse(rowptr, col, value, x, -1, 0.5)
-    with pytest.raises(RuntimeError, match="value dtype"):
+    with pytest.raises(TypeError, match="value must have the dtype of x"):
         torch.ops.noisygraph.spmm(rowptr, col, value.double(), x)
-    with pytest.raises(RuntimeError, match="clamp_mask must be bool"):
+    with pytest.raises(TypeError, match="clamp_mask must be bool"):
         torch.ops.noisygraph.diffuse(rowptr, col, value, x, 2, 0.5, torch.ones(N))
-    with pytest.raises(RuntimeError, match="rowptr must start at 0 and end at nnz"):
+    with pytest.raises(ValueError, match=r"rowptr\[\d+\] = \d+ must equal nnz"):
         torch.ops.noisygraph.spmm(rowptr, col[:-1], value[:-1], x)
 
 

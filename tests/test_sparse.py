@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 
@@ -332,3 +333,77 @@ def test_the_old_silent_failures_now_raise():
         Adjacency.from_edge_index(edge_index, weight, num_nodes=N)  # was all-NaN outputs
     with pytest.raises(ValueError, match="col holds ids"):
         Adjacency(torch.tensor([0, 1, 2]), torch.tensor([50_000_000, 0]))  # was a segfault
+
+
+# ------------------------------------------------------------------ as_adjacency: every format
+def _without_duplicates(edge_index):
+    """A directed graph without parallel edges (networkx cannot hold them), loops kept."""
+    key = torch.unique(edge_index[0] * N + edge_index[1])
+    return torch.stack([key // N, key % N])
+
+
+def test_every_accepted_format_gives_the_same_adjacency():
+    import networkx as nx
+    from torch_geometric import EdgeIndex
+    from torch_geometric.data import Data
+    from torch_geometric.utils import to_networkx, to_scipy_sparse_matrix, to_torch_coo_tensor
+
+    from noisygraph.sparse import as_adjacency
+
+    edge_index = _without_duplicates(random_graph())
+    assert (edge_index[0] == edge_index[1]).any()  # self-loops are part of the round trip
+    weight = random_weights(edge_index)
+    expected = as_adjacency(edge_index, edge_weight=weight, num_nodes=N)
+    adj_t = to_torch_coo_tensor(edge_index.flip(0), weight, size=(N, N))  # rows are targets
+    graph = to_networkx(Data(edge_index=edge_index, weight=weight, num_nodes=N),
+                        edge_attrs=["weight"])
+    assert isinstance(graph, nx.DiGraph)
+    formats = {
+        "EdgeIndex": as_adjacency(EdgeIndex(edge_index, sparse_size=(N, N)), edge_weight=weight),
+        "Data.edge_weight": as_adjacency(Data(edge_index=edge_index, edge_weight=weight,
+                                              num_nodes=N)),
+        "Data.edge_attr": as_adjacency(Data(edge_index=edge_index, edge_attr=weight,
+                                            num_nodes=N)),
+        "Data.adj_t": as_adjacency(Data(adj_t=adj_t, num_nodes=N)),
+        "sparse_coo": as_adjacency(adj_t),
+        "sparse_csr": as_adjacency(adj_t.to_sparse_csr()),
+        "scipy_coo": as_adjacency(to_scipy_sparse_matrix(edge_index, weight, N)),
+        "scipy_csr": as_adjacency(to_scipy_sparse_matrix(edge_index, weight, N).tocsr()),
+        "networkx": as_adjacency(graph),
+        "to_adjacency": to_adjacency(edge_index, weight, N),
+    }
+    for name, adj in formats.items():
+        assert (adj.num_rows, adj.num_cols) == (N, N), name
+        assert torch.equal(adj.rowptr, expected.rowptr), name
+        assert torch.equal(adj.col, expected.col), name
+        torch.testing.assert_close(adj.value.double(), expected.value.double(), msg=name)
+    assert as_adjacency(expected) is expected  # no copy
+
+
+def test_as_adjacency_unweighted_formats_and_the_undirected_networkx_graph():
+    import networkx as nx
+    import scipy.sparse
+
+    from noisygraph.sparse import as_adjacency
+
+    edge_index = _without_duplicates(random_graph())
+    expected = as_adjacency(edge_index, num_nodes=N)
+    pattern = scipy.sparse.coo_matrix(
+        (np.ones(edge_index.size(1), dtype=bool), edge_index.numpy()), shape=(N, N))
+    from_bool = as_adjacency(pattern)  # a bool pattern becomes unit float weights
+    assert from_bool.value.dtype == torch.get_default_dtype()
+    assert torch.equal(from_bool.col, expected.col)
+    assert torch.equal(from_bool.value, torch.ones(expected.nnz))
+    undirected = nx.Graph([(0, 1), (1, 2)])
+    undirected.add_node(3)
+    dense = as_adjacency(undirected).to_dense()
+    torch.testing.assert_close(dense, torch.tensor([[0, 1, 0, 0], [1, 0, 1, 0], [0, 1, 0, 0],
+                                                    [0, 0, 0, 0.0]]))
+    with_features = as_adjacency(_data_with_edge_features(edge_index))
+    assert with_features.value is None  # a [E, F] edge_attr holds features, not weights
+
+
+def _data_with_edge_features(edge_index):
+    from torch_geometric.data import Data
+
+    return Data(edge_index=edge_index, edge_attr=torch.rand(edge_index.size(1), 3), num_nodes=N)

@@ -11,7 +11,7 @@ from torch.utils.cpp_extension import include_paths
 import sysconfig
 for p in include_paths() + [sysconfig.get_paths()['include']]:
     print(p)")
-FLAGS=(-std=c++17 -O3 --expt-relaxed-constexpr -DWITH_CUDA -I"$ROOT/csrc")
+FLAGS=(-std=c++20 -O3 --expt-relaxed-constexpr -DWITH_CUDA -I"$ROOT/csrc")
 for inc in "${INCLUDES[@]}"; do FLAGS+=(-I"$inc"); done
 OUT="$(mktemp -d)"
 trap 'rm -rf "$OUT"' EXIT

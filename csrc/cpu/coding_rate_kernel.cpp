@@ -11,10 +11,12 @@
 // functions serve CUDA tensors (csrc/cuda registers them).
 #include <torch/library.h>
 
+#include <limits>
 #include <string>
 #include <vector>
 
 #include "ops/coding_rate.h"
+#include "ops/csr_checks.h"
 
 namespace noisygraph {
 namespace {
@@ -141,26 +143,89 @@ at::Tensor small_term_grad(const at::Tensor& y, double scale, const at::Tensor& 
   return at::cholesky_solve(y, factor).mul_(scale);
 }
 
-void check_inputs(const at::Tensor& z, const std::optional<at::Tensor>& labels,
+bool is_floating(const at::Tensor& t) {
+  return t.scalar_type() == at::kFloat || t.scalar_type() == at::kDouble;
+}
+
+void check_same_device(const char* op, const char* name, const at::Tensor& t,
+                       const at::Tensor& z) {
+  TORCH_CHECK_VALUE(t.device() == z.device(), op, ": ", name, " is on ", t.device(),
+                    " but z on ", z.device());
+}
+
+// Shapes, dtypes and devices (O(1)), then the entries (O(N·p + K·N), small next to the
+// O(N·p²) Grams): z finite; labels in [0, num_classes); membership finite and >= 0;
+// class_scale finite and >= 0. Non-strided tensors are rejected with a TypeError.
+void check_inputs(const char* op, const at::Tensor& z, const std::optional<at::Tensor>& labels,
                   const std::optional<at::Tensor>& membership, int64_t num_classes,
-                  const at::Tensor& class_scale) {
-  TORCH_CHECK(z.dim() == 2, "coding_rate: z must be 2-D [N, p]");
-  TORCH_CHECK(z.scalar_type() == at::kFloat || z.scalar_type() == at::kDouble,
-              "coding_rate: z must be float32 or float64");
-  TORCH_CHECK(labels.has_value() != membership.has_value(),
-              "coding_rate: pass exactly one of labels and membership");
-  TORCH_CHECK(num_classes >= 1, "coding_rate: num_classes must be >= 1");
-  TORCH_CHECK(class_scale.dim() == 1 && class_scale.size(0) == num_classes,
-              "coding_rate: class_scale must have shape [num_classes]");
+                  double total_scale, const at::Tensor& class_scale) {
+  for (const auto& [name, t] : {std::pair<const char*, const at::Tensor*>{"z", &z},
+                                {"class_scale", &class_scale}}) {
+    TORCH_CHECK_TYPE(t->layout() == at::kStrided, op, ": ", name,
+                     " must be a dense (strided) tensor, got layout ", t->layout());
+  }
+  TORCH_CHECK_TYPE(is_floating(z), op, ": z must be float32 or float64, got ", z.scalar_type());
+  TORCH_CHECK_VALUE(z.dim() == 2, op, ": z must be 2-D [N, p], got shape ", z.sizes());
+  TORCH_CHECK_VALUE(labels.has_value() != membership.has_value(), op,
+                    ": pass exactly one of labels and membership");
+  TORCH_CHECK_VALUE(num_classes >= 1, op, ": num_classes must be >= 1, got ", num_classes);
+  check_real(op, "total_scale", total_scale, 0.0, std::numeric_limits<double>::infinity(),
+             false, true);
+  TORCH_CHECK_TYPE(is_floating(class_scale), op, ": class_scale must be float32 or float64, got ",
+                   class_scale.scalar_type());
+  TORCH_CHECK_VALUE(class_scale.dim() == 1 && class_scale.size(0) == num_classes, op,
+                    ": class_scale must have shape [num_classes] = [", num_classes, "], got ",
+                    class_scale.sizes());
+  check_same_device(op, "class_scale", class_scale, z);
+  const auto scale = class_scale.detach();
+  if (!(at::isfinite(scale).all().item<bool>() && (scale >= 0).all().item<bool>())) {
+    const int64_t j = at::nonzero(~(at::isfinite(scale) & (scale >= 0)))[0][0].item<int64_t>();
+    TORCH_CHECK_VALUE(false, op, ": class_scale[", j, "] = ", scale[j].item<double>(),
+                      " must be finite and >= 0");
+  }
+  if (z.numel() > 0 && !at::isfinite(z.detach()).all().item<bool>()) {
+    const auto bad = at::nonzero(~at::isfinite(z.detach()))[0];
+    TORCH_CHECK_VALUE(false, op, ": z[", bad[0].item<int64_t>(), ", ", bad[1].item<int64_t>(),
+                      "] is not finite");
+  }
   if (labels.has_value()) {
-    TORCH_CHECK(labels->dim() == 1 && labels->size(0) == z.size(0) &&
-                    labels->scalar_type() == at::kLong,
-                "coding_rate: labels must be int64 [N]");
+    TORCH_CHECK_TYPE(labels->layout() == at::kStrided, op,
+                     ": labels must be a dense (strided) tensor, got layout ", labels->layout());
+    TORCH_CHECK_TYPE(labels->scalar_type() == at::kLong, op, ": labels must be int64, got ",
+                     labels->scalar_type());
+    TORCH_CHECK_VALUE(labels->dim() == 1 && labels->size(0) == z.size(0), op,
+                      ": labels must have shape [N] = [", z.size(0), "], got ", labels->sizes());
+    check_same_device(op, "labels", *labels, z);
+    if (labels->numel() > 0) {
+      const auto outside = (*labels < 0) | (*labels >= num_classes);
+      if (outside.any().item<bool>()) {
+        const int64_t i = at::nonzero(outside)[0][0].item<int64_t>();
+        TORCH_CHECK_VALUE(false, op, ": labels[", i, "] = ", (*labels)[i].item<int64_t>(),
+                          " is outside [0, num_classes = ", num_classes, ")");
+      }
+    }
   } else {
-    TORCH_CHECK(membership->dim() == 2 && membership->size(0) == num_classes &&
-                    membership->size(1) == z.size(0) &&
-                    membership->scalar_type() == z.scalar_type(),
-                "coding_rate: membership must be [num_classes, N] in z's dtype");
+    TORCH_CHECK_TYPE(membership->layout() == at::kStrided, op,
+                     ": membership must be a dense (strided) tensor, got layout ",
+                     membership->layout());
+    TORCH_CHECK_TYPE(membership->scalar_type() == z.scalar_type(), op,
+                     ": membership must have z's dtype (", z.scalar_type(), "), got ",
+                     membership->scalar_type());
+    TORCH_CHECK_VALUE(membership->dim() == 2 && membership->size(0) == num_classes &&
+                          membership->size(1) == z.size(0),
+                      op, ": membership must have shape [num_classes, N] = [", num_classes,
+                      ", ", z.size(0), "], got ", membership->sizes());
+    check_same_device(op, "membership", *membership, z);
+    const auto m = membership->detach();
+    if (m.numel() > 0) {
+      const auto bad = ~(at::isfinite(m) & (m >= 0));
+      if (bad.any().item<bool>()) {
+        const auto where = at::nonzero(bad)[0];
+        const int64_t j = where[0].item<int64_t>(), i = where[1].item<int64_t>();
+        TORCH_CHECK_VALUE(false, op, ": membership[", j, ", ", i, "] = ", m[j][i].item<double>(),
+                          " must be finite and >= 0");
+      }
+    }
   }
 }
 
@@ -170,7 +235,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> coding_rate_forward(
     const at::Tensor& z_in, const std::optional<at::Tensor>& labels,
     const std::optional<at::Tensor>& membership_in, int64_t num_classes, double total_scale,
     const at::Tensor& class_scale, bool need_grad, bool need_scale_grad) {
-  check_inputs(z_in, labels, membership_in, num_classes, class_scale);
+  check_inputs("coding_rate", z_in, labels, membership_in, num_classes, total_scale, class_scale);
   const auto z = z_in.contiguous();
   const int64_t n = z.size(0), p = z.size(1);
   const auto opts = z.options();
@@ -299,14 +364,34 @@ std::tuple<at::Tensor, at::Tensor> coding_rate_backward(
     const std::optional<at::Tensor>& labels, const std::optional<at::Tensor>& membership_in,
     int64_t num_classes, double total_scale, const at::Tensor& class_scale,
     const at::Tensor& inverses, bool membership_grad) {
-  check_inputs(z_in, labels, membership_in, num_classes, class_scale);
+  const char* op = "coding_rate_backward";
+  check_inputs(op, z_in, labels, membership_in, num_classes, total_scale, class_scale);
   const auto z = z_in.contiguous();
   const int64_t n = z.size(0), p = z.size(1);
   const auto opts = z.options();
-  TORCH_CHECK(inverses.dim() == 3 && inverses.size(0) == num_classes + 1 &&
-                  inverses.size(1) == p && inverses.size(2) == p,
-              "coding_rate_backward: inverses must be [num_classes + 1, p, p] (run the forward "
-              "with need_grad=True)");
+  for (const auto& [name, t] :
+       {std::pair<const char*, const at::Tensor*>{"grad_total", &grad_total},
+        {"grad_per_class", &grad_per_class},
+        {"inverses", &inverses}}) {
+    TORCH_CHECK_TYPE(t->layout() == at::kStrided, op, ": ", name,
+                     " must be a dense (strided) tensor, got layout ", t->layout());
+    TORCH_CHECK_TYPE(is_floating(*t), op, ": ", name, " must be float32 or float64, got ",
+                     t->scalar_type());
+    check_same_device(op, name, *t, z);
+  }
+  TORCH_CHECK_VALUE(grad_total.numel() == 1, op, ": grad_total must hold one number, got shape ",
+                    grad_total.sizes());
+  TORCH_CHECK_VALUE(grad_per_class.dim() == 1 && grad_per_class.size(0) == num_classes, op,
+                    ": grad_per_class must have shape [num_classes] = [", num_classes, "], got ",
+                    grad_per_class.sizes());
+  TORCH_CHECK_TYPE(inverses.scalar_type() == z.scalar_type(), op,
+                   ": inverses must have z's dtype (", z.scalar_type(), "), got ",
+                   inverses.scalar_type());
+  TORCH_CHECK_VALUE(inverses.dim() == 3 && inverses.size(0) == num_classes + 1 &&
+                        inverses.size(1) == p && inverses.size(2) == p,
+                    op, ": inverses must have shape [num_classes + 1, p, p] = [",
+                    num_classes + 1, ", ", p, ", ", p, "], got ", inverses.sizes(),
+                    " (run the forward with need_grad=True)");
   const auto scale = host_doubles(class_scale);
   const double g_total = host_doubles(grad_total)[0];
   const auto g_class = host_doubles(grad_per_class);
@@ -400,9 +485,13 @@ std::tuple<at::Tensor, at::Tensor> coding_rate_backward(
   return {grad_z, grad_membership};
 }
 
-TORCH_LIBRARY_IMPL(noisygraph, CPU, m) {
+namespace {
+void register_kernels(torch::Library& m) {
   m.impl("coding_rate", &coding_rate_forward);
   m.impl("coding_rate_backward", &coding_rate_backward);
 }
+}  // namespace
+
+NOISYGRAPH_REGISTER_WITH_SPARSE(CPU, register_kernels)
 
 }  // namespace noisygraph

@@ -22,43 +22,28 @@ namespace noisygraph {
 namespace cpu {
 namespace {
 
-constexpr int64_t kRowGrain = 1024;
-
-struct Csr {
-  at::Tensor rowptr, col;
-  std::optional<at::Tensor> value;
-};
-
-Csr contiguous_csr(const at::Tensor& rowptr, const at::Tensor& col,
-                   const std::optional<at::Tensor>& value) {
-  return {rowptr.contiguous(), col.contiguous(),
-          value.has_value() ? std::optional<at::Tensor>(value->contiguous()) : std::nullopt};
-}
-
-// Runs gather_rows over all rows in parallel with the given epilogue, weighted or not.
+// One step's gathers over all rows. The first step's check the matrix as they read it
+// (cpu/csr_rows.h) and raise if it is invalid; the later steps read the same, now validated,
+// matrix without checks.
 template <typename scalar_t, typename index_t, typename Epilogue>
-void parallel_gather(const Csr& csr, const scalar_t* src, int64_t f, int64_t num_rows,
-                     scalar_t* dst, const uint8_t* skip, const Epilogue& epilogue) {
-  const index_t* rp = csr.rowptr.data_ptr<index_t>();
-  const index_t* cp = csr.col.data_ptr<index_t>();
-  if (csr.value.has_value()) {
-    const scalar_t* vp = csr.value->data_ptr<scalar_t>();
-    at::parallel_for(0, num_rows, kRowGrain, [&](int64_t begin, int64_t end) {
-      gather_rows<true>(rp, cp, vp, src, f, begin, end, dst, skip, epilogue);
-    });
-  } else {
-    at::parallel_for(0, num_rows, kRowGrain, [&](int64_t begin, int64_t end) {
-      gather_rows<false>(rp, cp, static_cast<const scalar_t*>(nullptr), src, f, begin, end, dst,
-                         skip, epilogue);
-    });
+void step(bool first, const CheckedCsr& csr, const scalar_t* src, int64_t f, scalar_t* dst,
+          const uint8_t* skip, const Epilogue& epilogue) {
+  if (!first) {
+    parallel_gather</*kCheck=*/false, scalar_t, index_t>(csr, src, f, dst, skip, epilogue);
+  } else if (!parallel_gather</*kCheck=*/true, scalar_t, index_t>(csr, src, f, dst, skip,
+                                                                  epilogue)) {
+    throw_csr_error(csr);
   }
 }
 
-at::Tensor diffuse_forward(const Csr& csr, const at::Tensor& y0, int64_t num_steps, double alpha,
-                           const std::optional<at::Tensor>& clamp_mask, bool clip) {
+at::Tensor diffuse_forward(const CheckedCsr& csr, const at::Tensor& y0, int64_t num_steps,
+                           double alpha, const std::optional<at::Tensor>& clamp_mask, bool clip) {
   const int64_t n = y0.size(0);
   const int64_t f = y0.size(1);
-  if (num_steps == 0 || n == 0 || f == 0) return y0.clone();
+  if (num_steps == 0 || n == 0 || f == 0) {  // no kernel reads the matrix
+    check_csr_content(csr);
+    return y0.clone();
+  }
   auto out = at::empty_like(y0);
   auto spare = num_steps > 1 ? at::empty_like(y0) : at::Tensor();
   const uint8_t* skip =
@@ -86,7 +71,7 @@ at::Tensor diffuse_forward(const Csr& csr, const at::Tensor& y0, int64_t num_ste
         // The step that writes `out` is the last one; the buffers alternate backwards from it.
         at::Tensor& target = (num_steps - 1 - t) % 2 == 0 ? out : spare;
         scalar_t* dst = target.data_ptr<scalar_t>();
-        parallel_gather<scalar_t, index_t>(csr, src, f, n, dst, skip, epilogue);
+        step<scalar_t, index_t>(t == 0, csr, src, f, dst, skip, epilogue);
         src = dst;
       }
     });
@@ -94,11 +79,14 @@ at::Tensor diffuse_forward(const Csr& csr, const at::Tensor& y0, int64_t num_ste
   return out;
 }
 
-at::Tensor diffuse_masked_adjoint(const Csr& t_csr, const at::Tensor& grad, int64_t num_steps,
-                                  double alpha, const at::Tensor& clamp_mask) {
+at::Tensor diffuse_masked_adjoint(const CheckedCsr& t_csr, const at::Tensor& grad,
+                                  int64_t num_steps, double alpha, const at::Tensor& clamp_mask) {
   const int64_t n = grad.size(0);
   const int64_t f = grad.size(1);
-  if (num_steps == 0 || n == 0 || f == 0) return grad.clone();
+  if (num_steps == 0 || n == 0 || f == 0) {  // no kernel reads the matrix
+    check_csr_content(t_csr);
+    return grad.clone();
+  }
   auto keep_rows = clamp_mask.logical_not().unsqueeze(-1).to(grad.scalar_type());
   // acc = C G (becomes the output), u = (1 - M) W_t (what the next step gathers).
   auto acc = grad * (keep_rows * alpha + (1.0 - keep_rows));
@@ -129,8 +117,8 @@ at::Tensor diffuse_masked_adjoint(const Csr& t_csr, const at::Tensor& grad, int6
             }
           }
         };
-        parallel_gather<scalar_t, index_t>(t_csr, u.data_ptr<scalar_t>(), f, n, dst, nullptr,
-                                           epilogue);
+        step<scalar_t, index_t>(t == 0, t_csr, u.data_ptr<scalar_t>(), f, dst, nullptr,
+                                epilogue);
         std::swap(u, u_next);
       }
     });
@@ -142,35 +130,35 @@ at::Tensor diffuse_cpu(const at::Tensor& rowptr, const at::Tensor& col,
                        const std::optional<at::Tensor>& value, const at::Tensor& y0,
                        int64_t num_steps, double alpha,
                        const std::optional<at::Tensor>& clamp_mask, bool clip,
-                    const std::optional<at::Tensor>& /*t_rowptr (backward only)*/,
-                    const std::optional<at::Tensor>& /*t_col*/, const std::optional<at::Tensor>& /*t_perm*/) {
-  check_csr("diffuse", rowptr, col, value, y0);
-  check_diffusion("diffuse", rowptr.numel() - 1, y0, num_steps, alpha, clamp_mask);
-  std::optional<at::Tensor> mask_c =
-      clamp_mask.has_value() ? std::optional<at::Tensor>(clamp_mask->contiguous()) : std::nullopt;
-  return diffuse_forward(contiguous_csr(rowptr, col, value), y0.contiguous(), num_steps, alpha,
-                         mask_c, clip);
+                       const std::optional<at::Tensor>& t_rowptr,
+                       const std::optional<at::Tensor>& t_col,
+                       const std::optional<at::Tensor>& t_perm) {
+  const DiffusionArgs args = check_diffuse_args(rowptr, col, value, y0, num_steps, alpha,
+                                                clamp_mask, t_rowptr, t_col, t_perm);
+  return diffuse_forward(args.csr, y0.contiguous(), num_steps, alpha, args.clamp_mask, clip);
 }
 
 at::Tensor diffuse_adjoint_cpu(const at::Tensor& t_rowptr, const at::Tensor& t_col,
                                const std::optional<at::Tensor>& t_value, const at::Tensor& grad,
                                int64_t num_steps, double alpha,
                                const std::optional<at::Tensor>& clamp_mask) {
-  check_csr("diffuse_adjoint", t_rowptr, t_col, t_value, grad);
-  check_diffusion("diffuse_adjoint", t_rowptr.numel() - 1, grad, num_steps, alpha, clamp_mask);
-  auto csr = contiguous_csr(t_rowptr, t_col, t_value);
-  if (!clamp_mask.has_value())
-    return diffuse_forward(csr, grad.contiguous(), num_steps, alpha, std::nullopt, false);
-  return diffuse_masked_adjoint(csr, grad.contiguous(), num_steps, alpha,
-                                clamp_mask->contiguous());
+  const DiffusionArgs args =
+      check_diffuse_adjoint_args(t_rowptr, t_col, t_value, grad, num_steps, alpha, clamp_mask);
+  if (!args.clamp_mask.has_value())
+    return diffuse_forward(args.csr, grad.contiguous(), num_steps, alpha, std::nullopt, false);
+  return diffuse_masked_adjoint(args.csr, grad.contiguous(), num_steps, alpha, *args.clamp_mask);
 }
 
 }  // namespace
 }  // namespace cpu
 
-TORCH_LIBRARY_IMPL(noisygraph, CPU, m) {
+namespace {
+void register_kernels(torch::Library& m) {
   m.impl("diffuse", &cpu::diffuse_cpu);
   m.impl("diffuse_adjoint", &cpu::diffuse_adjoint_cpu);
 }
+}  // namespace
+
+NOISYGRAPH_REGISTER_WITH_SPARSE(CPU, register_kernels)
 
 }  // namespace noisygraph

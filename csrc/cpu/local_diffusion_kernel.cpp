@@ -10,20 +10,53 @@
 #include <numeric>
 #include <vector>
 
+#include "ops/csr_checks.h"
 #include "ops/local_diffusion.h"
 
 namespace noisygraph {
 namespace {
 
-// Read-only view of the graph shared by all threads.
+// Read-only view of the graph shared by all threads. The O(1) checks ran when it was built
+// (ContiguousGraph); the entries are checked where a query first reads them, so a query
+// costs only its explored volume: the row pointers, column indices and weights of a row the
+// first time the query scans it (Workspace::row), the degree (and sink) of a node the first
+// time the query touches it (Workspace::local). A violation raises a ValueError naming the
+// argument and the index.
 struct GraphView {
+  const char* op;
   const int64_t* rowptr;
   const int64_t* col;
-  const double* value;  // nullptr: unit weights
+  const double* value;   // nullptr: unit weights
   const double* degree;
+  const double* sink;    // nullptr: the op has no sinks
   int64_t num_nodes;
+  int64_t nnz;
 
   double weight(int64_t e) const { return value ? value[e] : 1.0; }
+  // Row v: 0 <= rowptr[v] <= rowptr[v + 1] <= nnz, its column indices in [0, N), its weights
+  // finite and >= 0.
+  void check_row(int64_t v) const {
+    const int64_t begin = rowptr[v], end = rowptr[v + 1];
+    TORCH_CHECK_VALUE(0 <= begin && begin <= end && end <= nnz, op, ": rowptr[", v, "] = ",
+                      begin, " and rowptr[", v + 1, "] = ", end,
+                      " do not delimit a row inside [0, nnz = ", nnz,
+                      "] (rowptr must be non-decreasing)");
+    for (int64_t e = begin; e < end; ++e) {
+      TORCH_CHECK_VALUE(0 <= col[e] && col[e] < num_nodes, op, ": col[", e, "] = ", col[e],
+                        " is outside [0, ", num_nodes, ")");
+      TORCH_CHECK_VALUE(value == nullptr || (value[e] >= 0.0 && std::isfinite(value[e])), op,
+                        ": value[", e, "] = ", value[e], " must be finite and >= 0");
+    }
+  }
+  // Node v's degree (and sink) finite and >= 0.
+  void check_node(int64_t v) const {
+    TORCH_CHECK_VALUE(degree[v] >= 0.0 && std::isfinite(degree[v]), op, ": degree[", v,
+                      "] = ", degree[v], " must be finite and >= 0");
+    if (sink != nullptr) {
+      TORCH_CHECK_VALUE(sink[v] >= 0.0 && std::isfinite(sink[v]), op, ": sink[", v, "] = ",
+                        sink[v], " must be finite and >= 0");
+    }
+  }
 };
 
 // Per-thread scratch memory. `slot` maps a global node to its local index (-1: untouched);
@@ -35,6 +68,7 @@ struct Workspace {
   std::vector<double> x;       // potential (flow) or p (PageRank)
   std::vector<double> m;       // mass (flow) or residual r (PageRank)
   std::vector<uint8_t> queued;
+  std::vector<uint8_t> row_checked;  // whether this query validated the node's row
   std::vector<int32_t> queue;
   size_t head = 0;
   std::vector<int32_t> order;      // sweep: local indices sorted by score
@@ -49,21 +83,44 @@ struct Workspace {
   void prepare(int64_t num_nodes) {
     if (static_cast<int64_t>(slot.size()) < num_nodes) slot.resize(num_nodes, -1);
   }
-  int32_t local(int64_t v) {
-    int32_t i = slot[v];
-    if (i < 0) {
-      i = static_cast<int32_t>(nodes.size());
-      slot[v] = i;
-      nodes.push_back(v);
-      x.push_back(0.0);
-      m.push_back(0.0);
-      queued.push_back(0);
-    }
+  // The local index of node v (in [0, num_nodes)), adding it on first touch. The first touch
+  // and the first read of a row are out of line, so the hot loops stay small.
+  int32_t local(int64_t v, const GraphView& g) {
+    const int32_t i = slot[v];
+    return C10_LIKELY(i >= 0) ? i : add(v, g);
+  }
+  C10_NOINLINE int32_t add(int64_t v, const GraphView& g) {
+    g.check_node(v);
+    TORCH_CHECK(nodes.size() < static_cast<size_t>(std::numeric_limits<int32_t>::max()), g.op,
+                ": a query touched more than 2^31 - 1 nodes");
+    const int32_t i = static_cast<int32_t>(nodes.size());
+    slot[v] = i;
+    nodes.push_back(v);
+    x.push_back(0.0);
+    m.push_back(0.0);
+    queued.push_back(0);
+    row_checked.push_back(0);
     return i;
+  }
+  // [begin, end) of the row of local node i, validated the first time this query reads it.
+  std::pair<int64_t, int64_t> row(int32_t i, const GraphView& g) {
+    const int64_t v = nodes[i];
+    if (C10_UNLIKELY(!row_checked[i])) check_row(i, g);
+    return {g.rowptr[v], g.rowptr[v + 1]};
+  }
+  C10_NOINLINE void check_row(int32_t i, const GraphView& g) {
+    g.check_row(nodes[i]);
+    row_checked[i] = 1;
   }
   void push_queue(int32_t i) {
     queued[i] = 1;
     queue.push_back(i);
+  }
+  // Empties the queue (a new level rebuilds it in order of first touch).
+  void clear_queue() {
+    for (size_t k = head; k < queue.size(); ++k) queued[queue[k]] = 0;
+    queue.clear();
+    head = 0;
   }
   bool pop_queue(int32_t& i) {
     if (head == queue.size()) return false;
@@ -81,6 +138,7 @@ struct Workspace {
     x.clear();
     m.clear();
     queued.clear();
+    row_checked.clear();
     queue.clear();
     head = 0;
   }
@@ -100,6 +158,7 @@ struct ResetGuard {
 struct Work {
   int64_t pushes = 0;
   int64_t edges = 0;
+  bool stopped_at_limit = false;  // some push loop ended at max_pushes with work left
 };
 
 // ---------------------------------------------------------------- flow diffusion
@@ -110,17 +169,28 @@ struct Work {
 // 1 < omega < 2 over-relaxes, which converges in far fewer pushes on weakly connected
 // regions); with omega > 1 a node may overshoot and is then corrected downwards (never
 // below x_i = 0) when its deficit exceeds eps. The moved mass flows along the edges in
-// proportion to their weight. FIFO order; stops when no node is active or at max_pushes.
+// proportion to their weight. FIFO order; stops when no node is active or after max_pushes
+// pushes (one call of flow_push: one mass level of the fused op).
 inline bool flow_active(const Workspace& ws, int32_t i, double sink_v, double eps) {
   const double excess = ws.m[i] - sink_v;
   return excess > eps || (excess < -eps && ws.x[i] > 0.0);
 }
 
-void flow_push(const GraphView& g, const double* sink, Workspace& ws, double eps, double omega,
-               int64_t max_pushes, Work& total) {
+// Whether a queued node could still push (the queue holds every active node).
+template <typename CanPush>
+bool queue_has_work(const Workspace& ws, const CanPush& can_push) {
+  for (size_t k = ws.head; k < ws.queue.size(); ++k)
+    if (can_push(ws.queue[k])) return true;
+  return false;
+}
+
+void flow_push(const GraphView& g, Workspace& ws, double eps, double omega, int64_t max_pushes,
+               Work& total) {
   Work work = total;  // local counters: no shared cache lines between threads in the hot loop
+  const double* sink = g.sink;
+  int64_t pushes = 0;
   int32_t i;
-  while (work.pushes < max_pushes && ws.pop_queue(i)) {
+  while (pushes < max_pushes && ws.pop_queue(i)) {
     const int64_t v = ws.nodes[i];
     const double w_v = g.degree[v];
     if (w_v <= 0.0 || !flow_active(ws, i, sink[v], eps)) continue;
@@ -128,39 +198,60 @@ void flow_push(const GraphView& g, const double* sink, Workspace& ws, double eps
     const double step = std::max(omega * excess / w_v, -ws.x[i]);
     ws.x[i] += step;
     ws.m[i] -= step * w_v;
-    ++work.pushes;
-    for (int64_t e = g.rowptr[v]; e < g.rowptr[v + 1]; ++e) {
+    ++pushes;
+    const auto [begin, end] = ws.row(i, g);
+    for (int64_t e = begin; e < end; ++e) {
       const int64_t u = g.col[e];
-      const int32_t j = ws.local(u);
+      const int32_t j = ws.local(u, g);
       ws.m[j] += g.weight(e) * step;
       if (!ws.queued[j] && flow_active(ws, j, sink[u], eps)) ws.push_queue(j);
     }
     if (!ws.queued[i] && flow_active(ws, i, sink[v], eps)) ws.push_queue(i);  // self-loops, overshoot
-    work.edges += g.rowptr[v + 1] - g.rowptr[v];
+    work.edges += end - begin;
   }
+  if (pushes == max_pushes) {
+    work.stopped_at_limit |= queue_has_work(ws, [&](int32_t k) {
+      const int64_t u = ws.nodes[k];
+      return g.degree[u] > 0.0 && flow_active(ws, k, sink[u], eps);
+    });
+  }
+  work.pushes += pushes;
   total = work;
 }
 
+// Rebuilds the queue from every touched node still active, in order of first touch (the
+// start of a warm-started level: after a level that stopped at max_pushes, the nodes it left
+// active continue; the Python reference does the same).
+void flow_requeue(const GraphView& g, Workspace& ws, double eps) {
+  ws.clear_queue();
+  for (size_t i = 0; i < ws.nodes.size(); ++i) {
+    const int32_t k = static_cast<int32_t>(i);
+    if (flow_active(ws, k, g.sink[ws.nodes[i]], eps)) ws.push_queue(k);
+  }
+}
+
 // Adds `scale * source_mass` at the sources and queues those over their sink.
-void flow_add_sources(const double* sink, Workspace& ws, const int64_t* source_nodes,
+void flow_add_sources(const GraphView& g, Workspace& ws, const int64_t* source_nodes,
                       const double* source_mass, int64_t begin, int64_t end, double scale,
                       double eps) {
   for (int64_t k = begin; k < end; ++k) {
     const int64_t v = source_nodes[k];
-    const int32_t i = ws.local(v);
+    const int32_t i = ws.local(v, g);
     ws.m[i] += scale * source_mass[k];
-    if (!ws.queued[i] && flow_active(ws, i, sink[v], eps)) ws.push_queue(i);
+    if (!ws.queued[i] && flow_active(ws, i, g.sink[v], eps)) ws.push_queue(i);
   }
 }
 
 // ---------------------------------------------------------------- ACL PageRank push
 // A node whose residual exceeds eps * degree keeps alpha of it in p and spreads the rest to
-// its neighbours in proportion to edge weight (non-lazy ACL).
+// its neighbours in proportion to edge weight (non-lazy ACL). At most max_pushes pushes per
+// call (one tolerance level of the fused op).
 void ppr_push(const GraphView& g, Workspace& ws, double alpha, double eps, int64_t max_pushes,
               Work& total) {
   Work work = total;
+  int64_t pushes = 0;
   int32_t i;
-  while (work.pushes < max_pushes && ws.pop_queue(i)) {
+  while (pushes < max_pushes && ws.pop_queue(i)) {
     const int64_t v = ws.nodes[i];
     const double r = ws.m[i];
     const double d_v = g.degree[v];
@@ -168,29 +259,38 @@ void ppr_push(const GraphView& g, Workspace& ws, double alpha, double eps, int64
     ws.x[i] += alpha * r;
     ws.m[i] = 0.0;
     const double spread = (1.0 - alpha) * r / d_v;
-    ++work.pushes;
-    for (int64_t e = g.rowptr[v]; e < g.rowptr[v + 1]; ++e) {
+    ++pushes;
+    const auto [begin, end] = ws.row(i, g);
+    for (int64_t e = begin; e < end; ++e) {
       const int64_t u = g.col[e];
-      const int32_t j = ws.local(u);
+      const int32_t j = ws.local(u, g);
       ws.m[j] += spread * g.weight(e);
       if (!ws.queued[j] && ws.m[j] > eps * g.degree[u]) ws.push_queue(j);
     }
-    work.edges += g.rowptr[v + 1] - g.rowptr[v];
+    work.edges += end - begin;
   }
+  if (pushes == max_pushes) {
+    work.stopped_at_limit |= queue_has_work(ws, [&](int32_t k) {
+      const double d = g.degree[ws.nodes[k]];
+      return d > 0.0 && ws.m[k] > eps * d;
+    });
+  }
+  work.pushes += pushes;
   total = work;
 }
 
 void ppr_add_sources(const GraphView& g, Workspace& ws, const int64_t* source_nodes,
                      const double* source_mass, int64_t begin, int64_t end) {
   for (int64_t k = begin; k < end; ++k) {
-    const int32_t i = ws.local(source_nodes[k]);
+    const int32_t i = ws.local(source_nodes[k], g);
     ws.m[i] += source_mass[k];
   }
 }
 
-// Queues every touched node that is active under tolerance eps (used when a PageRank level
-// lowers the tolerance).
+// Rebuilds the queue from every touched node that is active under tolerance eps, in order
+// of first touch (the start of a push, and of every PageRank level that lowers the tolerance).
 void ppr_requeue(const GraphView& g, Workspace& ws, double eps) {
+  ws.clear_queue();
   for (size_t i = 0; i < ws.nodes.size(); ++i) {
     if (!ws.queued[i] && ws.m[i] > eps * g.degree[ws.nodes[i]])
       ws.push_queue(static_cast<int32_t>(i));
@@ -229,7 +329,8 @@ SweepResult sweep(const GraphView& g, Workspace& ws, const std::vector<double>& 
     const int32_t i = ws.order[k];
     const int64_t v = ws.nodes[i];
     double to_set = 0.0, loop = 0.0;
-    for (int64_t e = g.rowptr[v]; e < g.rowptr[v + 1]; ++e) {
+    const auto [begin, end] = ws.row(i, g);
+    for (int64_t e = begin; e < end; ++e) {
       const int64_t u = g.col[e];
       if (u == v) {
         loop += g.weight(e);
@@ -238,7 +339,7 @@ SweepResult sweep(const GraphView& g, Workspace& ws, const std::vector<double>& 
       const int32_t j = ws.slot[u];
       if (j >= 0 && ws.in_set[j]) to_set += g.weight(e);
     }
-    work.edges += g.rowptr[v + 1] - g.rowptr[v];
+    work.edges += end - begin;
     ws.in_set[i] = 1;
     volume += g.degree[v];
     cut += g.degree[v] - loop - 2.0 * to_set;
@@ -254,70 +355,98 @@ SweepResult sweep(const GraphView& g, Workspace& ws, const std::vector<double>& 
 }
 
 // ---------------------------------------------------------------- input checks & output
-void check_graph(const at::Tensor& rowptr, const at::Tensor& col,
-                 const std::optional<at::Tensor>& value, const at::Tensor& degree) {
-  TORCH_CHECK(rowptr.device().is_cpu() && col.device().is_cpu() && degree.device().is_cpu(),
-              "noisygraph local diffusions run on CPU only: move the graph to CPU first");
-  TORCH_CHECK(rowptr.dim() == 1 && rowptr.numel() >= 1 && rowptr.scalar_type() == at::kLong,
-              "rowptr must be a 1-D int64 tensor");
-  TORCH_CHECK(col.dim() == 1 && col.scalar_type() == at::kLong, "col must be a 1-D int64 tensor");
-  TORCH_CHECK(degree.dim() == 1 && degree.numel() == rowptr.numel() - 1 &&
-                  degree.scalar_type() == at::kDouble,
-              "degree must be a float64 tensor with one entry per node");
-  if (value.has_value()) {
-    TORCH_CHECK(value->device().is_cpu(), "value must be on CPU");
-    TORCH_CHECK(value->scalar_type() == at::kDouble && value->sizes() == col.sizes(),
-                "value must be a float64 tensor shaped like col");
-  }
-}
-
-void check_sources(const at::Tensor& source_ptr, const at::Tensor& source_nodes,
-                   const at::Tensor& source_mass, int64_t num_nodes) {
-  TORCH_CHECK(source_ptr.device().is_cpu() && source_nodes.device().is_cpu() &&
-                  source_mass.device().is_cpu(),
-              "source tensors must be on CPU");
-  TORCH_CHECK(source_ptr.dim() == 1 && source_ptr.numel() >= 1 &&
-                  source_ptr.scalar_type() == at::kLong,
-              "source_ptr must be a 1-D int64 tensor");
-  TORCH_CHECK(source_nodes.dim() == 1 && source_nodes.scalar_type() == at::kLong,
-              "source_nodes must be a 1-D int64 tensor");
-  TORCH_CHECK(source_mass.scalar_type() == at::kDouble &&
-                  source_mass.sizes() == source_nodes.sizes(),
-              "source_mass must be a float64 tensor shaped like source_nodes");
-  if (source_nodes.numel() > 0) {
-    const int64_t low = source_nodes.min().item<int64_t>();
-    const int64_t high = source_nodes.max().item<int64_t>();
-    TORCH_CHECK(low >= 0 && high < num_nodes, "source_nodes holds ids in [", low, ", ", high,
-                "], outside [0, ", num_nodes, ")");
-  }
-}
-
-// The inputs only the flow diffusion has: over-relaxation, sinks, and the sources.
-void check_flow_inputs(const at::Tensor& sink, double omega, const at::Tensor& source_ptr,
-                       const at::Tensor& source_nodes, const at::Tensor& source_mass,
-                       int64_t num_nodes) {
-  TORCH_CHECK(omega > 0.0 && omega < 2.0, "omega must be in (0, 2), got ", omega);
-  check_sources(source_ptr, source_nodes, source_mass, num_nodes);
-  TORCH_CHECK(sink.device().is_cpu() && sink.scalar_type() == at::kDouble && sink.dim() == 1 &&
-                  sink.numel() == num_nodes,
-              "sink must be a float64 CPU tensor with one entry per node");
-}
-
-// Contiguous copies of a graph's tensors, kept alive for the raw view into them.
+// The graph's tensors as contiguous copies, kept alive for the raw view into them, after the
+// O(1) checks: CPU, strided, int64 rowptr [N + 1] with rowptr[0] == 0 and rowptr[N] == nnz,
+// int64 col [nnz], float64 value [nnz] (or absent), float64 degree (and sink) [N]. Their
+// entries are checked where they are read (GraphView).
 struct ContiguousGraph {
-  at::Tensor rowptr, col, degree;
+  at::Tensor rowptr, col, degree, sink;
   std::optional<at::Tensor> value;
   GraphView view;
 
-  ContiguousGraph(const at::Tensor& rowptr_, const at::Tensor& col_,
-                  const std::optional<at::Tensor>& value_, const at::Tensor& degree_)
-      : rowptr(rowptr_.contiguous()), col(col_.contiguous()), degree(degree_.contiguous()) {
-    if (value_.has_value()) value = value_->contiguous();
-    view = GraphView{rowptr.data_ptr<int64_t>(), col.data_ptr<int64_t>(),
+  ContiguousGraph(const char* op, const at::Tensor& rowptr_, const at::Tensor& col_,
+                  const std::optional<at::Tensor>& value_, const at::Tensor& degree_,
+                  const std::optional<at::Tensor>& sink_) {
+    for (const auto& [name, t] : {std::pair<const char*, const at::Tensor*>{"rowptr", &rowptr_},
+                                  {"col", &col_}}) {
+      TORCH_CHECK_TYPE(t->layout() == at::kStrided, op, ": ", name,
+                       " must be a dense (strided) tensor, got layout ", t->layout());
+      check_cpu(op, name, *t);
+      TORCH_CHECK_TYPE(t->scalar_type() == at::kLong, op, ": ", name, " must be int64, got ",
+                       t->scalar_type());
+    }
+    TORCH_CHECK_VALUE(rowptr_.dim() == 1 && rowptr_.numel() >= 1, op,
+                      ": rowptr must be 1-D with at least one entry, got shape ",
+                      rowptr_.sizes());
+    TORCH_CHECK_VALUE(col_.dim() == 1, op, ": col must be 1-D, got shape ", col_.sizes());
+    rowptr = rowptr_.contiguous();
+    col = col_.contiguous();
+    const int64_t n = rowptr.numel() - 1;
+    const int64_t nnz = col.numel();
+    const int64_t* rp = rowptr.data_ptr<int64_t>();
+    TORCH_CHECK_VALUE(rp[0] == 0, op, ": rowptr[0] = ", rp[0], ", expected 0");
+    TORCH_CHECK_VALUE(rp[n] == nnz, op, ": rowptr[", n, "] = ", rp[n],
+                      " must equal nnz = len(col) = ", nnz);
+    if (value_.has_value()) value = check_float64_vector(op, "value", *value_, nnz, Entries::kShapeOnly);
+    degree = check_float64_vector(op, "degree", degree_, n, Entries::kShapeOnly);
+    if (sink_.has_value()) sink = check_float64_vector(op, "sink", *sink_, n, Entries::kShapeOnly);
+    view = GraphView{op,
+                     rp,
+                     col.data_ptr<int64_t>(),
                      value.has_value() ? value->data_ptr<double>() : nullptr,
-                     degree.data_ptr<double>(), rowptr.numel() - 1};
+                     degree.data_ptr<double>(),
+                     sink.defined() ? sink.data_ptr<double>() : nullptr,
+                     n,
+                     nnz};
   }
 };
+
+// A batch of queries: ptr [B + 1] into node ids [S] in [0, N) and per-entry values [S]
+// (masses: finite >= 0; scores: finite), all checked here (O(B + S)).
+struct Queries {
+  at::Tensor ptr, nodes, values;
+  int64_t count = 0;
+
+  Queries(const char* op, const char* ptr_name, const char* nodes_name, const char* values_name,
+          const at::Tensor& ptr_, const at::Tensor& nodes_, const at::Tensor& values_,
+          int64_t num_nodes, Entries entries) {
+    nodes = check_node_ids(op, nodes_name, nodes_, num_nodes);
+    ptr = check_ptr(op, ptr_name, ptr_, nodes.numel(), nodes_name);
+    values = check_float64_vector(op, values_name, values_, nodes.numel(), entries);
+    count = ptr.numel() - 1;
+  }
+  const int64_t* p() const { return ptr.data_ptr<int64_t>(); }
+  const int64_t* node() const { return nodes.data_ptr<int64_t>(); }
+  const double* value() const { return values.data_ptr<double>(); }
+};
+
+Queries sources(const char* op, const at::Tensor& source_ptr, const at::Tensor& source_nodes,
+                const at::Tensor& source_mass, int64_t num_nodes) {
+  return Queries(op, "source_ptr", "source_nodes", "source_mass", source_ptr, source_nodes,
+                 source_mass, num_nodes, Entries::kFiniteNonnegative);
+}
+
+void check_max_pushes(const char* op, int64_t max_pushes) {
+  TORCH_CHECK_VALUE(max_pushes >= 0, op, ": max_pushes must be >= 0, got ", max_pushes);
+}
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+// A non-empty 1-D float64 list of finite positive levels, ascending (or descending).
+at::Tensor check_levels(const char* op, const char* name, const at::Tensor& levels,
+                        bool ascending) {
+  TORCH_CHECK_VALUE(levels.dim() == 1 && levels.numel() >= 1, op, ": ", name,
+                    " must be a non-empty 1-D tensor, got shape ", levels.sizes());
+  auto c = check_float64_vector(op, name, levels, levels.numel(), Entries::kFinite);
+  const double* l = c.data_ptr<double>();
+  for (int64_t a = 0; a < c.numel(); ++a) {
+    TORCH_CHECK_VALUE(l[a] > 0.0, op, ": ", name, "[", a, "] = ", l[a], " must be > 0");
+    TORCH_CHECK_VALUE(a == 0 || (ascending ? l[a] >= l[a - 1] : l[a] <= l[a - 1]), op, ": ",
+                      name, " must be ", ascending ? "ascending" : "descending", ", but ", name,
+                      "[", a - 1, "] = ", l[a - 1], " and ", name, "[", a, "] = ", l[a]);
+  }
+  return c;
+}
 
 // Per-query result blocks, concatenated after the parallel section.
 struct Block {
@@ -351,12 +480,15 @@ at::Tensor concat_values(const std::vector<Block>& blocks, int64_t total, bool f
   return out;
 }
 
-at::Tensor work_tensor(const std::vector<Work>& works) {
-  auto out = at::empty({static_cast<int64_t>(works.size()), 2}, at::kLong);
+// [B, 3] (pushes, edges, stopped_at_limit) for the push ops, [B, 2] for the sweep cut.
+at::Tensor work_tensor(const std::vector<Work>& works, bool with_limit_flag) {
+  const int64_t columns = with_limit_flag ? 3 : 2;
+  auto out = at::empty({static_cast<int64_t>(works.size()), columns}, at::kLong);
   int64_t* o = out.data_ptr<int64_t>();
   for (size_t q = 0; q < works.size(); ++q) {
-    o[2 * q] = works[q].pushes;
-    o[2 * q + 1] = works[q].edges;
+    o[columns * q] = works[q].pushes;
+    o[columns * q + 1] = works[q].edges;
+    if (with_limit_flag) o[columns * q + 2] = works[q].stopped_at_limit ? 1 : 0;
   }
   return out;
 }
@@ -368,7 +500,8 @@ void snapshot(const Workspace& ws, Block& block) {
   block.b = ws.m;
 }
 
-// Runs `body(query, workspace)` for every query in parallel, one workspace per thread.
+// Runs `body(query, workspace)` for every query in parallel, one workspace per thread. An
+// input error found inside a query is rethrown here (at::parallel_for keeps its type).
 template <typename Body>
 void for_each_query(int64_t num_queries, int64_t num_nodes, const Body& body) {
   at::parallel_for(0, num_queries, 1, [&](int64_t begin, int64_t end) {
@@ -383,98 +516,86 @@ void for_each_query(int64_t num_queries, int64_t num_nodes, const Body& body) {
 
 // ---------------------------------------------------------------- ops
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_flow_diffusion_cpu(
-    const at::Tensor& rowptr_, const at::Tensor& col_, const std::optional<at::Tensor>& value_,
-    const at::Tensor& degree_, const at::Tensor& sink_, const at::Tensor& source_ptr_,
-    const at::Tensor& source_nodes_, const at::Tensor& source_mass_, double eps,
+    const at::Tensor& rowptr, const at::Tensor& col, const std::optional<at::Tensor>& value,
+    const at::Tensor& degree, const at::Tensor& sink, const at::Tensor& source_ptr,
+    const at::Tensor& source_nodes, const at::Tensor& source_mass, double eps,
     double omega, int64_t max_pushes) {
-  check_graph(rowptr_, col_, value_, degree_);
-  const int64_t n = rowptr_.numel() - 1;
-  check_flow_inputs(sink_, omega, source_ptr_, source_nodes_, source_mass_, n);
-  const ContiguousGraph graph(rowptr_, col_, value_, degree_);
-  auto sink = sink_.contiguous();
-  auto sp = source_ptr_.contiguous(), sn = source_nodes_.contiguous(),
-       sm = source_mass_.contiguous();
+  const char* op = "local_flow_diffusion";
+  const ContiguousGraph graph(op, rowptr, col, value, degree, sink);
   const GraphView& g = graph.view;
-  const int64_t* ptr = sp.data_ptr<int64_t>();
-  const int64_t num_queries = sp.numel() - 1;
-  std::vector<Block> blocks(num_queries);
-  std::vector<Work> works(num_queries);
-  const double* sink_p = sink.data_ptr<double>();
-  for_each_query(num_queries, n, [&](int64_t q, Workspace& ws) {
-    flow_add_sources(sink_p, ws, sn.data_ptr<int64_t>(), sm.data_ptr<double>(), ptr[q],
-                     ptr[q + 1], 1.0, eps);
-    flow_push(g, sink_p, ws, eps, omega, max_pushes, works[q]);
+  const Queries src = sources(op, source_ptr, source_nodes, source_mass, g.num_nodes);
+  check_real(op, "eps", eps, 0.0, kInf, true, true);
+  check_real(op, "omega", omega, 0.0, 2.0, true, true);
+  check_max_pushes(op, max_pushes);
+  std::vector<Block> blocks(src.count);
+  std::vector<Work> works(src.count);
+  for_each_query(src.count, g.num_nodes, [&](int64_t q, Workspace& ws) {
+    flow_add_sources(g, ws, src.node(), src.value(), src.p()[q], src.p()[q + 1], 1.0, eps);
+    flow_push(g, ws, eps, omega, max_pushes, works[q]);
     snapshot(ws, blocks[q]);
   });
   auto out_ptr = concat_ptr(blocks);
-  const int64_t total = out_ptr[num_queries].item<int64_t>();
+  const int64_t total = out_ptr[src.count].item<int64_t>();
   return {out_ptr, concat_nodes(blocks, total), concat_values(blocks, total, true),
-          concat_values(blocks, total, false), work_tensor(works)};
+          concat_values(blocks, total, false), work_tensor(works, true)};
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_ppr_push_cpu(
-    const at::Tensor& rowptr_, const at::Tensor& col_, const std::optional<at::Tensor>& value_,
-    const at::Tensor& degree_, const at::Tensor& source_ptr_, const at::Tensor& source_nodes_,
-    const at::Tensor& source_mass_, double alpha, double eps, int64_t max_pushes) {
-  check_graph(rowptr_, col_, value_, degree_);
-  const int64_t n = rowptr_.numel() - 1;
-  check_sources(source_ptr_, source_nodes_, source_mass_, n);
-  TORCH_CHECK(alpha > 0.0 && alpha <= 1.0, "alpha must be in (0, 1], got ", alpha);
-  const ContiguousGraph graph(rowptr_, col_, value_, degree_);
-  auto sp = source_ptr_.contiguous(), sn = source_nodes_.contiguous(),
-       sm = source_mass_.contiguous();
+    const at::Tensor& rowptr, const at::Tensor& col, const std::optional<at::Tensor>& value,
+    const at::Tensor& degree, const at::Tensor& source_ptr, const at::Tensor& source_nodes,
+    const at::Tensor& source_mass, double alpha, double eps, int64_t max_pushes) {
+  const char* op = "local_ppr_push";
+  const ContiguousGraph graph(op, rowptr, col, value, degree, std::nullopt);
   const GraphView& g = graph.view;
-  const int64_t* ptr = sp.data_ptr<int64_t>();
-  const int64_t num_queries = sp.numel() - 1;
-  std::vector<Block> blocks(num_queries);
-  std::vector<Work> works(num_queries);
-  for_each_query(num_queries, n, [&](int64_t q, Workspace& ws) {
-    ppr_add_sources(g, ws, sn.data_ptr<int64_t>(), sm.data_ptr<double>(), ptr[q], ptr[q + 1]);
+  const Queries src = sources(op, source_ptr, source_nodes, source_mass, g.num_nodes);
+  check_real(op, "alpha", alpha, 0.0, 1.0, true, false);
+  check_real(op, "eps", eps, 0.0, kInf, true, true);
+  check_max_pushes(op, max_pushes);
+  std::vector<Block> blocks(src.count);
+  std::vector<Work> works(src.count);
+  for_each_query(src.count, g.num_nodes, [&](int64_t q, Workspace& ws) {
+    ppr_add_sources(g, ws, src.node(), src.value(), src.p()[q], src.p()[q + 1]);
     ppr_requeue(g, ws, eps);
     ppr_push(g, ws, alpha, eps, max_pushes, works[q]);
     snapshot(ws, blocks[q]);
   });
   auto out_ptr = concat_ptr(blocks);
-  const int64_t total = out_ptr[num_queries].item<int64_t>();
+  const int64_t total = out_ptr[src.count].item<int64_t>();
   return {out_ptr, concat_nodes(blocks, total), concat_values(blocks, total, true),
-          concat_values(blocks, total, false), work_tensor(works)};
+          concat_values(blocks, total, false), work_tensor(works, true)};
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_sweep_cut_cpu(
-    const at::Tensor& rowptr_, const at::Tensor& col_, const std::optional<at::Tensor>& value_,
-    const at::Tensor& degree_, const at::Tensor& score_ptr_, const at::Tensor& score_nodes_,
-    const at::Tensor& scores_, double total_volume, bool normalize) {
-  check_graph(rowptr_, col_, value_, degree_);
-  const int64_t n = rowptr_.numel() - 1;
-  check_sources(score_ptr_, score_nodes_, scores_, n);
-  const ContiguousGraph graph(rowptr_, col_, value_, degree_);
-  auto sp = score_ptr_.contiguous(), sn = score_nodes_.contiguous(), sc = scores_.contiguous();
+    const at::Tensor& rowptr, const at::Tensor& col, const std::optional<at::Tensor>& value,
+    const at::Tensor& degree, const at::Tensor& score_ptr, const at::Tensor& score_nodes,
+    const at::Tensor& scores, double total_volume, bool normalize) {
+  const char* op = "local_sweep_cut";
+  const ContiguousGraph graph(op, rowptr, col, value, degree, std::nullopt);
   const GraphView& g = graph.view;
-  const int64_t* ptr = sp.data_ptr<int64_t>();
-  const int64_t* nodes = sn.data_ptr<int64_t>();
-  const double* values = sc.data_ptr<double>();
-  const int64_t num_queries = sp.numel() - 1;
-  std::vector<Block> blocks(num_queries);
-  std::vector<Work> works(num_queries);
-  std::vector<double> conductance(num_queries);
-  for_each_query(num_queries, n, [&](int64_t q, Workspace& ws) {
-    for (int64_t k = ptr[q]; k < ptr[q + 1]; ++k) {
-      const int32_t i = ws.local(nodes[k]);
-      ws.x[i] = std::max(ws.x[i], values[k]);  // duplicates: keep the largest score
+  const Queries sc(op, "score_ptr", "score_nodes", "scores", score_ptr, score_nodes, scores,
+                   g.num_nodes, Entries::kFinite);
+  check_real(op, "total_volume", total_volume, 0.0, kInf, false, true);
+  std::vector<Block> blocks(sc.count);
+  std::vector<Work> works(sc.count);
+  std::vector<double> conductance(sc.count);
+  for_each_query(sc.count, g.num_nodes, [&](int64_t q, Workspace& ws) {
+    for (int64_t k = sc.p()[q]; k < sc.p()[q + 1]; ++k) {
+      const int32_t i = ws.local(sc.node()[k], g);
+      ws.x[i] = std::max(ws.x[i], sc.value()[k]);  // duplicates: keep the largest score
     }
     const SweepResult best = sweep(g, ws, ws.x, normalize, total_volume, works[q]);
     conductance[q] = best.conductance;
     for (int64_t k = 0; k < best.size; ++k) blocks[q].nodes.push_back(ws.nodes[ws.order[k]]);
   });
   auto out_ptr = concat_ptr(blocks);
-  const int64_t total = out_ptr[num_queries].item<int64_t>();
-  auto phi = at::empty({num_queries}, at::kDouble);
+  const int64_t total = out_ptr[sc.count].item<int64_t>();
+  auto phi = at::empty({sc.count}, at::kDouble);
   std::copy(conductance.begin(), conductance.end(), phi.data_ptr<double>());
-  return {out_ptr, concat_nodes(blocks, total), phi, work_tensor(works)};
+  return {out_ptr, concat_nodes(blocks, total), phi, work_tensor(works, false)};
 }
 
 // Shared driver of the fused diffuse-and-sweep ops: `start(q, ws)` seeds query q,
-// `advance(q, level, ws, work)` runs one level of the diffusion.
+// `advance(q, level, ws, work)` runs one level of the diffusion (at most max_pushes pushes).
 template <typename Start, typename Advance>
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor,
            at::Tensor>
@@ -515,80 +636,67 @@ cluster_levels(const GraphView& g, int64_t num_queries, int64_t num_levels, bool
   std::copy(best_level.begin(), best_level.end(), level.data_ptr<int64_t>());
   return {cluster_ptr, concat_nodes(clusters, cluster_total), phi, level, score_ptr,
           concat_nodes(scores, score_total), concat_values(scores, score_total, true),
-          work_tensor(works)};
+          work_tensor(works, true)};
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor,
            at::Tensor>
-local_flow_cluster_cpu(const at::Tensor& rowptr_, const at::Tensor& col_,
-                       const std::optional<at::Tensor>& value_, const at::Tensor& degree_,
-                       const at::Tensor& sink_, const at::Tensor& source_ptr_,
-                       const at::Tensor& source_nodes_, const at::Tensor& source_mass_,
+local_flow_cluster_cpu(const at::Tensor& rowptr, const at::Tensor& col,
+                       const std::optional<at::Tensor>& value, const at::Tensor& degree,
+                       const at::Tensor& sink, const at::Tensor& source_ptr,
+                       const at::Tensor& source_nodes, const at::Tensor& source_mass,
                        const at::Tensor& multiples_, double eps, double omega,
                        int64_t max_pushes, double total_volume) {
-  check_graph(rowptr_, col_, value_, degree_);
-  const int64_t n = rowptr_.numel() - 1;
-  check_flow_inputs(sink_, omega, source_ptr_, source_nodes_, source_mass_, n);
-  TORCH_CHECK(multiples_.device().is_cpu() && multiples_.scalar_type() == at::kDouble &&
-                  multiples_.dim() == 1 && multiples_.numel() >= 1,
-              "multiples must be a non-empty 1-D float64 CPU tensor");
-  auto multiples = multiples_.contiguous();
-  const double* mult = multiples.data_ptr<double>();
-  for (int64_t a = 0; a < multiples.numel(); ++a) {
-    TORCH_CHECK(mult[a] > 0.0 && (a == 0 || mult[a] >= mult[a - 1]),
-                "multiples must be positive and ascending");
-  }
-  const ContiguousGraph graph(rowptr_, col_, value_, degree_);
-  auto sink = sink_.contiguous();
-  auto sp = source_ptr_.contiguous(), sn = source_nodes_.contiguous(),
-       sm = source_mass_.contiguous();
+  const char* op = "local_flow_cluster";
+  const ContiguousGraph graph(op, rowptr, col, value, degree, sink);
   const GraphView& g = graph.view;
-  const int64_t* ptr = sp.data_ptr<int64_t>();
-  const int64_t* nodes = sn.data_ptr<int64_t>();
-  const double* mass = sm.data_ptr<double>();
-  const double* sink_p = sink.data_ptr<double>();
+  const Queries src = sources(op, source_ptr, source_nodes, source_mass, g.num_nodes);
+  const at::Tensor multiples = check_levels(op, "multiples", multiples_, /*ascending=*/true);
+  check_real(op, "eps", eps, 0.0, kInf, true, true);
+  check_real(op, "omega", omega, 0.0, 2.0, true, true);
+  check_max_pushes(op, max_pushes);
+  check_real(op, "total_volume", total_volume, 0.0, kInf, false, true);
+  const double* mult = multiples.data_ptr<double>();
+  const int64_t num_levels = multiples.numel();
+  if (src.nodes.numel() > 0) {
+    const double largest = src.values.max().item<double>() * mult[num_levels - 1];
+    TORCH_CHECK_VALUE(std::isfinite(largest), op, ": multiples[-1] * max(source_mass) = ",
+                      largest, " is not finite");
+  }
   return cluster_levels(
-      g, sp.numel() - 1, multiples.numel(), /*normalize=*/false, total_volume,
+      g, src.count, num_levels, /*normalize=*/false, total_volume,
       [](int64_t, Workspace&) {},
       [&](int64_t q, int64_t level, Workspace& ws, Work& work) {
         // Warm start: the solution grows monotonically with the source mass, so the next
         // level only adds the missing mass and keeps pushing.
         const double added = mult[level] - (level > 0 ? mult[level - 1] : 0.0);
-        flow_add_sources(sink_p, ws, nodes, mass, ptr[q], ptr[q + 1], added, eps);
-        flow_push(g, sink_p, ws, eps, omega, max_pushes, work);
+        flow_requeue(g, ws, eps);
+        flow_add_sources(g, ws, src.node(), src.value(), src.p()[q], src.p()[q + 1], added, eps);
+        flow_push(g, ws, eps, omega, max_pushes, work);
       });
 }
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor,
            at::Tensor>
-local_ppr_cluster_cpu(const at::Tensor& rowptr_, const at::Tensor& col_,
-                      const std::optional<at::Tensor>& value_, const at::Tensor& degree_,
-                      const at::Tensor& source_ptr_, const at::Tensor& source_nodes_,
-                      const at::Tensor& source_mass_, const at::Tensor& tolerances_,
+local_ppr_cluster_cpu(const at::Tensor& rowptr, const at::Tensor& col,
+                      const std::optional<at::Tensor>& value, const at::Tensor& degree,
+                      const at::Tensor& source_ptr, const at::Tensor& source_nodes,
+                      const at::Tensor& source_mass, const at::Tensor& tolerances_,
                       double alpha, int64_t max_pushes, double total_volume) {
-  check_graph(rowptr_, col_, value_, degree_);
-  const int64_t n = rowptr_.numel() - 1;
-  check_sources(source_ptr_, source_nodes_, source_mass_, n);
-  TORCH_CHECK(alpha > 0.0 && alpha <= 1.0, "alpha must be in (0, 1], got ", alpha);
-  TORCH_CHECK(tolerances_.device().is_cpu() && tolerances_.scalar_type() == at::kDouble &&
-                  tolerances_.dim() == 1 && tolerances_.numel() >= 1,
-              "tolerances must be a non-empty 1-D float64 CPU tensor");
-  auto tolerances = tolerances_.contiguous();
-  const double* tol = tolerances.data_ptr<double>();
-  for (int64_t a = 0; a < tolerances.numel(); ++a) {
-    TORCH_CHECK(tol[a] > 0.0 && (a == 0 || tol[a] <= tol[a - 1]),
-                "tolerances must be positive and descending");
-  }
-  const ContiguousGraph graph(rowptr_, col_, value_, degree_);
-  auto sp = source_ptr_.contiguous(), sn = source_nodes_.contiguous(),
-       sm = source_mass_.contiguous();
+  const char* op = "local_ppr_cluster";
+  const ContiguousGraph graph(op, rowptr, col, value, degree, std::nullopt);
   const GraphView& g = graph.view;
-  const int64_t* ptr = sp.data_ptr<int64_t>();
-  const int64_t* nodes = sn.data_ptr<int64_t>();
-  const double* mass = sm.data_ptr<double>();
+  const Queries src = sources(op, source_ptr, source_nodes, source_mass, g.num_nodes);
+  const at::Tensor tolerances = check_levels(op, "tolerances", tolerances_, /*ascending=*/false);
+  check_real(op, "alpha", alpha, 0.0, 1.0, true, false);
+  check_max_pushes(op, max_pushes);
+  check_real(op, "total_volume", total_volume, 0.0, kInf, false, true);
+  const double* tol = tolerances.data_ptr<double>();
   return cluster_levels(
-      g, sp.numel() - 1, tolerances.numel(), /*normalize=*/true, total_volume,
-      [&](int64_t q, Workspace& ws) { ppr_add_sources(g, ws, nodes, mass, ptr[q], ptr[q + 1]); },
+      g, src.count, tolerances.numel(), /*normalize=*/true, total_volume,
+      [&](int64_t q, Workspace& ws) {
+        ppr_add_sources(g, ws, src.node(), src.value(), src.p()[q], src.p()[q + 1]);
+      },
       [&](int64_t, int64_t level, Workspace& ws, Work& work) {
         // Lowering the tolerance continues the same push from the current (p, r).
         ppr_requeue(g, ws, tol[level]);
@@ -646,12 +754,18 @@ local_ppr_cluster(const at::Tensor& rowptr, const at::Tensor& col,
                                source_mass, tolerances, alpha, max_pushes, total_volume);
 }
 
-TORCH_LIBRARY_IMPL(noisygraph, CPU, m) {
+namespace {
+void register_kernels(torch::Library& m) {
   m.impl("local_flow_diffusion", &local_flow_diffusion_cpu);
   m.impl("local_ppr_push", &local_ppr_push_cpu);
   m.impl("local_sweep_cut", &local_sweep_cut_cpu);
   m.impl("local_flow_cluster", &local_flow_cluster_cpu);
   m.impl("local_ppr_cluster", &local_ppr_cluster_cpu);
 }
+}  // namespace
+
+NOISYGRAPH_REGISTER_WITH_SPARSE(CPU, register_kernels)
+// CUDA tensors reach the checks too (ValueError: the local diffusions run on CPU only).
+NOISYGRAPH_REGISTER_WITH_SPARSE(CUDA, register_kernels)
 
 }  // namespace noisygraph

@@ -10,40 +10,24 @@
 namespace noisygraph {
 namespace cpu {
 
-// Rows per parallel_for task: large enough to amortise scheduling, small enough to balance.
-constexpr int64_t kRowGrain = 1024;
-
 at::Tensor spmm_cpu(const at::Tensor& rowptr, const at::Tensor& col,
                     const std::optional<at::Tensor>& value, const at::Tensor& x,
-                    const std::optional<at::Tensor>& /*t_rowptr (backward only)*/,
-                    const std::optional<at::Tensor>& /*t_col*/, const std::optional<at::Tensor>& /*t_perm*/) {
-  check_csr("spmm", rowptr, col, value, x);
-  const int64_t num_rows = rowptr.numel() - 1;
+                    const std::optional<at::Tensor>& t_rowptr, const std::optional<at::Tensor>& t_col,
+                    const std::optional<at::Tensor>& t_perm) {
+  const CheckedCsr csr = check_spmm_args(rowptr, col, value, x, t_rowptr, t_col, t_perm);
   const int64_t f = x.size(1);
   auto x_c = x.contiguous();
-  auto rowptr_c = rowptr.contiguous();
-  auto col_c = col.contiguous();
-  auto value_c = value.has_value() ? std::optional<at::Tensor>(value->contiguous()) : std::nullopt;
-  auto out = at::empty({num_rows, f}, x.options());
-  if (num_rows == 0 || f == 0) return out;
+  auto out = at::empty({csr.num_rows, f}, x.options());
+  if (f == 0) {  // no kernel reads the matrix
+    check_csr_content(csr);
+    return out;
+  }
   AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "spmm_cpu", [&] {
-    AT_DISPATCH_INDEX_TYPES(col.scalar_type(), "spmm_cpu_index", [&] {
-      const index_t* rp = rowptr_c.data_ptr<index_t>();
-      const index_t* cp = col_c.data_ptr<index_t>();
-      const scalar_t* xp = x_c.data_ptr<scalar_t>();
-      scalar_t* op = out.data_ptr<scalar_t>();
+    AT_DISPATCH_INDEX_TYPES(csr.col.scalar_type(), "spmm_cpu_index", [&] {
       auto no_epilogue = [](int64_t, scalar_t*, bool) {};
-      if (value_c.has_value()) {
-        const scalar_t* vp = value_c->data_ptr<scalar_t>();
-        at::parallel_for(0, num_rows, kRowGrain, [&](int64_t begin, int64_t end) {
-          gather_rows<true>(rp, cp, vp, xp, f, begin, end, op, nullptr, no_epilogue);
-        });
-      } else {
-        at::parallel_for(0, num_rows, kRowGrain, [&](int64_t begin, int64_t end) {
-          gather_rows<false>(rp, cp, static_cast<const scalar_t*>(nullptr), xp, f, begin, end,
-                             op, nullptr, no_epilogue);
-        });
-      }
+      const bool valid = parallel_gather</*kCheck=*/true, scalar_t, index_t>(
+          csr, x_c.data_ptr<scalar_t>(), f, out.data_ptr<scalar_t>(), nullptr, no_epilogue);
+      if (!valid) throw_csr_error(csr);
     });
   });
   return out;
@@ -51,39 +35,34 @@ at::Tensor spmm_cpu(const at::Tensor& rowptr, const at::Tensor& col,
 
 at::Tensor sddmm_cpu(const at::Tensor& rowptr, const at::Tensor& col, const at::Tensor& a,
                      const at::Tensor& b) {
-  check_csr("sddmm", rowptr, col, std::nullopt, a);
-  check_csr("sddmm", rowptr, col, std::nullopt, b);
-  TORCH_CHECK(a.size(1) == b.size(1), "sddmm: a and b need the same number of columns, got ",
-              a.size(1), " and ", b.size(1));
-  TORCH_CHECK(a.size(0) == rowptr.numel() - 1, "sddmm: a must have one row per CSR row (",
-              rowptr.numel() - 1, "), got ", a.size(0));
-  TORCH_CHECK(a.scalar_type() == b.scalar_type(), "sddmm: a and b must share a dtype");
-  const int64_t num_rows = rowptr.numel() - 1;
+  const CheckedCsr csr = check_sddmm_args(rowptr, col, a, b);
   const int64_t f = a.size(1);
   auto a_c = a.contiguous();
   auto b_c = b.contiguous();
-  auto rowptr_c = rowptr.contiguous();
-  auto col_c = col.contiguous();
-  auto out = at::zeros({col.numel()}, a.options());
-  if (num_rows == 0 || col.numel() == 0) return out;
+  auto out = at::zeros({csr.col.numel()}, a.options());
   AT_DISPATCH_FLOATING_TYPES(a.scalar_type(), "sddmm_cpu", [&] {
-    AT_DISPATCH_INDEX_TYPES(col.scalar_type(), "sddmm_cpu_index", [&] {
-      const index_t* rp = rowptr_c.data_ptr<index_t>();
-      const index_t* cp = col_c.data_ptr<index_t>();
+    AT_DISPATCH_INDEX_TYPES(csr.col.scalar_type(), "sddmm_cpu_index", [&] {
+      const auto rows = csr_rows<scalar_t, index_t>(csr);
       const scalar_t* ap = a_c.data_ptr<scalar_t>();
       const scalar_t* bp = b_c.data_ptr<scalar_t>();
       scalar_t* op = out.data_ptr<scalar_t>();
-      at::parallel_for(0, num_rows, kRowGrain, [&](int64_t begin, int64_t end) {
+      std::atomic<bool> bad{false};
+      at::parallel_for(0, csr.num_rows, kRowGrain, [&](int64_t begin, int64_t end) {
+        bool ok = true;
         for (int64_t i = begin; i < end; ++i) {
           const scalar_t* a_row = ap + i * f;
-          for (int64_t e = rp[i]; e < rp[i + 1]; ++e) {
-            const scalar_t* b_row = bp + static_cast<int64_t>(cp[e]) * f;
+          int64_t row_begin, row_end;
+          ok &= rows.row(i, row_begin, row_end);
+          for (int64_t e = row_begin; e < row_end; ++e) {
+            const scalar_t* b_row = bp + rows.column(e, ok) * f;
             scalar_t dot = 0;
             for (int64_t k = 0; k < f; ++k) dot += a_row[k] * b_row[k];
             op[e] = dot;
           }
         }
+        if (!ok) bad.store(true, std::memory_order_relaxed);
       });
+      if (bad.load(std::memory_order_relaxed)) throw_csr_error(csr);
     });
   });
   return out;
@@ -91,9 +70,13 @@ at::Tensor sddmm_cpu(const at::Tensor& rowptr, const at::Tensor& col, const at::
 
 }  // namespace cpu
 
-TORCH_LIBRARY_IMPL(noisygraph, CPU, m) {
+namespace {
+void register_kernels(torch::Library& m) {
   m.impl("spmm", &cpu::spmm_cpu);
   m.impl("sddmm", &cpu::sddmm_cpu);
 }
+}  // namespace
+
+NOISYGRAPH_REGISTER_WITH_SPARSE(CPU, register_kernels)
 
 }  // namespace noisygraph

@@ -5,12 +5,17 @@
 #include <torch/library.h>
 
 #include "ops/coding_rate.h"
+#include "ops/csr_checks.h"
 
 namespace noisygraph {
 
-TORCH_LIBRARY_IMPL(noisygraph, CUDA, m) {
+namespace {
+void register_kernels(torch::Library& m) {
   m.impl("coding_rate", &coding_rate_forward);
   m.impl("coding_rate_backward", &coding_rate_backward);
 }
+}  // namespace
+
+NOISYGRAPH_REGISTER_WITH_SPARSE(CUDA, register_kernels)
 
 }  // namespace noisygraph

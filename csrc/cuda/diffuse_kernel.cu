@@ -8,7 +8,6 @@
 #include <utility>
 
 #include "cuda/csr_warp.cuh"
-#include "ops/csr_checks.h"
 #include "ops/spmm.h"
 
 namespace noisygraph {
@@ -60,32 +59,69 @@ struct AdjointEpilogue {
   }
 };
 
-at::Tensor diffuse_steps(const at::Tensor& rowptr, const at::Tensor& col,
-                         const std::optional<at::Tensor>& value, const at::Tensor& y0,
-                         int64_t num_steps, double alpha,
-                         const std::optional<at::Tensor>& clamp_mask, bool clip) {
-  const int64_t n = y0.size(0);
+// num_steps launches of the restart step; the gathers set the flag on invalid input and the
+// caller reads it once.
+template <typename scalar_t, typename index_t>
+void diffuse_steps(const CsrView<scalar_t, index_t>& csr, const at::Tensor& y0,
+                   int64_t num_steps, double alpha, const std::optional<at::Tensor>& clamp_mask,
+                   bool clip, at::Tensor& out) {
   const int64_t f = y0.size(1);
-  if (num_steps == 0 || n == 0 || f == 0) return y0.clone();
-  auto out = at::empty_like(y0);
   auto spare = num_steps > 1 ? at::empty_like(y0) : at::Tensor();
-  AT_DISPATCH_FLOATING_TYPES(y0.scalar_type(), "diffuse_cuda", [&] {
-    AT_DISPATCH_INDEX_TYPES(col.scalar_type(), "diffuse_cuda_index", [&] {
-      const scalar_t* src = y0.data_ptr<scalar_t>();
-      for (int64_t t = 0; t < num_steps; ++t) {
-        at::Tensor& target = (num_steps - 1 - t) % 2 == 0 ? out : spare;
-        RestartEpilogue<scalar_t> epilogue{
-            y0.data_ptr<scalar_t>(),
-            clamp_mask.has_value() ? clamp_mask->data_ptr<bool>() : nullptr,
-            target.data_ptr<scalar_t>(),
-            f,
-            static_cast<scalar_t>(1.0 - alpha),
-            static_cast<scalar_t>(alpha),
-            clip};
-        launch_gather_rows(rowptr.data_ptr<index_t>(), col.data_ptr<index_t>(),
-                           value ? value->data_ptr<scalar_t>() : nullptr, src, n, f, epilogue);
-        src = target.data_ptr<scalar_t>();
+  const scalar_t* src = y0.data_ptr<scalar_t>();
+  for (int64_t t = 0; t < num_steps; ++t) {
+    at::Tensor& target = (num_steps - 1 - t) % 2 == 0 ? out : spare;
+    RestartEpilogue<scalar_t> epilogue{
+        y0.data_ptr<scalar_t>(),
+        clamp_mask.has_value() ? clamp_mask->data_ptr<bool>() : nullptr,
+        target.data_ptr<scalar_t>(),
+        f,
+        static_cast<scalar_t>(1.0 - alpha),
+        static_cast<scalar_t>(alpha),
+        clip};
+    launch_gather_rows(csr, src, f, epilogue);
+    src = target.data_ptr<scalar_t>();
+  }
+}
+
+template <typename scalar_t, typename index_t>
+void masked_adjoint_steps(const CsrView<scalar_t, index_t>& csr, const at::Tensor& g,
+                          int64_t num_steps, double alpha, const at::Tensor& mask,
+                          at::Tensor& acc) {
+  auto keep_rows = mask.logical_not().unsqueeze(-1).to(g.scalar_type());
+  acc.copy_(g * (keep_rows * alpha + (1.0 - keep_rows)));
+  auto u = g * keep_rows;
+  auto u_next = at::empty_like(g);
+  const int64_t f = g.size(1);
+  for (int64_t t = 0; t < num_steps; ++t) {
+    AdjointEpilogue<scalar_t> epilogue{mask.data_ptr<bool>(),
+                                       acc.data_ptr<scalar_t>(),
+                                       u_next.data_ptr<scalar_t>(),
+                                       f,
+                                       static_cast<scalar_t>(1.0 - alpha),
+                                       static_cast<scalar_t>(alpha),
+                                       t == num_steps - 1};
+    launch_gather_rows(csr, u.data_ptr<scalar_t>(), f, epilogue);
+    std::swap(u, u_next);
+  }
+}
+
+// Runs `steps(view, out)` (whose gathers check the CSR) unless there is nothing to compute
+// (then out = start and the CSR is checked alone), and raises the error, if any, once at the
+// end.
+template <typename Steps>
+at::Tensor run_validated(const CheckedCsr& csr, const at::Tensor& start, bool trivial,
+                         const Steps& steps) {
+  at::Tensor out = trivial ? start.clone() : at::empty_like(start);
+  AT_DISPATCH_FLOATING_TYPES(start.scalar_type(), "diffuse_cuda", [&] {
+    AT_DISPATCH_INDEX_TYPES(csr.col.scalar_type(), "diffuse_cuda_index", [&] {
+      at::Tensor flag;
+      if (trivial) {
+        flag = validate_csr<scalar_t, index_t>(csr);
+      } else {
+        flag = csr_error_flag(csr.col);
+        steps(csr_view<scalar_t, index_t>(csr, flag), out);
       }
+      throw_if_csr_error(flag, csr);
     });
   });
   return out;
@@ -95,64 +131,44 @@ at::Tensor diffuse_cuda(const at::Tensor& rowptr, const at::Tensor& col,
                         const std::optional<at::Tensor>& value, const at::Tensor& y0,
                         int64_t num_steps, double alpha,
                         const std::optional<at::Tensor>& clamp_mask, bool clip,
-                    const std::optional<at::Tensor>& /*t_rowptr (backward only)*/,
-                    const std::optional<at::Tensor>& /*t_col*/, const std::optional<at::Tensor>& /*t_perm*/) {
-  check_csr("diffuse", rowptr, col, value, y0);
-  check_diffusion("diffuse", rowptr.numel() - 1, y0, num_steps, alpha, clamp_mask);
-  auto value_c = value.has_value() ? std::optional<at::Tensor>(value->contiguous()) : std::nullopt;
-  auto mask_c =
-      clamp_mask.has_value() ? std::optional<at::Tensor>(clamp_mask->contiguous()) : std::nullopt;
-  return diffuse_steps(rowptr.contiguous(), col.contiguous(), value_c, y0.contiguous(),
-                       num_steps, alpha, mask_c, clip);
+                        const std::optional<at::Tensor>& t_rowptr,
+                        const std::optional<at::Tensor>& t_col,
+                        const std::optional<at::Tensor>& t_perm) {
+  const DiffusionArgs args = check_diffuse_args(rowptr, col, value, y0, num_steps, alpha,
+                                                clamp_mask, t_rowptr, t_col, t_perm);
+  auto start = y0.contiguous();
+  const bool trivial = num_steps == 0 || start.size(0) == 0 || start.size(1) == 0;
+  return run_validated(args.csr, start, trivial, [&](const auto& view, at::Tensor& out) {
+    diffuse_steps(view, start, num_steps, alpha, args.clamp_mask, clip, out);
+  });
 }
 
 at::Tensor diffuse_adjoint_cuda(const at::Tensor& t_rowptr, const at::Tensor& t_col,
                                 const std::optional<at::Tensor>& t_value, const at::Tensor& grad,
                                 int64_t num_steps, double alpha,
                                 const std::optional<at::Tensor>& clamp_mask) {
-  check_csr("diffuse_adjoint", t_rowptr, t_col, t_value, grad);
-  check_diffusion("diffuse_adjoint", t_rowptr.numel() - 1, grad, num_steps, alpha, clamp_mask);
-  auto rowptr = t_rowptr.contiguous();
-  auto col = t_col.contiguous();
-  auto value =
-      t_value.has_value() ? std::optional<at::Tensor>(t_value->contiguous()) : std::nullopt;
+  const DiffusionArgs args =
+      check_diffuse_adjoint_args(t_rowptr, t_col, t_value, grad, num_steps, alpha, clamp_mask);
   auto g = grad.contiguous();
-  if (!clamp_mask.has_value())
-    return diffuse_steps(rowptr, col, value, g, num_steps, alpha, std::nullopt, false);
-  const int64_t n = g.size(0);
-  const int64_t f = g.size(1);
-  if (num_steps == 0 || n == 0 || f == 0) return g.clone();
-  auto mask = clamp_mask->contiguous();
-  auto keep_rows = mask.logical_not().unsqueeze(-1).to(g.scalar_type());
-  auto acc = g * (keep_rows * alpha + (1.0 - keep_rows));
-  auto u = g * keep_rows;
-  auto u_next = at::empty_like(g);
-  AT_DISPATCH_FLOATING_TYPES(g.scalar_type(), "diffuse_adjoint_cuda", [&] {
-    AT_DISPATCH_INDEX_TYPES(col.scalar_type(), "diffuse_adjoint_cuda_index", [&] {
-      for (int64_t t = 0; t < num_steps; ++t) {
-        AdjointEpilogue<scalar_t> epilogue{mask.data_ptr<bool>(),
-                                           acc.data_ptr<scalar_t>(),
-                                           u_next.data_ptr<scalar_t>(),
-                                           f,
-                                           static_cast<scalar_t>(1.0 - alpha),
-                                           static_cast<scalar_t>(alpha),
-                                           t == num_steps - 1};
-        launch_gather_rows(rowptr.data_ptr<index_t>(), col.data_ptr<index_t>(),
-                           value ? value->data_ptr<scalar_t>() : nullptr,
-                           u.data_ptr<scalar_t>(), n, f, epilogue);
-        std::swap(u, u_next);
-      }
-    });
+  const bool trivial = num_steps == 0 || g.size(0) == 0 || g.size(1) == 0;
+  return run_validated(args.csr, g, trivial, [&](const auto& view, at::Tensor& out) {
+    if (args.clamp_mask.has_value())
+      masked_adjoint_steps(view, g, num_steps, alpha, *args.clamp_mask, out);
+    else
+      diffuse_steps(view, g, num_steps, alpha, std::nullopt, false, out);
   });
-  return acc;
 }
 
 }  // namespace
 }  // namespace cuda
 
-TORCH_LIBRARY_IMPL(noisygraph, CUDA, m) {
+namespace {
+void register_kernels(torch::Library& m) {
   m.impl("diffuse", &cuda::diffuse_cuda);
   m.impl("diffuse_adjoint", &cuda::diffuse_adjoint_cuda);
 }
+}  // namespace
+
+NOISYGRAPH_REGISTER_WITH_SPARSE(CUDA, register_kernels)
 
 }  // namespace noisygraph

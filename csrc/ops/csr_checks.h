@@ -1,56 +1,147 @@
-// Argument checks shared by the CPU and CUDA kernels of the sparse diffusion ops.
+// Input validation shared by every noisygraph op (CPU and CUDA kernels).
+//
+// Rule: an op checks its arguments before it touches their memory, and bad input raises
+// c10::ValueError / c10::TypeError (Python: ValueError / TypeError) whose message starts with
+// the op's name and names the argument as the op's schema spells it.
+//
+// Costs: the checks of tensor ranks, dtypes, devices and lengths are O(1). The content checks
+// of a CSR matrix (row pointers in order from 0 to nnz, column indices in range, values
+// finite) are fused into the kernels that read it, on CPU (cpu/csr_rows.h) and on CUDA
+// (cuda/csr_warp.cuh): every row pointer and column index is bounds-checked where it is read
+// (a compare per edge, no second pass over the arrays), an invalid one is never used to index
+// memory, and the op raises the exact error after its loop (throw_csr_error re-reads the
+// arrays once, sequentially, to name the first violation). Paths on which no kernel reads the
+// matrix call check_csr_content instead. The content checks of the small per-query arrays
+// (pointers, node ids, masses) are O(length of the array).
 #pragma once
 #include <ATen/ATen.h>
+#include <torch/library.h>
 
+#include <cstdint>
 #include <optional>
+
+// Registers `register_fn(m)` (a function of torch::Library&) for a backend and for its sparse
+// layouts, so that a sparse tensor reaches the kernel's checks (a TypeError naming the
+// argument) rather than the dispatcher's NotImplementedError.
+#define NOISYGRAPH_REGISTER_WITH_SPARSE(BACKEND, register_fn)             \
+  TORCH_LIBRARY_IMPL(noisygraph, BACKEND, m) { register_fn(m); }          \
+  TORCH_LIBRARY_IMPL(noisygraph, Sparse##BACKEND, m) { register_fn(m); }  \
+  TORCH_LIBRARY_IMPL(noisygraph, SparseCsr##BACKEND, m) { register_fn(m); }
 
 namespace noisygraph {
 
-inline void check_csr(const char* op, const at::Tensor& rowptr, const at::Tensor& col,
-                      const std::optional<at::Tensor>& value, const at::Tensor& dense) {
-  TORCH_CHECK(rowptr.dim() == 1 && rowptr.numel() >= 1, op,
-              ": rowptr must be 1-D with at least one entry, got shape ", rowptr.sizes());
-  TORCH_CHECK(col.dim() == 1, op, ": col must be 1-D, got shape ", col.sizes());
-  TORCH_CHECK(rowptr.scalar_type() == col.scalar_type(), op,
-              ": rowptr and col must share one index dtype, got ", rowptr.scalar_type(),
-              " and ", col.scalar_type());
-  TORCH_CHECK(col.scalar_type() == at::kInt || col.scalar_type() == at::kLong, op,
-              ": indices must be int32 or int64, got ", col.scalar_type());
-  TORCH_CHECK(dense.dim() == 2, op, ": dense input must be 2-D [num_nodes, F], got shape ",
-              dense.sizes());
-  TORCH_CHECK(dense.scalar_type() == at::kFloat || dense.scalar_type() == at::kDouble, op,
-              ": dense input must be float32 or float64, got ", dense.scalar_type());
-  TORCH_CHECK(rowptr.device() == dense.device() && col.device() == dense.device(), op,
-              ": all tensors must be on one device");
-  if (rowptr.device().is_cpu()) {  // cheap on CPU; on a GPU it would synchronise
-    TORCH_CHECK(rowptr[0].item<int64_t>() == 0 &&
-                    rowptr[rowptr.numel() - 1].item<int64_t>() == col.numel(),
-                op, ": rowptr must start at 0 and end at nnz = ", col.numel());
-  }
-  if (value.has_value()) {
-    TORCH_CHECK(value->dim() == 1 && value->numel() == col.numel(), op,
-                ": value must have shape [nnz] = [", col.numel(), "], got ", value->sizes());
-    TORCH_CHECK(value->scalar_type() == dense.scalar_type(), op,
-                ": value dtype ", value->scalar_type(), " differs from the dense dtype ",
-                dense.scalar_type());
-    TORCH_CHECK(value->device() == dense.device(), op, ": value is on another device");
-  }
-}
+// How an op's schema names the three tensors of one CSR matrix, for the error messages.
+struct CsrNames {
+  const char* rowptr = "rowptr";
+  const char* col = "col";
+  const char* value = "value";
+};
 
-inline void check_diffusion(const char* op, int64_t num_rows, const at::Tensor& dense,
-                            int64_t num_steps, double alpha,
-                            const std::optional<at::Tensor>& clamp_mask) {
-  TORCH_CHECK(num_rows == dense.size(0), op, ": the adjacency has ", num_rows,
-              " rows but the dense input has ", dense.size(0));
-  TORCH_CHECK(num_steps >= 0, op, ": num_steps must be >= 0, got ", num_steps);
-  TORCH_CHECK(alpha >= 0.0 && alpha <= 1.0, op, ": alpha must lie in [0, 1], got ", alpha);
-  if (clamp_mask.has_value()) {
-    TORCH_CHECK(clamp_mask->scalar_type() == at::kBool, op, ": clamp_mask must be bool, got ",
-                clamp_mask->scalar_type());
-    TORCH_CHECK(clamp_mask->dim() == 1 && clamp_mask->numel() == num_rows, op,
-                ": clamp_mask must have shape [", num_rows, "], got ", clamp_mask->sizes());
-    TORCH_CHECK(clamp_mask->device() == dense.device(), op, ": clamp_mask is on another device");
-  }
-}
+// A CSR matrix that passed check_csr, as contiguous tensors (its entries are checked by the
+// kernels that read them), with what the error messages need: the op, the argument names
+// and the name of the dense input whose rows are the matrix's columns.
+struct CheckedCsr {
+  at::Tensor rowptr, col;
+  std::optional<at::Tensor> value;
+  int64_t num_rows = 0;
+  int64_t num_cols = 0;
+  const char* op = "";
+  CsrNames names;
+  const char* dense_name = "";
+};
+
+// Validates (rowptr, col, value) as the CSR matrix multiplying the dense input `dense`
+// (named `dense_name`; 2-D float32/float64), whose rows are the matrix's columns:
+//   rowptr  1-D int32/int64 with at least one entry, rowptr[0] == 0, non-decreasing,
+//           rowptr[-1] == nnz = len(col);
+//   col     1-D, rowptr's dtype, every entry in [0, dense.size(0));
+//   value   absent, or 1-D [nnz] in dense's dtype with every entry finite (any sign);
+//   all on dense's device.
+// Here: the O(1) checks, and on CPU rowptr[0] and rowptr[-1]; the entries are checked by the
+// kernels as they read them (or here, in full, when no kernel will: no rows, or no columns).
+CheckedCsr check_csr(const char* op, const at::Tensor& rowptr, const at::Tensor& col,
+                     const std::optional<at::Tensor>& value, const at::Tensor& dense,
+                     const char* dense_name, const CsrNames& names = {});
+
+// The full content checks of a CSR (any device; CUDA tensors are copied to the host), one
+// sequential pass that raises a ValueError naming the first violation: for ops that do not
+// read the matrix (e.g. zero steps) and to explain a kernel's report.
+void check_csr_content(const CheckedCsr& csr);
+
+// What an op calls when its kernels reported an invalid matrix: raises the exact error.
+[[noreturn]] void throw_csr_error(const CheckedCsr& csr);
+
+// A zeroed int32 flag on `like`'s device that the CUDA kernels set to 1 on any violation.
+at::Tensor csr_error_flag(const at::Tensor& like);
+
+// Reads the flag (one device-to-host copy, after the kernels that set it) and raises the
+// exact error when it is set.
+void throw_if_csr_error(const at::Tensor& flag, const CheckedCsr& csr);
+
+// ------------------------------------------------------------------ one check per op
+// spmm(rowptr, col, value, x, t_rowptr, t_col, t_perm): the CSR against x, and the O(1)
+// checks of the optional transposed CSR, which only the autograd backward reads (the ops it
+// calls validate it then): int32/int64, 1-D, lengths [num_cols + 1], [nnz], [nnz], x's device.
+CheckedCsr check_spmm_args(const at::Tensor& rowptr, const at::Tensor& col,
+                           const std::optional<at::Tensor>& value, const at::Tensor& x,
+                           const std::optional<at::Tensor>& t_rowptr,
+                           const std::optional<at::Tensor>& t_col,
+                           const std::optional<at::Tensor>& t_perm);
+
+// sddmm(rowptr, col, a, b): the CSR against b; a is [num_rows, F] with b's F, dtype, device.
+CheckedCsr check_sddmm_args(const at::Tensor& rowptr, const at::Tensor& col,
+                            const at::Tensor& a, const at::Tensor& b);
+
+// A diffusion's checked CSR and contiguous clamp mask.
+struct DiffusionArgs {
+  CheckedCsr csr;
+  std::optional<at::Tensor> clamp_mask;
+};
+
+// diffuse(rowptr, col, value, y0, num_steps, alpha, clamp_mask, clip, t_rowptr, t_col,
+// t_perm): the CSR against y0 (square: one row per row of y0), the transposed CSR as for
+// spmm, num_steps >= 0, alpha finite in [0, 1], clamp_mask absent or bool [N] on y0's device.
+DiffusionArgs check_diffuse_args(const at::Tensor& rowptr, const at::Tensor& col,
+                                 const std::optional<at::Tensor>& value, const at::Tensor& y0,
+                                 int64_t num_steps, double alpha,
+                                 const std::optional<at::Tensor>& clamp_mask,
+                                 const std::optional<at::Tensor>& t_rowptr,
+                                 const std::optional<at::Tensor>& t_col,
+                                 const std::optional<at::Tensor>& t_perm);
+
+// diffuse_adjoint(t_rowptr, t_col, t_value, grad, num_steps, alpha, clamp_mask): as diffuse,
+// for the transposed CSR against grad.
+DiffusionArgs check_diffuse_adjoint_args(const at::Tensor& t_rowptr, const at::Tensor& t_col,
+                                         const std::optional<at::Tensor>& t_value,
+                                         const at::Tensor& grad, int64_t num_steps,
+                                         double alpha,
+                                         const std::optional<at::Tensor>& clamp_mask);
+
+// ------------------------------------------------------------------ scalars
+// `value` is finite and lies in the interval from low to high (each end open or closed).
+void check_real(const char* op, const char* name, double value, double low, double high,
+                bool low_open, bool high_open);
+
+// ------------------------------------------------------------------ small arrays (O(length))
+// 1-D int64 pointer into an array of `length` entries: ptr[0] == 0, non-decreasing,
+// ptr[-1] == length (`target` names the array it indexes).
+at::Tensor check_ptr(const char* op, const char* name, const at::Tensor& ptr, int64_t length,
+                     const char* target);
+
+// 1-D int64 node ids, every entry in [0, num_nodes). Returns the contiguous tensor.
+at::Tensor check_node_ids(const char* op, const char* name, const at::Tensor& ids,
+                          int64_t num_nodes);
+
+// What check_float64_vector requires of every entry (kShapeOnly: nothing, O(1); the local
+// diffusions check degree and sink entries where they read them, to stay strongly local).
+enum class Entries { kShapeOnly, kFinite, kFiniteNonnegative };
+
+// 1-D float64 CPU tensor of `length` entries whose entries satisfy `entries`. Returns the
+// contiguous tensor.
+at::Tensor check_float64_vector(const char* op, const char* name, const at::Tensor& t,
+                                int64_t length, Entries entries);
+
+// Every listed tensor lives on the CPU.
+void check_cpu(const char* op, const char* name, const at::Tensor& t);
 
 }  // namespace noisygraph

@@ -13,7 +13,22 @@
 //    source_nodes[k] for k in [source_ptr[q], source_ptr[q+1]).
 //  * Variable-size outputs are concatenated: `ptr` [B+1] int64 indexes the rows of the
 //    per-query blocks of `nodes` and of the value tensors.
-//  * `work` [B, 2] int64 holds (pushes, edges scanned) per query.
+//  * `work` [B, 3] int64 holds (pushes, edges scanned, stopped_at_limit) per query of the push
+//    ops; stopped_at_limit is 1 when a push loop ended because it reached max_pushes while
+//    some node could still push (the result is then not converged to eps), else 0. The sweep
+//    cut's work is [B, 2] (it does not push).
+//  * `max_pushes` (>= 0) bounds the pushes of one diffusion: of each mass level (flow) or
+//    tolerance level (PageRank) of the fused ops, as the Python fallback does.
+//  * Validation (ValueError / TypeError naming the argument; see ops/csr_checks.h): dtypes,
+//    shapes, devices, rowptr[0] == 0 and rowptr[N] == nnz are checked up front in O(1); the
+//    query arrays (ptr monotone from 0 to their length, node ids in [0, N), masses/scores
+//    finite, masses >= 0) and the scalars (eps > 0, omega in (0, 2), alpha in (0, 1],
+//    total_volume >= 0, all finite; levels finite, positive and sorted) in O(B + S). The
+//    graph's entries are checked where a query reads them -- row pointers (in order, inside
+//    [0, nnz]) and column indices (in [0, N)) of every row it scans, weights (finite, >= 0)
+//    of every edge it scans, degrees and sinks (finite, >= 0) of every node it touches -- so
+//    the cost of a call stays its explored volume and parts of the graph no query reaches
+//    are not inspected (LocalGraph validates the whole graph once, when it is built).
 //  * The work and memory of one query depend only on the volume it explores: every thread
 //    keeps one workspace (a node->slot map of N entries, allocated once per thread and
 //    process when first needed, restored to "empty" only where a query touched it).
@@ -37,7 +52,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_ppr
 
 // Sweep cut over (score_ptr, score_nodes, scores): nodes with a positive score, ordered by
 // score (divided by degree when `normalize`), the prefix of least conductance.
-// Returns (cluster_ptr, cluster_nodes, conductance [B], work [B, 2]).
+// Returns (cluster_ptr, cluster_nodes, conductance [B], work [B, 2] = (0, edges scanned)).
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_sweep_cut(
     const at::Tensor& rowptr, const at::Tensor& col, const std::optional<at::Tensor>& value,
     const at::Tensor& degree, const at::Tensor& score_ptr, const at::Tensor& score_nodes,
@@ -46,7 +61,9 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_sweep_cut(
 // Flow diffusion + sweep cut for each source-mass multiple in `multiples` (ascending; each
 // level warm-starts from the previous one), keeping the level of least conductance.
 // Returns (cluster_ptr, cluster_nodes, conductance [B], best_level [B], score_ptr,
-// score_nodes, scores (x at the best level), work [B, 2] summed over levels).
+// score_nodes, scores (x at the best level), work [B, 3]: pushes and edges summed over
+// levels, stopped_at_limit = 1 if any level stopped at max_pushes). max_pushes bounds each
+// level.
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor,
            at::Tensor>
 local_flow_cluster(const at::Tensor& rowptr, const at::Tensor& col,

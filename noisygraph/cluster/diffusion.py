@@ -81,17 +81,6 @@ class ClusterBatch(NamedTuple):
         return self.work[:, 2].bool()
 
 
-def _with_limit_column(work: Tensor, max_pushes: int) -> Tensor:
-    """The compiled ops' ``work`` as ``[B, 3]``: their own third column (stopped at the
-    push limit) when they report one; otherwise ``pushes >= max_pushes``, exact when the
-    limit caps a query's pushes over all its levels and never missing a stop when it caps
-    each level (a level that stops has used ``max_pushes`` pushes by itself)."""
-    if work.size(1) >= 3:
-        return work[:, :3]
-    stopped = (work[:, :1] >= max_pushes).to(work.dtype)
-    return torch.cat([work, stopped], dim=1)
-
-
 def seed_sets(graph: LocalGraph, seeds: Seeds, name: str = "seeds") -> list[list[int]]:
     """Normalises ``seeds`` (one id, ids, or lists of ids per query) to validated lists
     (at least one query, every set non-empty, every id a node of positive degree)."""
@@ -215,7 +204,7 @@ def flow_diffusion(graph: LocalGraph, seeds: Seeds, source_mass, sink: Optional[
         out = torch.ops.noisygraph.local_flow_diffusion(
             graph.rowptr, graph.col, graph.value, graph.degree, sink_t, ptr, nodes, mass,
             eps, omega, max_pushes)
-        return PushResult(*out[:4], _with_limit_column(out[4], max_pushes))
+        return PushResult(*out)
     sink_list = sink_t.tolist()
     blocks, works = [], []
     for q in range(len(sets)):
@@ -265,7 +254,7 @@ def ppr_push(graph: LocalGraph, seeds: Seeds, alpha: float = 0.05, eps: float = 
         out = torch.ops.noisygraph.local_ppr_push(
             graph.rowptr, graph.col, graph.value, graph.degree, ptr, nodes, mass,
             alpha, eps, max_pushes)
-        return PushResult(*out[:4], _with_limit_column(out[4], max_pushes))
+        return PushResult(*out)
     blocks, works = [], []
     for q in range(len(sets)):
         p, r, work = reference.ppr_push_reference(graph, _query_sources(ptr, nodes, mass, q),
@@ -401,7 +390,7 @@ def flow_cluster_op(graph: LocalGraph, seeds: Seeds, source_mass, multiples: Seq
         out = torch.ops.noisygraph.local_flow_cluster(
             graph.rowptr, graph.col, graph.value, graph.degree, sink_t, ptr, nodes, mass, mult,
             eps, omega, max_pushes, graph.total_volume)
-        return ClusterBatch(*out[:7], _with_limit_column(out[7], max_pushes))
+        return ClusterBatch(*out)
     sink_list = sink_t.tolist()
 
     def levels(q, seed_set):
@@ -431,7 +420,7 @@ def ppr_cluster_op(graph: LocalGraph, seeds: Seeds, tolerances: Sequence[float],
         out = torch.ops.noisygraph.local_ppr_cluster(
             graph.rowptr, graph.col, graph.value, graph.degree, ptr, nodes, mass, tol,
             alpha, max_pushes, graph.total_volume)
-        return ClusterBatch(*out[:7], _with_limit_column(out[7], max_pushes))
+        return ClusterBatch(*out)
 
     def levels(q, seed_set):
         sources = _query_sources(ptr, nodes, mass, q)
@@ -449,16 +438,6 @@ if COMPILED:
     def _dynamic(ctx) -> int:
         return ctx.new_dynamic_size()
 
-    def _compiled_work_width() -> int:
-        """Columns of the compiled push ops' ``work`` (2: pushes, edges; 3 once the library
-        reports the push-limit stop itself), read from one push on a two-node graph."""
-        index = torch.tensor([0, 1, 2])
-        out = torch.ops.noisygraph.local_ppr_push(
-            index, torch.tensor([1, 0]), None, torch.ones(2, dtype=torch.float64), index[:2],
-            index[:1], torch.ones(1, dtype=torch.float64), 0.5, 1e-3, 1)
-        return int(out[4].size(1))
-
-    _WORK_WIDTH = _compiled_work_width()
 
     def _diffusion_outputs(source_ptr: Tensor, degree: Tensor) -> tuple:
         """Shapes of a push diffusion's outputs: pointer, nodes, two value columns, work."""
@@ -466,7 +445,7 @@ if COMPILED:
         b = source_ptr.numel() - 1
         return (source_ptr.new_empty(b + 1), source_ptr.new_empty(size),
                 degree.new_empty(size), degree.new_empty(size),
-                source_ptr.new_empty(b, _WORK_WIDTH))
+                source_ptr.new_empty(b, 3))
 
     @torch.library.register_fake("noisygraph::local_flow_diffusion")
     def _(rowptr, col, value, degree, sink, source_ptr, source_nodes, source_mass, eps, omega,
@@ -491,7 +470,7 @@ if COMPILED:
         b = source_ptr.numel() - 1
         return (source_ptr.new_empty(b + 1), source_ptr.new_empty(clusters), degree.new_empty(b),
                 source_ptr.new_empty(b), source_ptr.new_empty(b + 1), source_ptr.new_empty(scored),
-                degree.new_empty(scored), source_ptr.new_empty(b, _WORK_WIDTH))
+                degree.new_empty(scored), source_ptr.new_empty(b, 3))
 
     @torch.library.register_fake("noisygraph::local_flow_cluster")
     def _(rowptr, col, value, degree, sink, source_ptr, source_nodes, source_mass, multiples,

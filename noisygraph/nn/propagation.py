@@ -13,8 +13,16 @@ from torch import Tensor
 
 from noisygraph._validation import (check_bool, check_bool_mask, check_finite, check_float_matrix,
                                     check_real, check_steps, check_tensor)
-from noisygraph.ops.diffusion import diffuse_adjacency, graph_for, spmm_adjacency
-from noisygraph.sparse import Adjacency, GraphLike
+from noisygraph.ops.diffusion import diffuse_adjacency, spmm_adjacency
+from noisygraph.sparse import Adjacency, GraphLike, as_adjacency
+
+
+def _graph(graph: GraphLike, edge_weight: Optional[Tensor], num_rows: int) -> Adjacency:
+    """The layer's graph through :func:`~noisygraph.sparse.as_adjacency`; ``num_rows`` (of the
+    dense input) is the node count of a bare ``edge_index`` only: every other format has its
+    own size, which :func:`_check_graph_size` compares with the dense input, naming it."""
+    bare = isinstance(graph, Tensor) and graph.layout == torch.strided
+    return as_adjacency(graph, num_nodes=num_rows if bare else None, edge_weight=edge_weight)
 
 
 def _check_graph_size(adj: Adjacency, name: str, num_rows: int) -> None:
@@ -69,7 +77,7 @@ class LabelPropagation(torch.nn.Module):
         bool_mask = None if mask is None else _node_mask(mask, num_nodes, y.device)
         if post_step is not None and not callable(post_step):
             raise TypeError(f"post_step must be callable, got {type(post_step).__name__}")
-        adj = graph_for(edge_index, num_nodes, edge_weight)
+        adj = _graph(edge_index, edge_weight, num_nodes)
         _check_graph_size(adj, "y", num_nodes)
         check_float_matrix("y", y, num_nodes, adj.device)
         check_finite("y", y)
@@ -186,7 +194,7 @@ class APPNP(torch.nn.Module):
                    num_nodes: int) -> Adjacency:
         if self._cached_adjacency is not None:
             return self._cached_adjacency
-        adj = graph_for(edge_index, num_nodes, edge_weight)
+        adj = _graph(edge_index, edge_weight, num_nodes)
         if self.normalize:
             adj = adj.normalize("sym", add_self_loops=self.add_self_loops)
         if self.cached:
