@@ -21,9 +21,8 @@ from torch import Tensor
 from torch_geometric.nn.dense.linear import Linear
 from tqdm.auto import tqdm
 
-from noisygraph._adjacency_shim import as_adjacency
 from noisygraph._validation import check_bool, check_choice, check_device, check_int, check_real
-from noisygraph.sparse import Adjacency
+from noisygraph.sparse import Adjacency, as_adjacency
 
 #: how :class:`GCNTrainer` breaks ties between epochs of equal validation accuracy
 TIE_BREAKS = ("first", "val-loss")
