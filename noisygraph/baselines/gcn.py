@@ -21,7 +21,8 @@ from torch import Tensor
 from torch_geometric.nn.dense.linear import Linear
 from tqdm.auto import tqdm
 
-from noisygraph._validation import check_bool, check_choice, check_device, check_int, check_real
+from noisygraph._validation import (check_bool, check_choice, check_device, check_int,
+                                    check_node_ids, check_real)
 from noisygraph.sparse import Adjacency, as_adjacency
 
 #: how :class:`GCNTrainer` breaks ties between epochs of equal validation accuracy
@@ -132,24 +133,6 @@ class GCNResult:
     def to_dict(self) -> dict[str, Any]:
         return {"epoch": self.epoch, "val_accuracy": self.val_accuracy,
                 "epochs_run": self.epochs_run, "predictions": self.predict().tolist()}
-
-
-def _node_ids(name: str, nodes: Any, num_nodes: int, device: torch.device) -> Tensor:
-    """A bool mask ``[N]`` or integer node ids as int64 ids on ``device``."""
-    if not isinstance(nodes, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor (bool mask or node ids), got "
-                        f"{type(nodes).__name__}")
-    if nodes.dtype == torch.bool:
-        if nodes.shape != (num_nodes,):
-            raise ValueError(f"{name} as a mask must have shape [{num_nodes}], got "
-                             f"{tuple(nodes.shape)}")
-        return nodes.to(device).nonzero().flatten()
-    if nodes.is_floating_point() or nodes.is_complex() or nodes.dim() != 1:
-        raise TypeError(f"{name} must be a bool mask [N] or 1-D integer node ids, got "
-                        f"{nodes.dtype} of shape {tuple(nodes.shape)}")
-    if nodes.numel() and (int(nodes.min()) < 0 or int(nodes.max()) >= num_nodes):
-        raise ValueError(f"{name} holds node ids outside [0, {num_nodes})")
-    return nodes.to(device=device, dtype=torch.long)
 
 
 def _labels_at(name: str, labels: Any, nodes: Tensor, num_nodes: int, num_classes: int,
@@ -268,7 +251,7 @@ class GCNTrainer:
             raise ValueError("train_nodes is required (data has no train_mask)")
         if val_nodes is None:
             val_nodes = getattr(data, "val_mask", None)
-        train = _node_ids("train_nodes", train_nodes, num_nodes, device)
+        train = check_node_ids("train_nodes", train_nodes, num_nodes).to(device)
         if train.numel() == 0:
             raise ValueError("train_nodes is empty: nothing to train on")
         train_labels = labels if train_labels is None else train_labels
@@ -283,7 +266,7 @@ class GCNTrainer:
                              device)
         val = None
         if val_nodes is not None:
-            val = _node_ids("val_nodes", val_nodes, num_nodes, device)
+            val = check_node_ids("val_nodes", val_nodes, num_nodes).to(device)
             if val_labels is None:
                 val_labels = labels if labels is not None else train_labels
             val_y = _labels_at("val_labels", val_labels, val, num_nodes, num_classes, device)

@@ -26,7 +26,7 @@ from noisygraph.nn.erase import ERASE
 from noisygraph.nn.label_denoise import (PRECORRECTIONS, _semantic_labels,
                                          lazy_propagation_operator, precorrect_labels)
 from noisygraph.nn.logistic_regression import LogisticRegression
-from noisygraph.sparse import Adjacency, to_adjacency
+from noisygraph.sparse import Adjacency, as_adjacency
 
 
 def sparse_features(x: Tensor, max_density: float = 0.25) -> Tensor:
@@ -147,6 +147,7 @@ class ERASETrainer:
         self.model, self.loss = model, loss
         self.classifier: Optional[LogisticRegression] = None
         self.pseudo_labels: Optional[Tensor] = None
+        self._adjacency: Optional[Adjacency] = None
 
     # ------------------------------------------------------------------ helpers
     def _model_input(self, data: Data) -> Tensor:
@@ -162,7 +163,7 @@ class ERASETrainer:
         x = data.x if x is None else x
         chunk = self.inference_chunk_size if self.batch_size is not None else None
         if isinstance(self.model, ERASE):
-            return self.model.inference(x, data.edge_index, chunk)
+            return self.model.inference(x, data.edge_index, chunk, adjacency=self._adjacency)
         self.model.eval()
         with torch.no_grad():
             return self.model(x, data.edge_index)
@@ -244,7 +245,9 @@ class ERASETrainer:
         self.model.to(device)
         val_target = selection_labels(data, y_noisy, self.protocol)
 
-        adjacency = to_adjacency(data.edge_index, num_nodes=data.num_nodes)
+        # the one conversion of the graph: handed to the pre-correction, the per-epoch labels
+        # and the layer-wise inference
+        adjacency = self._adjacency = as_adjacency(data.edge_index, num_nodes=data.num_nodes)
         operator = lazy_propagation_operator(adjacency.normalize("col"), self.alpha)
         y_pre = precorrect_labels(y_noisy, adjacency, data.train_mask, num_classes,
                                   self.alpha, self.num_steps, self.precorrection)
@@ -305,5 +308,6 @@ class ERASETrainer:
             raise RuntimeError("call fit() before predict()")
         device = next(self.classifier.parameters()).device
         data = data.to(device)
+        self._adjacency = as_adjacency(data.edge_index, num_nodes=data.num_nodes)  # its graph
         z = self.embed(data, self._model_input(data))
         return self.classifier.predict(F.normalize(z, dim=1))

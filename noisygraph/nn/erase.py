@@ -12,7 +12,7 @@ from torch import Tensor
 from torch_geometric.nn import GATConv
 
 from noisygraph._validation import check_int, check_real
-from noisygraph.sparse import Adjacency, to_adjacency
+from noisygraph.sparse import Adjacency, as_adjacency
 
 
 class ERASE(torch.nn.Module):
@@ -109,11 +109,14 @@ class ERASE(torch.nn.Module):
         return self._last_activation(self.conv2(h, edge_index))
 
     @torch.no_grad()
-    def inference(self, x: Tensor, edge_index: Tensor, chunk_size: Optional[int] = None) -> Tensor:
+    def inference(self, x: Tensor, edge_index: Tensor, chunk_size: Optional[int] = None, *,
+                  adjacency: Optional[Adjacency] = None) -> Tensor:
         """Evaluation-mode embeddings of all nodes. With ``chunk_size`` the GAT encoder runs
         layer by layer over chunks of target nodes with their full neighbourhoods, so the
         per-edge attention tensors of a large graph never exist all at once (same result as
-        :meth:`forward`). A custom encoder always runs in one full-graph pass."""
+        :meth:`forward`). A custom encoder always runs in one full-graph pass.
+        ``adjacency``: ``edge_index`` already converted (``as_adjacency``), so that a trainer
+        calling this every epoch converts the graph once."""
         was_training = self.training
         self.eval()
         try:
@@ -121,7 +124,8 @@ class ERASE(torch.nn.Module):
                 return self(x, edge_index)
             chunk_size = check_int("chunk_size", chunk_size, low=1)
             self._check_input(x, edge_index)
-            adj = to_adjacency(edge_index, num_nodes=x.size(0))
+            adj = adjacency if adjacency is not None else as_adjacency(edge_index,
+                                                                        num_nodes=x.size(0))
             if x.layout != torch.strided:
                 x = x.to_dense()
             h = self._first_activation(_chunked_conv(self.conv1, x, adj, chunk_size))
