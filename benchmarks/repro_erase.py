@@ -28,7 +28,7 @@ from collections import defaultdict
 import numpy as np
 import torch
 
-from noisygraph.commands import erase as command
+from noisygraph_cli import erase as command
 from noisygraph.random import seed_everything
 
 RATES = (0.1, 0.2, 0.3, 0.4, 0.5)

@@ -5,7 +5,7 @@
 """
 import sys
 
-from noisygraph.cli import main
+from noisygraph_cli import main
 
 if __name__ == "__main__":
     sys.exit(main(["erase", *sys.argv[1:]]))

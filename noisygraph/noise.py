@@ -46,8 +46,8 @@ from torch import Tensor
 from torch_geometric.data import Data
 from torch_geometric.transforms import BaseTransform
 
-NOISE_KINDS = ("uniform", "pair", "pair_cyclic", "random", "instance")
-NOISE_SAMPLERS = ("independent", "exact", "paper")
+from noisygraph_cli.choices import NOISE_KINDS, NOISE_SAMPLERS  # defined once, torch-free
+
 INSTANCE_RATE_STD = 0.1
 _CHUNK = 1 << 16
 

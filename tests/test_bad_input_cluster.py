@@ -382,7 +382,7 @@ def cli(monkeypatch, capsys):
     """``run(*flags)`` -> (exit status, stdout, stderr) of ``noisygraph cluster``, the data set
     replaced by a small planted graph; ``loads`` counts the data set loads."""
     import noisygraph.datasets
-    from noisygraph.cli import main
+    from noisygraph_cli import main
     loads = []
 
     def fake_load(name, *args, **kwargs):
@@ -450,7 +450,7 @@ def test_cli_rejects_seeds_the_graph_lacks(cli, flags, needle):
 
 def test_cli_unknown_data_set_is_one_line(monkeypatch, capsys):
     import noisygraph.datasets
-    from noisygraph.cli import main
+    from noisygraph_cli import main
 
     def fake_load(name, *args, **kwargs):
         raise ValueError(f"unknown data set name {name!r}")

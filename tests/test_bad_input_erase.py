@@ -433,7 +433,7 @@ CLI_CASES = [
 def no_loading(monkeypatch):
     """Any attempt to load a data set fails the test: validation must come first."""
     import noisygraph.datasets as datasets
-    from noisygraph.commands import erase as command
+    from noisygraph_cli import erase as command
 
     def refuse(*args, **kwargs):
         raise AssertionError("a data set was loaded before the flags were checked")
@@ -444,7 +444,7 @@ def no_loading(monkeypatch):
 
 @pytest.mark.parametrize("argv, flag", CLI_CASES, ids=[" ".join(c[0]) for c in CLI_CASES])
 def test_cli_rejects_before_loading(argv, flag, no_loading, capsys, tmp_path, monkeypatch):
-    from noisygraph.cli import main
+    from noisygraph_cli import main
 
     monkeypatch.setenv("NOISYGRAPH_DATA", str(tmp_path))
     assert main(["erase", *argv]) == 2
@@ -455,7 +455,7 @@ def test_cli_rejects_before_loading(argv, flag, no_loading, capsys, tmp_path, mo
 
 
 def test_cli_rejects_a_json_path_that_is_a_folder(no_loading, capsys, tmp_path):
-    from noisygraph.cli import main
+    from noisygraph_cli import main
 
     assert main(["erase", "--json", str(tmp_path)]) == 2
     assert capsys.readouterr().err.strip().startswith("noisygraph erase: error: --json")

@@ -6,8 +6,8 @@ import pytest
 
 from bad_input import BadInput, assert_rejects, case_id
 from locle_stub import CLASSES, StubServer, closed_port
-from noisygraph import cli
-from noisygraph.commands import locle as locle_command
+import noisygraph_cli as cli
+from noisygraph_cli import locle as locle_command
 from noisygraph.locle import AnswerCache, ClassInfo, OpenAIAnnotator
 from noisygraph.locle.annotation import as_class_infos, check_annotation_input
 from noisygraph.locle.cache import QueryLedger

@@ -4,8 +4,8 @@ import argparse
 
 import pytest
 
-from noisygraph import cli
-from noisygraph.commands._common import UsageError, check_number
+import noisygraph_cli as cli
+from noisygraph_cli._common import UsageError, check_number
 
 
 def _fake_command(monkeypatch, validate, run):

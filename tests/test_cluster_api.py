@@ -250,7 +250,7 @@ def test_bad_labels_and_options(planted):
 
 # ---------------------------------------------------------------------------- CLI
 def test_cli_on_coauthor_cs(data_root, tmp_path, monkeypatch, capsys):
-    from noisygraph.cli import main
+    from noisygraph_cli import main
     if not (data_root / "wfd" / "coauthor_cs").exists():
         pytest.skip("coauthor_cs not present")
     monkeypatch.setenv("NOISYGRAPH_DATA", str(data_root))

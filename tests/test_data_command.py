@@ -1,8 +1,8 @@
-"""The ``noisygraph data`` subcommand, through ``noisygraph.cli.main`` (validate, then run)."""
+"""The ``noisygraph data`` subcommand, through ``noisygraph_cli.main`` (validate, then run)."""
 import pytest
 
-from noisygraph import cli
-from noisygraph.commands import data as command
+import noisygraph_cli as cli
+from noisygraph_cli import data as command
 
 
 def _main(argv):

@@ -327,7 +327,7 @@ def test_mini_batch_on_tiny_ogb_graph(tmp_path):
 def test_cli_writes_json(tmp_path, data_root, monkeypatch):
     monkeypatch.setenv("NOISYGRAPH_DATA", str(data_root))
     monkeypatch.setenv("NOISYGRAPH_CACHE", str(tmp_path / "cache"))
-    from noisygraph.cli import main
+    from noisygraph_cli import main
     out = tmp_path / "out.json"
     assert main(["erase", "--dataset", "Cora", "--noise", "pair", "--rate", "0.4",
                  "--sampler", "paper", "--runs", "2", "--epochs", "2", "--method", "gcn",
@@ -398,14 +398,14 @@ def test_noisy_val_rejects_a_record_that_does_not_describe_y_noisy():
 def _erase_args(*extra):
     import argparse
 
-    from noisygraph.commands import erase as command
+    from noisygraph_cli import erase as command
     parser = argparse.ArgumentParser()
     command.configure(parser)
     return parser.parse_args(["--quiet", *extra])
 
 
 def test_cli_noisy_val_draws_val_from_the_training_noise_model():
-    from noisygraph.commands import erase as command
+    from noisygraph_cli import erase as command
     data = csbm(num_nodes=3000, num_classes=6, num_features=4, seed=0, train_per_class=60,
                 num_val=1200, num_test=300)
     data.num_classes = 6
@@ -428,8 +428,8 @@ def test_cli_noisy_val_draws_val_from_the_training_noise_model():
 
 
 def test_cli_interrupt_keeps_finished_runs(tmp_path, monkeypatch, capsys):
-    from noisygraph.cli import main
-    from noisygraph.commands import erase as command
+    from noisygraph_cli import main
+    from noisygraph_cli import erase as command
     data = _small_split()
     monkeypatch.setattr(command, "load", lambda args: data)
     calls = {"fit": 0}

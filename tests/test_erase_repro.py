@@ -6,7 +6,7 @@ import argparse
 import numpy as np
 import pytest
 
-from noisygraph.commands import erase as command
+from noisygraph_cli import erase as command
 
 # Cora, reported by the paper (mean, std), and the realised rate of the release's draw.
 CELLS = [("uniform", 0.4, 78.13, 1.07, 0.300), ("pair", 0.3, 79.52, 1.13, 0.250)]

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from noisygraph.cli import main
+from noisygraph_cli import main
 from noisygraph.locle.text import sentence_model_available
 
 pytestmark = [pytest.mark.text_model, pytest.mark.usefixtures("one_thread"),

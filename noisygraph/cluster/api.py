@@ -21,8 +21,8 @@ from noisygraph.cluster.diffusion import (DEFAULT_EPS, DEFAULT_MAX_PUSHES, DEFAU
 from noisygraph.cluster.graph import LocalGraph, require_graph
 from noisygraph.cluster.weights import (check_labels, check_target, check_weighting,
                                         label_weighted_graph, target_labels)
+from noisygraph_cli.choices import CLUSTER_METHODS as METHODS  # defined once, torch-free
 
-METHODS = ("flow", "ppr")
 DEFAULT_MULTIPLES = (1.5, 2.0, 2.5, 3.0, 4.0, 5.0)
 VolumeSpec = Union[None, float, Tensor]
 

@@ -15,8 +15,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from noisygraph._validation import check_choice
-
-PROTOCOLS = ("paper", "noisy-val")
+from noisygraph_cli.choices import PROTOCOLS  # the names shared with the CLI, defined once
 
 
 def check_protocol(protocol: str) -> None:

@@ -25,6 +25,7 @@ from torch import Tensor
 from noisygraph._validation import check_choice, check_int, check_real
 from noisygraph.ops import diffuse
 from noisygraph.sparse import Adjacency, GraphLike, to_adjacency
+from noisygraph_cli.choices import PRECORRECTIONS  # defined once, torch-free
 
 
 def _check_unit_interval(name: str, value: float) -> float:
@@ -135,9 +136,6 @@ def train_subgraph(graph: GraphLike, train_mask: Tensor,
     edge_index = torch.stack([adj.col[keep], adj.row()[keep]])
     weight = None if adj.value is None else adj.value[keep]
     return Adjacency.from_edge_index(edge_index, weight, num_nodes=adj.num_rows)
-
-
-PRECORRECTIONS = ("train-subgraph", "label-propagation")
 
 
 def precorrect_labels(y_noisy: Tensor, graph: GraphLike, train_mask: Tensor, num_classes: int,

@@ -15,14 +15,13 @@ import os
 import tempfile
 import time
 from dataclasses import dataclass
-from typing import Callable, NamedTuple, Optional
+from typing import TYPE_CHECKING, Callable, NamedTuple, Optional
 
-import numpy as np
-import torch
+from noisygraph_cli._common import UsageError, check_number
+from noisygraph_cli.choices import ERASE_METHODS, NOISE_KINDS, NOISE_SAMPLERS, PRECORRECTIONS, PROTOCOLS
 
-from noisygraph.commands._common import UsageError, check_number
-from noisygraph.noise import NOISE_KINDS, NOISE_SAMPLERS
-from noisygraph.erase.protocols import PROTOCOLS
+if TYPE_CHECKING:
+    from torch import Tensor
 
 SAMPLERS = ("exact",) + tuple(s for s in NOISE_SAMPLERS if s != "exact")  # exact: the default
 
@@ -65,7 +64,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="paper: noise on training labels, model selection on clean "
                              "validation labels; noisy-val: validation labels are corrupted "
                              "by the same noise model and selection reads them")
-    parser.add_argument("--method", default="erase", choices=("erase", "gcn"))
+    parser.add_argument("--method", default="erase", choices=ERASE_METHODS)
     parser.add_argument("--epochs", type=int, default=None,
                         help="maximum epochs (default: 400; 5 on mini-batch data sets)")
     parser.add_argument("--patience", type=int, default=150)
@@ -82,7 +81,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                             help=f"ERASE {name} (default: the release's value for the data set)")
     parser.add_argument("--T", dest="num_steps", type=int, default=None,
                         help="label propagation steps (default: per data set)")
-    parser.add_argument("--precorrection", choices=("train-subgraph", "label-propagation"),
+    parser.add_argument("--precorrection", choices=PRECORRECTIONS,
                         default="train-subgraph",
                         help="pre-correction of the training labels: lazy propagation on the "
                              "train-train subgraph (default, the release for Cora/PubMed) or "
@@ -118,8 +117,8 @@ class Corruption(NamedTuple):
     (``noise_mask``: train, plus val under ``noisy-val``), and the realised rates on the
     training and (``None`` unless ``noisy-val``) validation nodes."""
 
-    y_noisy: torch.Tensor
-    noise_mask: torch.Tensor
+    y_noisy: Tensor
+    noise_mask: Tensor
     train_rate: float
     val_rate: Optional[float]
 
@@ -265,6 +264,8 @@ def run_all(args, on_run: Optional[Callable[[dict], None]] = None) -> dict:
     """Runs ``args.runs`` trainings and returns the results dictionary (what ``--json``
     writes). ``on_run`` receives the summary of the runs finished so far after every run
     (``"complete": False`` until the last one)."""
+    import torch
+
     from noisygraph.random import seed_everything
 
     if args.threads:
@@ -300,6 +301,9 @@ def run_all(args, on_run: Optional[Callable[[dict], None]] = None) -> dict:
 def summarise(args, results: list) -> dict:
     """The results dictionary of the finished ``results`` (``complete`` once all
     ``args.runs`` are in)."""
+    import numpy as np
+    import torch
+
     accuracies = [r.accuracy for r in results]
     realised_rates = [r.realised_rate for r in results]
     val_rates = [r.val_rate for r in results]

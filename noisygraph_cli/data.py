@@ -12,10 +12,8 @@ import argparse
 import os
 import sys
 
-import torch
-
-from noisygraph.commands._common import UsageError, check_number
-from noisygraph.noise import NOISE_KINDS, NOISE_SAMPLERS
+from noisygraph_cli._common import UsageError, check_number
+from noisygraph_cli.choices import NOISE_KINDS, NOISE_SAMPLERS
 
 DEFAULT_CSBM_NODES = 10_000
 # `show csbm` draws 5 classes with 20 training nodes each (the generator's defaults).
@@ -74,6 +72,8 @@ def validate(args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import torch
+
     from noisygraph.datasets import DataFormatError, DatasetNotFoundError, available_datasets, data_root, load_dataset
     from noisygraph.noise import AddLabelNoise
 

@@ -1,7 +1,10 @@
 """The ``noisygraph`` command: one subcommand per capability.
 
-Each subcommand lives in ``noisygraph/commands/<name>.py`` and defines
-``configure(parser: argparse.ArgumentParser) -> None`` and ``run(args) -> int``.
+This package is the command-line front end of :mod:`noisygraph`, kept outside it so that
+parsing, ``--help`` and flag checks run without importing torch (``import noisygraph`` loads
+torch, the compiled library and every op). Each subcommand lives in
+``noisygraph_cli/<name>.py`` and defines ``configure(parser)`` and ``validate(args)``, which
+import nothing heavy, and ``run(args) -> int``, which imports the library inside the function.
 """
 from __future__ import annotations
 
@@ -18,10 +21,11 @@ SUBCOMMANDS = {
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The parser of every subcommand (their modules are imported, the library is not)."""
     parser = argparse.ArgumentParser(prog="noisygraph", description=__doc__.splitlines()[0])
     subparsers = parser.add_subparsers(dest="command", required=True)
     for name, help_text in SUBCOMMANDS.items():
-        module = importlib.import_module(f"noisygraph.commands.{name}")
+        module = importlib.import_module(f"noisygraph_cli.{name}")
         sub = subparsers.add_parser(name, help=help_text, description=help_text)
         module.configure(sub)
         sub.set_defaults(_run=module.run, _validate=getattr(module, "validate", None))
@@ -30,10 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Parses ``argv``, validates the flags (``validate(args)`` of the subcommand, before any
-    data is loaded), then runs. A :class:`~noisygraph.commands._common.UsageError` ends in one
+    data is loaded), then runs. A :class:`~noisygraph_cli._common.UsageError` ends in one
     line on stderr and exit status 2; Ctrl-C in one line and status 130 (what a subcommand
     already wrote, e.g. finished runs in ``--json``, stays)."""
-    from noisygraph.commands._common import UsageError
+    from noisygraph_cli._common import UsageError
 
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -47,7 +51,3 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"noisygraph {args.command}: interrupted", file=sys.stderr)
         return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

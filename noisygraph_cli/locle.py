@@ -7,7 +7,8 @@ import os
 import pathlib
 import sys
 
-from noisygraph.commands._common import UsageError, check_number
+from noisygraph_cli._common import UsageError, check_number
+from noisygraph_cli.choices import LOCLE_ANNOTATORS, LOCLE_METHODS
 
 TEXT_GRAPH_FILES = ("nodes.tsv", "edges.tsv", "classes.tsv")
 
@@ -17,9 +18,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="a text-graph name under <data root>/tag/ or a folder in that layout "
                              "(nodes.tsv, edges.tsv, classes.tsv) (default: dblp)")
     parser.add_argument("--budget", type=int, default=320, help="annotator questions at most")
-    parser.add_argument("--annotator", choices=("embedding", "openai", "recorded", "simulated"),
+    parser.add_argument("--annotator", choices=LOCLE_ANNOTATORS,
                         default="embedding")
-    parser.add_argument("--method", choices=("locle", "annotator", "random", "llm-gnn"),
+    parser.add_argument("--method", choices=LOCLE_METHODS,
                         default="locle",
                         help="locle (default), or a baseline: the annotator on every node, "
                              "random selection + GCN, LLM-GNN (density + filtering + GCN)")

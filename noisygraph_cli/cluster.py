@@ -15,10 +15,13 @@ import json
 import os
 import statistics
 import sys
+from typing import TYPE_CHECKING
 
-import torch
+from noisygraph_cli._common import UsageError, check_number
+from noisygraph_cli.choices import CLUSTER_METHODS
 
-from noisygraph.commands._common import UsageError, check_number
+if TYPE_CHECKING:
+    from torch import Tensor
 
 DEFAULT_NOISE_SEED = 0
 DEFAULT_MAX_PUSHES = 10_000_000
@@ -32,7 +35,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="seed node id; repeat it for several, or random:N for N random seeds")
     parser.add_argument("--noise", type=float, default=0.0,
                         help="flip rate of the binary target labels, in [0, 0.5) (default 0)")
-    parser.add_argument("--method", choices=("flow", "ppr"), default="flow",
+    parser.add_argument("--method", choices=CLUSTER_METHODS, default="flow",
                         help="flow: l2 flow diffusion (default); ppr: ACL PageRank push")
     parser.add_argument("--weighting", choices=("labels", "none"), default="labels",
                         help="labels: diffuse on the label-weighted graph (default); none: unweighted")
@@ -95,9 +98,11 @@ def validate(args: argparse.Namespace) -> None:
             raise UsageError("--json", f"must be a file in an existing folder, got {args.json!r}")
 
 
-def _parse_seeds(values: list[str], num_nodes: int, degree: torch.Tensor, seed: int) -> list[int]:
+def _parse_seeds(values: list[str], num_nodes: int, degree: Tensor, seed: int) -> list[int]:
     """The seed nodes: explicit ids (in range, not isolated) and ``random:N`` draws among the
     nodes with edges."""
+    import torch
+
     seeds: list[int] = []
     candidates = (degree > 0).nonzero().flatten()
     for kind, number in _seed_specs(values):
@@ -141,7 +146,8 @@ def run(args: argparse.Namespace) -> int:
                                     num_classes=2).y_noisy.bool()
             results = local_cluster_batch(
                 graph, seed_nodes=class_seeds,
-                labels=noisy if args.weighting == "labels" else None, method=args.method, cross_weight=args.cross_weight,
+                labels=noisy if args.weighting == "labels" else None, method=args.method,
+                cross_weight=args.cross_weight,
                 vote_rounds=args.vote_rounds,
                 target_volume=true if args.volume == "true" else None,
                 max_pushes=args.max_pushes)

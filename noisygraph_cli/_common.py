@@ -1,6 +1,6 @@
 """What every subcommand shares: usage errors, flag checks and how a run ends.
 
-A subcommand module may define ``validate(args) -> None``; :func:`noisygraph.cli.main` calls it
+A subcommand module may define ``validate(args) -> None``; :func:`noisygraph_cli.main` calls it
 after parsing and before ``run``, so a bad flag is reported in one line (exit status 2) before
 any data set, model or server is touched.
 """

@@ -1,1 +1,0 @@
-"""Subcommands of the ``noisygraph`` command line (see :mod:`noisygraph.cli`)."""
