@@ -119,7 +119,7 @@ def speed_table(name, num_seeds, nx_seeds, repeats):
         true = y == y[s]
         flip = torch.rand(graph.num_nodes, generator=torch.Generator().manual_seed(s)) < 0.2
         noisy = true ^ flip
-        res = local_cluster_batch(graph, [s], labels=noisy)
+        res = local_cluster_batch(graph, seed_nodes=[s], labels=noisy)
         flows.append(res[0].ms)
     # networkx PageRank from a few seeds (whole-graph power iteration), then a sweep
     graph_nx = nx.from_scipy_sparse_array(matrix)
@@ -179,7 +179,7 @@ def locality_table(sizes, num_seeds, repeats, cluster=1000):
             f1s = []
             for s in seeds:
                 def once(s=s, kwargs=kwargs):
-                    return local_cluster_batch(graph, [s], **kwargs)[0]
+                    return local_cluster_batch(graph, seed_nodes=[s], **kwargs)[0]
                 # the label weights are built once per labelling (O(E)), not per query:
                 # time the query on the prepared weighted graph
                 if "labels" in kwargs:
@@ -187,7 +187,7 @@ def locality_table(sizes, num_seeds, repeats, cluster=1000):
                         from noisygraph.cluster import label_weighted_graph
                         weighted = label_weighted_graph(graph, noisy)
                     def once(s=s):
-                        res = local_cluster_batch(weighted, [s], target_volume=volume)[0]
+                        res = local_cluster_batch(weighted, seed_nodes=[s], target_volume=volume)[0]
                         return res
                 res = once()
                 f1s.append(res.f1(true))

@@ -19,9 +19,9 @@ import time
 import torch
 
 from noisygraph.datasets import csbm
-from noisygraph.nn import ERASE, ERASETrainer
+from noisygraph.erase import ERASE, ERASETrainer
 from noisygraph.noise import add_label_noise
-from noisygraph.train import seed_everything
+from noisygraph.random import seed_everything
 
 
 def peak_rss_gb() -> float:
@@ -59,7 +59,7 @@ def main() -> int:
                            batch_size=args.batch_size, max_batches_per_epoch=args.max_batches,
                            seed=0, verbose=True)
     start = time.time()
-    history = trainer.fit(data, noise.y_noisy)
+    history = trainer.fit(data, y_noisy=noise.y_noisy)
     seconds = time.time() - start
     result = {
         "nodes": data.num_nodes, "edges": data.num_edges, "classes": args.classes,

@@ -53,7 +53,7 @@ def label_free_f1(graph, seeds, true, timings) -> dict[str, float]:
     out = {}
     for name, kwargs in LABEL_FREE.items():
         start = time.perf_counter()
-        results = local_cluster_batch(graph, seeds, target_volume=true, **kwargs)
+        results = local_cluster_batch(graph, seed_nodes=seeds, target_volume=true, **kwargs)
         timings[name] = timings.get(name, 0.0) + time.perf_counter() - start
         out[name] = mean_f1(results, true)
     return out
@@ -70,7 +70,7 @@ def evaluate_target(graph, seeds, true, noisy, timings) -> dict[str, float]:
     }
     for name, kwargs in runs.items():
         start = time.perf_counter()
-        results = local_cluster_batch(graph, seeds, **kwargs)
+        results = local_cluster_batch(graph, seed_nodes=seeds, **kwargs)
         timings[name] = timings.get(name, 0.0) + time.perf_counter() - start
         out[name] = mean_f1(results, true)
     return out

@@ -124,18 +124,21 @@ def load():
 def run_method(method, data, texts, classes, x, annotator, budget, seed):
     start, load_before = time.perf_counter(), os.getloadavg()[0]
     if method == "a":
-        out = locle.annotate_all(texts, classes, annotator, verbose=False)
+        out = locle.annotate_all(data, annotator=annotator, texts=texts, classes=classes,
+                                 verbose=False)
         predictions, queries, rounds = out.predictions, out.queries, []
     elif method == "b":
-        out = locle.random_gcn(data, texts, classes, annotator, budget, x, seed=seed, verbose=False)
+        out = locle.random_gcn(data, annotator=annotator, budget=budget, x=x, texts=texts,
+                               classes=classes, seed=seed, verbose=False)
         predictions, queries, rounds = out.predictions, out.queries, []
     elif method == "c":
-        out = locle.llm_gnn(data, texts, classes, annotator, budget, x, seed=seed, verbose=False)
+        out = locle.llm_gnn(data, annotator=annotator, budget=budget, x=x, texts=texts,
+                            classes=classes, seed=seed, verbose=False)
         predictions, queries, rounds = out.predictions, out.queries, []
     else:
         options = OLD_LOCLE if method == "d-old" else {}
-        out = locle.Locle(budget, seed=seed, verbose=False, **options).fit(
-            data, texts, classes, annotator, x=x)
+        out = locle.Locle(budget=budget, seed=seed, verbose=False, **options).fit(
+            data, annotator=annotator, texts=texts, classes=classes, x=x)
         rounds = out.score(data.y)["rounds"]
         predictions, queries = out.predictions, out.queries
     seconds = time.perf_counter() - start

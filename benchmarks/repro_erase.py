@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 from noisygraph_cli import erase as command
-from noisygraph.train import seed_everything
+from noisygraph.random import seed_everything
 
 RATES = (0.1, 0.2, 0.3, 0.4, 0.5)
 NOISES = ("uniform", "pair")
@@ -92,7 +92,7 @@ def run_grid(args) -> None:
                         seed_everything(seed)
                         trainer = command.build_trainer(cargs, data)
                         start = time.time()
-                        history = trainer.fit(data, corruption.y_noisy,
+                        history = trainer.fit(data, y_noisy=corruption.y_noisy,
                                               noise_mask=corruption.noise_mask)
                         record = dict(zip(("method", "sampler", "protocol", "noise", "rate",
                                            "run"), key))

@@ -98,8 +98,8 @@ def main() -> None:
     noisy = add_label_noise(true.long(), "uniform", args.rate, seed=args.seed,
                             num_classes=2).y_noisy.bool()
 
-    weighted = local_cluster(graph, args.node, labels=noisy)
-    plain = local_cluster(graph, args.node, target_volume=true)
+    weighted = local_cluster(graph, seed_node=args.node, labels=noisy)
+    plain = local_cluster(graph, seed_node=args.node, target_volume=true)
     for name, res in (("label-weighted flow", weighted), ("unweighted flow (true volume)", plain)):
         print(f"{name:>30}: size {res.size}, conductance {res.conductance:.3f}, "
               f"F1 {res.f1(true):.3f}, {res.ms:.1f} ms, {res.work['pushes']} pushes"

@@ -249,12 +249,9 @@ def check_bool_mask(name: str, mask: Any, num_rows: int,
     return mask
 
 
-def check_node_mask(name: str, nodes: Any, num_nodes: int) -> Tensor:
-    """``nodes`` (a bool mask ``[num_nodes]``, integer node ids or :obj:`None` for none) as a
-    new bool mask ``[num_nodes]``."""
-    mask = torch.zeros(num_nodes, dtype=torch.bool)
-    if nodes is None:
-        return mask
+def check_node_ids(name: str, nodes: Any, num_nodes: int) -> Tensor:
+    """``nodes`` (a bool mask ``[num_nodes]`` or integer node ids, in the given order) as int64
+    node ids on the same device."""
     if not isinstance(nodes, Tensor):
         raise TypeError(f"{name} must be a torch.Tensor (mask or node ids), "
                         f"got {type(nodes).__name__}")
@@ -262,13 +259,21 @@ def check_node_mask(name: str, nodes: Any, num_nodes: int) -> Tensor:
         if nodes.shape != (num_nodes,):
             raise ValueError(f"{name} as a mask must have shape [{num_nodes}], "
                              f"got {tuple(nodes.shape)}")
-        return nodes.cpu().clone()
+        return nodes.nonzero().flatten()
     if nodes.is_floating_point() or nodes.is_complex():
         raise TypeError(f"{name} must be a bool mask or integer node ids, got {nodes.dtype}")
-    ids = nodes.flatten().long().cpu()
+    ids = nodes.flatten().long()
     if ids.numel() and (int(ids.min()) < 0 or int(ids.max()) >= num_nodes):
         raise ValueError(f"{name} holds node ids outside [0, {num_nodes})")
-    mask[ids] = True
+    return ids
+
+
+def check_node_mask(name: str, nodes: Any, num_nodes: int) -> Tensor:
+    """``nodes`` (a bool mask ``[num_nodes]``, integer node ids or :obj:`None` for none) as a
+    new bool mask ``[num_nodes]`` on the CPU."""
+    mask = torch.zeros(num_nodes, dtype=torch.bool)
+    if nodes is not None:
+        mask[check_node_ids(name, nodes, num_nodes).cpu()] = True
     return mask
 
 

@@ -4,7 +4,7 @@ They live here, in the torch-free ``noisygraph_cli`` package, because ``noisygra
 answer without importing torch, and importing anything under ``noisygraph/`` runs
 ``noisygraph/__init__.py`` (torch, the compiled library, every op). The library imports them
 from this module and re-exports them where users look (``noisygraph.noise.NOISE_KINDS``,
-``noisygraph.train.PROTOCOLS``, ...). This module imports nothing.
+``noisygraph.erase.PROTOCOLS``, ...). This module imports nothing.
 """
 
 #: Label-noise kinds (:mod:`noisygraph.noise`).

@@ -149,8 +149,9 @@ def run(args: argparse.Namespace) -> int:
                                     seed=args.seed * 1000 + target,
                                     num_classes=2).y_noisy.bool()
             results = local_cluster_batch(
-                graph, class_seeds, labels=noisy if args.weighting == "labels" else None,
-                method=args.method, cross_weight=args.cross_weight,
+                graph, seed_nodes=class_seeds,
+                labels=noisy if args.weighting == "labels" else None, method=args.method,
+                cross_weight=args.cross_weight,
                 vote_rounds=args.vote_rounds,
                 target_volume=true if args.volume == "true" else None,
                 max_pushes=args.max_pushes)

@@ -165,7 +165,7 @@ def _has_baseline(args) -> bool:
 def build_trainer(args, data, method: Optional[str] = None):
     """The trainer of ``method`` (default ``--method``) for ``data``, configured from the
     arguments; ``--lr`` applies to ``--method`` only (the baseline beside ERASE uses GCN's)."""
-    from noisygraph.train import GCNBaseline
+    from noisygraph.erase import GCNBaseline
 
     method = method or args.method
     verbose = not args.quiet
@@ -175,7 +175,7 @@ def build_trainer(args, data, method: Optional[str] = None):
         lr = args.lr if args.method == "gcn" and args.lr else 0.01
         return GCNBaseline(lr=lr, epochs=epochs, patience=args.patience,
                            protocol=args.protocol, device=args.device, verbose=verbose)
-    from noisygraph.nn import ERASE, ERASETrainer
+    from noisygraph.erase import ERASE, ERASETrainer
 
     gamma1, gamma2, eps, alpha, beta, num_steps = _hyperparameters(args)
     model = ERASE(data.num_features)
@@ -264,7 +264,7 @@ def run_all(args, on_run: Optional[Callable[[dict], None]] = None) -> dict:
     """Runs ``args.runs`` trainings and returns the results dictionary (what ``--json``
     writes). ``on_run`` receives the summary of the runs finished so far after every run
     (``"complete": False`` until the last one)."""
-    from noisygraph.train import seed_everything
+    from noisygraph.random import seed_everything
 
     set_threads(args.threads)
     data = load(args)
@@ -275,7 +275,8 @@ def run_all(args, on_run: Optional[Callable[[dict], None]] = None) -> dict:
             shared_noise = corrupt(data, args, seed if args.resample_noise else args.seed)
         seed_everything(seed)
         trainer = build_trainer(args, data)
-        history = trainer.fit(data, shared_noise.y_noisy, noise_mask=shared_noise.noise_mask)
+        history = trainer.fit(data, y_noisy=shared_noise.y_noisy,
+                              noise_mask=shared_noise.noise_mask)
         if run == 0 and args.plot:
             history.plot(args.plot, title=f"{args.method} on {args.dataset}, {args.noise} "
                                           f"{args.rate:.0%} ({args.protocol})")

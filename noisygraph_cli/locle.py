@@ -241,19 +241,22 @@ def _fit(args, data, texts, classes, annotator, x):
 
     verbose = not args.quiet
     if args.method == "locle":
-        result = locle.Locle(args.budget, num_rounds=args.rounds, seed=args.seed,
-                             verbose=verbose).fit(data, texts, classes, annotator, x=x)
+        result = locle.Locle(budget=args.budget, num_rounds=args.rounds, seed=args.seed,
+                             verbose=verbose).fit(data, annotator=annotator, texts=texts,
+                                                  classes=classes, x=x)
         rounds = result.score(data.y)["rounds"]
         return (result.predictions, result.annotations, rounds, result.queries, result.tokens,
                 result.cost_usd)
     if args.method == "annotator":
-        baseline = locle.annotate_all(texts, classes, annotator, verbose=verbose)
+        baseline = locle.annotate_all(data, annotator=annotator, texts=texts, classes=classes,
+                                      verbose=verbose)
     elif args.method == "random":
-        baseline = locle.random_gcn(data, texts, classes, annotator, args.budget, x,
-                                    seed=args.seed, verbose=verbose)
+        baseline = locle.random_gcn(data, annotator=annotator, budget=args.budget, x=x,
+                                    texts=texts, classes=classes, seed=args.seed,
+                                    verbose=verbose)
     else:
-        baseline = locle.llm_gnn(data, texts, classes, annotator, args.budget, x,
-                                 seed=args.seed, verbose=verbose)
+        baseline = locle.llm_gnn(data, annotator=annotator, budget=args.budget, x=x,
+                                 texts=texts, classes=classes, seed=args.seed, verbose=verbose)
     return (baseline.predictions, baseline.annotations, [], baseline.queries, baseline.tokens,
             baseline.cost_usd)
 

@@ -9,14 +9,15 @@ from torch_geometric.data import Data
 
 from bad_input import BadInput, assert_rejects, case_id
 from noisygraph.datasets import csbm
-from noisygraph.nn import ERASE, ERASETrainer, LogisticRegression
-from noisygraph.nn.erase import sparse_features
+from noisygraph.erase import ERASE, ERASETrainer, GCNBaseline
+from noisygraph.nn import LogisticRegression
+from noisygraph.erase.trainer import sparse_features
 from noisygraph.nn.label_denoise import (class_prototypes, lazy_propagate,
                                          lazy_propagation_operator, precorrect_labels,
                                          semantic_labels, train_subgraph)
 from noisygraph.noise import AddLabelNoise, LabelNoiseModel, add_label_noise
 from noisygraph.sparse import Adjacency, to_adjacency
-from noisygraph.train import GCNBaseline, seed_everything
+from noisygraph.random import seed_everything
 
 Y = torch.tensor([0, 1, 2, 0, 1, 2])
 X = torch.randn(6, 3)
@@ -62,7 +63,7 @@ def _trainer(**kwargs):
 
 def _fit(data=None, y_noisy=None, **kwargs):
     return _trainer(**kwargs).fit(DATA if data is None else data,
-                                  Y_NOISY if y_noisy is None else y_noisy)
+                                  y_noisy=Y_NOISY if y_noisy is None else y_noisy)
 
 
 def _gcn(**kwargs):
@@ -202,7 +203,7 @@ TRAINER = [
     BadInput("trainer-device-int", lambda: _trainer(device=3.5), TypeError, "device"),
     BadInput("trainer-seed", lambda: _trainer(seed=-1), ValueError, "seed"),
     BadInput("trainer-verbose", lambda: ERASETrainer(ERASE(4), verbose="yes"), TypeError, "verbose"),
-    BadInput("fit-data-dict", lambda: _trainer().fit({"x": X}, Y), TypeError, "data"),
+    BadInput("fit-data-dict", lambda: _trainer().fit({"x": X}, y_noisy=Y), TypeError, "data"),
     BadInput("fit-y-noisy-length", lambda: _fit(y_noisy=Y_NOISY[:-1]), ValueError, "y_noisy"),
     BadInput("fit-y-noisy-float", lambda: _fit(y_noisy=Y_NOISY.float()), TypeError, "y_noisy"),
     BadInput("fit-y-noisy-list", lambda: _fit(y_noisy=Y_NOISY.tolist()), TypeError, "y_noisy"),
@@ -237,9 +238,9 @@ TRAINER = [
     BadInput("fit-noisy-val-clean-val", lambda: _fit(protocol="noisy-val"), ValueError,
              "y_noisy"),
     BadInput("fit-noise-mask-shape", lambda: _trainer(protocol="noisy-val").fit(
-        DATA, Y_NOISY, noise_mask=torch.ones(5, dtype=torch.bool)), ValueError, "noise_mask"),
+        DATA, y_noisy=Y_NOISY, noise_mask=torch.ones(5, dtype=torch.bool)), ValueError, "noise_mask"),
     BadInput("fit-noise-mask-misses-val", lambda: _trainer(protocol="noisy-val").fit(
-        DATA, Y_NOISY, noise_mask=DATA.train_mask), ValueError, "noise_mask"),
+        DATA, y_noisy=Y_NOISY, noise_mask=DATA.train_mask), ValueError, "noise_mask"),
     BadInput("gcn-hidden", lambda: _gcn(hidden_channels=0), ValueError, "hidden_channels"),
     BadInput("gcn-dropout", lambda: _gcn(dropout=1.0), ValueError, "dropout"),
     BadInput("gcn-lr", lambda: _gcn(lr=-0.01), ValueError, "lr"),
@@ -249,11 +250,11 @@ TRAINER = [
     BadInput("gcn-protocol", lambda: _gcn(protocol="test"), ValueError, "protocol"),
     BadInput("gcn-device", lambda: _gcn(device="tpu"), ValueError, "device"),
     BadInput("gcn-verbose", lambda: GCNBaseline(verbose=1), TypeError, "verbose"),
-    BadInput("gcn-fit-noisy-val-clean-val", lambda: _gcn(protocol="noisy-val").fit(DATA, Y_NOISY),
+    BadInput("gcn-fit-noisy-val-clean-val", lambda: _gcn(protocol="noisy-val").fit(DATA, y_noisy=Y_NOISY),
              ValueError, "y_noisy"),
-    BadInput("gcn-fit-x-nan", lambda: _gcn().fit(_with(x=DATA.x * math.nan), Y_NOISY), ValueError,
+    BadInput("gcn-fit-x-nan", lambda: _gcn().fit(_with(x=DATA.x * math.nan), y_noisy=Y_NOISY), ValueError,
              "data.x"),
-    BadInput("gcn-fit-y-noisy-length", lambda: _gcn().fit(DATA, Y_NOISY[:3]), ValueError, "y_noisy"),
+    BadInput("gcn-fit-y-noisy-length", lambda: _gcn().fit(DATA, y_noisy=Y_NOISY[:3]), ValueError, "y_noisy"),
 ]
 
 ENCODER = [

@@ -33,35 +33,34 @@ def graph(**changes):
 
 
 def fit(data=None, x=X, exclude=None, texts=TEXTS, annotator=None, budget=4):
-    return Locle(budget, verbose=False).fit(graph() if data is None else data, texts, CLASSES,
-                                            annotator or Never(), x=x, exclude=exclude)
+    return Locle(budget=budget, verbose=False).fit(graph() if data is None else data, annotator=annotator or Never(), texts=texts, classes=CLASSES, x=x, exclude=exclude)
 
 
 nan_x = X.clone()
 nan_x[3, 1] = float("nan")
 
 CASES = [
-    BadInput("budget-zero", lambda: Locle(0), ValueError, "budget"),
-    BadInput("budget-float", lambda: Locle(3.5), TypeError, "budget"),
-    BadInput("budget-bool", lambda: Locle(True), TypeError, "budget"),
-    BadInput("rounds-zero", lambda: Locle(10, num_rounds=0), ValueError, "num_rounds"),
-    BadInput("initial-fraction-zero", lambda: Locle(10, initial_fraction=0.0), ValueError,
+    BadInput("budget-zero", lambda: Locle(budget=0), ValueError, "budget"),
+    BadInput("budget-float", lambda: Locle(budget=3.5), TypeError, "budget"),
+    BadInput("budget-bool", lambda: Locle(budget=True), TypeError, "budget"),
+    BadInput("rounds-zero", lambda: Locle(budget=10, num_rounds=0), ValueError, "num_rounds"),
+    BadInput("initial-fraction-zero", lambda: Locle(budget=10, initial_fraction=0.0), ValueError,
              "initial_fraction"),
-    BadInput("filter-fraction-one", lambda: Locle(10, filter_fraction=1.0), ValueError,
+    BadInput("filter-fraction-one", lambda: Locle(budget=10, filter_fraction=1.0), ValueError,
              "filter_fraction"),
-    BadInput("filter-fraction-nan", lambda: Locle(10, filter_fraction=float("nan")), ValueError,
+    BadInput("filter-fraction-nan", lambda: Locle(budget=10, filter_fraction=float("nan")), ValueError,
              "filter_fraction"),
-    BadInput("pseudo-ratio-negative", lambda: Locle(10, pseudo_ratio=-1.0), ValueError,
+    BadInput("pseudo-ratio-negative", lambda: Locle(budget=10, pseudo_ratio=-1.0), ValueError,
              "pseudo_ratio"),
-    BadInput("pseudo-ratio-inf", lambda: Locle(10, pseudo_ratio=float("inf")), ValueError,
+    BadInput("pseudo-ratio-inf", lambda: Locle(budget=10, pseudo_ratio=float("inf")), ValueError,
              "pseudo_ratio"),
-    BadInput("pseudo-per-round-negative", lambda: Locle(10, pseudo_per_round=-2), ValueError,
+    BadInput("pseudo-per-round-negative", lambda: Locle(budget=10, pseudo_per_round=-2), ValueError,
              "pseudo_per_round"),
-    BadInput("ensemble-decay-zero", lambda: Locle(10, ensemble_decay=0.0), ValueError,
+    BadInput("ensemble-decay-zero", lambda: Locle(budget=10, ensemble_decay=0.0), ValueError,
              "ensemble_decay"),
-    BadInput("val-fraction-one", lambda: Locle(10, val_fraction=1.0), ValueError, "val_fraction"),
-    BadInput("epochs-float", lambda: Locle(10, epochs=2.5), TypeError, "epochs"),
-    BadInput("refine-string", lambda: Locle(10, refine="yes"), TypeError, "refine"),
+    BadInput("val-fraction-one", lambda: Locle(budget=10, val_fraction=1.0), ValueError, "val_fraction"),
+    BadInput("epochs-float", lambda: Locle(budget=10, epochs=2.5), TypeError, "epochs"),
+    BadInput("refine-string", lambda: Locle(budget=10, refine="yes"), TypeError, "refine"),
     BadInput("fit-x-nan", lambda: fit(x=nan_x), ValueError, "x"),
     BadInput("fit-x-rows", lambda: fit(x=X[:-1]), ValueError, r"x must have shape"),
     BadInput("fit-edge-index-out-of-range",
@@ -77,12 +76,12 @@ CASES = [
     BadInput("fit-texts-not-str", lambda: fit(texts=list(range(N))), TypeError, "texts"),
     BadInput("fit-annotator-wrong-type", lambda: fit(annotator="gpt"), TypeError, "annotator"),
     BadInput("random-budget-negative",
-             lambda: random_gcn(graph(), TEXTS, CLASSES, Never(), -1, X), ValueError, "budget"),
+             lambda: random_gcn(graph(), annotator=Never(), budget=-1, x=X, texts=TEXTS, classes=CLASSES), ValueError, "budget"),
     BadInput("random-val-fraction-negative",
-             lambda: random_gcn(graph(), TEXTS, CLASSES, Never(), 4, X, val_fraction=-0.1),
+             lambda: random_gcn(graph(), annotator=Never(), budget=4, x=X, texts=TEXTS, classes=CLASSES, val_fraction=-0.1),
              ValueError, "val_fraction"),
     BadInput("llm-gnn-filter-fraction",
-             lambda: llm_gnn(graph(), TEXTS, CLASSES, Never(), 4, X, filter_fraction=1.5),
+             lambda: llm_gnn(graph(), annotator=Never(), budget=4, x=X, texts=TEXTS, classes=CLASSES, filter_fraction=1.5),
              ValueError, "filter_fraction"),
     BadInput("filter-label-out-of-range",
              lambda: entropy_change_filter(torch.tensor([0, 2]), torch.ones(2), 2, 0.5),

@@ -32,7 +32,7 @@ def test_local_cluster_recovers_a_planted_block(planted):
     g, y = planted
     true = y == 0
     for method in ("flow", "ppr"):
-        res = local_cluster(g, 3, method=method, target_volume=true)
+        res = local_cluster(g, seed_node=3, method=method, target_volume=true)
         assert res.f1(true) > 0.9, method
         assert res.conductance < 0.2
         assert res.work["pushes"] > 0 and res.work["edges"] > 0
@@ -50,8 +50,8 @@ def test_label_weighting_helps_on_a_weak_block():
     flip = torch.rand(n, generator=generator) < 0.1
     noisy = true ^ flip
     seeds = [0, 5, 10, 15]
-    plain = local_cluster_batch(g, seeds, target_volume=true)
-    weighted = local_cluster_batch(g, seeds, labels=noisy, target_volume=true)
+    plain = local_cluster_batch(g, seed_nodes=seeds, target_volume=true)
+    weighted = local_cluster_batch(g, seed_nodes=seeds, labels=noisy, target_volume=true)
     f1_plain = np.mean([r.f1(true) for r in plain])
     f1_weighted = np.mean([r.f1(true) for r in weighted])
     assert f1_weighted > f1_plain + 0.1
@@ -60,15 +60,15 @@ def test_label_weighting_helps_on_a_weak_block():
 
 def test_multiclass_labels_target_each_seeds_class(planted):
     g, y = planted
-    results = local_cluster_batch(g, [0, 30, 60], labels=y)
+    results = local_cluster_batch(g, seed_nodes=[0, 30, 60], labels=y)
     for res, seed in zip(results, [0, 30, 60]):
         assert res.f1(y == y[seed]) > 0.9
 
 
 def test_batch_equals_single_queries(planted):
     g, y = planted
-    batch = local_cluster_batch(g, [1, 40], labels=y == 0, target_volume=100.0)
-    single = [local_cluster(g, s, labels=y == 0, target_volume=100.0) for s in (1, 40)]
+    batch = local_cluster_batch(g, seed_nodes=[1, 40], labels=y == 0, target_volume=100.0)
+    single = [local_cluster(g, seed_node=s, labels=y == 0, target_volume=100.0) for s in (1, 40)]
     for a, b in zip(batch, single):
         assert torch.equal(a.nodes, b.nodes)
         assert a.conductance == pytest.approx(b.conductance)
@@ -77,7 +77,7 @@ def test_batch_equals_single_queries(planted):
 
 def test_seed_set_query(planted):
     g, y = planted
-    res = local_cluster(g, [0, 1, 2], target_volume=y == 0)
+    res = local_cluster(g, seed_node=[0, 1, 2], target_volume=y == 0)
     assert res.seed == [0, 1, 2]
     assert res.f1(y == 0) > 0.9
 
@@ -86,9 +86,9 @@ def test_graph_inputs_are_equivalent(planted):
     edge_index, y, n = planted_graph()
     from torch_geometric.data import Data
     from noisygraph.sparse import Adjacency
-    a = local_cluster(Data(edge_index=edge_index, num_nodes=n), 3, target_volume=200.0)
-    b = local_cluster(Adjacency.from_edge_index(edge_index, num_nodes=n), 3, target_volume=200.0)
-    c = local_cluster(edge_index, 3, target_volume=200.0)
+    a = local_cluster(Data(edge_index=edge_index, num_nodes=n), seed_node=3, target_volume=200.0)
+    b = local_cluster(Adjacency.from_edge_index(edge_index, num_nodes=n), seed_node=3, target_volume=200.0)
+    c = local_cluster(edge_index, seed_node=3, target_volume=200.0)
     assert torch.equal(a.nodes, b.nodes) and torch.equal(b.nodes, c.nodes)
 
 
@@ -122,7 +122,7 @@ def test_vote_labels_outvotes_isolated_errors_and_keeps_ties():
     with pytest.raises(ValueError, match="vote_rounds"):
         vote_labels(g, labels, rounds=-1)
     with pytest.raises(TypeError, match="vote_rounds"):
-        local_cluster(g, 0, labels=labels, vote_rounds=1.5)
+        local_cluster(g, seed_node=0, labels=labels, vote_rounds=1.5)
 
 
 def test_vote_labels_weighs_votes_by_edge_weight():
@@ -173,7 +173,7 @@ def test_target_volume_estimate_inverts_symmetric_noise():
         with pytest.raises(error, match="noise_rate"):
             estimate_target_volume(g, [0], noisy, noise_rate=bad)
         with pytest.raises(error, match="noise_rate"):
-            local_cluster(g, 0, labels=noisy, noise_rate=bad)
+            local_cluster(g, seed_node=0, labels=noisy, noise_rate=bad)
 
 
 def test_few_sample_labels_learn_separable_classes():
@@ -192,15 +192,15 @@ def test_few_sample_labels_learn_separable_classes():
 def test_bad_seeds(planted):
     g, y = planted
     with pytest.raises(ValueError, match="seed"):
-        local_cluster(g, 10_000)
+        local_cluster(g, seed_node=10_000)
     with pytest.raises(ValueError, match="seed"):
-        local_cluster(g, -1)
+        local_cluster(g, seed_node=-1)
     with pytest.raises(TypeError, match="seed"):
-        local_cluster(g, 1.5)
+        local_cluster(g, seed_node=1.5)
     edge_index = torch.tensor([[0, 1], [1, 0]])
     isolated = LocalGraph.from_graph(edge_index, num_nodes=3)
     with pytest.raises(ValueError, match="isolated"):
-        local_cluster(isolated, 2)
+        local_cluster(isolated, seed_node=2)
     with pytest.raises(ValueError, match="isolated"):
         flow_diffusion(isolated, 2, 1.0)
 
@@ -223,19 +223,19 @@ def test_bad_weights_and_graphs():
 def test_bad_labels_and_options(planted):
     g, y = planted
     with pytest.raises(ValueError, match="labels"):
-        local_cluster(g, 0, labels=y[:-1])
+        local_cluster(g, seed_node=0, labels=y[:-1])
     with pytest.raises(TypeError, match="labels"):
-        local_cluster(g, 0, labels=y.float())
+        local_cluster(g, seed_node=0, labels=y.float())
     with pytest.raises(ValueError, match="method"):
-        local_cluster(g, 0, method="spectral")
+        local_cluster(g, seed_node=0, method="spectral")
     with pytest.raises(ValueError, match="weighting"):
-        local_cluster(g, 0, labels=y, weighting="all")
+        local_cluster(g, seed_node=0, labels=y, weighting="all")
     with pytest.raises(ValueError, match="cross_weight"):
-        local_cluster(g, 0, labels=y, cross_weight=2.0)
+        local_cluster(g, seed_node=0, labels=y, cross_weight=2.0)
     with pytest.raises(ValueError, match="target_volume"):
-        local_cluster(g, 0, target_volume=-3.0)
+        local_cluster(g, seed_node=0, target_volume=-3.0)
     with pytest.raises(ValueError, match="omega"):
-        local_cluster(g, 0, omega=2.5)
+        local_cluster(g, seed_node=0, omega=2.5)
     with pytest.raises(ValueError, match="eps"):
         flow_diffusion(g, 0, 10.0, eps=0.0)
     with pytest.raises(ValueError, match="source_mass"):

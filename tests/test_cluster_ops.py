@@ -294,9 +294,9 @@ def test_push_limit_is_reported(backend):
 def test_local_cluster_reports_the_push_limit(backend):
     g = make_graph()
     for method in ("flow", "ppr"):
-        stopped = local_cluster(g, 0, method=method, target_volume=20.0, max_pushes=3)
+        stopped = local_cluster(g, seed_node=0, method=method, target_volume=20.0, max_pushes=3)
         assert stopped.hit_push_limit and stopped.to_dict()["hit_push_limit"] is True
-        free = local_cluster(g, 0, method=method, target_volume=20.0)
+        free = local_cluster(g, seed_node=0, method=method, target_volume=20.0)
         assert not free.hit_push_limit and free.to_dict()["hit_push_limit"] is False
 
 

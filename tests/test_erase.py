@@ -11,12 +11,13 @@ from torch_geometric.data import Data
 from noisygraph.datasets import csbm
 from noisygraph.loader import UniformNeighborSampler, neighbor_loader
 from noisygraph.noise import add_label_noise
-from noisygraph.nn import ERASE, ERASETrainer, LogisticRegression
-from noisygraph.nn.erase import sparse_features
+from noisygraph.erase import ERASE, ERASETrainer, GCNBaseline, History
+from noisygraph.nn import LogisticRegression
+from noisygraph.erase.trainer import sparse_features
 from noisygraph.nn.label_denoise import (class_prototypes, lazy_propagation_operator,
                                          precorrect_labels, semantic_labels)
 from noisygraph.sparse import to_adjacency
-from noisygraph.train import GCNBaseline, History, seed_everything
+from noisygraph.random import seed_everything
 from torch_geometric.sampler import NodeSamplerInput
 
 
@@ -237,9 +238,9 @@ def test_erase_beats_gcn_on_noisy_csbm():
     seed_everything(0)
     trainer = ERASETrainer(ERASE(32, hidden_channels=32, out_channels=32, heads=4), epochs=60,
                            patience=60, verbose=False)
-    history = trainer.fit(data, y_noisy)
+    history = trainer.fit(data, y_noisy=y_noisy)
     seed_everything(0)
-    gcn = GCNBaseline(epochs=60, patience=60, verbose=False).fit(data, y_noisy)
+    gcn = GCNBaseline(epochs=60, patience=60, verbose=False).fit(data, y_noisy=y_noisy)
     assert history.test_acc > gcn.test_acc + 0.03, (history.test_acc, gcn.test_acc)
     assert history.test_acc > 0.9
     pred = trainer.predict(data)  # the selected epoch's encoder and probe
@@ -254,7 +255,7 @@ def test_mini_batch_training_runs_and_learns():
     trainer = ERASETrainer(small_model(32), epochs=3, patience=3, batch_size=64, lr=1e-2,
                            max_batches_per_epoch=4,
                            inference_chunk_size=100, seed=1, verbose=False)
-    history = trainer.fit(data, y_noisy)
+    history = trainer.fit(data, y_noisy=y_noisy)
     assert len(history.metrics["epoch"]) == 3
     assert history.test_acc > 0.5  # 4 classes: chance is 0.25
 
@@ -269,7 +270,7 @@ def test_robust_to_empty_class_isolated_nodes_and_many_classes():
     seed_everything(2)
     for precorrection in ("train-subgraph", "label-propagation"):
         history = ERASETrainer(small_model(16), epochs=2, patience=2, verbose=False,
-                               precorrection=precorrection).fit(data, y_noisy)
+                               precorrection=precorrection).fit(data, y_noisy=y_noisy)
         assert np.isfinite(history.metrics["loss"]).all()
 
 
@@ -287,11 +288,11 @@ def test_trainer_rejects_bad_data():
     data, y_noisy = noisy_csbm(num_nodes=200, num_val=20, num_test=20)
     trainer = ERASETrainer(small_model(32), epochs=1, verbose=False)
     with pytest.raises(ValueError, match="y_noisy must have shape"):
-        trainer.fit(data, y_noisy[:-1])
+        trainer.fit(data, y_noisy=y_noisy[:-1])
     bad = data.clone()
     bad.x[0, 0] = float("nan")
     with pytest.raises(ValueError, match="NaN"):
-        trainer.fit(bad, y_noisy)
+        trainer.fit(bad, y_noisy=y_noisy)
     with pytest.raises(RuntimeError, match="fit"):
         ERASETrainer(small_model(32)).predict(data)
 
@@ -319,7 +320,7 @@ def test_mini_batch_on_tiny_ogb_graph(tmp_path):
                             num_classes=data.num_classes, sampler="exact")
     seed_everything(0)
     history = ERASETrainer(small_model(8), epochs=2, patience=2, batch_size=16,
-                           verbose=False).fit(data, noise.y_noisy)
+                           verbose=False).fit(data, y_noisy=noise.y_noisy)
     assert len(history.metrics["epoch"]) == 2
 
 
@@ -364,25 +365,25 @@ def test_noisy_val_with_clean_validation_labels_is_an_error(name, make):
     train_only = add_label_noise(data.y, "uniform", 0.4, mask=data.train_mask, seed=0,
                                  sampler="exact")
     with pytest.raises(ValueError, match=r"noisy-val.*y_noisy"):
-        make("noisy-val").fit(data, train_only.y_noisy)
+        make("noisy-val").fit(data, y_noisy=train_only.y_noisy)
     with pytest.raises(ValueError, match="noise_mask"):  # a record that leaves val out
-        make("noisy-val").fit(data, train_only.y_noisy, noise_mask=train_only.mask)
-    make("paper").fit(data, train_only.y_noisy)  # the paper protocol is fine with it
+        make("noisy-val").fit(data, y_noisy=train_only.y_noisy, noise_mask=train_only.mask)
+    make("paper").fit(data, y_noisy=train_only.y_noisy)  # the paper protocol is fine with it
 
 
 @pytest.mark.parametrize("name, make", TRAINERS, ids=[t[0] for t in TRAINERS])
 def test_noisy_val_accepts_recorded_noise_even_without_flips(name, make):
     from noisygraph.noise import AddLabelNoise
     data = AddLabelNoise("pair", 0.3, on="train+val", seed=1, sampler="exact")(_small_split())
-    make("noisy-val").fit(data, data.y_noisy)  # data.noise_mask covers val
+    make("noisy-val").fit(data, y_noisy=data.y_noisy)  # data.noise_mask covers val
     # rate 0: no validation label flipped, but the record says they went through the model
     clean = AddLabelNoise("pair", 0.0, on="train+val", seed=1)(_small_split())
     assert torch.equal(clean.y_noisy, clean.y)
-    make("noisy-val").fit(clean, clean.y_noisy)
+    make("noisy-val").fit(clean, y_noisy=clean.y_noisy)
     # without any record the same labels are refused
     del clean.noise_mask
     with pytest.raises(ValueError, match="noisy-val"):
-        make("noisy-val").fit(clean, clean.y_noisy)
+        make("noisy-val").fit(clean, y_noisy=clean.y_noisy)
 
 
 def test_noisy_val_rejects_a_record_that_does_not_describe_y_noisy():
@@ -391,7 +392,7 @@ def test_noisy_val_rejects_a_record_that_does_not_describe_y_noisy():
     y_noisy = data.y_noisy.clone()
     y_noisy[data.test_mask] = (data.y[data.test_mask] + 1) % 3
     with pytest.raises(ValueError, match="outside data.noise_mask"):
-        GCNBaseline(epochs=1, protocol="noisy-val", verbose=False).fit(data, y_noisy)
+        GCNBaseline(epochs=1, protocol="noisy-val", verbose=False).fit(data, y_noisy=y_noisy)
 
 
 def _erase_args(*extra):

@@ -61,7 +61,7 @@ def texts_of(data):
 
 def small_locle(budget=30, **kw):
     kw.setdefault("epochs", 40)
-    return Locle(budget, svd_dim=4, verbose=False, **kw)
+    return Locle(budget=budget, svd_dim=4, verbose=False, **kw)
 
 
 def test_locle_respects_budget_and_reports_rounds():
@@ -70,8 +70,7 @@ def test_locle_respects_budget_and_reports_rounds():
     # the pre-search ensemble and pseudo-labels: the DBLP-chosen defaults (ensemble_decay
     # 0.01 = the refinement round alone) score 58 % on this toy graph, whose 8-d noisy
     # features make the rewired graph's similarity links mostly wrong
-    result = small_locle(30, pseudo_ratio=3.0, ensemble_decay=0.5).fit(
-        data, texts_of(data), CLASSES, annotator)
+    result = small_locle(30, pseudo_ratio=3.0, ensemble_decay=0.5).fit(data, annotator=annotator, texts=texts_of(data), classes=CLASSES)
     assert result.queries == 30 == len(annotator.asked) == len(set(annotator.asked))
     assert result.tokens == 300 and result.cost_usd == 0.0
     assert result.predictions.shape == (180,)
@@ -89,10 +88,10 @@ def test_locle_respects_budget_and_reports_rounds():
 def test_predictions_do_not_depend_on_ground_truth():
     data = planted_graph()
     table = noisy_table(data.y)
-    first = small_locle(30, seed=3, num_rounds=3).fit(data, texts_of(data), CLASSES, TableAnnotator(*table))
+    first = small_locle(30, seed=3, num_rounds=3).fit(data, annotator=TableAnnotator(*table), texts=texts_of(data), classes=CLASSES)
     permuted = data.clone()
     permuted.y = data.y[torch.randperm(data.num_nodes, generator=torch.Generator().manual_seed(9))]
-    second = small_locle(30, seed=3, num_rounds=3).fit(permuted, texts_of(data), CLASSES, TableAnnotator(*table))
+    second = small_locle(30, seed=3, num_rounds=3).fit(permuted, annotator=TableAnnotator(*table), texts=texts_of(data), classes=CLASSES)
     assert torch.equal(first.predictions, second.predictions)
     assert torch.equal(first.probs, second.probs)
     assert [r for r in first.rounds] == [r for r in second.rounds]
@@ -100,7 +99,7 @@ def test_predictions_do_not_depend_on_ground_truth():
     assert first.score(data.y)["accuracy"] != second.score(permuted.y)["accuracy"]
     # and a graph without any y works the same
     del permuted.y
-    third = small_locle(30, seed=3, num_rounds=3).fit(permuted, texts_of(data), CLASSES, TableAnnotator(*table))
+    third = small_locle(30, seed=3, num_rounds=3).fit(permuted, annotator=TableAnnotator(*table), texts=texts_of(data), classes=CLASSES)
     assert torch.equal(first.predictions, third.predictions)
 
 
@@ -108,17 +107,17 @@ def test_bad_input_is_rejected_clearly():
     data = planted_graph(n=60)
     annotator = TableAnnotator(*noisy_table(data.y))
     with pytest.raises(ValueError, match="budget .* at least the number of classes"):
-        small_locle(2).fit(data, texts_of(data), CLASSES, annotator)
+        small_locle(2).fit(data, annotator=annotator, texts=texts_of(data), classes=CLASSES)
     with pytest.raises(ValueError, match="texts has 59 entries for 60 nodes"):
-        small_locle(10).fit(data, texts_of(data)[:-1], CLASSES, annotator)
+        small_locle(10).fit(data, annotator=annotator, texts=texts_of(data)[:-1], classes=CLASSES)
     with pytest.raises(ValueError, match="at least two classes"):
-        small_locle(10).fit(data, texts_of(data), [], annotator)
+        small_locle(10).fit(data, annotator=annotator, texts=texts_of(data), classes=[])
     with pytest.raises(ValueError, match="budget"):
-        Locle(0)
+        Locle(budget=0)
     with pytest.raises(TypeError, match="budget"):
-        Locle(3.5)
+        Locle(budget=3.5)
     with pytest.raises(TypeError, match="annotator"):
-        small_locle(10).fit(data, texts_of(data), CLASSES, "gpt")
+        small_locle(10).fit(data, annotator="gpt", texts=texts_of(data), classes=CLASSES)
     with pytest.raises(ValueError, match="texts .* and node_ids .* same length"):
         annotator.annotate(["a", "b"], [0], CLASSES)
     with pytest.raises(ValueError, match="distinct"):
@@ -129,15 +128,15 @@ def test_baselines_spend_their_budget():
     data = planted_graph()
     texts = texts_of(data)
     table = noisy_table(data.y)
-    everyone = annotate_all(texts, CLASSES, TableAnnotator(*table), verbose=False)
+    everyone = annotate_all(None, annotator=TableAnnotator(*table), texts=texts, classes=CLASSES, verbose=False)
     assert everyone.queries == 180 and torch.equal(everyone.predictions, table[0])
-    rand = random_gcn(data, texts, CLASSES, TableAnnotator(*table), 30, data.x, verbose=False)
-    dens = llm_gnn(data, texts, CLASSES, TableAnnotator(*table), 30, data.x, svd_dim=4,
+    rand = random_gcn(data, annotator=TableAnnotator(*table), budget=30, x=data.x, texts=texts, classes=CLASSES, verbose=False)
+    dens = llm_gnn(data, annotator=TableAnnotator(*table), budget=30, x=data.x, texts=texts, classes=CLASSES, svd_dim=4,
                    verbose=False)
     assert rand.queries == 30 and dens.queries == 30
     assert rand.predictions.shape == dens.predictions.shape == (180,)
     with pytest.raises(ValueError, match="budget"):
-        random_gcn(data, texts, CLASSES, TableAnnotator(*table), 2, data.x)
+        random_gcn(data, annotator=TableAnnotator(*table), budget=2, x=data.x, texts=texts, classes=CLASSES)
 
 
 def test_simulated_annotator_accuracy_and_determinism():
@@ -221,8 +220,7 @@ def test_default_search_never_reads_ground_truth():
                                data.x)
     heldout = tuning.draw_heldout(data.num_nodes, 40, 1)
     annotator = TableAnnotator(*table)
-    Locle(24, svd_dim=4, epochs=30, num_rounds=2, verbose=False).fit(
-        data, texts_of(data), CLASSES, annotator, exclude=heldout)
+    Locle(budget=24, svd_dim=4, epochs=30, num_rounds=2, verbose=False).fit(data, annotator=annotator, texts=texts_of(data), classes=CLASSES, exclude=heldout)
     assert not set(annotator.asked) & set(heldout.tolist())
     assert run({"num_rounds": 2, "epochs": 30, "svd_dim": 4}, 24, 5, heldout).shape == (180,)
 
@@ -260,19 +258,20 @@ def test_gcn_matches_pyg_gcn_forward_and_gradients():
     torch_geometric.nn.GCN computes, and the same gradients."""
     from torch_geometric.nn import GCN
 
-    from noisygraph.locle.gnn import _GCN, _transpose, gcn_adjacency
+    from noisygraph.baselines.gcn import GCN as OurGCN, _transpose, gcn_adjacency
+    from noisygraph.sparse import to_adjacency
 
     data = planted_graph(n=40)
     directed = data.edge_index[:, ::2]  # an asymmetric graph: the transpose matters
     weight = torch.rand(directed.size(1), generator=torch.Generator().manual_seed(2)) + 0.1
-    ours = _GCN(data.x.size(1), 16, 3, dropout=0.0)
+    ours = OurGCN(data.x.size(1), 16, 3, dropout=0.0)
     theirs = GCN(data.x.size(1), 16, num_layers=2, out_channels=3, dropout=0.0)
     with torch.no_grad():
         theirs.convs[0].lin.weight.copy_(ours.lin1.weight)
         theirs.convs[0].bias.copy_(ours.bias1)
         theirs.convs[1].lin.weight.copy_(ours.lin2.weight)
         theirs.convs[1].bias.copy_(ours.bias2)
-    adj = gcn_adjacency(directed, 40, weight)
+    adj = gcn_adjacency(to_adjacency(directed, edge_weight=weight, num_nodes=40))
     out = ours.output(adj, _transpose(adj), ours.hidden(adj @ data.x))
     expected = theirs(data.x, directed, edge_weight=weight)
     torch.testing.assert_close(out, expected, rtol=1e-5, atol=1e-5)

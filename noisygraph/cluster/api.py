@@ -203,13 +203,14 @@ def _group_volumes(graph: LocalGraph, spec: VolumeSpec, seed_sets: list, inside:
     return [float(spec)] * len(seed_sets)
 
 
-def local_cluster_batch(graph: Any, seeds, labels: Optional[Tensor] = None,
+def local_cluster_batch(graph: Any, *, seed_nodes, labels: Optional[Tensor] = None,
                         method: str = "flow", target: Optional[int] = None,
                         weighting: str = "target", cross_weight: float = 0.05,
                         vote_rounds: int = 1, target_volume: VolumeSpec = None,
                         noise_rate: Optional[float] = None,
                         multiples: Sequence[float] = DEFAULT_MULTIPLES, eps: float = DEFAULT_EPS,
-                        omega: float = DEFAULT_OMEGA, alpha: float = 0.05, sink: Optional[Tensor] = None,
+                        omega: float = DEFAULT_OMEGA, alpha: float = 0.05,
+                        sink: Optional[Tensor] = None,
                         max_pushes: int = DEFAULT_MAX_PUSHES) -> list[ClusterResult]:
     r"""Local clusters around many seeds (one C++ call per target group, parallel over seeds).
 
@@ -222,12 +223,14 @@ def local_cluster_batch(graph: Any, seeds, labels: Optional[Tensor] = None,
 
     Args:
         graph: a :class:`LocalGraph` (reuse it across calls), PyG ``Data``, ``edge_index``,
-            ``EdgeIndex``, :class:`~noisygraph.sparse.Adjacency` or ``torch.sparse`` matrix;
-            undirected, CPU.
-        seeds: node ids (one query each) or seed sets (lists of ids); at least one.
+            ``EdgeIndex``, :class:`~noisygraph.sparse.Adjacency`, ``torch.sparse`` or
+            ``scipy.sparse`` matrix or ``networkx`` graph; undirected, CPU.
+        seed_nodes: node ids (one query each) or seed sets (lists of ids); at least one.
         labels (torch.Tensor, optional): ``[N]`` noisy labels, bool (in target) or int classes
             (target = ``target`` or each seed's own label). When given, the diffusion runs on
-            the label-weighted graph. (default: :obj:`None`)
+            the label-weighted graph. (default: :obj:`None`: ``graph.y_noisy`` when ``graph``
+            is a ``Data`` that has it, as :class:`~noisygraph.noise.AddLabelNoise` sets it,
+            else no labels)
         method (str): ``"flow"`` or ``"ppr"``. (default: ``"flow"``)
         target (int, optional): target class of multi-class labels; it must occur in
             ``labels``.
@@ -271,7 +274,9 @@ def local_cluster_batch(graph: Any, seeds, labels: Optional[Tensor] = None,
             raise ValueError("sink applies to method='flow' only (ACL PageRank has no sinks)")
         sink = resolve_sink(base, sink)
     target_volume = _check_target_volume(base, target_volume)
-    sets = seed_sets(base, seeds)
+    sets = seed_sets(base, seed_nodes, name="seed_nodes")
+    if labels is None:
+        labels = getattr(graph, "y_noisy", None)
     if labels is not None:
         labels = check_labels(labels, base.num_nodes)
         target = check_target(labels, target)
@@ -368,16 +373,27 @@ def _result(batch: ClusterBatch, i: int, seed_set, ms, volume, grid, method, wei
         hit_push_limit=bool(batch.work[i, 2]))
 
 
-def local_cluster(graph: Any, seed: Union[int, Sequence[int]], labels: Optional[Tensor] = None,
-                  method: str = "flow", **kwargs) -> ClusterResult:
-    """A local cluster around one seed node (or one seed set); see :func:`local_cluster_batch`
-    for the arguments.
+def local_cluster(graph: Any, *, seed_node: Union[int, Sequence[int]],
+                  labels: Optional[Tensor] = None, method: str = "flow",
+                  target: Optional[int] = None, weighting: str = "target",
+                  cross_weight: float = 0.05, vote_rounds: int = 1,
+                  target_volume: VolumeSpec = None, noise_rate: Optional[float] = None,
+                  multiples: Sequence[float] = DEFAULT_MULTIPLES, eps: float = DEFAULT_EPS,
+                  omega: float = DEFAULT_OMEGA, alpha: float = 0.05,
+                  sink: Optional[Tensor] = None,
+                  max_pushes: int = DEFAULT_MAX_PUSHES) -> ClusterResult:
+    """A local cluster around one seed node (or one seed set: a list of ids); every other
+    argument as in :func:`local_cluster_batch`.
 
     Example:
         >>> from noisygraph.cluster import LocalGraph, local_cluster
         >>> g = LocalGraph.from_graph(data)          # once
-        >>> res = local_cluster(g, seed=0, labels=data.y_noisy)
+        >>> res = local_cluster(g, seed_node=0, labels=data.y_noisy)
         >>> res.nodes, res.conductance, res.work
     """
-    seeds = [list(seed)] if isinstance(seed, (list, tuple)) else [seed]
-    return local_cluster_batch(graph, seeds, labels=labels, method=method, **kwargs)[0]
+    seeds = [list(seed_node)] if isinstance(seed_node, (list, tuple)) else [seed_node]
+    return local_cluster_batch(
+        graph, seed_nodes=seeds, labels=labels, method=method, target=target,
+        weighting=weighting, cross_weight=cross_weight, vote_rounds=vote_rounds,
+        target_volume=target_volume, noise_rate=noise_rate, multiples=multiples, eps=eps,
+        omega=omega, alpha=alpha, sink=sink, max_pushes=max_pushes)[0]

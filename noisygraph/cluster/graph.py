@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from noisygraph._validation import check_type
-from noisygraph.sparse import Adjacency, to_adjacency
+from noisygraph.sparse import Adjacency, as_adjacency, to_adjacency
 
 
 class LocalGraph:
@@ -86,7 +86,7 @@ class LocalGraph:
         if edge_weight is not None:
             _edge_weights(edge_weight, edge_weight.numel() if isinstance(edge_weight, Tensor)
                           and edge_weight.dim() == 1 else -1, "edge_weight")
-        adj = to_adjacency(graph, edge_weight, num_nodes)
+        adj = as_adjacency(graph, num_nodes=num_nodes, edge_weight=edge_weight)
         if adj.num_rows != adj.num_cols:
             raise ValueError(f"graph must be square (an undirected graph), got "
                              f"{adj.num_rows} x {adj.num_cols}")

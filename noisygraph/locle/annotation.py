@@ -205,3 +205,23 @@ def check_annotation_input(texts: Sequence[str], node_ids: Sequence[int],
     if any(node < 0 for node in node_ids):
         raise ValueError("node_ids must be >= 0")
     return list(texts), node_ids, as_class_infos(classes)
+
+
+def text_inputs(data, texts: Optional[Sequence[str]],
+                classes: Optional[Sequence]) -> tuple[Sequence[str], list[ClassInfo]]:
+    """The node texts and classes a method reads: the given ones, else those the text-graph
+    loader puts on ``data`` (``data.text``; ``data.class_names`` with
+    ``data.class_descriptions`` when present)."""
+    if texts is None:
+        texts = getattr(data, "text", None)
+        if texts is None:
+            raise ValueError("texts is required: pass texts= or load the graph with its "
+                             "texts (data.text)")
+    if classes is None:
+        names = getattr(data, "class_names", None)
+        if names is None:
+            raise ValueError("classes is required: pass classes= or load the graph with its "
+                             "class names (data.class_names)")
+        descriptions = getattr(data, "class_descriptions", None)
+        classes = list(names) if descriptions is None else list(zip(names, descriptions))
+    return texts, as_class_infos(classes)

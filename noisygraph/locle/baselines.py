@@ -15,8 +15,8 @@ from torch import Tensor
 
 from noisygraph._validation import (check_edge_index, check_features, check_fraction, check_int,
                                     check_node_mask, check_num_nodes, check_texts)
-from noisygraph.locle.annotation import Annotation, Annotator, as_class_infos
-from noisygraph.locle.gnn import split_holdout, train_gcn
+from noisygraph.locle.annotation import Annotation, Annotator, text_inputs
+from noisygraph.locle.gnn import gcn_trainer, split_holdout
 from noisygraph.locle.selection import (density_select, entropy_change_filter,
                                         propagate_features, truncated_svd)
 
@@ -40,10 +40,22 @@ class BaselineResult:
     def cost_usd(self) -> float:
         return sum(a.cost_usd for a in self.annotations)
 
+    def predict(self) -> Tensor:
+        """Predicted class of every node ``[N]`` (``-1`` where the annotator alone gave
+        none)."""
+        return self.predictions
+
+    def to_dict(self) -> dict:
+        return {"predictions": self.predictions.tolist(), "queries": self.queries,
+                "tokens": self.tokens, "cost_usd": self.cost_usd}
+
 
 def _check(data, texts, classes, budget, x, exclude):
     """Validated ``(classes, texts, edge_index, x, excluded mask)`` of a budgeted baseline."""
-    classes = as_class_infos(classes)
+    texts, classes = text_inputs(data, texts, classes)
+    x = getattr(data, "x", None) if x is None else x
+    if x is None:
+        raise ValueError("x is required: pass x= (e.g. embed_texts(data.text)) or set data.x")
     num_nodes = check_num_nodes(data)
     edge_index = check_edge_index(data, num_nodes)
     texts = check_texts("texts", texts, length=num_nodes)
@@ -61,10 +73,20 @@ def _check_annotator(annotator) -> None:
         raise TypeError(f"annotator must be an Annotator, got {type(annotator).__name__}")
 
 
-def annotate_all(texts: Sequence[str], classes: Sequence, annotator: Annotator,
-                 verbose: bool = True) -> BaselineResult:
-    """(a) The annotator's label for every node (``-1`` where it gave none)."""
-    classes = as_class_infos(classes)
+def annotate_all(data, *, annotator: Annotator, texts: Optional[Sequence[str]] = None,
+                 classes: Optional[Sequence] = None, verbose: bool = True) -> BaselineResult:
+    """(a) The annotator's label for every node (``-1`` where it gave none).
+
+    Args:
+        data (torch_geometric.data.Data, optional): the text graph (``data.text``,
+            ``data.class_names``); :obj:`None` with ``texts`` and ``classes`` given.
+        annotator (Annotator): answers the questions.
+        texts (Sequence[str], optional): one text per node. (default: ``data.text``)
+        classes (Sequence, optional): :class:`ClassInfo` objects, ``(name, description)``
+            pairs or names. (default: from ``data.class_names``)
+        verbose (bool): progress bar. (default: :obj:`True`)
+    """
+    texts, classes = text_inputs(data, texts, classes)
     texts = check_texts("texts", texts)
     _check_annotator(annotator)
     answers = annotator.annotate(texts, list(range(len(texts))), classes, verbose=verbose)
@@ -81,10 +103,12 @@ def _gcn_on_annotations(x, edge_index, answers, num_classes, seed, val_fraction,
     nodes = torch.tensor([a.node for a in usable], dtype=torch.long)
     label_of = {a.node: a.label for a in usable}
     train, val = split_holdout(nodes, val_fraction, seed)
-    trained = train_gcn(x, edge_index, train, torch.tensor([label_of[int(n)] for n in train]),
-                        num_classes, val, torch.tensor([label_of[int(n)] for n in val]),
-                        seed=seed)
-    return trained.probs.argmax(1)
+    trained = gcn_trainer(seed).fit(
+        edge_index, x=x, train_nodes=train,
+        train_labels=torch.tensor([label_of[int(n)] for n in train], dtype=torch.long),
+        val_nodes=val, val_labels=torch.tensor([label_of[int(n)] for n in val], dtype=torch.long),
+        num_classes=num_classes)
+    return trained.predict()
 
 
 # Defaults marked "label-free search" were chosen by benchmarks/locle_dblp.py --choose-defaults
@@ -92,20 +116,22 @@ def _gcn_on_annotations(x, edge_index, answers, num_classes, seed, val_fraction,
 # trial are in benchmarks/results/locle_defaults.json.
 
 
-def random_gcn(data, texts: Sequence[str], classes: Sequence, annotator: Annotator,
-               budget: int, x: Tensor, seed: int = 0, verbose: bool = True,
+def random_gcn(data, *, annotator: Annotator, budget: int, x: Optional[Tensor] = None,
+               texts: Optional[Sequence[str]] = None, classes: Optional[Sequence] = None,
+               seed: int = 0, verbose: bool = True,
                val_fraction: float = 0.2,  # label-free search (kept: 0.1 and 0.3 scored lower)
                exclude: Optional[Tensor] = None) -> BaselineResult:
     """(b) ``budget`` uniformly random nodes annotated, a GCN trained on them (model
     selection on the ``val_fraction`` held-out annotations).
 
     Args:
-        data (torch_geometric.data.Data): the graph (``edge_index``, ``num_nodes``).
-        texts (Sequence[str]): one text per node.
-        classes (Sequence): the classes.
+        data (torch_geometric.data.Data): the graph (``edge_index``, ``num_nodes``; ``text``,
+            ``class_names`` and ``x`` when the arguments below are not given).
         annotator (Annotator): answers the questions.
         budget (int): questions, in ``[C, N]``.
-        x (torch.Tensor): node features ``[N, F]``.
+        x (torch.Tensor, optional): node features ``[N, F]``. (default: ``data.x``)
+        texts (Sequence[str], optional): one text per node. (default: ``data.text``)
+        classes (Sequence, optional): the classes. (default: from ``data.class_names``)
         seed (int): selection, split and GCN seed. (default: ``0``)
         verbose (bool): progress bar. (default: :obj:`True`)
         val_fraction (float): held-out share of the annotations. (default: ``0.2``, kept
@@ -125,8 +151,9 @@ def random_gcn(data, texts: Sequence[str], classes: Sequence, annotator: Annotat
                                               val_fraction), answers)
 
 
-def llm_gnn(data, texts: Sequence[str], classes: Sequence, annotator: Annotator, budget: int,
-            x: Tensor, seed: int = 0,
+def llm_gnn(data, *, annotator: Annotator, budget: int, x: Optional[Tensor] = None,
+            texts: Optional[Sequence[str]] = None, classes: Optional[Sequence] = None,
+            seed: int = 0,
             filter_fraction: float = 0.2,  # label-free search (was 0.3)
             feature_alpha: float = 0.5, svd_dim: int = 64, num_clusters: Optional[int] = None,
             verbose: bool = True,
@@ -136,7 +163,7 @@ def llm_gnn(data, texts: Sequence[str], classes: Sequence, annotator: Annotator,
     filtering by confidence and entropy change, then a GCN.
 
     Args:
-        data, texts, classes, annotator, budget, x, seed, verbose, val_fraction, exclude: as
+        data, annotator, budget, x, texts, classes, seed, verbose, val_fraction, exclude: as
             in :func:`random_gcn`.
         filter_fraction (float): share of the annotations filtered out, in ``[0, 1)``.
             (default: ``0.2``, chosen by the label-free search)

@@ -6,7 +6,7 @@ accuracy), and ``data.y`` is never read by :meth:`Locle.fit`.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Optional, Sequence
 
 import torch
@@ -16,8 +16,8 @@ from tqdm.auto import tqdm
 from noisygraph._validation import (check_bool, check_edge_index, check_features, check_fraction,
                                     check_int, check_node_mask, check_num_nodes, check_real,
                                     check_texts)
-from noisygraph.locle.annotation import Annotation, Annotator, as_class_infos
-from noisygraph.locle.gnn import split_holdout, train_gcn
+from noisygraph.locle.annotation import Annotation, Annotator, text_inputs
+from noisygraph.locle.gnn import gcn_trainer, split_holdout
 from noisygraph.locle.refine import replace_labels, rewire
 from noisygraph.locle.selection import (critical_nodes, density_select, entropy_change_filter,
                                         propagate_features, truncated_svd)
@@ -54,6 +54,20 @@ class LocleResult:
     queries: int
     tokens: int
     cost_usd: float
+
+    def predict(self) -> Tensor:
+        """The final class of every node ``[N]``."""
+        return self.predictions
+
+    def to_dict(self) -> dict:
+        """Everything but the tensors of probabilities, as plain Python values."""
+        return {"predictions": self.predictions.tolist(),
+                "round_predictions": [p.tolist() for p in self.round_predictions],
+                "rounds": self.rounds,
+                "annotations": [asdict(a) for a in self.annotations],
+                "labelled_nodes": self.labelled_nodes.tolist(), "labels": self.labels.tolist(),
+                "pseudo_nodes": self.pseudo_nodes.tolist(), "queries": self.queries,
+                "tokens": self.tokens, "cost_usd": self.cost_usd}
 
     def score(self, y: Tensor) -> dict:
         """Accuracy of the final and per-round predictions against ``y`` (evaluation only),
@@ -135,7 +149,7 @@ class Locle:
     # Defaults marked "label-free search" were chosen by
     # `benchmarks/locle_dblp.py --choose-defaults` (agreement with the annotator on held-out
     # nodes; no ground truth read); values and every trial: benchmarks/results/locle_defaults.json
-    def __init__(self, budget: int, num_rounds: int = 5, initial_fraction: float = 0.5,
+    def __init__(self, *, budget: int, num_rounds: int = 5, initial_fraction: float = 0.5,
                  filter_fraction: float = 0.0,  # label-free search (was 0.3)
                  pseudo_per_round: Optional[int] = None,
                  ensemble_decay: float = 0.01,  # label-free search (was 0.5)
@@ -164,6 +178,7 @@ class Locle:
         self.epochs = check_int("epochs", epochs, low=1)
         self.seed = check_int("seed", seed, low=0)
         self.verbose = check_bool("verbose", verbose)
+        self.result: Optional[LocleResult] = None
 
     # ------------------------------------------------------------------ helpers
     def _train(self, x, edge_index, labels: _Labels, num_classes, seed, edge_weight=None):
@@ -178,9 +193,10 @@ class Locle:
         if self.confidence_weighting:
             weight = torch.tensor([confidence[int(n)] for n in train] + labels.pseudo_confidence)
         val_labels = torch.tensor([targets[int(n)] for n in val], dtype=torch.long)
-        return train_gcn(x, edge_index, train_nodes, train_labels, num_classes, val, val_labels,
-                         edge_weight=edge_weight, sample_weight=weight, hidden=self.hidden,
-                         epochs=self.epochs, seed=seed)
+        trainer = gcn_trainer(seed, hidden_channels=self.hidden, epochs=self.epochs)
+        return trainer.fit(edge_index, x=x, train_nodes=train_nodes, train_labels=train_labels,
+                           val_nodes=val, val_labels=val_labels, sample_weight=weight,
+                           edge_weight=edge_weight, num_classes=num_classes)
 
     def _ensemble(self, history: list[Tensor]) -> Tensor:
         weights = torch.tensor([self.ensemble_decay ** (len(history) - 1 - r)
@@ -194,26 +210,29 @@ class Locle:
         return annotator.annotate([texts[i] for i in ids], ids, classes, verbose=verbose)
 
     # ------------------------------------------------------------------ fit
-    def fit(self, data, texts: Sequence[str], classes: Sequence, annotator: Annotator,
-            x: Optional[Tensor] = None, exclude: Optional[Tensor] = None) -> LocleResult:
-        """Runs the pipeline on ``data`` (its ``edge_index`` and ``num_nodes`` only; ``data.y``
-        is never read).
+    def fit(self, data, *, annotator: Annotator, texts: Optional[Sequence[str]] = None,
+            classes: Optional[Sequence] = None, x: Optional[Tensor] = None,
+            exclude: Optional[Tensor] = None) -> LocleResult:
+        """Runs the pipeline on ``data`` (its ``edge_index``, ``num_nodes`` and, unless given
+        here, ``text``, ``class_names`` / ``class_descriptions`` and ``x``; ``data.y`` is
+        never read).
 
         Args:
-            data (torch_geometric.data.Data): the graph.
-            texts (Sequence[str]): one text per node.
-            classes (Sequence): :class:`ClassInfo` objects, ``(name, description)`` pairs or names.
+            data (torch_geometric.data.Data): the graph, as the text-graph loader returns it.
             annotator (Annotator): answers the questions.
+            texts (Sequence[str], optional): one text per node. (default: ``data.text``)
+            classes (Sequence, optional): :class:`ClassInfo` objects, ``(name, description)``
+                pairs or names. (default: from ``data.class_names``)
             x (torch.Tensor, optional): node features; defaults to ``data.x`` or, without it,
                 the sentence embeddings of ``texts``.
             exclude (torch.Tensor, optional): nodes (boolean mask ``[N]`` or ids) never asked
                 about nor pseudo-labelled, e.g. nodes kept aside to check the result against
                 the annotator (see :mod:`noisygraph.locle.tuning`). (default: :obj:`None`)
         """
-        classes = as_class_infos(classes)
-        num_classes = len(classes)
         if not isinstance(annotator, Annotator):
             raise TypeError(f"annotator must be an Annotator, got {type(annotator).__name__}")
+        texts, classes = text_inputs(data, texts, classes)
+        num_classes = len(classes)
         num_nodes = check_num_nodes(data)
         edge_index = check_edge_index(data, num_nodes)
         texts = check_texts("texts", texts, length=num_nodes)
@@ -308,7 +327,7 @@ class Locle:
         else:
             ensemble = self._ensemble(history)
 
-        return LocleResult(
+        self.result = LocleResult(
             predictions=ensemble.argmax(1), probs=ensemble, round_predictions=round_predictions,
             rounds=rounds, annotations=annotations,
             labelled_nodes=torch.tensor(labels.nodes, dtype=torch.long),
@@ -316,6 +335,13 @@ class Locle:
             pseudo_nodes=torch.tensor(labels.pseudo_nodes, dtype=torch.long),
             queries=len(annotations), tokens=sum(a.tokens for a in annotations),
             cost_usd=sum(a.cost_usd for a in annotations))
+        return self.result
+
+    def predict(self, data=None) -> Tensor:
+        """The final class of every node of the graph :meth:`fit` ran on ``[N]``."""
+        if self.result is None:
+            raise RuntimeError("call fit() before predict()")
+        return self.result.predictions
 
     def _refine(self, x, edge_index, labels: _Labels, num_classes, rounds) -> Tensor:
         labelled = torch.tensor(labels.nodes + labels.pseudo_nodes, dtype=torch.long)

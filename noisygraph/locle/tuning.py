@@ -141,11 +141,13 @@ def method_runner(method: str, data, texts: Sequence[str], classes: Sequence,
 
     def run(config: dict, budget: int, seed: int, exclude: Tensor) -> Tensor:
         if method == "locle":
-            model = Locle(budget, seed=seed, verbose=False, **config)
-            return model.fit(data, texts, classes, annotator, x=x, exclude=exclude).predictions
+            model = Locle(budget=budget, seed=seed, verbose=False, **config)
+            return model.fit(data, annotator=annotator, texts=texts, classes=classes, x=x,
+                             exclude=exclude).predictions
         baseline = llm_gnn if method == "llm-gnn" else random_gcn
-        return baseline(data, texts, classes, annotator, budget, x, seed=seed, verbose=False,
-                        exclude=exclude, **config).predictions
+        return baseline(data, annotator=annotator, budget=budget, x=x, texts=texts,
+                        classes=classes, seed=seed, verbose=False, exclude=exclude,
+                        **config).predictions
 
     return run
 
