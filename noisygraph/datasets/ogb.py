@@ -24,6 +24,7 @@ import torch
 from torch_geometric.data import Data
 from torch_geometric.utils import to_undirected
 
+from noisygraph._optional import require
 from noisygraph.datasets import _paths
 from noisygraph.datasets._graph import apply_transforms, check_edge_index, check_transforms
 from noisygraph.datasets._parse import DataFormatError
@@ -89,11 +90,7 @@ def _mirror(source: pathlib.Path, relative: list[pathlib.Path], target: pathlib.
 
 
 def _require_ogb():
-    try:
-        from ogb.nodeproppred import PygNodePropPredDataset
-    except ImportError as error:
-        raise ImportError(f"load_ogb needs the 'ogb' package: pip install 'noisygraph[ogb]' ({error})") from None
-    return PygNodePropPredDataset
+    return require("ogb.nodeproppred", "ogb", "load_ogb").PygNodePropPredDataset
 
 
 _DATASET_CLASS = None

@@ -28,9 +28,10 @@ from noisygraph.datasets._paths import PathLike, load_layout_folder
 TEXT_GRAPH_FILES = ("nodes.tsv", "edges.tsv", "classes.tsv")
 
 TEXT_GRAPH_SOURCE = (
-    "DBLP in this layout comes from a public text-space graph foundation-model benchmark release "
-    "(MIT licence), converted to nodes/edges/classes.tsv; any graph works once written in this "
-    "layout (docs/data.md)."
+    "DBLP (14,376 papers, 4 areas) comes from the release of 'Text-space Graph Foundation Models: "
+    "Comprehensive Benchmarks and New Insights' (Chen et al., NeurIPS 2024 Datasets and Benchmarks), "
+    "https://github.com/CurryTang/TSGFM (MIT licence), converted to nodes/edges/classes.tsv; there is no "
+    "download; any graph works once written in this layout (docs/data.md)."
 )
 
 
