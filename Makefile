@@ -10,14 +10,16 @@ export CCACHE_DIR ?= $(HOME)/.cache/ccache
 # ccache, where installed, makes rebuilds of unchanged sources instant.
 CCACHE_PATH := $(shell test -d /usr/lib/ccache && echo "/usr/lib/ccache:")
 
-# Offline checkouts that have the project's raw data beside them read it in place.
-ifeq ($(origin NOISYGRAPH_DATA),undefined)
-ifneq ($(wildcard ../shared/data/planetoid),)
-export NOISYGRAPH_DATA := $(abspath ../shared/data)
-endif
-endif
+# Rebuild only what changed: the package is installed editable once (without compiling), and
+# the extension is compiled in place by `setup.py build_ext --inplace` into the persistent
+# build/ folder, where ninja recompiles only the sources (or headers) that changed. The stamp
+# makes `make` skip even that when no C++ source and no build file is newer than it; a missing
+# compiled library forces the step.
+INSTALLED := $(VENV)/.noisygraph-installed
+EXT_STAMP := build/.extension-built
+CSRC := $(shell find csrc -type f \( -name '*.cpp' -o -name '*.h' -o -name '*.cu' -o -name '*.cuh' \))
 
-.PHONY: setup build demo test test-slow test-asan bench clean
+.PHONY: setup build demo test test-slow test-asan bench clean FORCE
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -32,9 +34,16 @@ $(STAMP): $(PY) pyproject.toml
 
 setup: $(STAMP)
 
-build: setup
-	PATH="$(CCACHE_PATH)$$PATH" MAX_JOBS=2 $(PIP) install -q --no-build-isolation --no-deps -e .
-	$(PY) -c "import noisygraph; print('noisygraph backend:', noisygraph.backend())"
+$(INSTALLED): $(STAMP) pyproject.toml
+	NOISYGRAPH_NO_EXTENSION=1 $(PIP) install -q --no-build-isolation --no-deps -e .
+	touch $(INSTALLED)
+
+$(EXT_STAMP): $(STAMP) setup.py $(CSRC) $(if $(wildcard noisygraph/_C*.so),,FORCE)
+	PATH="$(CCACHE_PATH)$$PATH" MAX_JOBS=2 $(PY) setup.py -q build_ext --inplace
+	touch $(EXT_STAMP)
+
+build: $(INSTALLED) $(EXT_STAMP)
+	@$(PY) -c "import noisygraph; print('noisygraph backend:', noisygraph.backend())"
 
 demo: build
 	$(PY) examples/run_erase.py --dataset Cora --noise uniform --rate 0.4 --runs 1
@@ -66,4 +75,6 @@ bench: build
 	$(PY) benchmarks/bench_diffusion.py
 
 clean:
-	rm -rf build *.egg-info noisygraph/_C*.so
+	rm -rf build *.egg-info noisygraph/_C*.so $(INSTALLED)
+
+FORCE:

@@ -4,14 +4,29 @@ Environment switches:
     FORCE_CPU=1      never compile the CUDA sources.
     FORCE_CUDA=1     compile the CUDA sources even if torch reports no GPU build.
     NOISYGRAPH_NATIVE=0  do not tune for the build machine's CPU (``-march=native``).
+    NOISYGRAPH_NO_EXTENSION=1  install the Python package only (the Makefile's editable
+                     install; it compiles the extension separately with ``build_ext --inplace``
+                     into the persistent build/ folder, so unchanged sources never recompile).
     NOISYGRAPH_SANITIZE=1  build the CPU sources with AddressSanitizer and
                      UndefinedBehaviorSanitizer (``make test-asan`` does this into build/asan,
                      leaving the normal build alone; never compiles CUDA).
 """
 import glob
 import os
+import sys
 
-import torch
+try:
+    import torch
+except ImportError:
+    # pip's default isolated build sees none of the installed packages, and pulling torch in as
+    # a build requirement would compile against a second (often CUDA) torch: refuse, and say how.
+    sys.exit(
+        "noisygraph compiles against the torch that is already installed, and none is importable "
+        "here (pip's isolated build hides it): install torch first, the CPU or CUDA build you want "
+        "(e.g. pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu; see "
+        "https://pytorch.org/get-started/locally/), then pip install --no-build-isolation .  "
+        "(`make` does both)"
+    )
 from setuptools import setup
 from torch.utils.cpp_extension import CUDA_HOME, BuildExtension, CppExtension, CUDAExtension
 
@@ -63,6 +78,6 @@ def _extension():
 
 
 setup(
-    ext_modules=[_extension()],
+    ext_modules=[] if os.environ.get("NOISYGRAPH_NO_EXTENSION", "0") == "1" else [_extension()],
     cmdclass={"build_ext": BuildExtension.with_options(use_ninja=True)},
 )

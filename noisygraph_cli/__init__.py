@@ -35,8 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Parses ``argv``, validates the flags (``validate(args)`` of the subcommand, before any
     data is loaded), then runs. A :class:`~noisygraph_cli._common.UsageError` ends in one
-    line on stderr and exit status 2; Ctrl-C in one line and status 130 (what a subcommand
-    already wrote, e.g. finished runs in ``--json``, stays)."""
+    line on stderr and exit status 2; missing or malformed data in one line and status 1; Ctrl-C
+    in one line and status 130 (what a subcommand already wrote, e.g. finished runs in
+    ``--json``, stays)."""
     from noisygraph_cli._common import UsageError
 
     parser = build_parser()
@@ -51,3 +52,18 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"noisygraph {args.command}: interrupted", file=sys.stderr)
         return 130
+    except Exception as error:
+        if not _is_data_error(error):
+            raise
+        print(f"noisygraph {args.command}: error: {error}", file=sys.stderr)
+        return 1
+
+
+def _is_data_error(error: Exception) -> bool:
+    """Missing or malformed data (``DatasetNotFoundError``, ``DataFormatError``): reported in
+    one line, never a traceback. Looked up only once one was raised, so parsing stays torch-free."""
+    paths, parse = sys.modules.get("noisygraph.datasets._paths"), sys.modules.get("noisygraph.datasets._parse")
+    kinds = tuple(kind for kind in (getattr(paths, "DatasetNotFoundError", None),
+                                    getattr(parse, "DataFormatError", None)) if kind is not None)
+    return bool(kinds) and isinstance(error, kinds)
+

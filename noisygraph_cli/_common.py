@@ -144,7 +144,7 @@ def check_device(value: str) -> None:
     the device is not ``cpu``)."""
     if value == "cpu":
         return
-    from noisygraph._checks import check_device as library_check
+    from noisygraph._validation import check_device as library_check
 
     try:
         library_check("--device", value)

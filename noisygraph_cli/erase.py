@@ -284,7 +284,7 @@ def run_all(args, on_run: Optional[Callable[[dict], None]] = None) -> dict:
         if _has_baseline(args):  # the same noisy labels, seed, protocol, epochs and patience
             seed_everything(seed)
             baseline = 100 * build_trainer(args, data, "gcn").fit(
-                data, shared_noise.y_noisy, noise_mask=shared_noise.noise_mask).test_acc
+                data, y_noisy=shared_noise.y_noisy, noise_mask=shared_noise.noise_mask).test_acc
         results.append(RunResult(seed, 100 * history.test_acc, history.best_epoch,
                                  len(history.metrics["epoch"]), history.seconds_per_epoch,
                                  shared_noise.train_rate, shared_noise.val_rate, baseline))

@@ -107,8 +107,8 @@ def test_locle_rounds_bar_ends_at_the_last_round(capsys):
     from noisygraph.locle import Locle
 
     data = planted_graph()
-    Locle(30, num_rounds=5, svd_dim=4, epochs=5, verbose=True).fit(
-        data, texts_of(data), CLASSES, TableAnnotator(*noisy_table(data.y)))
+    Locle(budget=30, num_rounds=5, svd_dim=4, epochs=5, verbose=True).fit(
+        data, texts=texts_of(data), classes=CLASSES, annotator=TableAnnotator(*noisy_table(data.y)))
     err = capsys.readouterr().err
     assert "locle rounds" in err and "5/5" in err
 

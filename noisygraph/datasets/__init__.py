@@ -7,9 +7,10 @@ from noisygraph.datasets._parse import DataFormatError
 from noisygraph.datasets._paths import DatasetNotFoundError, cache_dir, data_root
 from noisygraph.datasets.adjacency_list import load_adjacency_list
 from noisygraph.datasets.csbm import csbm
+from noisygraph.datasets.gnn_benchmark import load_gnn_benchmark
 from noisygraph.datasets.ogb import load_ogb, write_tiny_ogb_graph
 from noisygraph.datasets.planetoid import load_planetoid
-from noisygraph.datasets.registry import available_datasets, load_dataset
+from noisygraph.datasets.registry import available_datasets, known_datasets, load_dataset
 from noisygraph.datasets.text_graph import load_text_graph
 
 __all__ = [
@@ -19,8 +20,10 @@ __all__ = [
     "cache_dir",
     "csbm",
     "data_root",
+    "known_datasets",
     "load_adjacency_list",
     "load_dataset",
+    "load_gnn_benchmark",
     "load_ogb",
     "load_planetoid",
     "load_text_graph",

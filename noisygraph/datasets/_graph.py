@@ -1,9 +1,12 @@
 """Edge-list helpers shared by the loaders (vectorised, no Python loop over edges)."""
 from __future__ import annotations
 
+from typing import Callable, Optional
+
 import numpy as np
 import torch
 from torch import Tensor
+from torch_geometric.data import Data
 
 
 def undirected_edge_index(row: Tensor, col: Tensor, num_nodes: int) -> Tensor:
@@ -56,3 +59,23 @@ def check_edge_index(edge_index: Tensor, num_nodes: int, what: str) -> None:
             f"{what}: node ids must lie in [0, {num_nodes}), found "
             f"[{int(edge_index.min())}, {int(edge_index.max())}]"
         )
+
+
+def check_transforms(transform: Optional[Callable], pre_transform: Optional[Callable]) -> None:
+    """Raise ``TypeError`` naming ``transform`` / ``pre_transform`` when one is neither
+    ``None`` nor callable (checked before any file is read)."""
+    for name, value in (("transform", transform), ("pre_transform", pre_transform)):
+        if value is not None and not callable(value):
+            raise TypeError(f"{name} must be callable (a PyG transform) or None, got {type(value).__name__}")
+
+
+def apply_transforms(data: Data, transform: Optional[Callable], pre_transform: Optional[Callable]) -> Data:
+    """``transform(pre_transform(data))``, skipping the ``None`` ones. A transform that returns
+    something other than a ``Data`` is a ``TypeError`` naming it."""
+    for name, function in (("pre_transform", pre_transform), ("transform", transform)):
+        if function is None:
+            continue
+        data = function(data)
+        if not isinstance(data, Data):
+            raise TypeError(f"{name} must return a torch_geometric.data.Data, got {type(data).__name__}")
+    return data

@@ -120,7 +120,7 @@ def missing_files_error(what: str, root: pathlib.Path, wanted: Iterable[PathLike
     return DatasetNotFoundError(
         f"{what}: missing {files} (looked in the data root {root}, {_root_origin(root)}) and {reason}. "
         f"Put the files there, or point the {DATA_ENV} environment variable at a folder that "
-        f"has them (layout: planetoid/ind.<name>.*, wfd/<name>/, tag/<name>/, ogb/<name>/).{where}"
+        f"has them (layout: planetoid/ind.<name>.*, wfd/<name>/, tag/<name>/, ogb/<name>/, npz/<file>.npz).{where}"
     )
 
 

@@ -9,13 +9,13 @@ not name *i* (a truncated or hand-edited file) is an error unless ``symmetrize=T
 from __future__ import annotations
 
 import pathlib
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 import torch
 from torch_geometric.data import Data
 
-from noisygraph.datasets._graph import sorted_unique, undirected_edge_index
+from noisygraph.datasets._graph import apply_transforms, check_transforms, sorted_unique, undirected_edge_index
 from noisygraph.datasets._parse import DataFormatError, first_true, integer_tokens
 from noisygraph.datasets._paths import PathLike, load_layout_folder
 
@@ -124,7 +124,9 @@ def _restore(payload: dict) -> dict:
     return payload
 
 
-def load_adjacency_list(name: str, root: Optional[PathLike] = None, symmetrize: bool = False) -> Data:
+def load_adjacency_list(name: str, root: Optional[PathLike] = None, symmetrize: bool = False, *,
+                        transform: Optional[Callable[[Data], Data]] = None,
+                        pre_transform: Optional[Callable[[Data], Data]] = None) -> Data:
     r"""Load any adjacency-list graph under ``<root>/wfd/<name>/`` (e.g. ``coauthor_cs``,
     ``amazon_photo``).
 
@@ -140,6 +142,10 @@ def load_adjacency_list(name: str, root: Optional[PathLike] = None, symmetrize: 
             list ``i``) and add their reverse; by default they are an error, since the release's
             lists are symmetric and a one-sided entry means a damaged file. (default:
             :obj:`False`)
+        transform (callable, optional): applied to the returned graph (PyG style), after
+            ``pre_transform``. (default: :obj:`None`)
+        pre_transform (callable, optional): applied first; nothing transformed is written to
+            disk. (default: :obj:`None`)
 
     Returns:
         torch_geometric.data.Data: ``edge_index`` (both directions, deduplicated, no
@@ -151,6 +157,7 @@ def load_adjacency_list(name: str, root: Optional[PathLike] = None, symmetrize: 
     """
     if not isinstance(symmetrize, bool):
         raise TypeError(f"symmetrize must be a bool, got {type(symmetrize).__name__}")
+    check_transforms(transform, pre_transform)
 
     def parse(paths: list[pathlib.Path]) -> dict:
         edge_index, y = parse_adjacency_list(*paths, symmetrize=symmetrize)
@@ -163,4 +170,4 @@ def load_adjacency_list(name: str, root: Optional[PathLike] = None, symmetrize: 
     data = Data(edge_index=edge_index, y=y, num_nodes=y.numel())
     data.num_classes = int(y.max()) + 1 if y.numel() else 0
     data.name = name
-    return data
+    return apply_transforms(data, transform, pre_transform)

@@ -17,15 +17,16 @@ import pathlib
 import shutil
 import warnings
 import zlib
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 import torch
 from torch_geometric.data import Data
 from torch_geometric.utils import to_undirected
 
+from noisygraph._optional import require
 from noisygraph.datasets import _paths
-from noisygraph.datasets._graph import check_edge_index
+from noisygraph.datasets._graph import apply_transforms, check_edge_index, check_transforms
 from noisygraph.datasets._parse import DataFormatError
 from noisygraph.datasets._paths import (PathLike, cache_dir, content_key, keyed_entry, missing_files_error,
                                         resolve_root)
@@ -89,15 +90,71 @@ def _mirror(source: pathlib.Path, relative: list[pathlib.Path], target: pathlib.
 
 
 def _require_ogb():
-    try:
-        from ogb.nodeproppred import PygNodePropPredDataset
-    except ImportError as error:
-        raise ImportError(f"load_ogb needs the 'ogb' package: pip install 'noisygraph[ogb]' ({error})") from None
-    return PygNodePropPredDataset
+    return require("ogb.nodeproppred", "ogb", "load_ogb").PygNodePropPredDataset
+
+
+_DATASET_CLASS = None
+
+
+def _dataset_class():
+    """``ogb``'s ``PygNodePropPredDataset`` with its ``process`` step done here: ``ogb`` 1.3.6
+    turns pandas columns into tensors with ``torch.from_numpy``, and pandas >= 3 hands out
+    read-only arrays (copy-on-write), so every processing warned ``The given NumPy array is
+    not writable``. This ``process`` reads the same files through ``ogb``'s own graph reader,
+    copies the label column into a writable array and saves what ``ogb`` saves; ``get_idx_split``
+    reads the split files into writable arrays likewise."""
+    global _DATASET_CLASS
+    if _DATASET_CLASS is not None:
+        return _DATASET_CLASS
+    PygNodePropPredDataset = _require_ogb()
+
+    class _Dataset(PygNodePropPredDataset):
+        def process(self):
+            import pandas as pd
+            from ogb.io.read_graph_pyg import read_graph_pyg
+
+            info = self.meta_info
+            if info.get("is hetero") == "True":  # never for the node sets load_ogb reads
+                return super().process()
+            node_files, edge_files = (
+                [] if info[field] == "None" else info[field].split(",")
+                for field in ("additional node files", "additional edge files"))
+            with warnings.catch_warnings():
+                # read_graph_pyg's extra node columns (node_year) are pandas views as well: the
+                # tensors it makes from them are copied below before anything could write them.
+                warnings.filterwarnings("ignore", message=".*NumPy array is not writable.*")
+                data = read_graph_pyg(self.raw_dir, add_inverse_edge=info["add_inverse_edge"] == "True",
+                                      additional_node_files=node_files, additional_edge_files=edge_files,
+                                      binary=self.binary)[0]
+            for key in node_files + edge_files:
+                data[key] = data[key].clone()
+            if self.binary:
+                label = np.load(os.path.join(self.raw_dir, "node-label.npz"))["node_label"]
+            else:
+                label = pd.read_csv(os.path.join(self.raw_dir, "node-label.csv.gz"), compression="gzip",
+                                    header=None).to_numpy(copy=True)
+            floating = "classification" not in self.task_type or np.isnan(label).any()
+            data.y = torch.from_numpy(np.array(label)).to(torch.float32 if floating else torch.long)
+            if self.pre_transform is not None:
+                data = self.pre_transform(data)
+            torch.save(self.collate([data]), self.processed_paths[0])
+
+        def get_idx_split(self, split_type=None):
+            import pandas as pd
+
+            path = os.path.join(self.root, "split", split_type or self.meta_info["split"])
+            if self.is_hetero or os.path.isfile(os.path.join(path, "split_dict.pt")):
+                return super().get_idx_split(split_type)
+            return {part: torch.from_numpy(pd.read_csv(os.path.join(path, f"{part}.csv.gz"), compression="gzip",
+                                                       header=None).to_numpy(copy=True)[:, 0]).long()
+                    for part in ("train", "valid", "test")}
+
+    _DATASET_CLASS = _Dataset
+    return _Dataset
 
 
 def _dataset(name: str, root: pathlib.Path):
-    PygNodePropPredDataset = _require_ogb()
+    PygNodePropPredDataset = _dataset_class()
 
     # ogb (written for torch < 2.6) loads its processed file with a bare torch.load; torch
     # >= 2.6 defaults to weights_only=True, which refuses PyG's Data. The file is the one we
@@ -107,7 +164,6 @@ def _dataset(name: str, root: pathlib.Path):
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=".*TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD.*")
-            warnings.filterwarnings("ignore", message=".*NumPy array is not writable.*")
             return PygNodePropPredDataset(name=name, root=str(root))
     finally:
         if previous is None:
@@ -188,13 +244,19 @@ def _download(name: str, entry: pathlib.Path, root: pathlib.Path, wanted: list[p
     (entry / _DOWNLOADED).write_text("downloaded by ogb.nodeproppred.PygNodePropPredDataset\n")
 
 
-def load_ogb(name: str, root: Optional[PathLike] = None) -> Data:
+def load_ogb(name: str, root: Optional[PathLike] = None, *,
+             transform: Optional[Callable[[Data], Data]] = None,
+             pre_transform: Optional[Callable[[Data], Data]] = None) -> Data:
     r"""Load ogbn-arxiv or ogbn-products with the official split.
 
     Args:
         name (str): ``"ogbn-arxiv"`` or ``"ogbn-products"`` (case-insensitive; ``_`` works too).
         root (str or os.PathLike, optional): the data root holding ``ogb/<ogbn_name>/``.
             (default: :obj:`None`, meaning :func:`~noisygraph.datasets.data_root`)
+        transform (callable, optional): applied to the returned graph (PyG style), after
+            ``pre_transform``. (default: :obj:`None`)
+        pre_transform (callable, optional): applied first; nothing transformed is written to
+            disk. (default: :obj:`None`)
 
     Returns:
         torch_geometric.data.Data: ``x``, ``edge_index`` (made undirected for arxiv, whose
@@ -208,6 +270,7 @@ def load_ogb(name: str, root: Optional[PathLike] = None) -> Data:
         DataFormatError: a raw file cannot be processed (a ``ValueError`` naming the file).
     """
     name = _canonical(name)
+    check_transforms(transform, pre_transform)
     _require_ogb()  # before any download attempt, so a missing package is not a network failure
     root = resolve_root(root)
     folder = OGB_NAMES[name]
@@ -254,7 +317,7 @@ def load_ogb(name: str, root: Optional[PathLike] = None) -> Data:
     data.num_classes = int(dataset.num_classes)
     data.name = name
     _verify(data, name)
-    return data
+    return apply_transforms(data, transform, pre_transform)
 
 
 def _verify(data: Data, name: str) -> None:

