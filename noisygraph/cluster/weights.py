@@ -24,7 +24,7 @@ import torch
 from torch import Tensor
 
 from noisygraph.cluster import checks
-from noisygraph.cluster.graph import LocalGraph
+from noisygraph.ops.local_push import LocalGraph
 
 WEIGHTINGS = ("target", "agree")
 

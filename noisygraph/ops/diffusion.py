@@ -1,9 +1,11 @@
-"""Sparse diffusion ops: ``spmm`` and the fused K-step ``diffuse``.
+"""The diffusion op family: ``spmm`` and the fused K-step ``diffuse``.
 
 The compiled kernels (``torch.ops.noisygraph.spmm`` / ``sddmm`` / ``diffuse`` /
 ``diffuse_adjoint``) get their autograd formulas and fake (meta) implementations here, through
-``torch.library``. The wrappers validate their input, pick the compiled kernel when one exists
-for the tensors' device and fall back to the pure-PyTorch references otherwise (same result).
+``torch.library`` (registered when :mod:`noisygraph` is imported). The wrappers validate their
+input, pick the compiled kernel when :func:`noisygraph._ops.has_kernel` says one exists for the
+tensors' device and fall back to the pure-PyTorch references of
+:mod:`noisygraph.ops._reference.diffusion` otherwise (same result).
 """
 from __future__ import annotations
 
@@ -15,25 +17,11 @@ from torch import Tensor
 from noisygraph import _ops
 from noisygraph.ops._checks import (check_bool, check_bool_mask, check_finite,
                                     check_float_matrix, check_real, check_steps, check_tensor)
-from noisygraph.ops.reference import (adjoint_steps, diffuse_reference, diffuse_steps,
-                                      spmm_reference)
+from noisygraph.ops._reference.diffusion import (adjoint_steps, diffuse_reference,
+                                                 diffuse_steps, spmm_reference)
 from noisygraph.sparse import REORDERINGS, Adjacency, GraphLike, csr_transpose, to_adjacency
 
 MASK_MODES = ("zero", "clamp")
-
-
-# ---------------------------------------------------------------------------- dispatch
-_HAS_KERNEL: dict[str, bool] = {}
-
-
-def has_kernel(device: torch.device) -> bool:
-    """Whether the compiled library has kernels for tensors on ``device`` (cached per device
-    type: the registrations do not change after import)."""
-    if device.type not in _HAS_KERNEL:
-        key = {"cpu": "CPU", "cuda": "CUDA"}.get(device.type)
-        _HAS_KERNEL[device.type] = _ops.COMPILED and key is not None and \
-            torch._C._dispatch_has_kernel_for_dispatch_key("noisygraph::diffuse", key)
-    return _HAS_KERNEL[device.type]
 
 
 def _transpose_args(adj: Adjacency) -> tuple[Tensor, Tensor, Tensor]:
@@ -314,7 +302,7 @@ def spmm_adjacency(adj: Adjacency, x: Tensor) -> Tensor:
     """:func:`spmm` without the argument checks: ``adj`` a validated adjacency, ``x`` a
     checked ``[adj.num_cols, F]`` float matrix on its device."""
     value = adj.values_as(x.dtype)
-    if has_kernel(x.device):
+    if _ops.has_kernel("spmm", x.device):
         rowptr, col = adj.kernel_indices()
         return torch.ops.noisygraph.spmm(rowptr, col, value, x, *_transpose_args(adj))
     return spmm_reference(adj.rowptr, adj.col, value, x)
@@ -411,7 +399,7 @@ def diffuse_adjacency(adj: Adjacency, y0: Tensor, num_steps: int, alpha: float,
     ``y0`` a checked ``[N, F]`` float matrix, ``clamp_mask`` a checked bool ``[N]`` or
     :obj:`None`, ``num_steps`` and ``alpha`` checked."""
     value = adj.values_as(y0.dtype)
-    if has_kernel(y0.device):
+    if _ops.has_kernel("diffuse", y0.device):
         rowptr, col = adj.kernel_indices()
         return torch.ops.noisygraph.diffuse(rowptr, col, value, y0, num_steps, alpha,
                                             clamp_mask, clip, *_transpose_args(adj))
