@@ -436,3 +436,36 @@ def test_raw_sddmm_and_adjoint_are_twice_differentiable():
         assert gradgradcheck(
             lambda w, g: ops.diffuse_adjoint(t_rowptr, t_col, w, g, 3, 0.2, clamp) ** 2, (w, a))
 
+
+# ------------------------------------------------------------------ the transpose
+@needs_kernels
+@pytest.mark.parametrize("op", ["spmm", "diffuse"])
+def test_transpose_is_built_only_for_a_gradient_and_cached(op, monkeypatch):
+    """The forward ops take no transposed CSR: the wrappers build it (through
+    Adjacency.transpose, cached there) only when a gradient will be taken."""
+    calls = []
+    original = Adjacency.transpose
+
+    def counting(self):
+        calls.append(self)
+        return original(self)
+
+    monkeypatch.setattr(Adjacency, "transpose", counting)
+    adj = graph(weighted=True)
+    run = (lambda x: spmm(adj, x)) if op == "spmm" else (lambda x: diffuse(adj, x, 4, 0.1))
+    x = torch.rand(N, 3, requires_grad=True)
+    with torch.no_grad():
+        run(x)
+    run(x.detach())
+    assert calls == []  # no gradient: no transpose
+    run(x).sum().backward()
+    first = x.grad.clone()
+    x.grad = None
+    run(x).sum().backward()
+    assert calls == [adj, adj]  # asked for twice ...
+    assert adj.transpose() is adj.transpose()  # ... and built once (cached on the Adjacency)
+    torch.testing.assert_close(x.grad, first)
+    dense = adj.to_dense()
+    expected = dense.t() @ torch.ones(N, 3) if op == "spmm" else None
+    if expected is not None:
+        torch.testing.assert_close(first, expected)
