@@ -46,9 +46,11 @@ def _want_cuda() -> bool:
 
 def _extension():
     root = os.path.dirname(os.path.abspath(__file__))
-    sources = sorted(glob.glob(os.path.join(root, "csrc", "*.cpp")))
-    sources += sorted(glob.glob(os.path.join(root, "csrc", "ops", "*.cpp")))
-    sources += sorted(glob.glob(os.path.join(root, "csrc", "cpu", "*.cpp")))
+    # csrc/library.cpp (module init), csrc/ops/<family>.cpp (schemas, shared checks, ATen-only
+    # ops), csrc/ops/common/ (CSR checks), csrc/ops/cpu/<family>_kernel.cpp
+    sources = [os.path.join(root, "csrc", "library.cpp")]
+    for folder in (("ops",), ("ops", "common"), ("ops", "cpu")):
+        sources += sorted(glob.glob(os.path.join(root, "csrc", *folder, "*.cpp")))
     cxx = ["-O3", "-fopenmp", "-std=c++20"]
     if os.environ.get("NOISYGRAPH_NATIVE", "1") == "1":
         cxx.append("-march=native")
@@ -61,7 +63,7 @@ def _extension():
         extra_link_args=link,
     )
     if _want_cuda():
-        sources += sorted(glob.glob(os.path.join(root, "csrc", "cuda", "*.cu")))
+        sources += sorted(glob.glob(os.path.join(root, "csrc", "ops", "cuda", "*.cu")))
         return CUDAExtension(
             "noisygraph._C",
             [os.path.relpath(s, root) for s in sources],

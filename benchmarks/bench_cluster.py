@@ -18,7 +18,8 @@ import scipy.sparse as sp
 import torch
 
 import noisygraph
-from noisygraph.cluster import LocalGraph, local_cluster_batch, ppr_push, sweep_cut
+from noisygraph.cluster import LocalGraph, local_cluster_batch
+from noisygraph.ops.local_push import ppr_push, sweep_cut
 from noisygraph.datasets import load_dataset
 
 

@@ -36,7 +36,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-from noisygraph.cluster import LocalGraph, ppr_push, sweep_cut
+from noisygraph.ops.local_push import LocalGraph, ppr_push, sweep_cut
 from noisygraph.datasets import load_dataset
 
 

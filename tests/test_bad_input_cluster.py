@@ -9,11 +9,12 @@ import torch
 from torch_geometric.data import Data
 
 from bad_input import BadInput, assert_rejects, case_id
+from noisygraph import _ops
 from noisygraph.cluster import (LocalGraph, estimate_flip_rate, estimate_target_volume,
-                                few_sample_labels, flow_cluster_op, flow_diffusion,
-                                label_edge_weights, local_cluster, local_cluster_batch,
-                                ppr_cluster_op, ppr_push, sweep_cut, target_labels, vote_labels)
-from noisygraph.cluster import diffusion as diffusion_module
+                                few_sample_labels, label_edge_weights, local_cluster,
+                                local_cluster_batch, target_labels, vote_labels)
+from noisygraph.ops.local_push import (flow_cluster, flow_diffusion, ppr_cluster, ppr_push,
+                                       sweep_cut)
 
 T = torch.tensor
 N = 40
@@ -188,31 +189,31 @@ CASES = [
              lambda: sweep_cut(G, T([0, 2]), T([0, 1]), T([1.0, 0.5]), normalize="yes"),
              TypeError, "normalize"),
     # ------------------------------------------------------------ fused ops
-    BadInput("flow-op-multiples-inf", lambda: flow_cluster_op(G, 0, 10.0, [float("inf")]),
+    BadInput("flow-op-multiples-inf", lambda: flow_cluster(G, 0, 10.0, [float("inf")]),
              ValueError, "multiples"),
-    BadInput("flow-op-multiples-nan", lambda: flow_cluster_op(G, 0, 10.0, [1.0, float("nan")]),
+    BadInput("flow-op-multiples-nan", lambda: flow_cluster(G, 0, 10.0, [1.0, float("nan")]),
              ValueError, "multiples"),
-    BadInput("flow-op-multiples-negative", lambda: flow_cluster_op(G, 0, 10.0, [-1.0]),
+    BadInput("flow-op-multiples-negative", lambda: flow_cluster(G, 0, 10.0, [-1.0]),
              ValueError, "multiples"),
-    BadInput("flow-op-multiples-empty", lambda: flow_cluster_op(G, 0, 10.0, []), ValueError,
+    BadInput("flow-op-multiples-empty", lambda: flow_cluster(G, 0, 10.0, []), ValueError,
              "multiples"),
-    BadInput("flow-op-multiples-scalar", lambda: flow_cluster_op(G, 0, 10.0, 2.0), TypeError,
+    BadInput("flow-op-multiples-scalar", lambda: flow_cluster(G, 0, 10.0, 2.0), TypeError,
              "multiples"),
-    BadInput("flow-op-multiples-str", lambda: flow_cluster_op(G, 0, 10.0, ["2"]), TypeError,
+    BadInput("flow-op-multiples-str", lambda: flow_cluster(G, 0, 10.0, ["2"]), TypeError,
              "multiples"),
-    BadInput("flow-op-eps-negative", lambda: flow_cluster_op(G, 0, 10.0, [1.0], eps=-1),
+    BadInput("flow-op-eps-negative", lambda: flow_cluster(G, 0, 10.0, [1.0], eps=-1),
              ValueError, "eps"),
-    BadInput("flow-op-seed-out-of-range", lambda: flow_cluster_op(G, [0, 99], 10.0, [1.0]),
+    BadInput("flow-op-seed-out-of-range", lambda: flow_cluster(G, [0, 99], 10.0, [1.0]),
              ValueError, "seeds"),
-    BadInput("ppr-op-tolerances-inf", lambda: ppr_cluster_op(G, 0, [float("inf")]), ValueError,
+    BadInput("ppr-op-tolerances-inf", lambda: ppr_cluster(G, 0, [float("inf")]), ValueError,
              "tolerances"),
-    BadInput("ppr-op-tolerances-zero", lambda: ppr_cluster_op(G, 0, [1e-3, 0.0]), ValueError,
+    BadInput("ppr-op-tolerances-zero", lambda: ppr_cluster(G, 0, [1e-3, 0.0]), ValueError,
              "tolerances"),
-    BadInput("ppr-op-tolerances-empty", lambda: ppr_cluster_op(G, 0, []), ValueError,
+    BadInput("ppr-op-tolerances-empty", lambda: ppr_cluster(G, 0, []), ValueError,
              "tolerances"),
-    BadInput("ppr-op-alpha-0", lambda: ppr_cluster_op(G, 0, [1e-3], alpha=0.0), ValueError,
+    BadInput("ppr-op-alpha-0", lambda: ppr_cluster(G, 0, [1e-3], alpha=0.0), ValueError,
              "alpha"),
-    BadInput("ppr-op-max-pushes-float", lambda: ppr_cluster_op(G, 0, [1e-3], max_pushes=10.0),
+    BadInput("ppr-op-max-pushes-float", lambda: ppr_cluster(G, 0, [1e-3], max_pushes=10.0),
              TypeError, "max_pushes"),
     # ------------------------------------------------------------ local_cluster(_batch)
     BadInput("target-absent", lambda: local_cluster(G, seed_node=0, labels=Y, target=7), ValueError,
@@ -358,10 +359,10 @@ CASES = [
 @pytest.mark.parametrize("backend", ["compiled", "reference"])
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_rejects(case, backend, monkeypatch):
-    if backend == "compiled" and not diffusion_module.COMPILED:
+    if backend == "compiled" and not _ops.COMPILED:
         pytest.skip("compiled ops not built")
     if backend == "reference":
-        monkeypatch.setattr(diffusion_module, "COMPILED", False)
+        monkeypatch.setattr(_ops, "has_kernel", lambda op, device: False)
     assert_rejects(case)
 
 

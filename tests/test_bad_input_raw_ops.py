@@ -148,9 +148,6 @@ CASES = [
          x=torch.ones(N, 3).to_sparse()),
     case("x-too-few-rows", "spmm", r"col\[\d\] = 3 is outside \[0, 3\) \(the rows of x\)",
          x=torch.ones(3, 3)),
-    case("t_rowptr-length", "spmm", r"t_rowptr must have shape \[5\]", t_rowptr=idx([0, 6])),
-    case("t_perm-float", "spmm", r"t_perm must be int32 or int64", TypeError,
-         t_perm=torch.zeros(NNZ)),
     # --- sddmm -----------------------------------------------------------------------------
     case("col-outside-b", "sddmm", r"col\[\d\] = 3 is outside \[0, 3\) \(the rows of b\)",
          b=torch.ones(3, 3)),

@@ -6,8 +6,9 @@ import pytest
 import torch
 
 from noisygraph.cluster import (LocalGraph, estimate_flip_rate, estimate_target_volume, few_sample_labels,
-                                flow_diffusion, label_edge_weights, local_cluster,
-                                local_cluster_batch, ppr_push, target_labels, vote_labels)
+                                label_edge_weights, local_cluster, local_cluster_batch,
+                                target_labels, vote_labels)
+from noisygraph.ops.local_push import flow_diffusion, ppr_push
 
 
 def planted_graph(n_blocks=4, block=25, p_in=0.4, p_out=0.01, seed=0):

@@ -7,11 +7,12 @@ import pytest
 import torch
 
 import noisygraph
-from noisygraph.cluster import (LocalGraph, flow_cluster_op, flow_diffusion, local_cluster, ppr_push,
-                                sweep_cut)
-from noisygraph.cluster import diffusion as diffusion_module
-from noisygraph.cluster.reference import (conductance_reference, flow_diffusion_reference,
-                                          ppr_push_reference, sweep_cut_reference)
+from noisygraph import _ops
+from noisygraph.cluster import LocalGraph, local_cluster
+from noisygraph.ops.local_push import (flow_cluster, flow_diffusion, ppr_cluster, ppr_push,
+                                       sweep_cut)
+from noisygraph.ops._reference.local_push import (conductance_reference, flow_diffusion_reference,
+                                                  ppr_push_reference, sweep_cut_reference)
 
 compiled = pytest.mark.skipif(noisygraph.backend() == "reference", reason="compiled ops not built")
 
@@ -140,8 +141,8 @@ def test_work_is_unchanged_by_unrelated_components():
         assert torch.equal(a.nodes, b.nodes)
         torch.testing.assert_close(a.primal, b.primal)
     # the fused op's sweep measures volumes against the whole graph, the work stays the same
-    a = flow_cluster_op(small, [3], 20.0, [1.5, 3.0])
-    b = flow_cluster_op(both, [3], 20.0, [1.5, 3.0])
+    a = flow_cluster(small, [3], 20.0, [1.5, 3.0])
+    b = flow_cluster(both, [3], 20.0, [1.5, 3.0])
     assert torch.equal(a.work, b.work)
 
 
@@ -171,11 +172,11 @@ def test_sweep_cut_empty_scores_give_nan():
     assert out.nodes.numel() == 0 and math.isnan(float(out.conductance[0]))
 
 
-def test_flow_cluster_op_equals_levels_run_one_by_one():
+def test_flow_cluster_equals_levels_run_one_by_one():
     """The fused op (warm starts) agrees with separate diffusions + sweeps per level."""
     g = make_graph(n=40, p=0.1, seed=9)
     multiples = [1.5, 3.0, 5.0]
-    fused = flow_cluster_op(g, [2], 10.0, multiples, eps=1e-8, omega=1.0)
+    fused = flow_cluster(g, [2], 10.0, multiples, eps=1e-8, omega=1.0)
     best = (math.inf, None)
     for a in multiples:
         d = flow_diffusion(g, 2, 10.0 * a, eps=1e-8, omega=1.0)
@@ -188,11 +189,11 @@ def test_flow_cluster_op_equals_levels_run_one_by_one():
 
 def test_reference_backend_matches_compiled(monkeypatch):
     g = make_graph(n=30, seed=11)
-    compiled_out = flow_cluster_op(g, [0, 5], 15.0, [1.5, 2.5], eps=1e-6)
-    compiled_ppr = diffusion_module.ppr_cluster_op(g, [0, 5], [1e-3, 1e-4], alpha=0.1)
-    monkeypatch.setattr(diffusion_module, "COMPILED", False)
-    reference_out = flow_cluster_op(g, [0, 5], 15.0, [1.5, 2.5], eps=1e-6)
-    reference_ppr = diffusion_module.ppr_cluster_op(g, [0, 5], [1e-3, 1e-4], alpha=0.1)
+    compiled_out = flow_cluster(g, [0, 5], 15.0, [1.5, 2.5], eps=1e-6)
+    compiled_ppr = ppr_cluster(g, [0, 5], [1e-3, 1e-4], alpha=0.1)
+    monkeypatch.setattr(_ops, "has_kernel", lambda op, device: False)
+    reference_out = flow_cluster(g, [0, 5], 15.0, [1.5, 2.5], eps=1e-6)
+    reference_ppr = ppr_cluster(g, [0, 5], [1e-3, 1e-4], alpha=0.1)
     torch.testing.assert_close(compiled_out.conductance, reference_out.conductance)
     assert torch.equal(torch.sort(compiled_out.cluster_nodes[:int(compiled_out.cluster_ptr[1])]).values,
                        torch.sort(reference_out.cluster_nodes[:int(reference_out.cluster_ptr[1])]).values)
@@ -241,14 +242,14 @@ def test_max_pushes_caps_each_level_like_the_fallback(kind, monkeypatch):
     g = make_graph(n=40, p=0.1, seed=9)
     if kind == "flow":
         def run():
-            return flow_cluster_op(g, [2, 7], 10.0, [1.5, 3.0, 5.0], eps=1e-8, omega=1.0,
+            return flow_cluster(g, [2, 7], 10.0, [1.5, 3.0, 5.0], eps=1e-8, omega=1.0,
                                    max_pushes=15)
     else:
         def run():
-            return diffusion_module.ppr_cluster_op(g, [2, 7], [1e-2, 1e-4, 1e-6], alpha=0.1,
+            return ppr_cluster(g, [2, 7], [1e-2, 1e-4, 1e-6], alpha=0.1,
                                                    max_pushes=15)
     compiled_out = run()
-    monkeypatch.setattr(diffusion_module, "COMPILED", False)
+    monkeypatch.setattr(_ops, "has_kernel", lambda op, device: False)
     fallback_out = run()
     for out in (compiled_out, fallback_out):
         assert out.work[:, 2].tolist() == [1, 1]  # stopped at the limit
@@ -269,10 +270,10 @@ def test_max_pushes_caps_each_level_like_the_fallback(kind, monkeypatch):
 def backend(request, monkeypatch):
     """Runs a test on the compiled ops and on the Python fallback."""
     if request.param == "compiled":
-        if not diffusion_module.COMPILED:
+        if not _ops.COMPILED:
             pytest.skip("compiled ops not built")
     else:
-        monkeypatch.setattr(diffusion_module, "COMPILED", False)
+        monkeypatch.setattr(_ops, "has_kernel", lambda op, device: False)
     return request.param
 
 
@@ -281,8 +282,8 @@ def test_push_limit_is_reported(backend):
     for limited, max_pushes in ((True, 5), (False, 10**7)):
         outs = [flow_diffusion(g, [0, 3], 100.0, eps=1e-9, max_pushes=max_pushes),
                 ppr_push(g, [0, 3], alpha=0.1, eps=1e-9, max_pushes=max_pushes),
-                flow_cluster_op(g, [0, 3], 100.0, [1.0], eps=1e-9, max_pushes=max_pushes),
-                diffusion_module.ppr_cluster_op(g, [0, 3], [1e-9], alpha=0.1,
+                flow_cluster(g, [0, 3], 100.0, [1.0], eps=1e-9, max_pushes=max_pushes),
+                ppr_cluster(g, [0, 3], [1e-9], alpha=0.1,
                                                 max_pushes=max_pushes)]
         for out in outs:
             assert out.work.shape == (2, 3)
@@ -314,14 +315,14 @@ def test_reference_limits_each_level_and_flags_only_unfinished_work():
 
 
 def test_fallback_push_limit_is_per_level(monkeypatch):
-    monkeypatch.setattr(diffusion_module, "COMPILED", False)
+    monkeypatch.setattr(_ops, "has_kernel", lambda op, device: False)
     g = make_graph()
     levels = [1.0, 2.0, 3.0]
-    free = flow_cluster_op(g, 0, 30.0, levels, eps=1e-9)
-    per_level = [flow_cluster_op(g, 0, 30.0, levels[:k + 1], eps=1e-9).work[0, 0]
+    free = flow_cluster(g, 0, 30.0, levels, eps=1e-9)
+    per_level = [flow_cluster(g, 0, 30.0, levels[:k + 1], eps=1e-9).work[0, 0]
                  for k in range(len(levels))]
     largest = max(int(per_level[0]), *(int(b - a) for a, b in zip(per_level, per_level[1:])))
     assert int(free.work[0, 0]) > largest  # the levels together need more than the limit...
-    capped = flow_cluster_op(g, 0, 30.0, levels, eps=1e-9, max_pushes=largest)
+    capped = flow_cluster(g, 0, 30.0, levels, eps=1e-9, max_pushes=largest)
     assert not bool(capped.hit_push_limit[0])  # ...but no single level does
     assert int(capped.work[0, 0]) == int(free.work[0, 0])

@@ -7,8 +7,8 @@ import torch
 
 import noisygraph
 from noisygraph.ops import diffuse, spmm
-from noisygraph.ops import diffusion as diffusion_ops
-from noisygraph.ops.reference import (diffuse_adjoint_reference, diffuse_reference,
+from noisygraph import _ops
+from noisygraph.ops._reference.diffusion import (diffuse_adjoint_reference, diffuse_reference,
                                       sddmm_reference, spmm_reference)
 from noisygraph.sparse import Adjacency, to_adjacency
 
@@ -177,11 +177,10 @@ def test_opcheck():
     weights = value.detach().clone().requires_grad_()
     mask = random_mask(12)
     ops = torch.ops.noisygraph
-    torch.library.opcheck(ops.spmm, (rowptr, col, weights, x, t_rowptr, t_col, perm))
+    torch.library.opcheck(ops.spmm, (rowptr, col, weights, x))
     torch.library.opcheck(ops.spmm, (rowptr, col, None, x.detach().float()))
     torch.library.opcheck(ops.sddmm, (rowptr, col, x.detach(), x.detach()))
-    torch.library.opcheck(ops.diffuse, (rowptr, col, weights, x, 3, 0.2, mask, False,
-                                        t_rowptr, t_col, perm))
+    torch.library.opcheck(ops.diffuse, (rowptr, col, weights, x, 3, 0.2, mask, False))
     torch.library.opcheck(ops.diffuse, (rowptr, col, None, x, 3, 0.2, None, True))
     torch.library.opcheck(ops.diffuse_adjoint, (t_rowptr, t_col, value, x.detach(), 3, 0.2,
                                                 mask))
@@ -217,14 +216,18 @@ def test_devices_without_kernels_use_the_reference(monkeypatch):
     y0 = torch.rand(N, 4)
     mask = random_mask(N)
     compiled = diffuse(adj, y0, 5, 0.1, mask=mask, mask_mode="clamp", clip=True)
-    monkeypatch.setattr(diffusion_ops, "has_kernel", lambda device: False)
+    monkeypatch.setattr(_ops, "has_kernel", lambda op, device: False)
     reference = diffuse(adj, y0, 5, 0.1, mask=mask, mask_mode="clamp", clip=True)
     torch.testing.assert_close(compiled, reference)
 
 
 def test_has_kernel_is_false_for_devices_without_kernels():
-    assert not diffusion_ops.has_kernel(torch.device("meta"))
-    assert diffusion_ops.has_kernel(torch.device("cpu")) == COMPILED
+    assert not _ops.has_kernel("diffuse", torch.device("meta"))
+    assert _ops.has_kernel("diffuse", torch.device("cpu")) == COMPILED
+    assert _ops.has_kernel("diffuse", "cpu") == COMPILED  # a device string works too
+    if COMPILED:
+        with pytest.raises(ValueError, match="op"):
+            _ops.has_kernel("no_such_op", "cpu")
 
 
 def test_reference_backend_env_var_selects_reference_path():
@@ -317,7 +320,7 @@ def gradgradcheck(fn, inputs):
 
 def use_backend(backend, monkeypatch):
     if backend == "reference":
-        monkeypatch.setattr(diffusion_ops, "has_kernel", lambda device: False)
+        monkeypatch.setattr(_ops, "has_kernel", lambda op, device: False)
     elif not COMPILED:
         pytest.skip("compiled library not built")
 
@@ -432,3 +435,37 @@ def test_raw_sddmm_and_adjoint_are_twice_differentiable():
     for clamp in (None, mask):
         assert gradgradcheck(
             lambda w, g: ops.diffuse_adjoint(t_rowptr, t_col, w, g, 3, 0.2, clamp) ** 2, (w, a))
+
+
+# ------------------------------------------------------------------ the transpose
+@needs_kernels
+@pytest.mark.parametrize("op", ["spmm", "diffuse"])
+def test_transpose_is_built_only_for_a_gradient_and_cached(op, monkeypatch):
+    """The forward ops take no transposed CSR: the wrappers build it (through
+    Adjacency.transpose, cached there) only when a gradient will be taken."""
+    calls = []
+    original = Adjacency.transpose
+
+    def counting(self):
+        calls.append(self)
+        return original(self)
+
+    monkeypatch.setattr(Adjacency, "transpose", counting)
+    adj = graph(weighted=True)
+    run = (lambda x: spmm(adj, x)) if op == "spmm" else (lambda x: diffuse(adj, x, 4, 0.1))
+    x = torch.rand(N, 3, requires_grad=True)
+    with torch.no_grad():
+        run(x)
+    run(x.detach())
+    assert calls == []  # no gradient: no transpose
+    run(x).sum().backward()
+    first = x.grad.clone()
+    x.grad = None
+    run(x).sum().backward()
+    assert calls == [adj, adj]  # asked for twice ...
+    assert adj.transpose() is adj.transpose()  # ... and built once (cached on the Adjacency)
+    torch.testing.assert_close(x.grad, first)
+    dense = adj.to_dense()
+    expected = dense.t() @ torch.ones(N, 3) if op == "spmm" else None
+    if expected is not None:
+        torch.testing.assert_close(first, expected)

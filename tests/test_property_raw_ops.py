@@ -14,13 +14,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import noisygraph
-from noisygraph.cluster import LocalGraph
-from noisygraph.cluster import diffusion as cluster_diffusion
-from noisygraph.cluster.reference import (conductance_reference, flow_diffusion_reference,
+from noisygraph import _ops
+from noisygraph.ops import local_push
+from noisygraph.ops.local_push import LocalGraph
+from noisygraph.ops._reference.local_push import (conductance_reference, flow_diffusion_reference,
                                           ppr_push_reference, sweep_cut_reference)
-from noisygraph.ops.coding_rate_reference import (coding_rate_hard_reference,
+from noisygraph.ops._reference.coding_rate import (coding_rate_hard_reference,
                                                   coding_rate_soft_reference)
-from noisygraph.ops.reference import (diffuse_adjoint_reference, diffuse_reference,
+from noisygraph.ops._reference.diffusion import (diffuse_adjoint_reference, diffuse_reference,
                                       sddmm_reference, spmm_reference)
 
 pytestmark = pytest.mark.skipif(noisygraph.backend() == "reference",
@@ -303,7 +304,7 @@ def test_sweep_cut_matches_reference(data):
 
 def fallback(fn, *args, **kwargs):
     """The Python fallback of a fused cluster op (the references, level by level)."""
-    with mock.patch.object(cluster_diffusion, "COMPILED", False):
+    with mock.patch.object(_ops, "has_kernel", lambda op, device: False):
         return fn(*args, **kwargs)
 
 
@@ -333,8 +334,8 @@ def test_flow_cluster_matches_fallback(data):
     max_pushes = data.draw(PUSHES)
     args = (graph, queries, mass, multiples)
     kwargs = dict(eps=eps, omega=omega, max_pushes=max_pushes)
-    assert_cluster_batches_agree(cluster_diffusion.flow_cluster_op(*args, **kwargs),
-                                 fallback(cluster_diffusion.flow_cluster_op, *args, **kwargs))
+    assert_cluster_batches_agree(local_push.flow_cluster(*args, **kwargs),
+                                 fallback(local_push.flow_cluster, *args, **kwargs))
 
 
 @PROPERTY
@@ -350,5 +351,5 @@ def test_ppr_cluster_matches_fallback(data):
     max_pushes = data.draw(PUSHES)
     args = (graph, queries, tolerances)
     kwargs = dict(alpha=alpha, max_pushes=max_pushes)
-    assert_cluster_batches_agree(cluster_diffusion.ppr_cluster_op(*args, **kwargs),
-                                 fallback(cluster_diffusion.ppr_cluster_op, *args, **kwargs))
+    assert_cluster_batches_agree(local_push.ppr_cluster(*args, **kwargs),
+                                 fallback(local_push.ppr_cluster, *args, **kwargs))

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Compile-checks every csrc/cuda/*.cu with nvcc against the installed torch's headers
+# Compile-checks every csrc/ops/cuda/*.cu with nvcc against the installed torch's headers
 # (-c, no link), for machines without a GPU. Usage: tools/check_cuda_compile.sh [python]
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
@@ -25,7 +25,7 @@ if ! "$PYTHON" -c "import torch, os, sys; sys.exit(not os.path.exists(os.path.jo
   FLAGS+=(-I"$OUT/include")
 fi
 status=0
-for src in "$ROOT"/csrc/cuda/*.cu; do
+for src in "$ROOT"/csrc/ops/cuda/*.cu; do
   if "$NVCC" "${FLAGS[@]}" -c "$src" -o "$OUT/$(basename "$src").o"; then
     echo "ok      $(basename "$src")"
   else

@@ -1,3 +1,6 @@
+// The coding-rate op family (MCR²): coding_rate and coding_rate_backward, written with ATen
+// calls only and defined, registered (once, for every device) and given their schemas in
+// ops/coding_rate.cpp.
 #pragma once
 #include <ATen/ATen.h>
 #include <optional>

@@ -15,10 +15,10 @@ import torch
 from torch import Tensor
 
 from noisygraph._validation import INT64_MAX, check_bool_mask, check_int, check_levels, check_real
-from noisygraph.cluster.diffusion import (DEFAULT_EPS, DEFAULT_MAX_PUSHES, DEFAULT_OMEGA,
-                                          ClusterBatch, check_push_options, flow_cluster_op,
-                                          ppr_cluster_op, resolve_sink, seed_sets)
-from noisygraph.cluster.graph import LocalGraph, require_graph
+from noisygraph.ops.local_push import (DEFAULT_EPS, DEFAULT_MAX_PUSHES, DEFAULT_OMEGA,
+                                       ClusterBatch, LocalGraph, check_push_options,
+                                       flow_cluster, ppr_cluster, require_graph, resolve_sink,
+                                       seed_sets)
 from noisygraph.cluster.weights import (check_labels, check_target, check_weighting,
                                         label_weighted_graph, target_labels)
 from noisygraph_cli.choices import CLUSTER_METHODS as METHODS  # defined once, torch-free
@@ -302,8 +302,8 @@ def local_cluster_batch(graph: Any, *, seed_nodes, labels: Optional[Tensor] = No
         start = time.perf_counter()
         if method == "flow":
             levels = _feasible_multiples(base, sink, volumes, grid)
-            batch = flow_cluster_op(diffusion_graph, group_seeds, volumes, levels, sink, eps,
-                                    omega, max_pushes)
+            batch = flow_cluster(diffusion_graph, group_seeds, volumes, levels, sink, eps,
+                                 omega, max_pushes)
         else:
             # one tolerance grid per query: run queries with distinct volumes separately
             levels = grid
@@ -331,11 +331,11 @@ def _ppr_batches(graph: LocalGraph, seeds, volumes, multiples, alpha, max_pushes
     parallel call when every query shares the volume."""
     if len(set(volumes)) == 1:
         tolerances = [1.0 / (float(a) * volumes[0]) for a in multiples]
-        return ppr_cluster_op(graph, seeds, tolerances, alpha, max_pushes)
+        return ppr_cluster(graph, seeds, tolerances, alpha, max_pushes)
     parts = []
     for seed_set, volume in zip(seeds, volumes):
         tolerances = [1.0 / (float(a) * volume) for a in multiples]
-        parts.append(ppr_cluster_op(graph, [seed_set], tolerances, alpha, max_pushes))
+        parts.append(ppr_cluster(graph, [seed_set], tolerances, alpha, max_pushes))
     return _concat_batches(parts)
 
 

@@ -24,7 +24,7 @@ import torch
 from torch import Tensor
 
 from noisygraph._validation import INT64_MAX, check_bool_mask, check_int, check_real
-from noisygraph.cluster.graph import LocalGraph, require_graph
+from noisygraph.ops.local_push import LocalGraph, require_graph
 
 WEIGHTINGS = ("target", "agree")
 

@@ -1,4 +1,7 @@
-"""Coding-rate op: the log-determinant terms of the maximal coding rate reduction (MCR²)."""
+"""The coding-rate op family: the log-determinant terms of the maximal coding rate reduction
+(MCR²), with the autograd and fake kernels of ``torch.ops.noisygraph.coding_rate`` /
+``coding_rate_backward`` (registered when :mod:`noisygraph` is imported) and their pure-PyTorch
+reference in :mod:`noisygraph.ops._reference.coding_rate`."""
 from __future__ import annotations
 
 from typing import NamedTuple, Optional, Tuple, Union
@@ -6,12 +9,10 @@ from typing import NamedTuple, Optional, Tuple, Union
 import torch
 from torch import Tensor
 
-from noisygraph._ops import COMPILED
+from noisygraph import _ops
 from noisygraph._validation import FLOAT_DTYPES, check_finite, check_real, check_tensor
-from noisygraph.ops.coding_rate_reference import (
-    coding_rate_hard_reference,
-    coding_rate_soft_reference,
-)
+from noisygraph.ops._reference.coding_rate import (coding_rate_hard_reference,
+                                                   coding_rate_soft_reference)
 from noisygraph.sparse import check_count
 
 
@@ -97,16 +98,9 @@ def coding_rate_checked(z: Tensor, assignment: "Assignment", total_scale: float,
     return CodingRates(total, per_class)
 
 
-def _use_compiled(z: Tensor) -> bool:
-    if not COMPILED:
-        return False
-    return torch._C._dispatch_has_kernel_for_dispatch_key(
-        "noisygraph::coding_rate", z.device.type.upper())
-
-
 def _coding_rate_hard(z: Tensor, labels: Tensor, num_classes: int, total_scale: float,
                       class_scale: Tensor) -> Tuple[Tensor, Tensor]:
-    if not _use_compiled(z):
+    if not _ops.has_kernel("coding_rate", z.device):
         return coding_rate_hard_reference(z, labels, num_classes, total_scale, class_scale)
     grad_mode = torch.is_grad_enabled()
     total, per_class, _, _ = torch.ops.noisygraph.coding_rate(
@@ -117,7 +111,7 @@ def _coding_rate_hard(z: Tensor, labels: Tensor, num_classes: int, total_scale: 
 
 def _coding_rate_soft(z: Tensor, membership: Tensor, total_scale: float,
                       class_scale: Tensor) -> Tuple[Tensor, Tensor]:
-    if not _use_compiled(z):
+    if not _ops.has_kernel("coding_rate", z.device):
         return coding_rate_soft_reference(z, membership, total_scale, class_scale)
     grad_mode = torch.is_grad_enabled()
     total, per_class, _, _ = torch.ops.noisygraph.coding_rate(
@@ -210,7 +204,7 @@ def _no_double_backward(ctx, *grads):
                        "gradient is taken through the reference terms")
 
 
-if COMPILED:
+if _ops.COMPILED:
     _register()
 
 

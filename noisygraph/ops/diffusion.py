@@ -1,9 +1,11 @@
-"""Sparse diffusion ops: ``spmm`` and the fused K-step ``diffuse``.
+"""The diffusion op family: ``spmm`` and the fused K-step ``diffuse``.
 
 The compiled kernels (``torch.ops.noisygraph.spmm`` / ``sddmm`` / ``diffuse`` /
 ``diffuse_adjoint``) get their autograd formulas and fake (meta) implementations here, through
-``torch.library``. The wrappers validate their input, pick the compiled kernel when one exists
-for the tensors' device and fall back to the pure-PyTorch references otherwise (same result).
+``torch.library`` (registered when :mod:`noisygraph` is imported). The wrappers validate their
+input, pick the compiled kernel when :func:`noisygraph._ops.has_kernel` says one exists for the
+tensors' device and fall back to the pure-PyTorch references of
+:mod:`noisygraph.ops._reference.diffusion` otherwise (same result).
 """
 from __future__ import annotations
 
@@ -15,52 +17,41 @@ from torch import Tensor
 from noisygraph import _ops
 from noisygraph._validation import (check_bool, check_bool_mask, check_finite, check_float_matrix,
                                     check_real, check_steps, check_tensor)
-from noisygraph.ops.reference import (adjoint_steps, diffuse_reference, diffuse_steps,
-                                      spmm_reference)
+from noisygraph.ops._reference.diffusion import (adjoint_steps, diffuse_reference,
+                                                 diffuse_steps, spmm_reference)
 from noisygraph.sparse import REORDERINGS, Adjacency, GraphLike, csr_transpose, to_adjacency
 
 MASK_MODES = ("zero", "clamp")
 
 
-# ---------------------------------------------------------------------------- dispatch
-_HAS_KERNEL: dict[str, bool] = {}
-
-
-def has_kernel(device: torch.device) -> bool:
-    """Whether the compiled library has kernels for tensors on ``device`` (cached per device
-    type: the registrations do not change after import)."""
-    if device.type not in _HAS_KERNEL:
-        key = {"cpu": "CPU", "cuda": "CUDA"}.get(device.type)
-        _HAS_KERNEL[device.type] = _ops.COMPILED and key is not None and \
-            torch._C._dispatch_has_kernel_for_dispatch_key("noisygraph::diffuse", key)
-    return _HAS_KERNEL[device.type]
-
-
 def _transpose_args(adj: Adjacency) -> tuple[Tensor, Tensor, Tensor]:
+    """The transposed CSR of ``adj`` in the kernels' index dtype and the map from its nonzeros
+    to ours, built on the first gradient that needs it and cached on ``adj``."""
     transposed, perm = adj.transpose()
     t_rowptr, t_col = transposed.kernel_indices()
     return t_rowptr, t_col, perm
 
 
+def _needs_grad(*tensors: Optional[Tensor]) -> bool:
+    """Whether autograd will record a call on ``tensors`` (a metadata test, no host sync)."""
+    return torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors)
+
+
 # ---------------------------------------------------------------------------- autograd
-# Every backward below is itself built from differentiable calls, so gradients of gradients
-# (Hessian-vector products, gradient penalties) are exact: the raw spmm's backward is a
-# transposed spmm plus an sddmm, both with autograd; when the backward runs under
-# create_graph (torch.is_grad_enabled() is then True inside it), the diffusion's backward
-# replays the K steps with the differentiable spmm and lets autograd differentiate them.
+# The forward schemas carry no transposed CSR. A raw op called directly gets its gradient from
+# the autograd registered below, which transposes the CSR itself (a sort). The wrappers, which
+# hold an Adjacency, run the op through _Spmm / _Diffuse instead, handing them the transpose
+# cached on the Adjacency — and only when a gradient will be taken (never under no_grad).
+#
+# Every backward is itself built from differentiable calls, so gradients of gradients
+# (Hessian-vector products, gradient penalties) are exact: spmm's backward is a transposed
+# spmm plus an sddmm, both with autograd; when the backward runs under create_graph
+# (torch.is_grad_enabled() is then True inside it), the diffusion's backward replays the K
+# steps with the differentiable spmm and lets autograd differentiate them.
 def _inverse(perm: Tensor) -> Tensor:
     out = torch.empty_like(perm)
     out[perm] = torch.arange(perm.numel(), device=perm.device)
     return out
-
-
-def _transposes(rowptr: Tensor, col: Tensor, t_rowptr: Optional[Tensor],
-                t_col: Optional[Tensor], t_perm: Optional[Tensor],
-                num_cols: int) -> tuple[Tensor, Tensor, Tensor]:
-    """The transposed CSR: the one passed to the op, else computed here (a sort)."""
-    if t_rowptr is None or t_col is None or t_perm is None:
-        return csr_transpose(rowptr, col, num_cols)
-    return t_rowptr, t_col, t_perm
 
 
 def _spmm_grads(rowptr, col, x, transposes, t_value, grad, need_value: bool,
@@ -72,8 +63,11 @@ def _spmm_grads(rowptr, col, x, transposes, t_value, grad, need_value: bool,
     grad_value = grad_x = None
     if need_x:
         t_rowptr, t_col, t_perm = transposes
-        back = (rowptr, col, _inverse(t_perm)) if higher else ()
-        grad_x = torch.ops.noisygraph.spmm(t_rowptr, t_col, t_value, grad, *back)
+        if higher:
+            grad_x = _Spmm.apply(t_rowptr, t_col, t_value, grad, rowptr, col, _inverse(t_perm),
+                                 None)
+        else:
+            grad_x = torch.ops.noisygraph.spmm(t_rowptr, t_col, t_value, grad)
     if need_value and higher:
         grad_value = _SDDMM.apply(rowptr, col, grad, x, *transposes)
     elif need_value:
@@ -86,11 +80,34 @@ def _sddmm_grads(rowptr, col, a, b, grad, transposes, need_a: bool, need_b: bool
     (``A_gᵀ a``), with ``A_g`` the pattern weighted by ``grad``."""
     grad_a = grad_b = None
     if need_a:
-        grad_a = torch.ops.noisygraph.spmm(rowptr, col, grad, b, *transposes)
+        grad_a = _Spmm.apply(rowptr, col, grad, b, *transposes, None)
     if need_b:
         grad_b = _spmm_grads(rowptr, col, None, transposes, grad[transposes[2]], a, False,
                              True)[1]
     return grad_a, grad_b
+
+
+class _Spmm(torch.autograd.Function):
+    """``spmm(rowptr, col, value, x)`` with the transposed CSR ``(t_rowptr, t_col, t_perm)`` at
+    hand (no sort in its backward). ``t_value = value[t_perm]`` may be gathered once by the
+    caller (the diffusion's replay runs K products over the same values: one gather instead of
+    K), else :obj:`None` (gathered here when needed)."""
+
+    @staticmethod
+    def forward(ctx, rowptr, col, value, x, t_rowptr, t_col, t_perm, t_value):
+        ctx.save_for_backward(rowptr, col, value, x, t_rowptr, t_col, t_perm, t_value)
+        return torch.ops.noisygraph.spmm(rowptr, col, value, x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        rowptr, col, value, x, t_rowptr, t_col, t_perm, t_value = ctx.saved_tensors
+        need_value = value is not None and ctx.needs_input_grad[2]
+        need_x = ctx.needs_input_grad[3]
+        if need_x and value is not None and t_value is None:
+            t_value = value[t_perm]
+        grad_value, grad_x = _spmm_grads(rowptr, col, x, (t_rowptr, t_col, t_perm), t_value,
+                                         grad, need_value, need_x)
+        return None, None, grad_value, grad_x, None, None, None, None
 
 
 class _SDDMM(torch.autograd.Function):
@@ -121,70 +138,73 @@ def _sddmm_backward(ctx, grad):
 
 
 def _spmm_setup_context(ctx, inputs, output):
-    rowptr, col, value, x, t_rowptr, t_col, t_perm = inputs
-    ctx.save_for_backward(rowptr, col, value, x, t_rowptr, t_col, t_perm)
+    ctx.save_for_backward(*inputs)
 
 
 def _spmm_backward(ctx, grad):
-    rowptr, col, value, x, t_rowptr, t_col, t_perm = ctx.saved_tensors
+    rowptr, col, value, x = ctx.saved_tensors
     need_value = value is not None and ctx.needs_input_grad[2]
     need_x = ctx.needs_input_grad[3]
     transposes = t_value = None
     if need_x or (need_value and torch.is_grad_enabled()):
-        transposes = _transposes(rowptr, col, t_rowptr, t_col, t_perm, x.size(0))
+        transposes = csr_transpose(rowptr, col, x.size(0))
     if need_x and value is not None:
         t_value = value[transposes[2]]
-    grad_value, grad_x = _spmm_grads(rowptr, col, x, transposes, t_value, grad, need_value,
-                                     need_x)
-    return None, None, grad_value, grad_x, None, None, None
+    return (None, None) + _spmm_grads(rowptr, col, x, transposes, t_value, grad, need_value,
+                                      need_x)
 
 
-class _SpmmKnownTranspose(torch.autograd.Function):
-    """``spmm(rowptr, col, value, x)`` whose backward uses ``t_value = value[t_perm]``
-    gathered once by the caller (the diffusion's replay runs K products over the same
-    values: one gather instead of K), differentiable again like the raw op's backward."""
-
-    @staticmethod
-    def forward(ctx, rowptr, col, value, x, t_rowptr, t_col, t_perm, t_value):
-        ctx.save_for_backward(rowptr, col, value, x, t_rowptr, t_col, t_perm, t_value)
-        return torch.ops.noisygraph.spmm(rowptr, col, value, x)
-
-    @staticmethod
-    def backward(ctx, grad):
-        rowptr, col, value, x, t_rowptr, t_col, t_perm, t_value = ctx.saved_tensors
-        grad_value, grad_x = _spmm_grads(rowptr, col, x, (t_rowptr, t_col, t_perm), t_value,
-                                         grad, value is not None and ctx.needs_input_grad[2],
-                                         ctx.needs_input_grad[3])
-        return None, None, grad_value, grad_x, None, None, None, None
-
-
-def _diffuse_setup_context(ctx, inputs, output):
-    rowptr, col, value, y0, num_steps, alpha, clamp_mask, clip, t_rowptr, t_col, t_perm = inputs
-    ctx.num_steps, ctx.alpha, ctx.clip = num_steps, alpha, clip
-    ctx.save_for_backward(rowptr, col, value, y0, clamp_mask, t_rowptr, t_col, t_perm)
-
-
-def _diffuse_backward(ctx, grad):
-    rowptr, col, value, y0, clamp_mask, t_rowptr, t_col, t_perm = ctx.saved_tensors
+def _diffuse_grads(ctx, rowptr, col, value, y0, clamp_mask, transposes, grad):
+    """Gradients of ``diffuse(rowptr, col, value, y0, ...)`` (options on ``ctx``) w.r.t.
+    ``value`` and ``y0``, given the transposed CSR."""
     need_value = value is not None and ctx.needs_input_grad[2]
     need_y0 = ctx.needs_input_grad[3]
-    transposes = _transposes(rowptr, col, t_rowptr, t_col, t_perm, y0.size(0))
     if not (ctx.clip or need_value or torch.is_grad_enabled()):
         # the common case: one fused adjoint kernel call over Aᵀ
         t_value = None if value is None else value[transposes[2]]
-        grad_y0 = torch.ops.noisygraph.diffuse_adjoint(transposes[0], transposes[1], t_value,
-                                                       grad, ctx.num_steps, ctx.alpha,
-                                                       clamp_mask)
-        return None, None, None, grad_y0, None, None, None, None, None, None, None
+        return None, torch.ops.noisygraph.diffuse_adjoint(
+            transposes[0], transposes[1], t_value, grad, ctx.num_steps, ctx.alpha, clamp_mask)
 
     def replay(v, y):
         t_value = None if v is None else v[transposes[2]]  # one gather for the K steps
-        return diffuse_steps(
-            lambda s: _SpmmKnownTranspose.apply(rowptr, col, v, s, *transposes, t_value), y,
-            ctx.num_steps, ctx.alpha, clamp_mask, ctx.clip)
+        return diffuse_steps(lambda s: _Spmm.apply(rowptr, col, v, s, *transposes, t_value), y,
+                             ctx.num_steps, ctx.alpha, clamp_mask, ctx.clip)
 
-    grad_value, grad_y0 = _vjp_by_replay(replay, value, y0, grad, need_value, need_y0)
-    return None, None, grad_value, grad_y0, None, None, None, None, None, None, None
+    return _vjp_by_replay(replay, value, y0, grad, need_value, need_y0)
+
+
+class _Diffuse(torch.autograd.Function):
+    """``diffuse(rowptr, col, value, y0, num_steps, alpha, clamp_mask, clip)`` with the
+    transposed CSR ``(t_rowptr, t_col, t_perm)`` at hand (no sort in its backward)."""
+
+    @staticmethod
+    def forward(ctx, rowptr, col, value, y0, num_steps, alpha, clamp_mask, clip, t_rowptr,
+                t_col, t_perm):
+        ctx.num_steps, ctx.alpha, ctx.clip = num_steps, alpha, clip
+        ctx.save_for_backward(rowptr, col, value, y0, clamp_mask, t_rowptr, t_col, t_perm)
+        return torch.ops.noisygraph.diffuse(rowptr, col, value, y0, num_steps, alpha,
+                                            clamp_mask, clip)
+
+    @staticmethod
+    def backward(ctx, grad):
+        rowptr, col, value, y0, clamp_mask, t_rowptr, t_col, t_perm = ctx.saved_tensors
+        grad_value, grad_y0 = _diffuse_grads(ctx, rowptr, col, value, y0, clamp_mask,
+                                             (t_rowptr, t_col, t_perm), grad)
+        return (None, None, grad_value, grad_y0) + (None,) * 7
+
+
+def _diffuse_setup_context(ctx, inputs, output):
+    rowptr, col, value, y0, num_steps, alpha, clamp_mask, clip = inputs
+    ctx.num_steps, ctx.alpha, ctx.clip = num_steps, alpha, clip
+    ctx.save_for_backward(rowptr, col, value, y0, clamp_mask)
+
+
+def _diffuse_backward(ctx, grad):
+    rowptr, col, value, y0, clamp_mask = ctx.saved_tensors
+    transposes = csr_transpose(rowptr, col, y0.size(0))
+    grad_value, grad_y0 = _diffuse_grads(ctx, rowptr, col, value, y0, clamp_mask, transposes,
+                                         grad)
+    return (None, None, grad_value, grad_y0) + (None,) * 4
 
 
 def _vjp_by_replay(fn, value: Optional[Tensor], signal: Tensor, grad: Tensor,
@@ -229,7 +249,7 @@ def _register() -> None:
     lib = "noisygraph::"
 
     @torch.library.register_fake(lib + "spmm")
-    def _spmm_fake(rowptr, col, value, x, t_rowptr=None, t_col=None, t_perm=None):
+    def _spmm_fake(rowptr, col, value, x):
         return x.new_empty(rowptr.shape[0] - 1, x.shape[1])
 
     @torch.library.register_fake(lib + "sddmm")
@@ -237,8 +257,7 @@ def _register() -> None:
         return a.new_empty(col.shape[0])
 
     @torch.library.register_fake(lib + "diffuse")
-    def _diffuse_fake(rowptr, col, value, y0, num_steps, alpha, clamp_mask=None, clip=False,
-                      t_rowptr=None, t_col=None, t_perm=None):
+    def _diffuse_fake(rowptr, col, value, y0, num_steps, alpha, clamp_mask=None, clip=False):
         return torch.empty_like(y0)
 
     @torch.library.register_fake(lib + "diffuse_adjoint")
@@ -314,9 +333,11 @@ def spmm_adjacency(adj: Adjacency, x: Tensor) -> Tensor:
     """:func:`spmm` without the argument checks: ``adj`` a validated adjacency, ``x`` a
     checked ``[adj.num_cols, F]`` float matrix on its device."""
     value = adj.values_as(x.dtype)
-    if has_kernel(x.device):
+    if _ops.has_kernel("spmm", x.device):
         rowptr, col = adj.kernel_indices()
-        return torch.ops.noisygraph.spmm(rowptr, col, value, x, *_transpose_args(adj))
+        if _needs_grad(value, x):
+            return _Spmm.apply(rowptr, col, value, x, *_transpose_args(adj), None)
+        return torch.ops.noisygraph.spmm(rowptr, col, value, x)
     return spmm_reference(adj.rowptr, adj.col, value, x)
 
 
@@ -411,10 +432,13 @@ def diffuse_adjacency(adj: Adjacency, y0: Tensor, num_steps: int, alpha: float,
     ``y0`` a checked ``[N, F]`` float matrix, ``clamp_mask`` a checked bool ``[N]`` or
     :obj:`None`, ``num_steps`` and ``alpha`` checked."""
     value = adj.values_as(y0.dtype)
-    if has_kernel(y0.device):
+    if _ops.has_kernel("diffuse", y0.device):
         rowptr, col = adj.kernel_indices()
+        if _needs_grad(value, y0):
+            return _Diffuse.apply(rowptr, col, value, y0, num_steps, alpha, clamp_mask, clip,
+                                  *_transpose_args(adj))
         return torch.ops.noisygraph.diffuse(rowptr, col, value, y0, num_steps, alpha,
-                                            clamp_mask, clip, *_transpose_args(adj))
+                                            clamp_mask, clip)
     return diffuse_reference(adj.rowptr, adj.col, value, y0, num_steps, alpha, clamp_mask, clip)
 
 

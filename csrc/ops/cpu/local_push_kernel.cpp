@@ -1,6 +1,6 @@
 // CPU kernels of the strongly-local push diffusions (flow diffusion, ACL PageRank) and the
 // sweep cut. Queries of a batch run in parallel (at::parallel_for); each thread owns one
-// workspace whose size follows the explored region, never the graph (see ops/local_diffusion.h).
+// workspace whose size follows the explored region, never the graph (see ops/local_push.h).
 #include <ATen/Parallel.h>
 #include <torch/library.h>
 
@@ -10,8 +10,8 @@
 #include <numeric>
 #include <vector>
 
-#include "ops/csr_checks.h"
-#include "ops/local_diffusion.h"
+#include "ops/common/csr_checks.h"
+#include "ops/local_push.h"
 
 namespace noisygraph {
 namespace {
@@ -515,6 +515,11 @@ void for_each_query(int64_t num_queries, int64_t num_nodes, const Body& body) {
 }
 
 // ---------------------------------------------------------------- ops
+}  // namespace
+
+// The kernels of ops/local_push.h.
+namespace cpu {
+
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_flow_diffusion_cpu(
     const at::Tensor& rowptr, const at::Tensor& col, const std::optional<at::Tensor>& value,
     const at::Tensor& degree, const at::Tensor& sink, const at::Tensor& source_ptr,
@@ -704,63 +709,15 @@ local_ppr_cluster_cpu(const at::Tensor& rowptr, const at::Tensor& col,
       });
 }
 
-}  // namespace
-
-std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_flow_diffusion(
-    const at::Tensor& rowptr, const at::Tensor& col, const std::optional<at::Tensor>& value,
-    const at::Tensor& degree, const at::Tensor& sink, const at::Tensor& source_ptr,
-    const at::Tensor& source_nodes, const at::Tensor& source_mass, double eps, double omega,
-    int64_t max_pushes) {
-  return local_flow_diffusion_cpu(rowptr, col, value, degree, sink, source_ptr, source_nodes,
-                                  source_mass, eps, omega, max_pushes);
-}
-
-std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_ppr_push(
-    const at::Tensor& rowptr, const at::Tensor& col, const std::optional<at::Tensor>& value,
-    const at::Tensor& degree, const at::Tensor& source_ptr, const at::Tensor& source_nodes,
-    const at::Tensor& source_mass, double alpha, double eps, int64_t max_pushes) {
-  return local_ppr_push_cpu(rowptr, col, value, degree, source_ptr, source_nodes, source_mass,
-                            alpha, eps, max_pushes);
-}
-
-std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_sweep_cut(
-    const at::Tensor& rowptr, const at::Tensor& col, const std::optional<at::Tensor>& value,
-    const at::Tensor& degree, const at::Tensor& score_ptr, const at::Tensor& score_nodes,
-    const at::Tensor& scores, double total_volume, bool normalize) {
-  return local_sweep_cut_cpu(rowptr, col, value, degree, score_ptr, score_nodes, scores,
-                             total_volume, normalize);
-}
-
-std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor,
-           at::Tensor>
-local_flow_cluster(const at::Tensor& rowptr, const at::Tensor& col,
-                   const std::optional<at::Tensor>& value, const at::Tensor& degree,
-                   const at::Tensor& sink, const at::Tensor& source_ptr,
-                   const at::Tensor& source_nodes, const at::Tensor& source_mass,
-                   const at::Tensor& multiples, double eps, double omega, int64_t max_pushes,
-                   double total_volume) {
-  return local_flow_cluster_cpu(rowptr, col, value, degree, sink, source_ptr, source_nodes,
-                                source_mass, multiples, eps, omega, max_pushes, total_volume);
-}
-
-std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor,
-           at::Tensor>
-local_ppr_cluster(const at::Tensor& rowptr, const at::Tensor& col,
-                  const std::optional<at::Tensor>& value, const at::Tensor& degree,
-                  const at::Tensor& source_ptr, const at::Tensor& source_nodes,
-                  const at::Tensor& source_mass, const at::Tensor& tolerances, double alpha,
-                  int64_t max_pushes, double total_volume) {
-  return local_ppr_cluster_cpu(rowptr, col, value, degree, source_ptr, source_nodes,
-                               source_mass, tolerances, alpha, max_pushes, total_volume);
-}
+}  // namespace cpu
 
 namespace {
 void register_kernels(torch::Library& m) {
-  m.impl("local_flow_diffusion", &local_flow_diffusion_cpu);
-  m.impl("local_ppr_push", &local_ppr_push_cpu);
-  m.impl("local_sweep_cut", &local_sweep_cut_cpu);
-  m.impl("local_flow_cluster", &local_flow_cluster_cpu);
-  m.impl("local_ppr_cluster", &local_ppr_cluster_cpu);
+  m.impl("local_flow_diffusion", &cpu::local_flow_diffusion_cpu);
+  m.impl("local_ppr_push", &cpu::local_ppr_push_cpu);
+  m.impl("local_sweep_cut", &cpu::local_sweep_cut_cpu);
+  m.impl("local_flow_cluster", &cpu::local_flow_cluster_cpu);
+  m.impl("local_ppr_cluster", &cpu::local_ppr_cluster_cpu);
 }
 }  // namespace
 

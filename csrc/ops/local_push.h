@@ -3,7 +3,10 @@
 #include <optional>
 #include <tuple>
 
-// Strongly-local push diffusions and the sweep cut (CPU only; see docs/cluster.md).
+// The local-push op family: strongly-local push diffusions, the sweep cut and the fused
+// diffuse-and-sweep cluster ops (CPU only; see docs/cluster.md). Schemas: ops/local_push.cpp;
+// kernels (declared here): ops/cpu/local_push_kernel.cpp, registered for CPU and, to reject
+// CUDA tensors with a ValueError, for CUDA. Fake kernels: noisygraph/ops/local_push.py.
 //
 // Shared conventions:
 //  * The graph is undirected, in CSR form: (rowptr [N+1] int64, col [nnz] int64, value [nnz]
@@ -19,7 +22,7 @@
 //    cut's work is [B, 2] (it does not push).
 //  * `max_pushes` (>= 0) bounds the pushes of one diffusion: of each mass level (flow) or
 //    tolerance level (PageRank) of the fused ops, as the Python fallback does.
-//  * Validation (ValueError / TypeError naming the argument; see ops/csr_checks.h): dtypes,
+//  * Validation (ValueError / TypeError naming the argument; see ops/common/csr_checks.h): dtypes,
 //    shapes, devices, rowptr[0] == 0 and rowptr[N] == nnz are checked up front in O(1); the
 //    query arrays (ptr monotone from 0 to their length, node ids in [0, N), masses/scores
 //    finite, masses >= 0) and the scalars (eps > 0, omega in (0, 2), alpha in (0, 1],
@@ -33,11 +36,12 @@
 //    keeps one workspace (a node->slot map of N entries, allocated once per thread and
 //    process when first needed, restored to "empty" only where a query touched it).
 namespace noisygraph {
+namespace cpu {
 
 // Weighted l2-norm flow diffusion. Returns (ptr, nodes, x, mass, work): for every node that
 // received mass, its potential x_i >= 0 and final mass m_i (sum of m = source mass).
 // omega in (0, 2) is the over-relaxation factor of the coordinate steps (1: plain push).
-std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_flow_diffusion(
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_flow_diffusion_cpu(
     const at::Tensor& rowptr, const at::Tensor& col, const std::optional<at::Tensor>& value,
     const at::Tensor& degree, const at::Tensor& sink, const at::Tensor& source_ptr,
     const at::Tensor& source_nodes, const at::Tensor& source_mass, double eps, double omega,
@@ -45,7 +49,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_flo
 
 // ACL push approximate personalized PageRank (non-lazy, weighted). Returns
 // (ptr, nodes, p, r, work) for every node that received residual.
-std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_ppr_push(
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_ppr_push_cpu(
     const at::Tensor& rowptr, const at::Tensor& col, const std::optional<at::Tensor>& value,
     const at::Tensor& degree, const at::Tensor& source_ptr, const at::Tensor& source_nodes,
     const at::Tensor& source_mass, double alpha, double eps, int64_t max_pushes);
@@ -53,7 +57,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_ppr
 // Sweep cut over (score_ptr, score_nodes, scores): nodes with a positive score, ordered by
 // score (divided by degree when `normalize`), the prefix of least conductance.
 // Returns (cluster_ptr, cluster_nodes, conductance [B], work [B, 2] = (0, edges scanned)).
-std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_sweep_cut(
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_sweep_cut_cpu(
     const at::Tensor& rowptr, const at::Tensor& col, const std::optional<at::Tensor>& value,
     const at::Tensor& degree, const at::Tensor& score_ptr, const at::Tensor& score_nodes,
     const at::Tensor& scores, double total_volume, bool normalize);
@@ -66,7 +70,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_sweep_cut(
 // level.
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor,
            at::Tensor>
-local_flow_cluster(const at::Tensor& rowptr, const at::Tensor& col,
+local_flow_cluster_cpu(const at::Tensor& rowptr, const at::Tensor& col,
                    const std::optional<at::Tensor>& value, const at::Tensor& degree,
                    const at::Tensor& sink, const at::Tensor& source_ptr,
                    const at::Tensor& source_nodes, const at::Tensor& source_mass,
@@ -78,10 +82,11 @@ local_flow_cluster(const at::Tensor& rowptr, const at::Tensor& col,
 // Same outputs as local_flow_cluster (scores are p at the best level).
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor,
            at::Tensor>
-local_ppr_cluster(const at::Tensor& rowptr, const at::Tensor& col,
+local_ppr_cluster_cpu(const at::Tensor& rowptr, const at::Tensor& col,
                   const std::optional<at::Tensor>& value, const at::Tensor& degree,
                   const at::Tensor& source_ptr, const at::Tensor& source_nodes,
                   const at::Tensor& source_mass, const at::Tensor& tolerances, double alpha,
                   int64_t max_pushes, double total_volume);
 
+}  // namespace cpu
 }  // namespace noisygraph

@@ -1,10 +1,10 @@
 // Row-per-warp CSR gathers shared by the CUDA kernels of spmm and diffuse, and the device
-// side of the CSR validation (ops/csr_checks.h).
+// side of the CSR validation (ops/common/csr_checks.h).
 //
 // One warp owns one CSR row; lane k sums column c0 + k of the gathered rows, so every edge
 // reads one coalesced segment of x. The epilogue functor decides what is written.
 //
-// Validation without a per-launch host sync (ops/csr_checks.h): the kernels check every row
+// Validation without a per-launch host sync (ops/common/csr_checks.h): the kernels check every row
 // pointer and column index where they read it (a bad row is read as empty, a bad column
 // index as column 0, so no input makes them read or write out of bounds) and set a device
 // flag on any violation, including a non-finite value; validate_csr does the same checks
@@ -14,7 +14,7 @@
 #include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAStream.h>
 
-#include "ops/csr_checks.h"
+#include "ops/common/csr_checks.h"
 
 namespace noisygraph {
 namespace cuda {

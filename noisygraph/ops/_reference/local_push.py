@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
-from noisygraph.cluster.graph import LocalGraph
+if TYPE_CHECKING:  # the references read only a LocalGraph's tensors
+    from noisygraph.ops.local_push import LocalGraph
 
 
 def _rows(graph: LocalGraph):

@@ -5,7 +5,7 @@
 // so for F = 40 one pass over the row's edges keeps all 40 sums in five AVX2 registers; the
 // gathered rows of the next CSR row are prefetched while the current one is summed.
 //
-// The gathers validate the matrix as they read it (ops/csr_checks.h): every row's pointers
+// The gathers validate the matrix as they read it (ops/common/csr_checks.h): every row's pointers
 // must satisfy 0 <= rowptr[i] <= rowptr[i + 1] <= nnz, every column index must lie in
 // [0, num_cols) and every value must be finite. A violation never leads to an out-of-bounds
 // access (a bad row is read as empty, a bad column index as column 0) and is reported: the
@@ -20,7 +20,7 @@
 #include <cstdint>
 #include <cstring>
 
-#include "ops/csr_checks.h"
+#include "ops/common/csr_checks.h"
 
 namespace noisygraph {
 namespace cpu {

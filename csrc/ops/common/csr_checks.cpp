@@ -1,5 +1,5 @@
 // Input validation shared by every noisygraph op (see ops/csr_checks.h).
-#include "ops/csr_checks.h"
+#include "ops/common/csr_checks.h"
 
 #include <ATen/Dispatch.h>
 
@@ -10,10 +10,6 @@ namespace {
 
 bool is_index_dtype(at::ScalarType t) { return t == at::kInt || t == at::kLong; }
 
-void check_strided(const char* op, const char* name, const at::Tensor& t) {
-  TORCH_CHECK_TYPE(t.layout() == at::kStrided, op, ": ", name,
-                   " must be a dense (strided) tensor, got layout ", t.layout());
-}
 
 template <typename index_t>
 void check_first_last(const char* op, const index_t* rp, int64_t num_rows, int64_t nnz,
@@ -51,7 +47,13 @@ void check_value_content(const char* op, const scalar_t* value, int64_t nnz,
   }
 }
 
-// A dense 2-D floating input: rank 2 (ValueError), float32/float64 (TypeError).
+}  // namespace
+
+void check_strided(const char* op, const char* name, const at::Tensor& t) {
+  TORCH_CHECK_TYPE(t.layout() == at::kStrided, op, ": ", name,
+                   " must be a dense (strided) tensor, got layout ", t.layout());
+}
+
 void check_dense(const char* op, const char* name, const at::Tensor& dense) {
   check_strided(op, name, dense);
   TORCH_CHECK_TYPE(dense.scalar_type() == at::kFloat || dense.scalar_type() == at::kDouble, op,
@@ -59,8 +61,6 @@ void check_dense(const char* op, const char* name, const at::Tensor& dense) {
   TORCH_CHECK_VALUE(dense.dim() == 2, op, ": ", name, " must be 2-D [num_nodes, F], got shape ",
                     dense.sizes());
 }
-
-}  // namespace
 
 void check_csr_content(const CheckedCsr& csr) {
   const char* op = csr.op;
@@ -137,112 +137,6 @@ at::Tensor csr_error_flag(const at::Tensor& like) {
 
 void throw_if_csr_error(const at::Tensor& flag, const CheckedCsr& csr) {
   if (flag.item<int32_t>() != 0) throw_csr_error(csr);
-}
-
-namespace {
-
-// The optional transposed CSR of the forward ops (read by their autograd backward only).
-void check_transpose_args(const char* op, const std::optional<at::Tensor>& t_rowptr,
-                          const std::optional<at::Tensor>& t_col,
-                          const std::optional<at::Tensor>& t_perm, const CheckedCsr& csr,
-                          const at::Tensor& dense) {
-  const int64_t nnz = csr.col.numel();
-  auto check = [&](const std::optional<at::Tensor>& t, const char* name, int64_t length) {
-    if (!t.has_value()) return;
-    check_strided(op, name, *t);
-    TORCH_CHECK_TYPE(is_index_dtype(t->scalar_type()), op, ": ", name,
-                     " must be int32 or int64, got ", t->scalar_type());
-    TORCH_CHECK_VALUE(t->dim() == 1 && t->numel() == length, op, ": ", name,
-                      " must have shape [", length, "], got ", t->sizes());
-    TORCH_CHECK_VALUE(t->device() == dense.device(), op, ": ", name, " is on ", t->device(),
-                      " but the dense input on ", dense.device());
-  };
-  check(t_rowptr, "t_rowptr", csr.num_cols + 1);
-  check(t_col, "t_col", nnz);
-  check(t_perm, "t_perm", nnz);
-}
-
-// a [num_rows, F] and b [num_cols, F] share F, dtype and device.
-void check_sddmm_rows(const char* op, const CheckedCsr& csr, const at::Tensor& a,
-                      const at::Tensor& b) {
-  TORCH_CHECK_TYPE(a.scalar_type() == b.scalar_type(), op, ": a and b must share a dtype, got ",
-                   a.scalar_type(), " and ", b.scalar_type());
-  TORCH_CHECK_VALUE(a.device() == b.device(), op, ": a is on ", a.device(), " but b on ",
-                    b.device());
-  TORCH_CHECK_VALUE(a.size(0) == csr.num_rows, op, ": a must have one row per CSR row (",
-                    csr.num_rows, "), got ", a.size(0));
-  TORCH_CHECK_VALUE(a.size(1) == b.size(1), op,
-                    ": a and b need the same number of columns, got ", a.size(1), " and ",
-                    b.size(1));
-}
-
-// num_steps >= 0, alpha finite in [0, 1], clamp_mask absent or bool [num_rows] on dense's
-// device; the adjacency must be square with one row per row of `dense`. Returns the
-// contiguous clamp mask.
-std::optional<at::Tensor> check_diffusion(const CheckedCsr& csr, const at::Tensor& dense,
-                                          int64_t num_steps, double alpha,
-                                          const std::optional<at::Tensor>& clamp_mask) {
-  const char* op = csr.op;
-  const char* dense_name = csr.dense_name;
-  TORCH_CHECK_VALUE(csr.num_rows == dense.size(0), op, ": the adjacency has ", csr.num_rows,
-                    " rows but ", dense_name, " has ", dense.size(0),
-                    " (a diffusion needs a square adjacency with one row per node)");
-  TORCH_CHECK_VALUE(num_steps >= 0, op, ": num_steps must be >= 0, got ", num_steps);
-  check_real(op, "alpha", alpha, 0.0, 1.0, false, false);
-  if (!clamp_mask.has_value()) return std::nullopt;
-  check_strided(op, "clamp_mask", *clamp_mask);
-  TORCH_CHECK_TYPE(clamp_mask->scalar_type() == at::kBool, op, ": clamp_mask must be bool, got ",
-                   clamp_mask->scalar_type());
-  TORCH_CHECK_VALUE(clamp_mask->dim() == 1 && clamp_mask->numel() == csr.num_rows, op,
-                    ": clamp_mask must have shape [", csr.num_rows, "], got ",
-                    clamp_mask->sizes());
-  TORCH_CHECK_VALUE(clamp_mask->device() == dense.device(), op, ": clamp_mask is on ",
-                    clamp_mask->device(), " but ", dense_name, " on ", dense.device());
-  return clamp_mask->contiguous();
-}
-
-}  // namespace
-
-CheckedCsr check_spmm_args(const at::Tensor& rowptr, const at::Tensor& col,
-                           const std::optional<at::Tensor>& value, const at::Tensor& x,
-                           const std::optional<at::Tensor>& t_rowptr,
-                           const std::optional<at::Tensor>& t_col,
-                           const std::optional<at::Tensor>& t_perm) {
-  CheckedCsr csr = check_csr("spmm", rowptr, col, value, x, "x");
-  check_transpose_args("spmm", t_rowptr, t_col, t_perm, csr, x);
-  return csr;
-}
-
-CheckedCsr check_sddmm_args(const at::Tensor& rowptr, const at::Tensor& col,
-                            const at::Tensor& a, const at::Tensor& b) {
-  check_dense("sddmm", "a", a);
-  CheckedCsr csr = check_csr("sddmm", rowptr, col, std::nullopt, b, "b");
-  check_sddmm_rows("sddmm", csr, a, b);
-  return csr;
-}
-
-DiffusionArgs check_diffuse_args(const at::Tensor& rowptr, const at::Tensor& col,
-                                 const std::optional<at::Tensor>& value, const at::Tensor& y0,
-                                 int64_t num_steps, double alpha,
-                                 const std::optional<at::Tensor>& clamp_mask,
-                                 const std::optional<at::Tensor>& t_rowptr,
-                                 const std::optional<at::Tensor>& t_col,
-                                 const std::optional<at::Tensor>& t_perm) {
-  CheckedCsr csr = check_csr("diffuse", rowptr, col, value, y0, "y0");
-  check_transpose_args("diffuse", t_rowptr, t_col, t_perm, csr, y0);
-  auto mask = check_diffusion(csr, y0, num_steps, alpha, clamp_mask);
-  return {std::move(csr), std::move(mask)};
-}
-
-DiffusionArgs check_diffuse_adjoint_args(const at::Tensor& t_rowptr, const at::Tensor& t_col,
-                                         const std::optional<at::Tensor>& t_value,
-                                         const at::Tensor& grad, int64_t num_steps,
-                                         double alpha,
-                                         const std::optional<at::Tensor>& clamp_mask) {
-  CheckedCsr csr = check_csr("diffuse_adjoint", t_rowptr, t_col, t_value, grad, "grad",
-                             CsrNames{"t_rowptr", "t_col", "t_value"});
-  auto mask = check_diffusion(csr, grad, num_steps, alpha, clamp_mask);
-  return {std::move(csr), std::move(mask)};
 }
 
 void check_real(const char* op, const char* name, double value, double low, double high,

@@ -6,8 +6,8 @@
 //
 // Costs: the checks of tensor ranks, dtypes, devices and lengths are O(1). The content checks
 // of a CSR matrix (row pointers in order from 0 to nnz, column indices in range, values
-// finite) are fused into the kernels that read it, on CPU (cpu/csr_rows.h) and on CUDA
-// (cuda/csr_warp.cuh): every row pointer and column index is bounds-checked where it is read
+// finite) are fused into the kernels that read it, on CPU (ops/common/csr_rows.h) and on
+// CUDA (ops/common/csr_warp.cuh): every row pointer and column index is bounds-checked where it is read
 // (a compare per edge, no second pass over the arrays), an invalid one is never used to index
 // memory, and the op raises the exact error after its loop (throw_csr_error re-reads the
 // arrays once, sequentially, to name the first violation). Paths on which no kernel reads the
@@ -78,44 +78,10 @@ at::Tensor csr_error_flag(const at::Tensor& like);
 // exact error when it is set.
 void throw_if_csr_error(const at::Tensor& flag, const CheckedCsr& csr);
 
-// ------------------------------------------------------------------ one check per op
-// spmm(rowptr, col, value, x, t_rowptr, t_col, t_perm): the CSR against x, and the O(1)
-// checks of the optional transposed CSR, which only the autograd backward reads (the ops it
-// calls validate it then): int32/int64, 1-D, lengths [num_cols + 1], [nnz], [nnz], x's device.
-CheckedCsr check_spmm_args(const at::Tensor& rowptr, const at::Tensor& col,
-                           const std::optional<at::Tensor>& value, const at::Tensor& x,
-                           const std::optional<at::Tensor>& t_rowptr,
-                           const std::optional<at::Tensor>& t_col,
-                           const std::optional<at::Tensor>& t_perm);
-
-// sddmm(rowptr, col, a, b): the CSR against b; a is [num_rows, F] with b's F, dtype, device.
-CheckedCsr check_sddmm_args(const at::Tensor& rowptr, const at::Tensor& col,
-                            const at::Tensor& a, const at::Tensor& b);
-
-// A diffusion's checked CSR and contiguous clamp mask.
-struct DiffusionArgs {
-  CheckedCsr csr;
-  std::optional<at::Tensor> clamp_mask;
-};
-
-// diffuse(rowptr, col, value, y0, num_steps, alpha, clamp_mask, clip, t_rowptr, t_col,
-// t_perm): the CSR against y0 (square: one row per row of y0), the transposed CSR as for
-// spmm, num_steps >= 0, alpha finite in [0, 1], clamp_mask absent or bool [N] on y0's device.
-DiffusionArgs check_diffuse_args(const at::Tensor& rowptr, const at::Tensor& col,
-                                 const std::optional<at::Tensor>& value, const at::Tensor& y0,
-                                 int64_t num_steps, double alpha,
-                                 const std::optional<at::Tensor>& clamp_mask,
-                                 const std::optional<at::Tensor>& t_rowptr,
-                                 const std::optional<at::Tensor>& t_col,
-                                 const std::optional<at::Tensor>& t_perm);
-
-// diffuse_adjoint(t_rowptr, t_col, t_value, grad, num_steps, alpha, clamp_mask): as diffuse,
-// for the transposed CSR against grad.
-DiffusionArgs check_diffuse_adjoint_args(const at::Tensor& t_rowptr, const at::Tensor& t_col,
-                                         const std::optional<at::Tensor>& t_value,
-                                         const at::Tensor& grad, int64_t num_steps,
-                                         double alpha,
-                                         const std::optional<at::Tensor>& clamp_mask);
+// The checks of a dense input, for an op's own argument checks: a strided tensor; a 2-D
+// float32/float64 one (rank: ValueError, dtype: TypeError).
+void check_strided(const char* op, const char* name, const at::Tensor& t);
+void check_dense(const char* op, const char* name, const at::Tensor& dense);
 
 // ------------------------------------------------------------------ scalars
 // `value` is finite and lies in the interval from low to high (each end open or closed).

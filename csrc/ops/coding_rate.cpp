@@ -8,7 +8,8 @@
 // Apart from the counting sort, every step is an ATen call (index_select, mm into slices of
 // a preallocated batch, linalg_cholesky_ex, linalg_solve_triangular, cholesky_solve), so the
 // heavy lifting runs in the BLAS/LAPACK threads of the build (MKL here) and the same
-// functions serve CUDA tensors (csrc/cuda registers them).
+// functions serve CUDA tensors: the op is registered once, under CompositeExplicitAutograd,
+// for every device (its autograd formula and fake kernel: noisygraph/ops/coding_rate.py).
 #include <torch/library.h>
 
 #include <limits>
@@ -16,7 +17,7 @@
 #include <vector>
 
 #include "ops/coding_rate.h"
-#include "ops/csr_checks.h"
+#include "ops/common/csr_checks.h"
 
 namespace noisygraph {
 namespace {
@@ -485,13 +486,24 @@ std::tuple<at::Tensor, at::Tensor> coding_rate_backward(
   return {grad_z, grad_membership};
 }
 
-namespace {
-void register_kernels(torch::Library& m) {
-  m.impl("coding_rate", &coding_rate_forward);
-  m.impl("coding_rate_backward", &coding_rate_backward);
-}
-}  // namespace
-
-NOISYGRAPH_REGISTER_WITH_SPARSE(CPU, register_kernels)
-
 }  // namespace noisygraph
+
+TORCH_LIBRARY_FRAGMENT(noisygraph, m) {
+  // total = ½logdet(I + a·zᵀz), per_class[j] = ½logdet(I + b_j·zᵀΠ_j z) for hard labels [N]
+  // or soft membership [K, N]; with need_grad also the saved inverses, with need_scale_grad
+  // ∂per_class/∂b (see ops/coding_rate.h).
+  m.def("coding_rate(Tensor z, Tensor? labels, Tensor? membership, int num_classes, "
+        "float total_scale, Tensor class_scale, bool need_grad, bool need_scale_grad) -> "
+        "(Tensor total, Tensor per_class, Tensor inverses, Tensor scale_grad)");
+  m.def("coding_rate_backward(Tensor grad_total, Tensor grad_per_class, Tensor z, "
+        "Tensor? labels, Tensor? membership, int num_classes, float total_scale, "
+        "Tensor class_scale, Tensor inverses, bool membership_grad) -> "
+        "(Tensor grad_z, Tensor grad_membership)");
+}
+
+// ATen calls only: one registration serves every device (and the sparse layouts, whose
+// inputs the checks reject with a TypeError naming the argument).
+TORCH_LIBRARY_IMPL(noisygraph, CompositeExplicitAutograd, m) {
+  m.impl("coding_rate", &noisygraph::coding_rate_forward);
+  m.impl("coding_rate_backward", &noisygraph::coding_rate_backward);
+}

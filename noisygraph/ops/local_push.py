@@ -1,9 +1,13 @@
-"""Typed wrappers of the strongly-local push ops (compiled C++ or the Python reference).
+"""The local-push op family: strongly-local push diffusions (weighted l2 flow diffusion, ACL
+PageRank push), the sweep cut and the fused diffuse-and-sweep cluster ops, over a
+:class:`LocalGraph` built once per graph.
 
-The ops run on CPU only: the push algorithms are sequential per query and touch a handful
-of nodes, which a GPU cannot speed up; graphs on CUDA are rejected with a clear error by
-:class:`~noisygraph.cluster.LocalGraph`. The ops have no autograd (their outputs are node
-sets and scores, not differentiable functions of the inputs).
+The compiled ops (``torch.ops.noisygraph.local_*``) run on CPU only: the push algorithms are
+sequential per query and touch a handful of nodes, which a GPU cannot speed up; graphs on CUDA
+are rejected with a clear error by :class:`LocalGraph`. The ops have no autograd (their outputs
+are node sets and scores, not differentiable functions of the inputs). Their fake kernels are
+registered here (when :mod:`noisygraph` is imported); without the compiled library the wrappers
+run the pure-Python references of :mod:`noisygraph.ops._reference.local_push`.
 
 Variable-size outputs of a batch of ``B`` queries are concatenated: ``ptr`` (``[B + 1]``)
 delimits query ``q``'s block ``nodes[ptr[q]:ptr[q+1]]`` (and the value tensors alike).
@@ -12,22 +16,235 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import NamedTuple, Optional, Sequence, Union
+from typing import Any, NamedTuple, Optional, Sequence, Union
 
 import numpy as np
 import torch
 from torch import Tensor
 
-from noisygraph._ops import COMPILED
-from noisygraph._validation import INT64_MAX, check_int, check_levels, check_real
-from noisygraph.cluster import reference
-from noisygraph.cluster.graph import LocalGraph, require_graph
+from noisygraph import _ops
+from noisygraph._validation import INT64_MAX, check_int, check_levels, check_real, check_type
+from noisygraph.ops._reference import local_push as reference
+from noisygraph.sparse import Adjacency, as_adjacency
 
 Seeds = Union[int, Sequence[int], Sequence[Sequence[int]], Tensor]
 DEFAULT_MAX_PUSHES = 10_000_000
 DEFAULT_EPS = 0.5
 DEFAULT_OMEGA = 1.5
 WORK_COLUMNS = ("pushes", "edges", "stopped_at_push_limit")
+
+
+# ---------------------------------------------------------------------- the graph
+class LocalGraph:
+    r"""An undirected graph in CSR form (int64) with its degrees, reused by every query.
+
+    Strongly-local diffusions read only the rows they explore, so building this object once
+    (:math:`O(|E| \log |E|)`) and reusing it makes each query cost only its explored volume.
+
+    Args:
+        rowptr (torch.Tensor): CSR row pointer ``[N + 1]``.
+        col (torch.Tensor): neighbour of each nonzero ``[nnz]``.
+        value (torch.Tensor, optional): non-negative edge weights ``[nnz]`` (float64), or
+            :obj:`None` for an unweighted graph. (default: :obj:`None`)
+        check_symmetric (bool): verify that the graph is undirected (every edge stored in
+            both directions with equal weight). (default: :obj:`True`)
+    """
+
+    def __init__(self, rowptr: Tensor, col: Tensor, value: Optional[Tensor] = None,
+                 check_symmetric: bool = True):
+        rowptr = _index_tensor(rowptr, "rowptr")
+        col = _index_tensor(col, "col")
+        if rowptr.numel() < 1:
+            raise ValueError("rowptr must have at least one entry (N + 1 for N nodes)")
+        if rowptr.is_cuda or col.is_cuda or (isinstance(value, Tensor) and value.is_cuda):
+            raise ValueError("local clustering runs on CPU: pass CPU tensors "
+                             "(e.g. edge_index.cpu())")
+        self.rowptr = rowptr.to(torch.long).contiguous()
+        self.col = col.to(torch.long).contiguous()
+        self.num_nodes = self.rowptr.numel() - 1
+        _check_csr(self.rowptr, self.col, self.num_nodes)
+        self.value = None if value is None else _edge_weights(value, self.col.numel(), "value")
+        row = self.row()
+        self.edge_count = torch.bincount(row, minlength=self.num_nodes).to(torch.float64)
+        if self.value is None:
+            self.degree = self.edge_count
+        else:
+            self.degree = torch.zeros(self.num_nodes, dtype=torch.float64).index_add_(
+                0, row, self.value)
+        self.total_volume = float(self.degree.sum())
+        self.total_edges = float(self.col.numel())  # total sink capacity by default
+        if not isinstance(check_symmetric, bool):
+            raise TypeError(f"check_symmetric must be a bool, got {type(check_symmetric).__name__}")
+        if check_symmetric:
+            self._check_symmetric(row)
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_graph(cls, graph: Any, edge_weight: Optional[Tensor] = None,
+                   num_nodes: Optional[int] = None) -> "LocalGraph":
+        """Builds from a PyG ``Data`` (``edge_index``, optional ``edge_weight``/``num_nodes``),
+        an :class:`~noisygraph.sparse.Adjacency`, an ``edge_index``/``EdgeIndex`` tensor or a
+        ``torch.sparse`` matrix. A :class:`LocalGraph` is returned as is.
+
+        Args:
+            graph: the graph; it must be undirected (both directions stored).
+            edge_weight (torch.Tensor, optional): weights of ``edge_index``'s edges.
+            num_nodes (int, optional): number of nodes (default: from the graph).
+        """
+        if isinstance(graph, LocalGraph):
+            return graph
+        if hasattr(graph, "edge_index") and not isinstance(graph, Tensor):  # PyG Data
+            if edge_weight is None:
+                edge_weight = getattr(graph, "edge_weight", None)
+            if num_nodes is None:
+                num_nodes = graph.num_nodes
+            graph = graph.edge_index
+        if isinstance(graph, Tensor) and graph.is_cuda:
+            raise ValueError("local clustering runs on CPU: pass graph.cpu()")
+        if num_nodes is not None and (isinstance(num_nodes, bool)
+                                      or not isinstance(num_nodes, numbers.Integral)
+                                      or num_nodes < 0):
+            raise ValueError(f"num_nodes must be an int >= 0, got {num_nodes!r}")
+        if isinstance(graph, Tensor) and graph.layout == torch.strided:
+            _index_tensor(graph, "edge_index")  # integer ids: floats would be truncated
+        if edge_weight is not None:
+            _edge_weights(edge_weight, edge_weight.numel() if isinstance(edge_weight, Tensor)
+                          and edge_weight.dim() == 1 else -1, "edge_weight")
+        adj = as_adjacency(graph, num_nodes=num_nodes, edge_weight=edge_weight)
+        if adj.num_rows != adj.num_cols:
+            raise ValueError(f"graph must be square (an undirected graph), got "
+                             f"{adj.num_rows} x {adj.num_cols}")
+        return cls(adj.rowptr, adj.col, adj.value)
+
+    def with_weights(self, edge_weight: Optional[Tensor]) -> "LocalGraph":
+        """The same structure with new weights ``[nnz]`` in CSR order (see :meth:`edges`)."""
+        out = LocalGraph.__new__(LocalGraph)
+        out.rowptr, out.col, out.num_nodes = self.rowptr, self.col, self.num_nodes
+        out.edge_count, out.total_edges = self.edge_count, self.total_edges
+        if edge_weight is None:
+            out.value, out.degree = None, self.edge_count
+        else:
+            value = _edge_weights(edge_weight, self.col.numel(), "edge_weight")
+            out.value = value
+            out.degree = torch.zeros(self.num_nodes, dtype=torch.float64).index_add_(
+                0, self.row(), value)
+        out.total_volume = float(out.degree.sum())
+        return out
+
+    # ------------------------------------------------------------------ views
+    def row(self) -> Tensor:
+        """The row (first endpoint) of every nonzero, in CSR order."""
+        counts = self.rowptr[1:] - self.rowptr[:-1]
+        return torch.repeat_interleave(torch.arange(self.num_nodes), counts)
+
+    def edges(self) -> tuple[Tensor, Tensor]:
+        """Both endpoints ``(row, col)`` of every nonzero, in CSR order."""
+        return self.row(), self.col
+
+    def weights(self) -> Tensor:
+        """Edge weights in CSR order (ones when unweighted), float64."""
+        return torch.ones(self.col.numel(), dtype=torch.float64) if self.value is None else self.value
+
+    def neighbors(self, node: int) -> Tensor:
+        """The neighbours of ``node`` (in CSR order, with multiplicity)."""
+        node = self.check_node(node, "node", allow_isolated=True)
+        return self.col[self.rowptr[node]:self.rowptr[node + 1]]
+
+    def to_adjacency(self) -> Adjacency:
+        return Adjacency(self.rowptr, self.col, self.value)
+
+    def check_node(self, node: int, name: str = "seed", allow_isolated: bool = False) -> int:
+        """Validates one node id (an integer in ``[0, N)``; unless ``allow_isolated``, of
+        positive weighted degree) and returns it as an ``int``."""
+        if isinstance(node, Tensor):
+            if node.numel() != 1:
+                raise ValueError(f"{name} must be a single node id, got shape {tuple(node.shape)}")
+            if node.is_floating_point() or node.is_complex() or node.dtype == torch.bool:
+                raise TypeError(f"{name} must be an int node id, got a {node.dtype} tensor")
+            node = node.item()
+        if isinstance(node, bool) or not isinstance(node, numbers.Integral):
+            raise TypeError(f"{name} must be an int node id, got {type(node).__name__}")
+        node = int(node)
+        if not 0 <= node < self.num_nodes:
+            raise ValueError(f"{name} = {node} is outside the graph's nodes [0, {self.num_nodes})")
+        if not allow_isolated and self.degree[node] <= 0:
+            raise ValueError(f"{name} = {node} is an isolated node (weighted degree 0): a local "
+                             "diffusion from it cannot move")
+        return node
+
+    def __repr__(self) -> str:
+        kind = "unweighted" if self.value is None else "weighted"
+        return f"LocalGraph(num_nodes={self.num_nodes}, nnz={self.col.numel()}, {kind})"
+
+    def _check_symmetric(self, row: Tensor) -> None:
+        n = max(self.num_nodes, 1)
+        forward = row * n + self.col
+        backward = self.col * n + row
+        order_f = torch.argsort(forward)
+        order_b = torch.argsort(backward)
+        if not torch.equal(forward[order_f], backward[order_b]):
+            raise ValueError("graph must be undirected: store every edge in both directions "
+                             "(e.g. torch_geometric.utils.to_undirected)")
+        if self.value is not None and not torch.allclose(self.value[order_f], self.value[order_b]):
+            raise ValueError("edge_weight must be symmetric: w(i, j) == w(j, i)")
+
+
+def _index_tensor(t: Any, name: str) -> Tensor:
+    """A 1-D (``edge_index``: 2-D) tensor of integer ids, or a TypeError/ValueError naming it."""
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{name} must be a tensor, got {type(t).__name__}")
+    if t.is_floating_point() or t.is_complex() or t.dtype == torch.bool:
+        raise TypeError(f"{name} must hold integers (int64 or int32), got {t.dtype}")
+    if t.layout != torch.strided:
+        raise TypeError(f"{name} must be a dense tensor, got layout {t.layout}")
+    if name != "edge_index" and t.dim() != 1:
+        raise ValueError(f"{name} must be 1-D, got shape {tuple(t.shape)}")
+    return t
+
+
+def _check_csr(rowptr: Tensor, col: Tensor, num_nodes: int) -> None:
+    """rowptr starts at 0, never decreases and ends at nnz; every col is in ``[0, N)``."""
+    nnz = col.numel()
+    if int(rowptr[0]) != 0:
+        raise ValueError(f"rowptr must start at 0, got rowptr[0] = {int(rowptr[0])}")
+    if num_nodes and bool((rowptr[1:] < rowptr[:-1]).any()):
+        where = int((rowptr[1:] < rowptr[:-1]).nonzero()[0, 0])
+        raise ValueError(f"rowptr must be non-decreasing: rowptr[{where + 1}] = "
+                         f"{int(rowptr[where + 1])} < rowptr[{where}] = {int(rowptr[where])}")
+    if int(rowptr[-1]) != nnz:
+        raise ValueError(f"rowptr must end at nnz: rowptr[-1] = {int(rowptr[-1])} but col has "
+                         f"{nnz} entries")
+    if nnz and (int(col.min()) < 0 or int(col.max()) >= num_nodes):
+        raise ValueError(f"col holds node ids in [{int(col.min())}, {int(col.max())}], outside "
+                         f"[0, {num_nodes})")
+
+
+def _edge_weights(value: Any, nnz: int, name: str) -> Tensor:
+    """Edge weights as a contiguous float64 ``[nnz]`` tensor, finite and non-negative
+    (``nnz = -1``: any 1-D length)."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name} must be a tensor, got {type(value).__name__}")
+    if value.is_complex() or value.dtype == torch.bool:
+        raise TypeError(f"{name} must hold real numbers, got {value.dtype}")
+    if value.dim() != 1 or (nnz >= 0 and value.numel() != nnz):
+        raise ValueError(f"{name} must have shape [{nnz if nnz >= 0 else 'num_edges'}] (one "
+                         f"per edge), got {tuple(value.shape)}")
+    value = value.detach().to(device="cpu", dtype=torch.float64).contiguous()
+    if not bool(torch.isfinite(value).all()) or bool((value < 0).any()):
+        raise ValueError(f"{name} must be finite and non-negative")
+    return value
+
+
+def require_graph(graph: Any, name: str = "graph") -> LocalGraph:
+    """``graph`` itself when it is a :class:`LocalGraph` (build one with
+    :meth:`LocalGraph.from_graph`), else a ``TypeError`` naming ``name``."""
+    return check_type(name, graph, LocalGraph, hint="build it once with LocalGraph.from_graph")
+
+
+# ---------------------------------------------------------------------- results
+_HIT_PUSH_LIMIT = property(lambda self: self.work[:, 2].bool(),
+                           doc="``[B]`` bool: the queries that (at some level) stopped at "
+                               "``max_pushes`` with work left.")
 
 
 class PushResult(NamedTuple):
@@ -47,10 +264,7 @@ class PushResult(NamedTuple):
     residual: Tensor
     work: Tensor
 
-    @property
-    def hit_push_limit(self) -> Tensor:
-        """``[B]`` bool: the queries that stopped at ``max_pushes``."""
-        return self.work[:, 2].bool()
+    hit_push_limit = _HIT_PUSH_LIMIT
 
 
 class SweepResult(NamedTuple):
@@ -63,7 +277,7 @@ class SweepResult(NamedTuple):
 
 
 class ClusterBatch(NamedTuple):
-    """Output of the fused diffuse-and-sweep ops (see :func:`flow_cluster_op`); ``work`` is
+    """Output of the fused diffuse-and-sweep ops (see :func:`flow_cluster`); ``work`` is
     ``[B, 3]`` as in :class:`PushResult`, summed over levels (the third column: some level
     stopped at ``max_pushes``)."""
     cluster_ptr: Tensor
@@ -75,10 +289,7 @@ class ClusterBatch(NamedTuple):
     scores: Tensor
     work: Tensor
 
-    @property
-    def hit_push_limit(self) -> Tensor:
-        """``[B]`` bool: the queries of which some level stopped at ``max_pushes``."""
-        return self.work[:, 2].bool()
+    hit_push_limit = _HIT_PUSH_LIMIT
 
 
 def seed_sets(graph: LocalGraph, seeds: Seeds, name: str = "seeds") -> list[list[int]]:
@@ -171,6 +382,17 @@ def resolve_sink(graph: LocalGraph, sink: Optional[Tensor]) -> Tensor:
     return sink.contiguous()
 
 
+def _flow_inputs(graph, seeds: Seeds, source_mass, sink: Optional[Tensor], eps, omega,
+                 max_pushes):
+    """The checked inputs of a flow diffusion: ``(graph, seed sets, source ptr, nodes, mass,
+    sink, eps, omega, max_pushes)``."""
+    graph = require_graph(graph)
+    eps, omega, _, max_pushes = check_push_options(eps, omega, 1.0, max_pushes)
+    sets = seed_sets(graph, seeds)
+    ptr, nodes, mass = _sources(sets, source_mass)
+    return graph, sets, ptr, nodes, mass, resolve_sink(graph, sink), eps, omega, max_pushes
+
+
 def flow_diffusion(graph: LocalGraph, seeds: Seeds, source_mass, sink: Optional[Tensor] = None,
                    eps: float = DEFAULT_EPS, omega: float = DEFAULT_OMEGA,
                    max_pushes: int = DEFAULT_MAX_PUSHES) -> PushResult:
@@ -195,12 +417,9 @@ def flow_diffusion(graph: LocalGraph, seeds: Seeds, source_mass, sink: Optional[
         max_pushes (int): push limit per query; a query that reaches it is flagged in
             ``work[:, 2]`` (:attr:`PushResult.hit_push_limit`). (default: ``10_000_000``)
     """
-    graph = require_graph(graph)
-    eps, omega, _, max_pushes = check_push_options(eps, omega, 1.0, max_pushes)
-    sets = seed_sets(graph, seeds)
-    ptr, nodes, mass = _sources(sets, source_mass)
-    sink_t = resolve_sink(graph, sink)
-    if COMPILED:
+    graph, sets, ptr, nodes, mass, sink_t, eps, omega, max_pushes = _flow_inputs(
+        graph, seeds, source_mass, sink, eps, omega, max_pushes)
+    if _ops.has_kernel("local_flow_diffusion", "cpu"):
         out = torch.ops.noisygraph.local_flow_diffusion(
             graph.rowptr, graph.col, graph.value, graph.degree, sink_t, ptr, nodes, mass,
             eps, omega, max_pushes)
@@ -250,7 +469,7 @@ def ppr_push(graph: LocalGraph, seeds: Seeds, alpha: float = 0.05, eps: float = 
     eps, _, alpha, max_pushes = check_push_options(eps, 1.0, alpha, max_pushes)
     sets = seed_sets(graph, seeds)
     ptr, nodes, mass = _sources(sets, 1.0)
-    if COMPILED:
+    if _ops.has_kernel("local_ppr_push", "cpu"):
         out = torch.ops.noisygraph.local_ppr_push(
             graph.rowptr, graph.col, graph.value, graph.degree, ptr, nodes, mass,
             alpha, eps, max_pushes)
@@ -325,7 +544,7 @@ def sweep_cut(graph: LocalGraph, ptr: Tensor, nodes: Tensor, scores: Tensor,
     ptr, nodes, scores = check_scored_nodes(graph, ptr, nodes, scores)
     if not isinstance(normalize, bool):
         raise TypeError(f"normalize must be a bool, got {type(normalize).__name__}")
-    if COMPILED:
+    if _ops.has_kernel("local_sweep_cut", "cpu"):
         return SweepResult(*torch.ops.noisygraph.local_sweep_cut(
             graph.rowptr, graph.col, graph.value, graph.degree, ptr, nodes, scores,
             graph.total_volume, normalize))
@@ -371,7 +590,7 @@ def _cluster_fallback(graph: LocalGraph, sets, run_levels, normalize: bool) -> C
                         _work_tensor(works))
 
 
-def flow_cluster_op(graph: LocalGraph, seeds: Seeds, source_mass, multiples: Sequence[float],
+def flow_cluster(graph: LocalGraph, seeds: Seeds, source_mass, multiples: Sequence[float],
                     sink: Optional[Tensor] = None, eps: float = DEFAULT_EPS,
                     omega: float = DEFAULT_OMEGA,
                     max_pushes: int = DEFAULT_MAX_PUSHES) -> ClusterBatch:
@@ -380,20 +599,17 @@ def flow_cluster_op(graph: LocalGraph, seeds: Seeds, source_mass, multiples: Seq
     sweep cut over ``x`` after each, keeping the level of least conductance (in ``graph``).
     One call per batch of queries. ``max_pushes`` limits the pushes of each level; a query
     of which a level reached it is flagged in ``work[:, 2]``."""
-    graph = require_graph(graph)
     mult = torch.tensor(check_levels("multiples", multiples), dtype=torch.float64)
-    eps, omega, _, max_pushes = check_push_options(eps, omega, 1.0, max_pushes)
-    sets = seed_sets(graph, seeds)
-    ptr, nodes, mass = _sources(sets, source_mass)
-    sink_t = resolve_sink(graph, sink)
-    if COMPILED:
+    graph, sets, ptr, nodes, mass, sink_t, eps, omega, max_pushes = _flow_inputs(
+        graph, seeds, source_mass, sink, eps, omega, max_pushes)
+    if _ops.has_kernel("local_flow_cluster", "cpu"):
         out = torch.ops.noisygraph.local_flow_cluster(
             graph.rowptr, graph.col, graph.value, graph.degree, sink_t, ptr, nodes, mass, mult,
             eps, omega, max_pushes, graph.total_volume)
         return ClusterBatch(*out)
     sink_list = sink_t.tolist()
 
-    def levels(q, seed_set):
+    def run_levels(q, seed_set):
         state, previous = ({}, {}), 0.0
         for level, a in enumerate(mult.tolist()):
             sources = _query_sources(ptr, nodes, mass, q, scale=a - previous)
@@ -402,10 +618,10 @@ def flow_cluster_op(graph: LocalGraph, seeds: Seeds, source_mass, multiples: Seq
             state, previous = (x, m), a
             yield level, dict(x), work
 
-    return _cluster_fallback(graph, sets, levels, normalize=False)
+    return _cluster_fallback(graph, sets, run_levels, normalize=False)
 
 
-def ppr_cluster_op(graph: LocalGraph, seeds: Seeds, tolerances: Sequence[float],
+def ppr_cluster(graph: LocalGraph, seeds: Seeds, tolerances: Sequence[float],
                    alpha: float = 0.05, max_pushes: int = DEFAULT_MAX_PUSHES) -> ClusterBatch:
     """ACL push for every tolerance (finite, positive; taken in descending order, each level
     continuing the previous push), a sweep cut over ``p / degree`` after each, keeping the
@@ -416,13 +632,13 @@ def ppr_cluster_op(graph: LocalGraph, seeds: Seeds, tolerances: Sequence[float],
     _, _, alpha, max_pushes = check_push_options(1.0, 1.0, alpha, max_pushes)
     sets = seed_sets(graph, seeds)
     ptr, nodes, mass = _sources(sets, 1.0)
-    if COMPILED:
+    if _ops.has_kernel("local_ppr_cluster", "cpu"):
         out = torch.ops.noisygraph.local_ppr_cluster(
             graph.rowptr, graph.col, graph.value, graph.degree, ptr, nodes, mass, tol,
             alpha, max_pushes, graph.total_volume)
         return ClusterBatch(*out)
 
-    def levels(q, seed_set):
+    def run_levels(q, seed_set):
         sources = _query_sources(ptr, nodes, mass, q)
         state = None
         for level, t in enumerate(tol.tolist()):
@@ -430,54 +646,59 @@ def ppr_cluster_op(graph: LocalGraph, seeds: Seeds, tolerances: Sequence[float],
             sources, state = {}, (p, r)  # the next level continues the same push
             yield level, dict(p), work
 
-    return _cluster_fallback(graph, sets, levels, normalize=True)
+    return _cluster_fallback(graph, sets, run_levels, normalize=True)
 
 
 # ---------------------------------------------------------------------- fake kernels
-if COMPILED:
-    def _dynamic(ctx) -> int:
-        return ctx.new_dynamic_size()
+def _new_size() -> Any:
+    """A data-dependent output length in a fake kernel."""
+    return torch.library.get_ctx().new_dynamic_size()
 
 
-    def _diffusion_outputs(source_ptr: Tensor, degree: Tensor) -> tuple:
-        """Shapes of a push diffusion's outputs: pointer, nodes, two value columns, work."""
-        size = _dynamic(torch.library.get_ctx())
-        b = source_ptr.numel() - 1
-        return (source_ptr.new_empty(b + 1), source_ptr.new_empty(size),
-                degree.new_empty(size), degree.new_empty(size),
-                source_ptr.new_empty(b, 3))
+def _fake_push(source_ptr: Tensor, degree: Tensor) -> tuple:
+    """Shapes of a push diffusion's outputs: pointer, nodes, two value columns, work."""
+    size, b = _new_size(), source_ptr.numel() - 1
+    return (source_ptr.new_empty(b + 1), source_ptr.new_empty(size), degree.new_empty(size),
+            degree.new_empty(size), source_ptr.new_empty(b, 3))
 
-    @torch.library.register_fake("noisygraph::local_flow_diffusion")
+
+def _fake_cluster(source_ptr: Tensor, degree: Tensor) -> tuple:
+    """Shapes of a fused cluster op's outputs (the fields of :class:`ClusterBatch`)."""
+    clusters, scored, b = _new_size(), _new_size(), source_ptr.numel() - 1
+    return (source_ptr.new_empty(b + 1), source_ptr.new_empty(clusters), degree.new_empty(b),
+            source_ptr.new_empty(b), source_ptr.new_empty(b + 1), source_ptr.new_empty(scored),
+            degree.new_empty(scored), source_ptr.new_empty(b, 3))
+
+
+def _register() -> None:
+    lib = "noisygraph::"
+
+    @torch.library.register_fake(lib + "local_flow_diffusion")
     def _(rowptr, col, value, degree, sink, source_ptr, source_nodes, source_mass, eps, omega,
           max_pushes):
-        return _diffusion_outputs(source_ptr, degree)
+        return _fake_push(source_ptr, degree)
 
-    @torch.library.register_fake("noisygraph::local_ppr_push")
-    def _(rowptr, col, value, degree, source_ptr, source_nodes, source_mass, alpha, eps, max_pushes):
-        return _diffusion_outputs(source_ptr, degree)
+    @torch.library.register_fake(lib + "local_ppr_push")
+    def _(rowptr, col, value, degree, source_ptr, source_nodes, source_mass, alpha, eps,
+          max_pushes):
+        return _fake_push(source_ptr, degree)
 
-    @torch.library.register_fake("noisygraph::local_sweep_cut")
+    @torch.library.register_fake(lib + "local_sweep_cut")
     def _(rowptr, col, value, degree, score_ptr, score_nodes, scores, total_volume, normalize):
-        ctx = torch.library.get_ctx()
-        size = _dynamic(ctx)
-        b = score_ptr.numel() - 1
+        size, b = _new_size(), score_ptr.numel() - 1
         return (score_ptr.new_empty(b + 1), score_ptr.new_empty(size), degree.new_empty(b),
                 score_ptr.new_empty(b, 2))
 
-    def _fake_cluster(source_ptr, degree):
-        ctx = torch.library.get_ctx()
-        clusters, scored = _dynamic(ctx), _dynamic(ctx)
-        b = source_ptr.numel() - 1
-        return (source_ptr.new_empty(b + 1), source_ptr.new_empty(clusters), degree.new_empty(b),
-                source_ptr.new_empty(b), source_ptr.new_empty(b + 1), source_ptr.new_empty(scored),
-                degree.new_empty(scored), source_ptr.new_empty(b, 3))
-
-    @torch.library.register_fake("noisygraph::local_flow_cluster")
+    @torch.library.register_fake(lib + "local_flow_cluster")
     def _(rowptr, col, value, degree, sink, source_ptr, source_nodes, source_mass, multiples,
           eps, omega, max_pushes, total_volume):
         return _fake_cluster(source_ptr, degree)
 
-    @torch.library.register_fake("noisygraph::local_ppr_cluster")
+    @torch.library.register_fake(lib + "local_ppr_cluster")
     def _(rowptr, col, value, degree, source_ptr, source_nodes, source_mass, tolerances, alpha,
           max_pushes, total_volume):
         return _fake_cluster(source_ptr, degree)
+
+
+if _ops.COMPILED:
+    _register()
