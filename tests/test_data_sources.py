@@ -79,7 +79,7 @@ def test_a_failed_download_is_one_line_without_a_cause(tmp_path, private_cache):
 
 
 def test_cli_reports_a_failed_download_in_one_line(tmp_path, capsys):
-    from noisygraph.cli import main
+    from noisygraph_cli import main
 
     assert main(["erase", "--dataset", "CiteSeer", "--root", str(tmp_path), "--runs", "1"]) == 1
     err = capsys.readouterr().err

@@ -160,7 +160,7 @@ def test_output_keeps_dtype_and_absent_class_gives_zero_row():
     assert noise.transition.shape == (4, 4) and (noise.transition[2] == 0).all()
 
 
-# --- the ERASE release's draw (ANCHORS.md) --------------------------------------------------
+# --- the ERASE release's draw (legacy NumPy, seed 123) --------------------------------------------------
 
 def test_paper_sampler_reproduces_erase_realised_rates_on_cora(data_root):
     from noisygraph.datasets import load_planetoid
