@@ -326,3 +326,20 @@ def test_fallback_push_limit_is_per_level(monkeypatch):
     capped = flow_cluster(g, 0, 30.0, levels, eps=1e-9, max_pushes=largest)
     assert not bool(capped.hit_push_limit[0])  # ...but no single level does
     assert int(capped.work[0, 0]) == int(free.work[0, 0])
+
+
+def test_fallback_continues_the_nodes_a_stopped_level_left_active(monkeypatch):
+    """A level that stops at max_pushes leaves active nodes; the next, warm-started level goes
+    on pushing them, in the compiled op and in the Python fallback alike (the fallback used to
+    restart from the sources only: 4 pushes here where the compiled op made 8)."""
+    if not _ops.has_kernel("local_flow_cluster", "cpu"):
+        pytest.skip("compiled ops not built")
+    edges = [(0, 2), (1, 2), (1, 4), (2, 3), (3, 4)]
+    edge_index = torch.tensor(edges + [(b, a) for a, b in edges]).t()
+    g = LocalGraph.from_graph(edge_index, num_nodes=5)
+    args = (g, [0], 16.08835019457991, [2.0, 2.0])
+    compiled = flow_cluster(*args, eps=1e-4, omega=1.0, max_pushes=4)
+    monkeypatch.setattr(_ops, "has_kernel", lambda op, device: False)
+    reference = flow_cluster(*args, eps=1e-4, omega=1.0, max_pushes=4)
+    assert compiled.work.tolist() == reference.work.tolist() == [[8, 31, 1]]
+    torch.testing.assert_close(compiled.conductance, reference.conductance, equal_nan=True)

@@ -60,6 +60,8 @@ def flow_diffusion_reference(graph: LocalGraph, sources: dict[int, float], sink:
             queue.append(v)
             queued.add(v)
 
+    for v in m:  # a warm start: the nodes a previous level left active, in order of first touch
+        enqueue(v)
     for v, mass in sources.items():
         if v not in m:
             m[v], x[v] = 0.0, 0.0
