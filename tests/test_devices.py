@@ -485,7 +485,7 @@ def test_coding_rate_loss_gradcheck(device, soft):
 
 # ------------------------------------------------------------------ mixed devices
 @pytest.mark.skipif(not CUDA_KERNELS, reason=_NO_CUDA)
-def test_inputs_on_another_device_are_rejected_by_name():
+def test_cuda_inputs_on_another_device_are_rejected_by_name():
     adj = graph("empty_rows", True, normalized=True)  # on the CPU
     y0 = torch.rand(adj.num_rows, 3, device="cuda")
     with pytest.raises(ValueError, match="y0"):
