@@ -34,18 +34,6 @@ MARKER = re.compile(r"<!--\s*docs-test\b")
 FENCE = re.compile(r"^(?P<indent> {0,3})(?P<fence>```+|~~~+)\s*(?P<info>[^`\s]*)[^`]*$")
 BLOCK_TIMEOUT_S = 300
 
-# Docs whose snippets their owners are rewriting in the phase-2 move (issue 10: new module
-# paths, keyword-only options): not run until the final docs pass deletes their entry here.
-# An entry is a reason, shown in the test report as an expected failure (not run).
-PENDING = {
-    "docs/diffusion.md": "the first snippet uses edge_index, n, y0, x without defining them (p-ops' page)",
-    "docs/erase.md": "trains ERASE for 400 epochs twice (minutes), and the API moves to noisygraph.erase (p-methods' page)",
-    "docs/mcr2.md": "the snippets use encoder, x, pseudo_labels, probs, z, labels without defining them, and "
-                    "the loss moves to returning a scalar (p-ops' page)",
-    "docs/locle.md": "the Python API snippet embeds DBLP's 14,376 texts (minutes on two cores) (p-methods' page)",
-}
-
-
 @dataclass
 class Block:
     path: pathlib.Path
@@ -138,12 +126,7 @@ def _id(path: pathlib.Path) -> str:
     return str(path.relative_to(REPO))
 
 
-def _doc_params():
-    return [pytest.param(path, id=_id(path), marks=[pytest.mark.xfail(run=False, reason=PENDING[_id(path)])]
-                         if _id(path) in PENDING else []) for path in DOC_FILES]
-
-
-@pytest.mark.parametrize("path", _doc_params())
+@pytest.mark.parametrize("path", DOC_FILES, ids=_id)
 def test_python_blocks_run(path, tmp_path, data_root):
     blocks = [block for block in _blocks_to_run(path, "python") if block.skip is None]
     if not blocks:
@@ -168,8 +151,6 @@ def _bash_cases():
     for path in DOC_FILES:
         for block in _blocks_to_run(path, "bash"):
             marks = [pytest.mark.skip(reason=f"{block.where}: {block.skip}")] if block.skip else []
-            if not block.skip and _id(path) in PENDING:
-                marks = [pytest.mark.xfail(run=False, reason=PENDING[_id(path)])]
             cases.append(pytest.param(block, id=block.where, marks=marks))
     return cases
 
@@ -222,10 +203,6 @@ def test_every_doc_parses_and_no_block_is_left_unmarked():
         for block in parse_blocks(path):
             if block.skip is not None:
                 assert RUN_LANGUAGES.get(block.language), f"{block.where}: a skip marker on a {block.language!r} block"
-
-
-def test_pending_docs_exist():
-    assert set(PENDING) <= {_id(path) for path in DOC_FILES}
 
 
 def test_docs_point_only_at_files_users_have():
