@@ -60,6 +60,18 @@ def test_cora_loads_without_a_data_root_or_network(tmp_path, data_root, private_
     assert not any(tmp_path.iterdir())  # nothing written into the root
 
 
+def test_cora_loads_on_a_fresh_machine_with_no_data_root_at_all(tmp_path, data_root,
+                                                                private_cache, monkeypatch):
+    """No $NOISYGRAPH_DATA and a fresh home: the default root ~/.cache/noisygraph does not
+    exist yet, and Cora still comes from the package (what `make demo` needs)."""
+    monkeypatch.delenv("NOISYGRAPH_DATA", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert not (tmp_path / "home").exists()
+    shipped = load_dataset("Cora")
+    assert private_cache == []
+    assert torch.equal(shipped.edge_index, load_planetoid("Cora", root=data_root).edge_index)
+
+
 def test_embedded_copy_in_the_cache_is_rechecked(tmp_path):
     load_planetoid("Cora", root=tmp_path)
     raw = cache_dir() / "planetoid" / "Cora@embedded" / "Cora" / "raw" / "ind.cora.y"

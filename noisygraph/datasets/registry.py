@@ -103,12 +103,14 @@ def load_dataset(name: str, root: Optional[PathLike] = None, **kwargs) -> Data:
         check_transforms(transform, pre_transform)
         return apply_transforms(csbm(**kwargs), transform, pre_transform)
     resolved = resolve_root(root)
+    # The loaders with a fallback (package data, a download) get ``root`` as given: the unset
+    # default ~/.cache/noisygraph may not exist yet on a fresh machine.
     if canonical_name(key) is not None:
-        return load_gnn_benchmark(key, root=resolved, **kwargs)
+        return load_gnn_benchmark(key, root=root, **kwargs)
     if key in PLANETOID_NAMES:
-        return load_planetoid(key, root=resolved, **kwargs)
+        return load_planetoid(key, root=root, **kwargs)
     if key.replace("_", "-") in OGB_NAMES:
-        return load_ogb(key.replace("_", "-"), root=resolved, **kwargs)
+        return load_ogb(key.replace("_", "-"), root=root, **kwargs)
     folder_keys = (key, key.replace("-", "_"))  # "coauthor-cs" finds wfd/coauthor_cs
     for layout, (_, loader, _) in _LAYOUTS.items():
         folders = _folders(resolved, layout)
