@@ -21,6 +21,7 @@ from noisygraph.ops.local_push import (DEFAULT_EPS, DEFAULT_MAX_PUSHES, DEFAULT_
                                        seed_sets)
 from noisygraph.cluster.weights import (check_labels, check_target, check_weighting,
                                         label_weighted_graph, target_labels)
+from noisygraph.cluster.refine import DEFAULT_DELTA, check_refine, refine_result
 from noisygraph_cli.choices import CLUSTER_METHODS as METHODS  # defined once, torch-free
 
 DEFAULT_MULTIPLES = (1.5, 2.0, 2.5, 3.0, 4.0, 5.0)
@@ -47,6 +48,10 @@ class ClusterResult:
             volume that set the tolerances (ppr).
         level: the selected multiple (flow) or tolerance (ppr).
         method: ``"flow"`` or ``"ppr"``; ``weighted``: whether labels reweighted the graph.
+        refinement: with ``refine=``: the flow refinement's
+            :meth:`~noisygraph.cluster.refine.RefineResult.to_dict` plus ``input_size`` (the
+            sweep cut's size; its conductance is ``input_conductance``), or ``{"skipped": ...}``
+            when the sweep cut's volume exceeds vol(V)/2; :obj:`None` without ``refine``.
     """
     seed: Union[int, list[int]]
     nodes: Tensor
@@ -60,6 +65,7 @@ class ClusterResult:
     method: str = "flow"
     weighted: bool = False
     hit_push_limit: bool = False
+    refinement: Optional[dict] = None
 
     @property
     def size(self) -> int:
@@ -80,7 +86,8 @@ class ClusterResult:
         return {"seed": self.seed, "size": self.size, "conductance": self.conductance,
                 "ms": self.ms, "work": dict(self.work), "method": self.method,
                 "weighted": self.weighted, "target_volume": self.target_volume,
-                "level": self.level, "hit_push_limit": self.hit_push_limit}
+                "level": self.level, "hit_push_limit": self.hit_push_limit,
+                "refinement": None if self.refinement is None else dict(self.refinement)}
 
 
 MAX_ESTIMATED_FLIP_RATE = 0.45
@@ -211,7 +218,8 @@ def local_cluster_batch(graph: Any, *, seed_nodes, labels: Optional[Tensor] = No
                         multiples: Sequence[float] = DEFAULT_MULTIPLES, eps: float = DEFAULT_EPS,
                         omega: float = DEFAULT_OMEGA, alpha: float = 0.05,
                         sink: Optional[Tensor] = None,
-                        max_pushes: int = DEFAULT_MAX_PUSHES) -> list[ClusterResult]:
+                        max_pushes: int = DEFAULT_MAX_PUSHES, refine: Optional[str] = None,
+                        refine_delta: float = DEFAULT_DELTA) -> list[ClusterResult]:
     r"""Local clusters around many seeds (one C++ call per target group, parallel over seeds).
 
     ``method="flow"``: weighted :math:`\ell_2` flow diffusion with source mass
@@ -256,6 +264,13 @@ def local_cluster_batch(graph: Any, *, seed_nodes, labels: Optional[Tensor] = No
             of edges per node).
         max_pushes (int): push limit per query and level; a query that reaches it has
             :attr:`ClusterResult.hit_push_limit` set.
+        refine (str, optional): ``"mqi"`` or ``"flowimprove"``: improve each sweep cut by
+            max-flow (:mod:`~noisygraph.cluster.refine`; strongly local, never a higher
+            conductance) in the graph the diffusion ran on; the result's ``nodes`` and
+            ``conductance`` are then the refined ones, see
+            :attr:`ClusterResult.refinement`. (default: :obj:`None`)
+        refine_delta (float): FlowImprove's locality :math:`\delta \ge 0`.
+            (default: ``0.3``)
 
     Every option is checked (finite, in range, ``ValueError``/``TypeError`` naming it) before
     any work, whichever method runs.
@@ -268,6 +283,7 @@ def local_cluster_batch(graph: Any, *, seed_nodes, labels: Optional[Tensor] = No
     noise_rate = _check_noise_rate(noise_rate)
     grid = check_levels("multiples", multiples)
     eps, omega, alpha, max_pushes = check_push_options(eps, omega, alpha, max_pushes)
+    refine, refine_delta = check_refine(refine, refine_delta)
     base = LocalGraph.from_graph(graph)
     if sink is not None:
         if method != "flow":
@@ -313,6 +329,8 @@ def local_cluster_batch(graph: Any, *, seed_nodes, labels: Optional[Tensor] = No
         for i, q in enumerate(queries):
             results[q] = _result(batch, i, sets[q], ms, volumes[i], levels, method,
                                  inside is not None)
+            if refine is not None:
+                refine_result(diffusion_graph, results[q], refine, refine_delta)
     return results  # type: ignore[return-value]
 
 
@@ -381,7 +399,8 @@ def local_cluster(graph: Any, *, seed_node: Union[int, Sequence[int]],
                   multiples: Sequence[float] = DEFAULT_MULTIPLES, eps: float = DEFAULT_EPS,
                   omega: float = DEFAULT_OMEGA, alpha: float = 0.05,
                   sink: Optional[Tensor] = None,
-                  max_pushes: int = DEFAULT_MAX_PUSHES) -> ClusterResult:
+                  max_pushes: int = DEFAULT_MAX_PUSHES, refine: Optional[str] = None,
+                  refine_delta: float = DEFAULT_DELTA) -> ClusterResult:
     """A local cluster around one seed node (or one seed set: a list of ids); every other
     argument as in :func:`local_cluster_batch`.
 
@@ -396,4 +415,5 @@ def local_cluster(graph: Any, *, seed_node: Union[int, Sequence[int]],
         graph, seed_nodes=seeds, labels=labels, method=method, target=target,
         weighting=weighting, cross_weight=cross_weight, vote_rounds=vote_rounds,
         target_volume=target_volume, noise_rate=noise_rate, multiples=multiples, eps=eps,
-        omega=omega, alpha=alpha, sink=sink, max_pushes=max_pushes)[0]
+        omega=omega, alpha=alpha, sink=sink, max_pushes=max_pushes, refine=refine,
+        refine_delta=refine_delta)[0]
