@@ -14,7 +14,8 @@ from typing import Any, Optional, Sequence, Union
 import torch
 from torch import Tensor
 
-from noisygraph._validation import INT64_MAX, check_bool_mask, check_int, check_levels, check_real
+from noisygraph._validation import (INT64_MAX, check_bool, check_bool_mask, check_int,
+                                    check_levels, check_real)
 from noisygraph.ops.local_push import (DEFAULT_EPS, DEFAULT_MAX_PUSHES, DEFAULT_OMEGA,
                                        ClusterBatch, LocalGraph, check_push_options,
                                        flow_cluster, ppr_cluster, require_graph, resolve_sink,
@@ -22,6 +23,7 @@ from noisygraph.ops.local_push import (DEFAULT_EPS, DEFAULT_MAX_PUSHES, DEFAULT_
 from noisygraph.cluster.weights import (check_labels, check_target, check_weighting,
                                         label_weighted_graph, target_labels)
 from noisygraph.cluster.refine import DEFAULT_DELTA, check_refine, refine_result
+from noisygraph.cluster.restricted import half_volume_cluster
 from noisygraph_cli.choices import CLUSTER_METHODS as METHODS  # defined once, torch-free
 
 DEFAULT_MULTIPLES = (1.5, 2.0, 2.5, 3.0, 4.0, 5.0)
@@ -219,7 +221,8 @@ def local_cluster_batch(graph: Any, *, seed_nodes, labels: Optional[Tensor] = No
                         omega: float = DEFAULT_OMEGA, alpha: float = 0.05,
                         sink: Optional[Tensor] = None,
                         max_pushes: int = DEFAULT_MAX_PUSHES, refine: Optional[str] = None,
-                        refine_delta: float = DEFAULT_DELTA) -> list[ClusterResult]:
+                        refine_delta: float = DEFAULT_DELTA,
+                        half_volume: bool = False) -> list[ClusterResult]:
     r"""Local clusters around many seeds (one C++ call per target group, parallel over seeds).
 
     ``method="flow"``: weighted :math:`\ell_2` flow diffusion with source mass
@@ -271,6 +274,10 @@ def local_cluster_batch(graph: Any, *, seed_nodes, labels: Optional[Tensor] = No
             :attr:`ClusterResult.refinement`. (default: :obj:`None`)
         refine_delta (float): FlowImprove's locality :math:`\delta \ge 0`.
             (default: ``0.3``)
+        half_volume (bool): restrict every sweep cut to :math:`\mathrm{vol}(S) \le
+            \mathrm{vol}(V)/2` (the smaller side; :mod:`~noisygraph.cluster.restricted`:
+            levels run one by one, flow levels from a cold start). (default: :obj:`False`:
+            every prefix, as LocalGraphClustering's sweep)
 
     Every option is checked (finite, in range, ``ValueError``/``TypeError`` naming it) before
     any work, whichever method runs.
@@ -284,6 +291,7 @@ def local_cluster_batch(graph: Any, *, seed_nodes, labels: Optional[Tensor] = No
     grid = check_levels("multiples", multiples)
     eps, omega, alpha, max_pushes = check_push_options(eps, omega, alpha, max_pushes)
     refine, refine_delta = check_refine(refine, refine_delta)
+    half_volume = check_bool("half_volume", half_volume)
     base = LocalGraph.from_graph(graph)
     if sink is not None:
         if method != "flow":
@@ -316,7 +324,11 @@ def local_cluster_batch(graph: Any, *, seed_nodes, labels: Optional[Tensor] = No
                                  noise_rate)
         group_seeds = [sets[q] for q in queries]
         start = time.perf_counter()
-        if method == "flow":
+        if half_volume:
+            levels = _feasible_multiples(base, sink, volumes, grid) if method == "flow" else grid
+            batch = half_volume_cluster(diffusion_graph, group_seeds, volumes, levels, method,
+                                        sink, eps, omega, alpha, max_pushes)
+        elif method == "flow":
             levels = _feasible_multiples(base, sink, volumes, grid)
             batch = flow_cluster(diffusion_graph, group_seeds, volumes, levels, sink, eps,
                                  omega, max_pushes)
@@ -400,7 +412,7 @@ def local_cluster(graph: Any, *, seed_node: Union[int, Sequence[int]],
                   omega: float = DEFAULT_OMEGA, alpha: float = 0.05,
                   sink: Optional[Tensor] = None,
                   max_pushes: int = DEFAULT_MAX_PUSHES, refine: Optional[str] = None,
-                  refine_delta: float = DEFAULT_DELTA) -> ClusterResult:
+                  refine_delta: float = DEFAULT_DELTA, half_volume: bool = False) -> ClusterResult:
     """A local cluster around one seed node (or one seed set: a list of ids); every other
     argument as in :func:`local_cluster_batch`.
 
@@ -416,4 +428,4 @@ def local_cluster(graph: Any, *, seed_node: Union[int, Sequence[int]],
         weighting=weighting, cross_weight=cross_weight, vote_rounds=vote_rounds,
         target_volume=target_volume, noise_rate=noise_rate, multiples=multiples, eps=eps,
         omega=omega, alpha=alpha, sink=sink, max_pushes=max_pushes, refine=refine,
-        refine_delta=refine_delta)[0]
+        refine_delta=refine_delta, half_volume=half_volume)[0]
