@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 import torch
 
-from noisygraph.cluster import LocalGraph, local_cluster, local_cluster_batch
+from noisygraph.cluster import (LocalGraph, label_weighted_graph, local_cluster,
+                                local_cluster_batch)
 from noisygraph.cluster.refine import (conductance, flow_improve, mqi, refine,
                                        relative_quotient)
 
@@ -183,3 +184,12 @@ def test_local_cluster_refine_option():
             assert r.conductance == pytest.approx(conductance(g, r.nodes), abs=1e-12)
     one = local_cluster(g, seed_node=0, method="ppr", target_volume=200.0, refine="mqi")
     assert one.refinement is not None and plain[0].refinement is None
+    # with labels: refined in the graph as given, conductance kept in the weighted graph
+    labels = torch.as_tensor(y == 0)
+    weighted = label_weighted_graph(g, labels)
+    lab = local_cluster(g, seed_node=0, labels=labels, target_volume=200.0,
+                        refine="flowimprove")
+    assert "skipped" not in lab.refinement
+    assert lab.refinement["conductance"] <= lab.refinement["input_conductance"]
+    assert lab.refinement["conductance"] == pytest.approx(conductance(g, lab.nodes), abs=1e-12)
+    assert lab.conductance == pytest.approx(conductance(weighted, lab.nodes), abs=1e-12)

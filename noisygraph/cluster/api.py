@@ -51,9 +51,10 @@ class ClusterResult:
         level: the selected multiple (flow) or tolerance (ppr).
         method: ``"flow"`` or ``"ppr"``; ``weighted``: whether labels reweighted the graph.
         refinement: with ``refine=``: the flow refinement's
-            :meth:`~noisygraph.cluster.refine.RefineResult.to_dict` plus ``input_size`` (the
-            sweep cut's size; its conductance is ``input_conductance``), or ``{"skipped": ...}``
-            when the sweep cut's volume exceeds vol(V)/2; :obj:`None` without ``refine``.
+            :meth:`~noisygraph.cluster.refine.RefineResult.to_dict` (conductances in the graph
+            as given, not label-weighted) plus ``input_size`` (the sweep cut's size), or
+            ``{"method", "skipped"}`` when the sweep cut's volume exceeds vol(V)/2;
+            :obj:`None` without ``refine``.
     """
     seed: Union[int, list[int]]
     nodes: Tensor
@@ -268,10 +269,10 @@ def local_cluster_batch(graph: Any, *, seed_nodes, labels: Optional[Tensor] = No
         max_pushes (int): push limit per query and level; a query that reaches it has
             :attr:`ClusterResult.hit_push_limit` set.
         refine (str, optional): ``"mqi"`` or ``"flowimprove"``: improve each sweep cut by
-            max-flow (:mod:`~noisygraph.cluster.refine`; strongly local, never a higher
-            conductance) in the graph the diffusion ran on; the result's ``nodes`` and
-            ``conductance`` are then the refined ones, see
-            :attr:`ClusterResult.refinement`. (default: :obj:`None`)
+            max-flow (:mod:`~noisygraph.cluster.refine`; strongly local) in ``graph`` as
+            given (not label-weighted), never raising its conductance there; the result's
+            ``nodes`` are then the refined set and ``conductance`` its conductance in the
+            diffusion's graph, see :attr:`ClusterResult.refinement`. (default: :obj:`None`)
         refine_delta (float): FlowImprove's locality :math:`\delta \ge 0`.
             (default: ``0.3``)
         half_volume (bool): restrict every sweep cut to :math:`\mathrm{vol}(S) \le
@@ -342,7 +343,7 @@ def local_cluster_batch(graph: Any, *, seed_nodes, labels: Optional[Tensor] = No
             results[q] = _result(batch, i, sets[q], ms, volumes[i], levels, method,
                                  inside is not None)
             if refine is not None:
-                refine_result(diffusion_graph, results[q], refine, refine_delta)
+                refine_result(base, diffusion_graph, results[q], refine, refine_delta)
     return results  # type: ignore[return-value]
 
 

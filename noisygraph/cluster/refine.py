@@ -328,7 +328,7 @@ def _integral(local: _Local, order: list[int]) -> bool:
 
 
 def _integer_mqi_cut(local: _Local, order: list[int], index: dict, current: set):
-    """MQI's min cut in exact integers, with :math:`\alpha = p/q` = cut / volume of the
+    r"""MQI's min cut in exact integers, with :math:`\alpha = p/q` = cut / volume of the
     current set: source :math:`\to u` capacity :math:`p\,d(u)`, edges :math:`q\,w`,
     :math:`u \to` sink :math:`q\,w(u, \bar A)` (the network times :math:`q`), solved by
     ``scipy.sparse.csgraph.maximum_flow`` (int32 capacities). Returns the minimal source side
@@ -509,10 +509,15 @@ def check_refine(method: Optional[str], delta: float) -> tuple[Optional[str], fl
     return method, delta
 
 
-def refine_result(graph: LocalGraph, result: Any, method: str, delta: float) -> None:
-    """Refines a :class:`~noisygraph.cluster.api.ClusterResult` in place (its ``nodes`` and
-    ``conductance``; ``refinement`` records the input and the work). A sweep cut of volume
-    above vol(V)/2, or none, is left as is, ``refinement = {"skipped": reason}``."""
+def refine_result(graph: LocalGraph, diffusion_graph: LocalGraph, result: Any, method: str,
+                  delta: float) -> None:
+    """Refines a :class:`~noisygraph.cluster.api.ClusterResult` in place, in ``graph`` (the
+    graph as given, not label-weighted: the conductance refinement improves is the graph's
+    own). ``result.nodes`` become the refined set and ``result.conductance`` its conductance
+    in ``diffusion_graph`` (the field's meaning is kept); ``refinement`` records the refinement
+    in ``graph`` (its ``input_conductance`` and ``conductance``, never higher) and its work. A
+    set of volume above vol(V)/2 in ``graph``, or none, is left as is,
+    ``refinement = {"method", "skipped": reason}``."""
     nodes = result.nodes
     if nodes.numel() == 0 or math.isnan(result.conductance):
         result.refinement = {"method": method, "skipped": "no sweep cut"}
@@ -522,7 +527,9 @@ def refine_result(graph: LocalGraph, result: Any, method: str, delta: float) -> 
         return
     out = refine(graph, nodes, method=method, delta=delta)
     result.refinement = {**out.to_dict(), "input_size": int(nodes.numel())}
-    result.nodes, result.conductance = out.nodes, out.conductance
+    result.nodes = out.nodes
+    result.conductance = (out.conductance if diffusion_graph is graph
+                          else conductance(diffusion_graph, out.nodes))
     result.work = {**result.work, "refine_edges": out.work["edges"],
                    "refine_arcs": out.work["arcs"]}
     result.ms += out.ms
