@@ -20,8 +20,8 @@ def random_graph(n, p, rng, weighted=False):
     ei = torch.tensor(edges + [(j, i) for i, j in edges], dtype=torch.long).t()
     w = None
     if weighted:
-        half = torch.tensor([rng.choice([0.05, 0.5, 1.0, 2.0]) for _ in edges],
-                            dtype=torch.float64)
+        choices = [1.0, 2.0, 3.0] if weighted == "integer" else [0.05, 0.5, 1.0, 2.0]
+        half = torch.tensor([rng.choice(choices) for _ in edges], dtype=torch.float64)
         w = torch.cat([half, half])
     return LocalGraph.from_graph(ei, edge_weight=w, num_nodes=n)
 
@@ -75,10 +75,10 @@ def cases(count, weighted, seed):
     return out
 
 
-@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("weighted", [False, True, "integer"])  # SciPy integer / float Dinic
 def test_mqi_returns_the_least_conductance_subset(weighted):
     improved = 0
-    for g, ref in cases(25, weighted, seed=1 + weighted):
+    for g, ref in cases(25, weighted, seed=1 + bool(weighted)):
         res = mqi(g, ref)
         best = brute_conductance(g, ref)
         assert res.conductance == pytest.approx(best, abs=1e-9)
@@ -93,7 +93,7 @@ def test_mqi_returns_the_least_conductance_subset(weighted):
 @pytest.mark.parametrize("delta", [0.0, 0.3, 2.0])
 def test_flow_improve_reaches_the_objective_optimum(weighted, delta):
     left = 0
-    for g, ref in cases(25, weighted, seed=10 + weighted):
+    for g, ref in cases(25, weighted, seed=10 + bool(weighted)):
         res = flow_improve(g, ref, delta=delta)
         vol_r = float(g.degree[ref].sum())
         epsilon = vol_r / (g.total_volume - vol_r) + delta

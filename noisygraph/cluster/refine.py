@@ -272,15 +272,21 @@ def mqi(graph: Any, nodes: Any, *, max_iterations: int = DEFAULT_MAX_ITERATIONS)
     """
     start = time.perf_counter()
     graph, current, max_iterations, local = _check_common(graph, nodes, max_iterations)
+    # exact integer min cuts in SciPy's compiled Dinic when the weights allow, else our Dinic
+    exact = _mqi_integer_loop(graph, torch.tensor(sorted(current), dtype=torch.long),
+                              max_iterations)
+    if exact is not None:
+        order, phi, phi0, iterations, arcs, edges = exact
+        return RefineResult(order, phi, phi0, "mqi", iterations,
+                            {"edges": edges, "arcs": arcs, "explored": len(current)},
+                            (time.perf_counter() - start) * 1e3)
     phi0 = phi = local.conductance(current)
     net_arcs, iterations = 0, 0
     while iterations < max_iterations and phi > 0:
         iterations += 1
         order = sorted(current)
         index = {v: i + 2 for i, v in enumerate(order)}
-        # exact integer min cut in SciPy's compiled Dinic when the weights allow, else ours
-        found = _integer_mqi_cut(local, order, index, current)
-        side, arcs = found if found is not None else _float_mqi_cut(local, order, index, phi)
+        side, arcs = _float_mqi_cut(local, order, index, phi)
         net_arcs += arcs
         if not side or side == current:
             break
@@ -320,52 +326,59 @@ def _float_mqi_cut(local: _Local, order: list[int], index: dict, phi: float):
     return {order[i - 2] for i in net.source_side(0, tol) if i >= 2}, net.arcs
 
 
-def _integral(local: _Local, order: list[int]) -> bool:
-    """Whether every edge weight of the set's rows is an integer (unweighted graphs: yes)."""
-    if local.graph.value is None:
-        return True
-    return all(float(w).is_integer() for v in order for w in local.neighbours(v)[1])
+def _rows(graph: LocalGraph, order: Tensor):
+    """The adjacency of the sorted nodes ``order``, vectorised: for every entry its row's
+    position in ``order``, its neighbour's position (-1 outside) and its weight."""
+    start, stop = graph.rowptr[order], graph.rowptr[order + 1]
+    counts = stop - start
+    owner = torch.repeat_interleave(torch.arange(order.numel()), counts)
+    first = torch.cumsum(counts, 0) - counts
+    position = torch.arange(int(counts.sum())) - first[owner] + start[owner]
+    neighbour = graph.col[position]
+    weight = (torch.ones(position.numel(), dtype=torch.float64) if graph.value is None
+              else graph.value[position])
+    slot = torch.searchsorted(order, neighbour).clamp(max=order.numel() - 1)
+    slot = torch.where(order[slot] == neighbour, slot, torch.full_like(slot, -1))
+    return owner, slot, weight
 
 
-def _integer_mqi_cut(local: _Local, order: list[int], index: dict, current: set):
-    r"""MQI's min cut in exact integers, with :math:`\alpha = p/q` = cut / volume of the
-    current set: source :math:`\to u` capacity :math:`p\,d(u)`, edges :math:`q\,w`,
-    :math:`u \to` sink :math:`q\,w(u, \bar A)` (the network times :math:`q`), solved by
+def _integer_mqi(graph: LocalGraph, order: Tensor):
+    r"""MQI's min cut on the sorted set ``order`` in exact integers, with
+    :math:`\alpha = p/q` = cut / volume of the set: source :math:`\to u` capacity
+    :math:`p\,d(u)`, edges :math:`q\,w`, :math:`u \to` sink :math:`q\,w(u, \bar A)` (the
+    network times :math:`q`), built vectorised and solved by
     ``scipy.sparse.csgraph.maximum_flow`` (int32 capacities). Returns the minimal source side
-    and the network's arc count (SciPy's arc visits are not observable), or :obj:`None` when a weight is not an integer or a
-    capacity or the flow could exceed int32 (the float Dinic then runs)."""
-    if not _integral(local, order):
-        return None
+    (sorted ids), the set's conductance, and the network's arc count (SciPy's arc visits are
+    not observable); :obj:`None` when a weight is not an integer or a capacity or the flow
+    could exceed int32 (the float Dinic then runs)."""
     import numpy as np
     import scipy.sparse as sp
     from scipy.sparse.csgraph import breadth_first_order, maximum_flow
 
-    p = round(local.cut(current))
-    q = round(local.volume(current))
-    if p * q > _INT32_MAX:
+    owner, slot, weight = _rows(graph, order)
+    if not bool((weight == weight.round()).all()):
         return None
-    rows, cols, caps = [], [], []
-    for v in order:
-        i = index[v]
-        cols_v, weights = local.neighbours(v)
-        out = 0
-        for u, w in zip(cols_v, weights):
-            j = index.get(u)
-            if j is None:
-                out += round(w)
-            elif u > v:
-                rows += [i, j]
-                cols += [j, i]
-                caps += [q * round(w)] * 2
-        rows.append(0)
-        cols.append(i)
-        caps.append(p * round(sum(weights)))
-        if out:
-            rows.append(i)
-            cols.append(1)
-            caps.append(q * out)
-    n = len(order) + 2
-    capacity = sp.csr_matrix((np.asarray(caps, dtype=np.int64), (rows, cols)), shape=(n, n))
+    k = order.numel()
+    w = weight.round().to(torch.long)
+    outside = slot < 0
+    out = torch.zeros(k, dtype=torch.long).index_add_(0, owner, torch.where(outside, w, 0))
+    degree = torch.zeros(k, dtype=torch.long).index_add_(0, owner, w)
+    p, q = int(out.sum()), int(degree.sum())
+    half = graph.total_volume / 2
+    phi = p / min(q, graph.total_volume - q) if min(q, graph.total_volume - q) > 0 else math.nan
+    if p == 0 or p * q > _INT32_MAX or q > half:
+        return None if p * q > _INT32_MAX or q > half else (order, phi, 0)
+    internal = ~outside & (slot != owner)
+    nodes = torch.arange(k) + 2
+    rows = torch.cat([owner[internal] + 2, torch.zeros(k, dtype=torch.long), nodes[out > 0]])
+    cols = torch.cat([slot[internal] + 2, nodes, torch.ones(int((out > 0).sum()),
+                                                            dtype=torch.long)])
+    caps = torch.cat([q * w[internal], p * degree, q * out[out > 0]])
+    if caps.numel() and int(caps.max()) > _INT32_MAX:
+        return None
+    n = k + 2
+    capacity = sp.csr_matrix((caps.numpy(), (rows.numpy(), cols.numpy())), shape=(n, n))
+    capacity.sum_duplicates()
     if capacity.nnz and int(capacity.data.max()) > _INT32_MAX:
         return None
     capacity = capacity.astype(np.int32)
@@ -373,8 +386,31 @@ def _integer_mqi_cut(local: _Local, order: list[int], index: dict, current: set)
     residual = (capacity.astype(np.int64) - flow.astype(np.int64)).tocsr()
     residual.data = (residual.data > 0).astype(np.int8)
     residual.eliminate_zeros()
-    reach = breadth_first_order(residual, 0, directed=True, return_predecessors=False)
-    return {order[i - 2] for i in reach.tolist() if i >= 2}, int(capacity.nnz)
+    reach = np.sort(breadth_first_order(residual, 0, directed=True, return_predecessors=False))
+    reach = torch.as_tensor(reach[reach >= 2] - 2, dtype=torch.long)
+    return order[reach], phi, int(capacity.nnz)
+
+
+def _mqi_integer_loop(graph: LocalGraph, order: Tensor, max_iterations: int):
+    """MQI by :func:`_integer_mqi` steps from the sorted set ``order``: ``(set, conductance,
+    input conductance, steps, arcs, edges)``, or :obj:`None` as soon as a step cannot run in
+    int32 integers (the caller then runs the float path from the start)."""
+    edges = int(graph.edge_count[order].sum())
+    step = _integer_mqi(graph, order)
+    if step is None:
+        return None
+    side, phi, arcs = step
+    phi0, iterations = phi, 0
+    while iterations < max_iterations and 0 < side.numel() < order.numel():
+        iterations += 1
+        step = _integer_mqi(graph, side)  # the side's conductance, and its own min cut
+        if step is None:
+            return None
+        if not step[1] < phi:  # exact integers: never happens for a non-empty strict subset
+            break
+        order, (side, phi, step_arcs) = side, step
+        arcs += step_arcs
+    return order, phi, phi0, iterations, arcs, edges
 
 
 # ---------------------------------------------------------------------- FlowImprove
