@@ -105,14 +105,21 @@ def test_flow_improve_reaches_the_objective_optimum(weighted, delta):
         assert left >= 1  # FlowImprove may leave the reference set, unlike MQI
 
 
-def test_never_worse_on_a_planted_graph_and_to_dict():
-    rng = np.random.default_rng(0)
-    n, block = 120, 30
+def four_blocks(block, p_in, p_out, seed):
+    """Four planted blocks of ``block`` nodes; the graph and the block of each node."""
+    rng = np.random.default_rng(seed)
+    n = 4 * block
     y = np.repeat(np.arange(4), block)
-    prob = np.where(y[:, None] == y[None, :], 0.3, 0.02)
+    prob = np.where(y[:, None] == y[None, :], p_in, p_out)
     row, col = np.nonzero(np.triu(rng.random((n, n)) < prob, 1))
     g = LocalGraph.from_graph(torch.tensor(np.stack([np.r_[row, col], np.r_[col, row]])),
                               num_nodes=n)
+    return g, y
+
+
+def test_never_worse_on_a_planted_graph_and_to_dict():
+    block = 30
+    g, _ = four_blocks(block, 0.3, 0.02, seed=0)
     true = set(range(block))
     # a noisy version of block 0: a third of it missing, 10 outsiders added
     noisy = sorted(set(range(10, block)) | set(range(40, 50)))
@@ -163,13 +170,7 @@ def test_work_does_not_depend_on_the_graph_size():
 
 
 def test_local_cluster_refine_option():
-    rng = np.random.default_rng(1)
-    n, block = 160, 40
-    y = np.repeat(np.arange(4), block)
-    prob = np.where(y[:, None] == y[None, :], 0.25, 0.03)
-    row, col = np.nonzero(np.triu(rng.random((n, n)) < prob, 1))
-    g = LocalGraph.from_graph(torch.tensor(np.stack([np.r_[row, col], np.r_[col, row]])),
-                              num_nodes=n)
+    g, y = four_blocks(40, 0.25, 0.03, seed=1)
     seeds = [0, 7, 45]
     plain = local_cluster_batch(g, seed_nodes=seeds, method="ppr", target_volume=200.0)
     for method in ("mqi", "flowimprove"):

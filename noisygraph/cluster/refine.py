@@ -53,6 +53,7 @@ from torch import Tensor
 
 from noisygraph._validation import check_choice, check_int, check_real
 from noisygraph.ops.local_push import LocalGraph
+from noisygraph.ops.local_sweep import gather_rows
 
 REFINE_METHODS = ("mqi", "flowimprove")
 DEFAULT_DELTA = 0.3  # LocalGraphClustering's SimpleLocal default (its delta is the same one)
@@ -329,14 +330,7 @@ def _float_mqi_cut(local: _Local, order: list[int], index: dict, phi: float):
 def _rows(graph: LocalGraph, order: Tensor):
     """The adjacency of the sorted nodes ``order``, vectorised: for every entry its row's
     position in ``order``, its neighbour's position (-1 outside) and its weight."""
-    start, stop = graph.rowptr[order], graph.rowptr[order + 1]
-    counts = stop - start
-    owner = torch.repeat_interleave(torch.arange(order.numel()), counts)
-    first = torch.cumsum(counts, 0) - counts
-    position = torch.arange(int(counts.sum())) - first[owner] + start[owner]
-    neighbour = graph.col[position]
-    weight = (torch.ones(position.numel(), dtype=torch.float64) if graph.value is None
-              else graph.value[position])
+    owner, neighbour, weight = gather_rows(graph, order)
     slot = torch.searchsorted(order, neighbour).clamp(max=order.numel() - 1)
     slot = torch.where(order[slot] == neighbour, slot, torch.full_like(slot, -1))
     return owner, slot, weight

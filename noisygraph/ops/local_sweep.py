@@ -24,6 +24,20 @@ class SweepProfile(NamedTuple):
     edges: int
 
 
+def gather_rows(graph, nodes: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """The adjacency of ``nodes`` (int64 ids), vectorised: for every entry of their rows, the
+    row's position in ``nodes``, the neighbour and the weight (float64). Work: their volume
+    in entries, nothing of size N."""
+    start, stop = graph.rowptr[nodes], graph.rowptr[nodes + 1]
+    counts = stop - start
+    owner = torch.repeat_interleave(torch.arange(nodes.numel()), counts)
+    first = torch.cumsum(counts, 0) - counts
+    position = torch.arange(int(counts.sum())) - first[owner] + start[owner]
+    weight = (torch.ones(position.numel(), dtype=torch.float64) if graph.value is None
+              else graph.value[position])
+    return owner, graph.col[position], weight
+
+
 def sweep_profile(graph, nodes: Tensor, scores: Tensor, normalize: bool = False) -> SweepProfile:
     r"""The sweep over the nodes of positive score (a node listed twice keeps its largest
     score), sorted by score (divided by the weighted degree when ``normalize``), ties by node
@@ -46,15 +60,8 @@ def sweep_profile(graph, nodes: Tensor, scores: Tensor, normalize: bool = False)
     degree = graph.degree[ids]
     key = torch.where(degree > 0, best / degree, best) if normalize else best
     order = ids[torch.sort(-key, stable=True).indices]  # ids ascending: ties by id
-    start, stop = graph.rowptr[order], graph.rowptr[order + 1]
-    counts = stop - start
-    total = int(counts.sum())
-    owner = torch.repeat_interleave(torch.arange(order.numel()), counts)
-    first = torch.cumsum(counts, 0) - counts
-    position = torch.arange(total) - first[owner] + start[owner]
-    neighbour = graph.col[position]
-    weight = (torch.ones(total, dtype=torch.float64) if graph.value is None
-              else graph.value[position])
+    owner, neighbour, weight = gather_rows(graph, order)
+    total = owner.numel()
     # rank of every neighbour in the order (order.numel() for nodes outside the sweep)
     rank_of_id = torch.empty(ids.numel(), dtype=torch.long)
     rank_of_id[torch.searchsorted(ids, order)] = torch.arange(order.numel())
