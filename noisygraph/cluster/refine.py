@@ -242,7 +242,7 @@ def _check_common(graph: Any, nodes: Any, max_iterations: int):
     members = _node_set(graph, nodes, "nodes")
     max_iterations = check_int("max_iterations", max_iterations, low=1)
     local = _Local(graph)
-    vol = local.volume(members)
+    vol = float(graph.degree[sorted(members)].sum())  # O(|R|), no adjacency read
     if vol <= 0:
         raise ValueError("nodes must hold nodes with edges (its volume is 0)")
     if vol > graph.total_volume / 2:
