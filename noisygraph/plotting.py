@@ -1,9 +1,11 @@
-"""Figures of training runs (matplotlib, imported only when a figure is drawn)."""
+"""Figures of training runs and network community profiles (matplotlib, imported only when a
+figure is drawn)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional
 
 if TYPE_CHECKING:
+    from noisygraph.cluster.ncp import NCPResult
     from noisygraph.erase.history import History
 
 
@@ -32,4 +34,33 @@ def plot_history(history: "History", path: str, *, title: Optional[str] = None) 
         fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path)
+    plt.close(fig)
+
+
+def plot_ncp(result: "NCPResult", path: str, *, title: Optional[str] = None) -> None:
+    """Saves a network community profile (:class:`~noisygraph.cluster.ncp.NCPResult`): the
+    least conductance per cluster size, log-log, one curve per method and the best of all
+    (as LocalGraphClustering draws it)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 4))
+    styles = {"acl": dict(color="tab:blue", marker=".", linewidth=1, label="ACL PageRank"),
+              "flow": dict(color="tab:orange", marker=".", linewidth=1,
+                           label="l2 flow diffusion")}
+    for method, curve in result.curves.items():
+        if method == "best" or not curve:
+            continue
+        ax.plot(result.sizes(method), result.conductances(method),
+                **styles.get(method, dict(label=method)))
+    if len(result.curves) > 2:
+        ax.plot(result.sizes("best"), result.conductances("best"), color="black",
+                linewidth=1.5, alpha=0.6, label="best")
+    ax.set(xscale="log", yscale="log", xlabel="cluster size (nodes)",
+           ylabel="least conductance found", title=title or "network community profile")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
     plt.close(fig)

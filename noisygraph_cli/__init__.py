@@ -16,6 +16,7 @@ SUBCOMMANDS = {
     "data": "list the data sets under the data root and show one (optionally with label noise)",
     "erase": "error-resilient node classification (ERASE) under label noise",
     "cluster": "local clustering from seed nodes, optionally on a label-weighted graph",
+    "ncp": "network community profile: least conductance per cluster size (ACL, flow)",
     "locle": "label-free node classification with an LLM (or offline) annotator",
 }
 

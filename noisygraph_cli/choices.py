@@ -20,6 +20,8 @@ PRECORRECTIONS = ("train-subgraph", "label-propagation")
 ERASE_METHODS = ("erase", "gcn")
 #: Local clustering diffusions (:func:`noisygraph.cluster.local_cluster`).
 CLUSTER_METHODS = ("flow", "ppr")
+#: Diffusions of the network community profile (:func:`noisygraph.cluster.ncp.ncp`).
+NCP_METHODS = ("acl", "flow")
 #: Methods of ``noisygraph locle``: Locle, or a baseline.
 LOCLE_METHODS = ("locle", "annotator", "random", "llm-gnn")
 #: Annotators of ``noisygraph locle``.

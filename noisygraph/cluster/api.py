@@ -14,13 +14,16 @@ from typing import Any, Optional, Sequence, Union
 import torch
 from torch import Tensor
 
-from noisygraph._validation import INT64_MAX, check_bool_mask, check_int, check_levels, check_real
+from noisygraph._validation import (INT64_MAX, check_bool, check_bool_mask, check_int,
+                                    check_levels, check_real)
 from noisygraph.ops.local_push import (DEFAULT_EPS, DEFAULT_MAX_PUSHES, DEFAULT_OMEGA,
                                        ClusterBatch, LocalGraph, check_push_options,
                                        flow_cluster, ppr_cluster, require_graph, resolve_sink,
                                        seed_sets)
 from noisygraph.cluster.weights import (check_labels, check_target, check_weighting,
                                         label_weighted_graph, target_labels)
+from noisygraph.cluster.refine import DEFAULT_DELTA, check_refine, refine_result
+from noisygraph.cluster.restricted import half_volume_cluster
 from noisygraph_cli.choices import CLUSTER_METHODS as METHODS  # defined once, torch-free
 
 DEFAULT_MULTIPLES = (1.5, 2.0, 2.5, 3.0, 4.0, 5.0)
@@ -47,6 +50,11 @@ class ClusterResult:
             volume that set the tolerances (ppr).
         level: the selected multiple (flow) or tolerance (ppr).
         method: ``"flow"`` or ``"ppr"``; ``weighted``: whether labels reweighted the graph.
+        refinement: with ``refine=``: the flow refinement's
+            :meth:`~noisygraph.cluster.refine.RefineResult.to_dict` (conductances in the graph
+            as given, not label-weighted) plus ``input_size`` (the sweep cut's size), or
+            ``{"method", "skipped"}`` when the sweep cut's volume exceeds vol(V)/2;
+            :obj:`None` without ``refine``.
     """
     seed: Union[int, list[int]]
     nodes: Tensor
@@ -60,6 +68,7 @@ class ClusterResult:
     method: str = "flow"
     weighted: bool = False
     hit_push_limit: bool = False
+    refinement: Optional[dict] = None
 
     @property
     def size(self) -> int:
@@ -80,7 +89,8 @@ class ClusterResult:
         return {"seed": self.seed, "size": self.size, "conductance": self.conductance,
                 "ms": self.ms, "work": dict(self.work), "method": self.method,
                 "weighted": self.weighted, "target_volume": self.target_volume,
-                "level": self.level, "hit_push_limit": self.hit_push_limit}
+                "level": self.level, "hit_push_limit": self.hit_push_limit,
+                "refinement": None if self.refinement is None else dict(self.refinement)}
 
 
 MAX_ESTIMATED_FLIP_RATE = 0.45
@@ -211,7 +221,9 @@ def local_cluster_batch(graph: Any, *, seed_nodes, labels: Optional[Tensor] = No
                         multiples: Sequence[float] = DEFAULT_MULTIPLES, eps: float = DEFAULT_EPS,
                         omega: float = DEFAULT_OMEGA, alpha: float = 0.05,
                         sink: Optional[Tensor] = None,
-                        max_pushes: int = DEFAULT_MAX_PUSHES) -> list[ClusterResult]:
+                        max_pushes: int = DEFAULT_MAX_PUSHES, refine: Optional[str] = None,
+                        refine_delta: float = DEFAULT_DELTA,
+                        half_volume: bool = False) -> list[ClusterResult]:
     r"""Local clusters around many seeds (one C++ call per target group, parallel over seeds).
 
     ``method="flow"``: weighted :math:`\ell_2` flow diffusion with source mass
@@ -256,6 +268,17 @@ def local_cluster_batch(graph: Any, *, seed_nodes, labels: Optional[Tensor] = No
             of edges per node).
         max_pushes (int): push limit per query and level; a query that reaches it has
             :attr:`ClusterResult.hit_push_limit` set.
+        refine (str, optional): ``"mqi"`` or ``"flowimprove"``: improve each sweep cut by
+            max-flow (:mod:`~noisygraph.cluster.refine`; strongly local) in ``graph`` as
+            given (not label-weighted), never raising its conductance there; the result's
+            ``nodes`` are then the refined set and ``conductance`` its conductance in the
+            diffusion's graph, see :attr:`ClusterResult.refinement`. (default: :obj:`None`)
+        refine_delta (float): FlowImprove's locality :math:`\delta \ge 0`.
+            (default: ``0.3``)
+        half_volume (bool): restrict every sweep cut to :math:`\mathrm{vol}(S) \le
+            \mathrm{vol}(V)/2` (the smaller side; :mod:`~noisygraph.cluster.restricted`:
+            levels run one by one, flow levels from a cold start). (default: :obj:`False`:
+            every prefix, as LocalGraphClustering's sweep)
 
     Every option is checked (finite, in range, ``ValueError``/``TypeError`` naming it) before
     any work, whichever method runs.
@@ -268,6 +291,8 @@ def local_cluster_batch(graph: Any, *, seed_nodes, labels: Optional[Tensor] = No
     noise_rate = _check_noise_rate(noise_rate)
     grid = check_levels("multiples", multiples)
     eps, omega, alpha, max_pushes = check_push_options(eps, omega, alpha, max_pushes)
+    refine, refine_delta = check_refine(refine, refine_delta)
+    half_volume = check_bool("half_volume", half_volume)
     base = LocalGraph.from_graph(graph)
     if sink is not None:
         if method != "flow":
@@ -300,7 +325,11 @@ def local_cluster_batch(graph: Any, *, seed_nodes, labels: Optional[Tensor] = No
                                  noise_rate)
         group_seeds = [sets[q] for q in queries]
         start = time.perf_counter()
-        if method == "flow":
+        if half_volume:
+            levels = _feasible_multiples(base, sink, volumes, grid) if method == "flow" else grid
+            batch = half_volume_cluster(diffusion_graph, group_seeds, volumes, levels, method,
+                                        sink, eps, omega, alpha, max_pushes)
+        elif method == "flow":
             levels = _feasible_multiples(base, sink, volumes, grid)
             batch = flow_cluster(diffusion_graph, group_seeds, volumes, levels, sink, eps,
                                  omega, max_pushes)
@@ -313,6 +342,8 @@ def local_cluster_batch(graph: Any, *, seed_nodes, labels: Optional[Tensor] = No
         for i, q in enumerate(queries):
             results[q] = _result(batch, i, sets[q], ms, volumes[i], levels, method,
                                  inside is not None)
+            if refine is not None:
+                refine_result(base, diffusion_graph, results[q], refine, refine_delta)
     return results  # type: ignore[return-value]
 
 
@@ -381,7 +412,8 @@ def local_cluster(graph: Any, *, seed_node: Union[int, Sequence[int]],
                   multiples: Sequence[float] = DEFAULT_MULTIPLES, eps: float = DEFAULT_EPS,
                   omega: float = DEFAULT_OMEGA, alpha: float = 0.05,
                   sink: Optional[Tensor] = None,
-                  max_pushes: int = DEFAULT_MAX_PUSHES) -> ClusterResult:
+                  max_pushes: int = DEFAULT_MAX_PUSHES, refine: Optional[str] = None,
+                  refine_delta: float = DEFAULT_DELTA, half_volume: bool = False) -> ClusterResult:
     """A local cluster around one seed node (or one seed set: a list of ids); every other
     argument as in :func:`local_cluster_batch`.
 
@@ -396,4 +428,5 @@ def local_cluster(graph: Any, *, seed_node: Union[int, Sequence[int]],
         graph, seed_nodes=seeds, labels=labels, method=method, target=target,
         weighting=weighting, cross_weight=cross_weight, vote_rounds=vote_rounds,
         target_volume=target_volume, noise_rate=noise_rate, multiples=multiples, eps=eps,
-        omega=omega, alpha=alpha, sink=sink, max_pushes=max_pushes)[0]
+        omega=omega, alpha=alpha, sink=sink, max_pushes=max_pushes, refine=refine,
+        refine_delta=refine_delta, half_volume=half_volume)[0]

@@ -25,6 +25,7 @@ from torch import Tensor
 from noisygraph import _ops
 from noisygraph._validation import INT64_MAX, check_int, check_levels, check_real, check_type
 from noisygraph.ops._reference import local_push as reference
+from noisygraph.ops.local_sweep import restricted_sweep_cut
 from noisygraph.sparse import Adjacency, as_adjacency
 
 Seeds = Union[int, Sequence[int], Sequence[Sequence[int]], Tensor]
@@ -526,7 +527,7 @@ def check_scored_nodes(graph: LocalGraph, ptr, nodes, scores) -> tuple[Tensor, T
 
 
 def sweep_cut(graph: LocalGraph, ptr: Tensor, nodes: Tensor, scores: Tensor,
-              normalize: bool = False) -> SweepResult:
+              normalize: bool = False, max_volume: Optional[float] = None) -> SweepResult:
     r"""Sweep cut of each query's scores: sort the nodes of positive score by score (divided
     by the weighted degree when ``normalize``; ties by node id) and return the prefix of least
     conductance :math:`\phi(S) = w(S, \bar S) / \min(\mathrm{vol}(S), \mathrm{vol}(\bar S))`.
@@ -539,11 +540,18 @@ def sweep_cut(graph: LocalGraph, ptr: Tensor, nodes: Tensor, scores: Tensor,
         nodes (torch.Tensor): scored nodes (int, in ``[0, N)``).
         scores (torch.Tensor): their scores (finite).
         normalize (bool): divide scores by degree. (default: :obj:`False`)
+        max_volume (float, optional): consider only prefixes of volume at most this, e.g.
+            ``graph.total_volume / 2`` (the smaller side; vectorised PyTorch sweep,
+            :mod:`~noisygraph.ops.local_sweep`). (default: :obj:`None`: every prefix)
     """
     graph = require_graph(graph)
     ptr, nodes, scores = check_scored_nodes(graph, ptr, nodes, scores)
     if not isinstance(normalize, bool):
         raise TypeError(f"normalize must be a bool, got {type(normalize).__name__}")
+    if max_volume is not None:
+        return SweepResult(*restricted_sweep_cut(
+            graph, ptr, nodes, scores, normalize,
+            check_real("max_volume", max_volume, low=0.0, low_open=True)))
     if _ops.has_kernel("local_sweep_cut", "cpu"):
         return SweepResult(*torch.ops.noisygraph.local_sweep_cut(
             graph.rowptr, graph.col, graph.value, graph.degree, ptr, nodes, scores,
