@@ -4,7 +4,6 @@ shell (protocol checks, a cleaning step, a final GCN on the cleaned labels) ever
 follows, as :class:`~noisygraph.erase.GCNBaseline` does."""
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -14,10 +13,10 @@ from torch_geometric.data import Data
 
 from noisygraph._validation import check_bool, check_device, check_int, check_real
 from noisygraph.baselines.gcn import GCNResult, GCNTrainer
+from noisygraph.erase.baseline import GCNBaseline
 from noisygraph.erase.history import History
 from noisygraph.erase.protocols import (check_node_data, check_protocol, noisy_labels,
                                         selection_labels)
-from noisygraph.metrics import accuracy
 
 
 @dataclass
@@ -30,7 +29,6 @@ class CleaningOutcome:
         labels (torch.Tensor): ``[n]`` the labels the final model trains on (the noisy label,
             or the cleaner's replacement where it relabelled).
         keep (torch.Tensor): bool ``[n]``, the nodes the final model trains on.
-        weight (torch.Tensor, optional): ``[n]`` per-node weights of the final training.
         scores (torch.Tensor, optional): ``[n]`` label-quality scores in ``[0, 1]`` (low:
             likely wrong), when the cleaner computes them.
     """
@@ -39,7 +37,6 @@ class CleaningOutcome:
     flagged: Tensor
     labels: Tensor
     keep: Tensor
-    weight: Optional[Tensor] = None
     scores: Optional[Tensor] = None
 
     @property
@@ -91,6 +88,7 @@ class CleaningMethod:
         self.verbose = check_bool("verbose", verbose)
         self.cleaning: Optional[CleaningOutcome] = None
         self.result: Optional[GCNResult] = None
+        self.final = None
         self._trainers = 0
 
     def trainer(self, **overrides) -> GCNTrainer:
@@ -144,27 +142,32 @@ class CleaningMethod:
 
     def train_final(self, data: Data, y_noisy: Tensor, val_target: Tensor, num_classes: int,
                     noise_mask: Optional[Tensor]) -> History:
-        """The final GCN on the kept nodes with the cleaned labels."""
-        outcome = self.cleaning
-        history, clock = History(), [time.perf_counter()]
-
-        def log(epoch: int, logits: Tensor, loss: float) -> None:
-            pred = logits.argmax(dim=1)
-            now = time.perf_counter()
-            history.log(epoch=epoch, loss=loss, train_acc=accuracy(pred, data.y, data.train_mask),
-                        val_acc=accuracy(pred, val_target, data.val_mask),
-                        test_acc=accuracy(pred, data.y, data.test_mask), seconds=now - clock[0])
-            clock[0] = now
-
-        keep = outcome.keep
-        weight = None if outcome.weight is None else outcome.weight[keep]
-        self.result = self.trainer().fit(
-            data, train_nodes=outcome.nodes[keep], train_labels=outcome.labels[keep],
-            val_nodes=data.val_mask, val_labels=val_target, sample_weight=weight,
-            num_classes=num_classes, callback=log)
-        history.best_epoch, history.best_val_acc = self.result.epoch, self.result.val_accuracy
-        history.test_acc = accuracy(self.result.predict(), data.y, data.test_mask)
+        """The final model: :class:`~noisygraph.erase.GCNBaseline` on the kept nodes (the
+        training mask) with the cleaned labels (``val_target``: the protocol's)."""
+        cleaned, labels, noise_mask = self.cleaned_data(data, y_noisy, noise_mask)
+        seed = None if self.seed is None else self.seed + self._trainers
+        self.final = GCNBaseline(**self.gcn_options, protocol=self.protocol, seed=seed,
+                                 device=self.device, verbose=self.verbose)
+        history = self.final.fit(cleaned, y_noisy=labels, noise_mask=noise_mask)
+        self.result = self.final.result
         return history
+
+    def cleaned_data(self, data: Data, y_noisy: Tensor, noise_mask: Optional[Tensor]
+                     ) -> tuple[Data, Tensor, Optional[Tensor]]:
+        """``data`` with ``train_mask`` reduced to the kept nodes, the labels with the
+        cleaner's replacements, and the noise record extended to the training nodes (their
+        labels are the noisy ones, whatever the cleaner made of them)."""
+        outcome = self.cleaning
+        cleaned = data.clone()
+        cleaned.train_mask = data.train_mask.clone()
+        cleaned.train_mask[outcome.nodes[~outcome.keep]] = False
+        labels = y_noisy.clone()
+        labels[outcome.nodes] = outcome.labels
+        cleaned.y_noisy = labels
+        record = noise_mask if noise_mask is not None else getattr(data, "noise_mask", None)
+        if record is not None:
+            record = record.to(data.train_mask.device) | data.train_mask
+        return cleaned, labels, record
 
     def predict(self, data: Optional[Data] = None) -> Tensor:
         """Predicted classes ``[N]`` of all nodes of the graph :meth:`fit` trained on."""

@@ -51,14 +51,7 @@ class ConfidentERASE(ConfidentLearning):
 
     def train_final(self, data: Data, y_noisy: Tensor, val_target: Tensor, num_classes: int,
                     noise_mask: Optional[Tensor]) -> History:
-        outcome = self.cleaning
-        cleaned = data.clone()
-        train_mask = data.train_mask.clone()
-        train_mask[outcome.nodes[~outcome.keep]] = False
-        labels = y_noisy.clone()
-        labels[outcome.nodes] = outcome.labels
-        cleaned.train_mask = train_mask
-        cleaned.y_noisy = labels
+        cleaned, labels, noise_mask = self.cleaned_data(data, y_noisy, noise_mask)
         seed = None if self.seed is None else self.seed + self._trainers
         with torch.random.fork_rng(devices=[], enabled=seed is not None):
             if seed is not None:  # ERASE initialises and drops out from the global RNG
