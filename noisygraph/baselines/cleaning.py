@@ -1,0 +1,24 @@
+"""The cleaning baselines, by the names the benchmark runner uses: each cleans the noisy
+training labels, then trains (GCN, or ERASE for ``"cl-erase"``) on the result; all share the
+interface ``Method(*, options, protocol=, seed=, device=, verbose=)``, ``fit(data, *,
+y_noisy=None, noise_mask=None) -> History``, ``predict() -> [N]``."""
+from noisygraph.baselines._cleaning import CleaningMethod, CleaningOutcome
+from noisygraph.baselines.cl_erase import ConfidentERASE
+from noisygraph.baselines.confident import (ConfidentLearning, confident_joint,
+                                            out_of_sample_probs, prune_by_noise_rate)
+from noisygraph.baselines.propagation_cleaner import (PropagationCleaner,
+                                                      leave_one_out_propagation)
+from noisygraph.baselines.prototype import PrototypeCleaner, clean_posterior
+
+#: name -> class of every cleaning baseline
+CLEANERS = {
+    "cl": ConfidentLearning,
+    "cpc": PrototypeCleaner,
+    "lp-clean": PropagationCleaner,
+    "cl-erase": ConfidentERASE,
+}
+
+__all__ = ["CLEANERS", "CleaningMethod", "CleaningOutcome", "ConfidentERASE",
+           "ConfidentLearning", "PropagationCleaner", "PrototypeCleaner", "clean_posterior",
+           "confident_joint", "leave_one_out_propagation", "out_of_sample_probs",
+           "prune_by_noise_rate"]
