@@ -17,6 +17,7 @@ SUBCOMMANDS = {
     "erase": "error-resilient node classification (ERASE) under label noise",
     "cluster": "local clustering from seed nodes, optionally on a label-weighted graph",
     "locle": "label-free node classification with an LLM (or offline) annotator",
+    "detect": "which training labels look wrong (graph-aware label-issue detection)",
 }
 
 
