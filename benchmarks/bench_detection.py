@@ -104,8 +104,9 @@ def run_cell(setting: str, kind: str, rate: float, seed: int, epochs: int) -> di
 def mean_std(values: list[float]) -> str:
     if not values:
         return "-"
-    std = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{statistics.mean(values):.3f} ± {std:.3f}"
+    if len(values) == 1:  # one run: no spread to show
+        return f"{values[0]:.3f}"
+    return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
 
 
 def report(records: list[dict], header: list[str]) -> str:
