@@ -18,6 +18,7 @@ SUBCOMMANDS = {
     "cluster": "local clustering from seed nodes, optionally on a label-weighted graph",
     "ncp": "network community profile: least conductance per cluster size (ACL, flow)",
     "locle": "label-free node classification with an LLM (or offline) annotator",
+    "detect": "which training labels look wrong (graph-aware label-issue detection)",
 }
 
 

@@ -1,0 +1,191 @@
+"""Label-issue detection on graphs: ours (``noisygraph.detection.find_label_issues``) against
+cleanlab's ``find_label_issues`` / ``get_label_quality_scores`` and a GraphCleaner-style
+detector (``noisygraph.detection.graphcleaner_style_detector``, a baseline), all on the same
+out-of-sample ``pred_probs`` (5-fold cross-validation of the shared GCN over the training
+nodes).
+
+Protocol: noise (``AddLabelNoise``, ``on="train"``, independent sampler, seed = run seed) on
+the training nodes only; the detectors see the noisy labels and the graph, never the truth;
+the injected flips (``data.noise_flipped``) are read only to score. Settings:
+
+* ``cora-planetoid``: Cora, Planetoid split (140 training nodes);
+* ``cora-20`` / ``cora-40``: Cora, a random 20 % / 40 % of the nodes as training nodes
+  (split seeded by the run seed);
+* ``dblp-20``: DBLP (``load_dataset("dblp")``, all-MiniLM-L6-v2 title embeddings as
+  features), a random 20 % of the nodes as training nodes.
+
+Metrics per run: AUROC of ``1 - score`` against the flips, precision and recall of the
+``k`` lowest scores with ``k`` the true number of flips (equal to each other), F1 and MCC of
+the returned mask. Cells: uniform/pair noise at 20 %/40 %, seeds 0-4; mean ± std. Each fold's
+GCN: the shared trainer's defaults but ``--epochs`` (100 by default) epochs, no validation.
+
+    NOISYGRAPH_DATA=/work/shared/data python benchmarks/bench_detection.py --threads 1 \\
+        --out benchmarks/results/detection.jsonl --report benchmarks/results/detection.md
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import pathlib
+import statistics
+import time
+
+import torch
+
+SETTINGS = ("cora-planetoid", "cora-20", "cora-40", "dblp-20")
+DETECTORS = ("cleanlab", "graphcleaner-style", "ours")
+
+
+def load(setting: str, seed: int):
+    from noisygraph.datasets import load_dataset
+    if setting.startswith("cora"):
+        data = load_dataset("Cora")
+    else:
+        from noisygraph.locle.text import embed_texts
+        data = load_dataset("dblp")
+        data.x = embed_texts(data.text, verbose=False)
+    if setting != "cora-planetoid":
+        fraction = int(setting.split("-")[1]) / 100
+        generator = torch.Generator().manual_seed(seed)
+        order = torch.randperm(data.num_nodes, generator=generator)
+        mask = torch.zeros(data.num_nodes, dtype=torch.bool)
+        mask[order[:round(fraction * data.num_nodes)]] = True
+        data.train_mask = mask
+    return data
+
+
+def scores_of(truth: torch.Tensor, scores: torch.Tensor, mask: torch.Tensor) -> dict:
+    from sklearn.metrics import matthews_corrcoef, roc_auc_score
+    truth_np = truth.numpy()
+    k = int(truth.sum())
+    top = torch.argsort(scores, stable=True)[:k]
+    hits = int(truth[top].sum())
+    tp = int((mask & truth).sum())
+    denominator = int(mask.sum()) + k
+    return {"auroc": float(roc_auc_score(truth_np, (1 - scores).numpy())),
+            "precision_at_k": hits / k, "recall_at_k": hits / k,
+            "f1": 0.0 if denominator == 0 else 2 * tp / denominator,
+            "mcc": float(matthews_corrcoef(truth_np, mask.numpy())),
+            "flagged": int(mask.sum()), "true_count": k}
+
+
+def run_cell(setting: str, kind: str, rate: float, seed: int, epochs: int) -> dict:
+    import cleanlab.filter
+    import cleanlab.rank
+    from noisygraph import detection
+    from noisygraph.noise import AddLabelNoise
+    data = AddLabelNoise(kind, rate, seed=seed)(load(setting, seed))
+    start = time.perf_counter()
+    pred = detection.out_of_sample_predictions(data, seed=seed, trainer={"epochs": epochs})
+    seconds = {"pred_probs": time.perf_counter() - start}
+    labels, probs = pred.labels.numpy(), pred.probs.double().numpy()
+    truth = data.noise_flipped[pred.nodes]
+    out = {"setting": setting, "noise": kind, "rate": rate, "seed": seed,
+           "realised_rate": float(data.noise_rate), "n_train": int(pred.nodes.numel()),
+           "epochs": epochs}
+    start = time.perf_counter()
+    mask = torch.from_numpy(cleanlab.filter.find_label_issues(labels, probs))
+    quality = torch.from_numpy(cleanlab.rank.get_label_quality_scores(labels, probs)).float()
+    seconds["cleanlab"] = time.perf_counter() - start
+    out["cleanlab"] = scores_of(truth, quality, mask)
+    start = time.perf_counter()
+    gc = detection.graphcleaner_style_detector(data, pred, seed=seed)
+    seconds["graphcleaner-style"] = time.perf_counter() - start
+    out["graphcleaner-style"] = scores_of(truth, gc.scores, gc.is_issue)
+    start = time.perf_counter()
+    ours = detection.detect_label_issues(data, pred_probs=pred, seed=seed)
+    seconds["ours"] = time.perf_counter() - start
+    out["ours"] = scores_of(truth, ours.scores, ours.is_issue)
+    out["seconds"] = seconds
+    return out
+
+
+def mean_std(values: list[float]) -> str:
+    if not values:
+        return "-"
+    if len(values) == 1:  # one run: no spread to show
+        return f"{values[0]:.3f}"
+    return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}"
+
+
+def report(records: list[dict], header: list[str]) -> str:
+    cells: dict[tuple, list[dict]] = {}
+    for r in records:
+        cells.setdefault((r["setting"], r["noise"], r["rate"]), []).append(r)
+    lines = header + ["", "| setting | noise | rate | runs | realised | detector | AUROC | "
+                      "P@k = R@k | F1 | MCC | flagged / true |",
+                      "|---|---|---|---|---|---|---|---|---|---|---|"]
+    wins = {"auroc_vs_cleanlab": [0, 0], "f1": {d: [] for d in DETECTORS}}
+    for key in sorted(cells, key=lambda k: (SETTINGS.index(k[0]), k[1], k[2])):
+        runs = cells[key]
+        realised = mean_std([r["realised_rate"] for r in runs])
+        for d in DETECTORS:
+            m = lambda name: [r[d][name] for r in runs]  # noqa: E731
+            flagged = statistics.mean(m("flagged"))
+            lines.append(f"| {key[0]} | {key[1]} | {key[2]} | {len(runs)} | {realised} | {d} | "
+                         f"{mean_std(m('auroc'))} | {mean_std(m('precision_at_k'))} | "
+                         f"{mean_std(m('f1'))} | {mean_std(m('mcc'))} | "
+                         f"{flagged:.0f} / {statistics.mean(m('true_count')):.0f} |")
+            wins["f1"][d] += m("f1")
+        ours = statistics.mean(r["ours"]["auroc"] for r in runs)
+        theirs = statistics.mean(r["cleanlab"]["auroc"] for r in runs)
+        wins["auroc_vs_cleanlab"][0] += ours > theirs
+        wins["auroc_vs_cleanlab"][1] += 1
+    won, total = wins["auroc_vs_cleanlab"]
+    lines += ["", f"Mean AUROC higher than cleanlab's in {won} of {total} cells.",
+              "Mean F1 over all runs: " + ", ".join(
+                  f"{d} {statistics.mean(v):.3f}" for d, v in wins["f1"].items() if v) + "."]
+    seconds = {d: statistics.median(r["seconds"][d] for r in records)
+               for d in ("pred_probs",) + DETECTORS}
+    lines += ["", "Median seconds per run: " + ", ".join(f"{k} {v:.2f}"
+                                                          for k, v in seconds.items()) + "."]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--settings", nargs="+", default=list(SETTINGS), choices=SETTINGS)
+    parser.add_argument("--noise", nargs="+", default=["uniform", "pair"])
+    parser.add_argument("--rates", nargs="+", type=float, default=[0.2, 0.4])
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--epochs", type=int, default=100,
+                        help="GCN epochs per fold (100: half the trainer's 200, to fit the "
+                             "shared CPUs; not tuned)")
+    parser.add_argument("--out", type=pathlib.Path,
+                        default=pathlib.Path("benchmarks/results/detection.jsonl"))
+    parser.add_argument("--report", type=pathlib.Path, default=None)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    done = []
+    if args.out.exists():
+        done = [json.loads(line) for line in args.out.read_text().splitlines() if line]
+    keys = {(r["setting"], r["noise"], r["rate"], r["seed"]) for r in done}
+    load_before = os.getloadavg()[0]
+    # seed-major: every cell gets its first run before any cell gets its second, so an
+    # interrupted run (resumable: finished runs are kept in --out) still covers every cell
+    plan = [(setting, kind, rate, seed) for seed in args.seeds for setting in args.settings
+            for kind in args.noise for rate in args.rates]
+    for setting, kind, rate, seed in plan:
+        if (setting, kind, rate, seed) in keys:
+            continue
+        record = run_cell(setting, kind, rate, seed, args.epochs)
+        record["load"] = os.getloadavg()[0]
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        with open(args.out, "a") as handle:
+            handle.write(json.dumps(record) + "\n")
+        done.append(record)
+        print(setting, kind, rate, seed, {d: round(record[d]["auroc"], 3) for d in DETECTORS},
+              {d: round(record[d]["f1"], 3) for d in DETECTORS}, flush=True)
+    if args.report is not None:
+        loads = [r["load"] for r in done if "load" in r]
+        header = ["# Label-issue detection", "",
+                  "Generated by `benchmarks/bench_detection.py` (protocol in its docstring). "
+                  f"1 thread; 1-minute load average {min(loads + [load_before]):.1f}-"
+                  f"{max(loads + [load_before]):.1f} during the runs."]
+        args.report.write_text(report(done, header))
+
+
+if __name__ == "__main__":
+    main()
