@@ -201,26 +201,25 @@ def load(args):
     return data
 
 
-def _check_dataset(args) -> None:
+def check_dataset(name: str, root: Optional[str], flag: str = "--dataset") -> None:
     """The name must be one :func:`~noisygraph.datasets.load_dataset` can load: a Planetoid or
     OGB name (downloadable), or a folder under the data root; no file is read."""
     from noisygraph.datasets import available_datasets
     from noisygraph.datasets.ogb import OGB_NAMES
     from noisygraph.datasets.planetoid import PLANETOID_NAMES
 
-    check_root(args.root)
-    key = args.dataset.strip().lower()
+    check_root(root)
+    key = name.strip().lower()
     if key in PLANETOID_NAMES or key.replace("_", "-") in OGB_NAMES:
         return
     if key == "csbm":
-        raise UsageError("--dataset", "csbm needs generator sizes; use the Python API "
-                                      "(noisygraph.datasets.csbm) for synthetic graphs")
-    local = [name for name in available_datasets(args.root) if name != "csbm"]
+        raise UsageError(flag, "csbm needs generator sizes; use the Python API "
+                               "(noisygraph.datasets.csbm) for synthetic graphs")
+    local = [n for n in available_datasets(root) if n != "csbm"]
     if key not in {n.lower() for n in local} and key.replace("-", "_") not in {
             n.lower() for n in local}:
         known = sorted(set(PLANETOID_NAMES.values()) | set(OGB_NAMES) | set(local))
-        raise UsageError("--dataset", f"unknown data set {args.dataset!r} (known: "
-                                      f"{', '.join(known)})")
+        raise UsageError(flag, f"unknown data set {name!r} (known: {', '.join(known)})")
 
 
 def validate(args) -> None:
@@ -257,7 +256,7 @@ def validate(args) -> None:
     check_device(args.device)
     check_output("--json", args.json)
     check_output("--plot", args.plot)
-    _check_dataset(args)
+    check_dataset(args.dataset, args.root)
 
 
 def run_all(args, on_run: Optional[Callable[[dict], None]] = None) -> dict:
