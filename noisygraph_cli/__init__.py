@@ -17,7 +17,7 @@ SUBCOMMANDS = {
     "erase": "error-resilient node classification (ERASE) under label noise",
     "cluster": "local clustering from seed nodes, optionally on a label-weighted graph",
     "locle": "label-free node classification with an LLM (or offline) annotator",
-    "bench": "every noisy-label method on the same noisy labels, one protocol, mean ± std tables",
+    "bench": "every noisy-label method on the same noisy labels under one protocol: mean ± std tables",
 }
 
 

@@ -18,7 +18,7 @@ from noisygraph_cli._common import (UsageError, add_device, add_json, add_plot, 
                                     add_root, add_seed, add_threads, check_device,
                                     check_number, check_output, check_seed, check_threads,
                                     round_floats)
-from noisygraph_cli.choices import NOISE_KINDS, NOISE_SAMPLERS, PROTOCOLS
+from noisygraph_cli.choices import NOISE_KINDS, NOISE_SAMPLERS, PER_NODE_NOISE_KINDS, PROTOCOLS
 
 #: The cache file under $NOISYGRAPH_CACHE when --cache is not given.
 DEFAULT_CACHE = os.path.join("bench", "cells.jsonl")
@@ -86,9 +86,10 @@ def validate(args) -> None:
         raise UsageError("--patience", f"must be >= 0, got {args.patience}")
     if args.jobs < 1:
         raise UsageError("--jobs", f"must be >= 1, got {args.jobs}")
-    if args.sampler == "paper" and "instance" in args.noise:
+    per_node = [kind for kind in args.noise if kind in PER_NODE_NOISE_KINDS]
+    if args.sampler == "paper" and per_node:
         raise UsageError("--sampler", "paper reproduces the release's class-conditional draw; "
-                                      "it has no instance noise")
+                                      f"it has no {per_node[0]} noise")
     check_threads(args.threads)
     for flag in ("--json", "--markdown", "--plot", "--cache"):
         check_output(flag, getattr(args, flag.lstrip("-")))

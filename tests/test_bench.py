@@ -128,11 +128,12 @@ def test_noisy_val_records_the_validation_rate():
     assert "realised rate (train / val)" in result.to_markdown()
 
 
-def test_feature_noise_on_a_graph_without_features_is_a_grid_error():
-    bare = DATA.clone()
-    del bare.x
-    with pytest.raises(GridError, match="noise"):
-        run_benchmark({"bare": bare}, ["gcn"], noise=["instance"], rates=[0.2], runs=1)
+def test_a_graph_without_features_or_split_is_a_grid_error():
+    for name in ("x", "val_mask"):
+        bare = DATA.clone()
+        del bare[name]
+        with pytest.raises(GridError, match=f"datasets: 'bare' has no {name}"):
+            run_benchmark({"bare": bare}, ["gcn"], rates=[0.2], runs=1)
 
 
 # ------------------------------------------------------------------ the registry
@@ -203,9 +204,18 @@ BAD_FLAGS = [
     (["--datasets", "nowhere"], "--datasets: unknown data set 'nowhere'"),
     (["--datasets", "csbm"], "--datasets: csbm needs generator sizes"),
     (["--noise", "instance", "--sampler", "paper"], "--sampler: paper reproduces"),
+    (["--noise", "annotator", "--sampler", "paper"], "--sampler: paper reproduces"),
     (["--json", "/nonexistent/folder/x.json"], "--json: folder"),
     (["--cache", "/nonexistent/folder/c.jsonl"], "--cache: folder"),
 ]
+
+
+def test_annotator_noise_on_a_graph_without_texts_is_one_line_exit_2(capsys):
+    assert noisygraph_cli.main(["bench", "--methods", "gcn", "--noise", "annotator",
+                                "--runs", "1", "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err == ("noisygraph bench: error: --noise: 'annotator' needs a text graph (node texts "
+                   "and class names, e.g. dblp); 'Cora' has none\n")
 
 
 @pytest.mark.parametrize("flags,message", BAD_FLAGS, ids=[m.split(":")[0] + "-" + f[-1]

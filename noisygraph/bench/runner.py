@@ -40,14 +40,15 @@ from tqdm.auto import tqdm
 
 from noisygraph._validation import check_bool, check_choice, check_int, check_real
 from noisygraph.bench.methods import build_method, get_method
-from noisygraph.noise import NOISE_KINDS, NOISE_SAMPLERS, AddLabelNoise
+from noisygraph.noise import (NOISE_KINDS, NOISE_SAMPLERS, PER_NODE_NOISE_KINDS,
+                              AddLabelNoise)
 from noisygraph.random import seed_everything
 from noisygraph_cli.choices import PROTOCOLS
 
 #: Bumped when a cell's record changes meaning; part of every cache key.
 CACHE_FORMAT = 1
-#: Noise kinds that read the node features ``data.x``.
-FEATURE_NOISE = ("instance",)
+#: The annotator of ``"annotator"`` noise (part of those cells' keys).
+ANNOTATOR = "embedding:all-MiniLM-L6-v2"
 
 DataSource = Union[str, Data]
 
@@ -75,9 +76,12 @@ class Cell:
 
 
 def fingerprint(data: Data) -> str:
-    """SHA-256 over the graph, features, labels and split of ``data`` (the cache keys change
-    when the data set does)."""
+    """SHA-256 over the graph, features, labels, split and node texts of ``data`` (the cache
+    keys change when the data set does)."""
     digest = hashlib.sha256()
+    text = getattr(data, "text", None)
+    if text is not None:
+        digest.update("\0".join(text).encode())
     for name in ("edge_index", "x", "y", "train_mask", "val_mask", "test_mask"):
         value = getattr(data, name, None)
         digest.update(name.encode())
@@ -303,14 +307,17 @@ def _check_list(name: str, values, check) -> list:
 
 
 def check_noise_fits(data: Data, dataset: str, noise: str) -> None:
-    """Raises :class:`GridError` when ``noise`` cannot corrupt ``data`` (e.g. feature-dependent
-    noise on a graph without features)."""
-    for name in ("y", "train_mask", "val_mask", "test_mask"):
+    """Raises :class:`GridError` when ``data`` cannot be benchmarked (no features, labels or
+    split) or ``noise`` cannot corrupt it (``"annotator"`` on a graph without texts)."""
+    from noisygraph.bench.annotator import is_text_graph
+
+    for name in ("x", "y", "train_mask", "val_mask", "test_mask"):
         if getattr(data, name, None) is None:
-            raise GridError(f"datasets: {dataset!r} has no {name}; the benchmark needs labels "
-                             "and a train/val/test split")
-    if noise in FEATURE_NOISE and getattr(data, "x", None) is None:
-        raise GridError(f"noise: {noise!r} needs node features; {dataset!r} has none")
+            raise GridError(f"datasets: {dataset!r} has no {name}; the benchmark needs node "
+                            "features, labels and a train/val/test split")
+    if noise == "annotator" and not is_text_graph(data):
+        raise GridError(f"noise: 'annotator' needs a text graph (node texts and class names, "
+                        f"e.g. dblp); {dataset!r} has none")
 
 
 def run_benchmark(datasets, methods: Sequence[str], *, noise: Sequence[str] = ("uniform",),
@@ -367,9 +374,9 @@ def run_benchmark(datasets, methods: Sequence[str], *, noise: Sequence[str] = ("
     jobs = check_int("jobs", jobs, low=1)
     threads = check_int("threads", threads, low=1, optional=True)
     verbose = check_bool("verbose", verbose)
-    if sampler == "paper" and any(n in FEATURE_NOISE for n in noise):
+    if sampler == "paper" and any(n in PER_NODE_NOISE_KINDS for n in noise):
         raise ValueError("sampler 'paper' reproduces class-conditional draws; it has no "
-                         "feature-dependent noise")
+                         "per-node noise kind (instance, instance_noisygl, annotator)")
 
     # every data set loaded and checked before the first cell
     sources, fingerprints = {}, {}
@@ -377,6 +384,11 @@ def run_benchmark(datasets, methods: Sequence[str], *, noise: Sequence[str] = ("
         data = _load(source, root)
         for kind in noise:
             check_noise_fits(data, name, kind)
+        if "annotator" in noise:  # computed once here, shipped to the workers with the graph
+            from noisygraph.bench.annotator import annotator_probabilities
+            data = copy.copy(data)
+            data.annotator_probs = annotator_probabilities(data)
+            source = data
         sources[name] = source
         fingerprints[name] = fingerprint(data)
     options = {"epochs": epochs, "patience": patience}
@@ -391,6 +403,7 @@ def run_benchmark(datasets, methods: Sequence[str], *, noise: Sequence[str] = ("
                                   "options": options, "noise": kind, "rate": rate,
                                   "sampler": sampler, "protocol": protocol, "run": run,
                                   "seed": seed + 100 * run, "noise_seed": seed + 100 * run,
+                                  "annotator": ANNOTATOR if kind == "annotator" else None,
                                   "device": None if device is None else str(device)}
                         cells.append(Cell(name, method, kind, rate, run, config))
     grid = {"datasets": [name for name, _ in items], "methods": methods, "noise": noise,
