@@ -14,18 +14,40 @@ Kinds (:math:`r` is the noise rate, :math:`K` the number of classes):
   whose feature means it resembles: :math:`P(k) \propto \exp(\cos(\mathbf{x}_i,
   \boldsymbol{\mu}_k)/\tau)` over :math:`k \ne y_i` (class means of ``x`` over all nodes). The
   truncation lifts the expected rate above :math:`r` near 0 (about 0.129 for :math:`r = 0.1`);
-  use the ``"exact"`` sampler for an exact count.
+  use the ``"exact"`` sampler for an exact count;
+* ``"instance_noisygl"``: NoisyGL's instance-dependent noise (Wang et al., "NoisyGL: A
+  Comprehensive Benchmark for Graph Neural Networks under Label Noise", NeurIPS 2024 Datasets
+  and Benchmarks, https://github.com/eaglelab-zju/NoisyGL, ``utils/labelnoise.py``; after Xia et
+  al., "Part-dependent Label Noise", NeurIPS 2020): a random projection
+  :math:`\mathbf{W} \in \mathbb{R}^{K \times F \times K}` with standard normal entries is
+  drawn once; node :math:`i` flips with :math:`q_i \sim \mathcal{N}(r, 0.1^2)` truncated to
+  :math:`[0, 1]`, to class :math:`k \ne y_i` with probability
+  :math:`\mathrm{softmax}_{k \ne y_i}(\mathbf{x}_i^\top \mathbf{W}_{y_i})`, on the raw
+  features as the release does (re-implemented here, vectorised per class; same distribution,
+  not the release's random stream);
+* ``"annotator"``: the wrong labels come from an annotator, as BeGIN does with LLMs (Kim et
+  al., "Delving into Instance-Dependent Label Noise in Graph Data: A Comprehensive Study and
+  Benchmark", KDD 2025, https://arxiv.org/abs/2506.12468): given the annotator's class
+  probabilities :math:`\mathbf{p}_i` (``annotator_probs``, e.g.
+  :func:`noisygraph.bench.annotator_probabilities`, the offline embedding annotator on a text
+  graph), node :math:`i` flips with probability
+  :math:`q_i = \min(1, r\,e_i / \bar{e})` where :math:`e_i = 1 - p_{i, y_i}` is the
+  annotator's chance of erring (nodes it finds ambiguous flip first), to class
+  :math:`k \ne y_i` with probability :math:`\propto p_{ik}` (the annotator's wrong answers).
+  The clipping at 1 lowers the expected rate below :math:`r` when errors concentrate; the
+  ``"exact"`` sampler (weights :math:`q_i`) gives the exact count.
 
 Samplers:
 
 * ``"independent"``: each node flips independently (what the papers do): the realised rate
   wanders around :math:`r`, by :math:`\sqrt{r(1-r)/n}` on :math:`n` nodes;
 * ``"exact"``: exactly :math:`\mathrm{round}(r\,n)` of the :math:`n` masked nodes flip (chosen
-  uniformly; for ``"instance"`` with weights :math:`q_i`); the target follows the kind;
+  uniformly; for the per-node kinds with weights :math:`q_i`); the target follows the kind;
 * ``"paper"``: the draw of the ERASE release, bit for bit: legacy ``numpy.random.RandomState(seed)``;
   for ``"pair"`` the partners are drawn first (``choice`` among the other classes, class by
   class), then one ``choice(K, p=T[y_i])`` per masked node in node order (one uniform each).
-  Defined for the class-conditional kinds (not ``"instance"``).
+  Defined for the class-conditional kinds (not the per-node ``"instance"``,
+  ``"instance_noisygl"``, ``"annotator"``).
 
 One noise model, several node sets: :class:`LabelNoiseModel` draws the transition (pair
 partners, random rows) once and samples it on any mask, continuing one random stream, so
@@ -46,9 +68,11 @@ from torch import Tensor
 from torch_geometric.data import Data
 from torch_geometric.transforms import BaseTransform
 
-from noisygraph_cli.choices import NOISE_KINDS, NOISE_SAMPLERS  # defined once, torch-free
+from noisygraph_cli.choices import NOISE_KINDS, NOISE_SAMPLERS, PER_NODE_NOISE_KINDS  # defined once, torch-free
 
 INSTANCE_RATE_STD = 0.1
+#: Kinds whose flips follow the node features ``x``.
+FEATURE_NOISE_KINDS = ("instance", "instance_noisygl")
 _CHUNK = 1 << 16
 
 
@@ -133,7 +157,7 @@ def _check_mask(mask, y: Tensor, name: str = "mask") -> np.ndarray:
 
 def _nominal(kind: str, rate: float, num_classes: int, draw_partner, draw_weights) -> Optional[np.ndarray]:
     """The class-conditional transition matrix of ``kind`` (``None`` for ``"instance"``)."""
-    if kind == "instance":
+    if kind in PER_NODE_NOISE_KINDS:
         return None
     eye = np.eye(num_classes)
     if kind == "uniform":
@@ -208,6 +232,46 @@ def _instance_targets(
     return out
 
 
+def _draw_off_label(rng: np.random.Generator, logits: np.ndarray, own: np.ndarray,
+                    num_classes: int) -> np.ndarray:
+    """One class per row of ``logits`` (log-weights), never the row's own class ``own``."""
+    logits = logits.copy()
+    logits[np.arange(own.shape[0]), own] = -np.inf
+    empty = ~np.isfinite(logits).any(axis=1)  # no weight off the own class: uniform over the others
+    logits[empty] = 0.0
+    logits[np.flatnonzero(empty), own[empty]] = -np.inf
+    logits -= logits.max(axis=1, keepdims=True)
+    cdf = np.cumsum(np.exp(logits), axis=1)
+    u = rng.random(own.shape[0])[:, None] * cdf[:, -1:]
+    return np.minimum((cdf <= u).sum(axis=1), num_classes - 1)
+
+
+def _noisygl_targets(rng: np.random.Generator, features: Tensor, projection: Tensor,
+                     labels: np.ndarray, nodes: np.ndarray, num_classes: int) -> np.ndarray:
+    """Noisy classes of ``nodes`` under NoisyGL's projection: ``softmax(x_i W[y_i])`` off ``y_i``."""
+    own = labels[nodes]
+    logits = np.empty((nodes.shape[0], num_classes))
+    for label in np.unique(own):
+        where = own == label
+        logits[where] = (features[torch.from_numpy(nodes[where])] @ projection[label]).numpy()
+    return _draw_off_label(rng, logits, own, num_classes)
+
+
+def _check_annotator_probs(probs, num_classes: int) -> Tensor:
+    if not isinstance(probs, Tensor) or probs.dim() != 2 or not probs.dtype.is_floating_point:
+        raise ValueError("annotator_probs must be a float [N, K] tensor of class probabilities, "
+                         f"got {getattr(probs, 'shape', type(probs).__name__)}")
+    if probs.size(1) != num_classes:
+        raise ValueError(f"annotator_probs must have num_classes={num_classes} columns, got "
+                         f"{probs.size(1)}")
+    probs = probs.detach().cpu().double()
+    if not torch.isfinite(probs).all() or bool((probs < 0).any()):
+        raise ValueError("annotator_probs must be finite and >= 0")
+    if not torch.allclose(probs.sum(dim=1), torch.ones(probs.size(0), dtype=probs.dtype), atol=1e-4):
+        raise ValueError("annotator_probs rows must sum to 1")
+    return probs
+
+
 def _empirical_transition(clean: np.ndarray, noisy: np.ndarray, num_classes: int) -> Tensor:
     counts = np.bincount(clean * num_classes + noisy, minlength=num_classes * num_classes)
     counts = counts.reshape(num_classes, num_classes).astype(np.float64)
@@ -248,6 +312,8 @@ class LabelNoiseModel:
             ``"instance"`` (ignored otherwise). (default: :obj:`None`)
         instance_temperature (float, optional): temperature :math:`\tau > 0` of the
             similarity softmax of ``"instance"``. (default: :obj:`0.1`)
+        annotator_probs (torch.Tensor, optional): ``[N, K]`` class probabilities of an
+            annotator (rows summing to 1), required by ``"annotator"``. (default: :obj:`None`)
 
     Attributes:
         transition (torch.Tensor or None): the nominal ``[K, K]`` float64 transition
@@ -268,6 +334,7 @@ class LabelNoiseModel:
         sampler: str = "independent",
         x: Optional[Tensor] = None,
         instance_temperature: float = 0.1,
+        annotator_probs: Optional[Tensor] = None,
     ) -> None:
         self.kind = _check_choice("kind", kind, NOISE_KINDS)
         self.sampler = _check_choice("sampler", sampler, NOISE_SAMPLERS)
@@ -277,11 +344,18 @@ class LabelNoiseModel:
         self.instance_temperature = _check_temperature(instance_temperature)
         self._features: Optional[Tensor] = None
         self._means: Optional[Tensor] = None
-        if kind == "instance":
-            if sampler == "paper":
-                raise ValueError("sampler='paper' reproduces class-conditional draws; it has no 'instance' kind")
+        self._projection: Optional[Tensor] = None
+        self._annotator: Optional[Tensor] = None
+        if kind in PER_NODE_NOISE_KINDS and sampler == "paper":
+            raise ValueError(f"sampler='paper' reproduces class-conditional draws; it has no {kind!r} kind")
+        if kind == "annotator":
+            if annotator_probs is None:
+                raise ValueError("annotator_probs is required for kind='annotator' (the wrong labels "
+                                 "come from the annotator), e.g. noisygraph.bench.annotator_probabilities(data)")
+            self._annotator = _check_annotator_probs(annotator_probs, self.num_classes)
+        if kind in FEATURE_NOISE_KINDS:
             if x is None:
-                raise ValueError("x is required for kind='instance' (noise follows the features)")
+                raise ValueError(f"x is required for kind={kind!r} (noise follows the features)")
             if not isinstance(x, Tensor) or x.dim() != 2 or x.dtype.is_complex:
                 raise ValueError(f"x must be a real [N, F] tensor, got {getattr(x, 'shape', type(x).__name__)}")
             if not torch.isfinite(x).all():
@@ -302,6 +376,9 @@ class LabelNoiseModel:
                 draw_partner=lambda i: (i + int(self._rng.integers(1, K))) % K,
                 draw_weights=lambda k: self._rng.random(k),
             )
+        if kind == "instance_noisygl":  # NoisyGL's W: [K, F, K] standard normal, drawn once
+            self._projection = torch.from_numpy(
+                self._rng.standard_normal((K, self._features.size(1), K)))
         self._nominal = nominal
         self.transition: Optional[Tensor] = None if nominal is None else torch.from_numpy(nominal)
 
@@ -312,6 +389,8 @@ class LabelNoiseModel:
             raise ValueError(f"y must lie in [0, num_classes={self.num_classes}), found label {bad}")
         if self._features is not None and self._features.size(0) != labels.shape[0]:
             raise ValueError(f"x must be a [N={labels.shape[0]}, F] tensor, got {tuple(self._features.shape)}")
+        if self._annotator is not None and self._annotator.size(0) != labels.shape[0]:
+            raise ValueError(f"annotator_probs must have N={labels.shape[0]} rows, got {self._annotator.size(0)}")
         return labels
 
     def _draw(self, labels: np.ndarray, nodes: np.ndarray) -> np.ndarray:
@@ -321,17 +400,22 @@ class LabelNoiseModel:
         if self.sampler == "paper":
             return _draw_from_rows(self._nominal, clean, self._legacy.random_sample(count))
         rng = self._rng
-        if self.kind == "instance":
-            if self._means is None:
-                self._means = _class_means(self._features, labels, self.num_classes)
+        if self.kind == "instance" and self._means is None:
+            self._means = _class_means(self._features, labels, self.num_classes)
+        if self.kind in FEATURE_NOISE_KINDS:
             flip_probability = _truncated_normal(rng, self.rate, INSTANCE_RATE_STD, count)
+        elif self.kind == "annotator":
+            error = 1.0 - self._annotator[torch.from_numpy(nodes), torch.from_numpy(clean)].numpy()
+            mean = error.mean() if count else 0.0
+            flip_probability = (np.minimum(1.0, self.rate * error / mean) if mean > 0
+                                else np.full(count, self.rate))
         else:
             flip_probability = 1.0 - self._nominal[clean, clean]
         if self.sampler == "independent":
             flips = np.flatnonzero(rng.random(count) < flip_probability)
         else:  # exact: round(r n) distinct nodes; weighted by q_i for "instance" (Efraimidis-Spirakis)
             num_flips = int(round(self.rate * count))
-            if self.kind == "instance":
+            if self.kind in PER_NODE_NOISE_KINDS:
                 with np.errstate(divide="ignore"):
                     keys = np.log(rng.random(count)) / flip_probability
                 flips = np.sort(np.argpartition(-keys, num_flips - 1)[:num_flips]) if num_flips else np.empty(0, np.int64)
@@ -342,6 +426,13 @@ class LabelNoiseModel:
             noisy[flips] = _instance_targets(
                 rng, self._features, self._means, labels, nodes[flips], self.num_classes, self.instance_temperature
             )
+        elif self.kind == "instance_noisygl":
+            noisy[flips] = _noisygl_targets(rng, self._features, self._projection, labels, nodes[flips],
+                                            self.num_classes)
+        elif self.kind == "annotator":
+            with np.errstate(divide="ignore"):
+                logits = np.log(self._annotator[torch.from_numpy(nodes[flips])].numpy())
+            noisy[flips] = _draw_off_label(rng, logits, clean[flips], self.num_classes)
         else:
             noisy[flips] = _draw_from_rows(_off_diagonal(self._nominal), clean[flips], rng.random(flips.shape[0]))
         return noisy
@@ -419,6 +510,7 @@ def add_label_noise(
     sampler: str = "independent",
     x: Optional[Tensor] = None,
     instance_temperature: float = 0.1,
+    annotator_probs: Optional[Tensor] = None,
 ) -> LabelNoise:
     r"""Corrupt the labels ``y`` of the nodes in ``mask`` with the noise model ``kind``: one
     :meth:`LabelNoiseModel.sample` of a freshly built :class:`LabelNoiseModel`.
@@ -447,6 +539,8 @@ def add_label_noise(
             (default: :obj:`None`)
         instance_temperature (float, optional): temperature :math:`\tau` of the
             similarity softmax of ``"instance"``. (default: :obj:`0.1`)
+        annotator_probs (torch.Tensor, optional): ``[N, K]`` class probabilities of an
+            annotator, required by ``"annotator"``. (default: :obj:`None`)
 
     Returns:
         LabelNoise: ``y_noisy``, ``flipped``, ``realised_rate``, ``transition``,
@@ -461,7 +555,8 @@ def add_label_noise(
         num_classes = int(labels.max()) + 1 if labels.size else 0
     model = LabelNoiseModel(
         kind, rate, _check_num_classes(num_classes), seed=seed, sampler=sampler,
-        x=x if kind == "instance" else None, instance_temperature=instance_temperature,
+        x=x if kind in FEATURE_NOISE_KINDS else None, instance_temperature=instance_temperature,
+        annotator_probs=annotator_probs if kind == "annotator" else None,
     )
     return model.sample(y, mask)
 
@@ -477,7 +572,9 @@ class AddLabelNoise(BaseTransform):
     ``noisy-val`` protocol checks), ``data.noise_rate`` (the realised rate over those nodes,
     a float), ``data.noise_transition`` (the empirical ``[K, K]`` matrix over them),
     ``data.noise_flipped`` (``[N]`` bool) and, for the class-conditional kinds,
-    ``data.noise_nominal_transition``.
+    ``data.noise_nominal_transition``. The feature-dependent kinds read ``data.x``;
+    ``"annotator"`` reads ``data.annotator_probs`` (``[N, K]``, e.g. set by
+    :func:`noisygraph.bench.annotator_probabilities`).
 
     With ``on="train+val"`` the model samples the training nodes first, then the
     validation nodes not in the training mask (one transition, one continued stream), so the
@@ -512,8 +609,8 @@ class AddLabelNoise(BaseTransform):
             raise ValueError(f"on must be 'train', 'train+val' or 'all', got {on!r}")
         self.kind = _check_choice("kind", kind, NOISE_KINDS)
         self.sampler = _check_choice("sampler", sampler, NOISE_SAMPLERS)
-        if kind == "instance" and sampler == "paper":
-            raise ValueError("sampler='paper' reproduces class-conditional draws; it has no 'instance' kind")
+        if kind in PER_NODE_NOISE_KINDS and sampler == "paper":
+            raise ValueError(f"sampler='paper' reproduces class-conditional draws; it has no {kind!r} kind")
         self.rate, self.on, self.seed = _check_rate(rate), on, _check_seed(seed)
         self.num_classes = None if num_classes is None else _check_num_classes(num_classes)
         self.instance_temperature = _check_temperature(instance_temperature)
@@ -536,8 +633,9 @@ class AddLabelNoise(BaseTransform):
             num_classes = int(labels.max()) + 1 if labels.size else 0
         model = LabelNoiseModel(
             self.kind, self.rate, _check_num_classes(num_classes), seed=self.seed, sampler=self.sampler,
-            x=getattr(data, "x", None) if self.kind == "instance" else None,
+            x=getattr(data, "x", None) if self.kind in FEATURE_NOISE_KINDS else None,
             instance_temperature=self.instance_temperature,
+            annotator_probs=getattr(data, "annotator_probs", None) if self.kind == "annotator" else None,
         )
         if self.on == "all":
             noise = model.sample(y)

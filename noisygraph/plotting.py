@@ -1,8 +1,8 @@
-"""Figures of training runs and network community profiles (matplotlib, imported only when a
-figure is drawn)."""
+"""Figures of training runs, benchmarks and network community profiles (matplotlib, imported
+only when a figure is drawn)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING, Optional, Sequence
 
 if TYPE_CHECKING:
     from noisygraph.cluster.ncp import NCPResult
@@ -63,4 +63,43 @@ def plot_ncp(result: "NCPResult", path: str, *, title: Optional[str] = None) -> 
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_accuracy_vs_rate(summary: Sequence[dict], path: str, *,
+                          datasets: Optional[Sequence[str]] = None,
+                          title: Optional[str] = None) -> None:
+    """Saves test accuracy (mean ± std, %) against the nominal noise rate to ``path``: one
+    panel per data set, one line per (method, noise kind): colour by method, line style by
+    noise kind. ``summary`` holds the rows of
+    :meth:`noisygraph.bench.BenchmarkResult.summary`."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    datasets = list(datasets) if datasets is not None else list(dict.fromkeys(
+        row["dataset"] for row in summary))
+    methods = list(dict.fromkeys(row["method"] for row in summary))
+    kinds = list(dict.fromkeys(row["noise"] for row in summary))
+    styles = ["-", "--", ":", "-."]
+    fig, axes = plt.subplots(1, max(1, len(datasets)), figsize=(5 * max(1, len(datasets)), 4),
+                             squeeze=False)
+    for axis, dataset in zip(axes[0], datasets):
+        for m, method in enumerate(methods):
+            for k, kind in enumerate(kinds):
+                rows = sorted((r for r in summary if r["dataset"] == dataset
+                               and r["method"] == method and r["noise"] == kind),
+                              key=lambda r: r["rate"])
+                if not rows:
+                    continue
+                axis.errorbar([100 * r["rate"] for r in rows], [r["accuracy_mean"] for r in rows],
+                              yerr=[r["accuracy_std"] for r in rows], color=f"C{m % 10}",
+                              linestyle=styles[k % len(styles)], marker="o", capsize=3,
+                              label=f"{method}, {kind}")
+        axis.set(title=dataset, xlabel="nominal noise rate (%)", ylabel="test accuracy (%)")
+        axis.legend(fontsize="small")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path)
     plt.close(fig)

@@ -19,6 +19,8 @@ SUBCOMMANDS = {
     "ncp": "network community profile: least conductance per cluster size (ACL, flow)",
     "locle": "label-free node classification with an LLM (or offline) annotator",
     "detect": "which training labels look wrong (graph-aware label-issue detection)",
+
+    "bench": "every noisy-label method on the same noisy labels under one protocol: mean ± std tables",
 }
 
 

@@ -8,7 +8,11 @@ from this module and re-exports them where users look (``noisygraph.noise.NOISE_
 """
 
 #: Label-noise kinds (:mod:`noisygraph.noise`).
-NOISE_KINDS = ("uniform", "pair", "pair_cyclic", "random", "instance")
+NOISE_KINDS = ("uniform", "pair", "pair_cyclic", "random", "instance", "instance_noisygl",
+               "annotator")
+#: The kinds with one flip distribution per node (no ``"paper"`` sampler): the feature-
+#: dependent ones and ``"annotator"`` (wrong labels from the offline annotator, text graphs).
+PER_NODE_NOISE_KINDS = ("instance", "instance_noisygl", "annotator")
 #: How flips are drawn (:mod:`noisygraph.noise`): one coin per node, an exact count, or the
 #: ERASE release's seeded draw.
 NOISE_SAMPLERS = ("independent", "exact", "paper")

@@ -14,7 +14,7 @@ import sys
 
 from noisygraph_cli._common import (UsageError, add_noise, add_rate, add_root, add_seed, check_number,
                                     check_root, check_seed)
-from noisygraph_cli.choices import NOISE_SAMPLERS
+from noisygraph_cli.choices import NOISE_SAMPLERS, PER_NODE_NOISE_KINDS
 
 DEFAULT_CSBM_NODES = 10_000
 # `show csbm` draws 5 classes with 20 training nodes each (the generator's defaults).
@@ -66,8 +66,9 @@ def validate(args: argparse.Namespace) -> None:
     if args.rate is not None:
         check_number(args.rate, "--rate", low=0.0, high=1.0, high_open=True)
     check_seed(args.seed)
-    if args.noise == "instance" and args.sampler == "paper":
-        raise UsageError("--sampler", "'paper' reproduces class-conditional draws; it has no 'instance' noise")
+    if args.noise in PER_NODE_NOISE_KINDS and args.sampler == "paper":
+        raise UsageError("--sampler", f"'paper' reproduces class-conditional draws; it has no "
+                                      f"{args.noise!r} noise")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -108,10 +109,17 @@ def run(args: argparse.Namespace) -> int:
         if on != "all" and "train_mask" not in data:
             print(f"noisygraph data: error: --on: {args.name} has no split; use --on all", file=sys.stderr)
             return 2
-        if args.noise == "instance" and data.x is None:
-            print(f"noisygraph data: error: --noise: {args.name} has no features; 'instance' noise needs x",
-                  file=sys.stderr)
+        if args.noise in ("instance", "instance_noisygl") and data.x is None:
+            print(f"noisygraph data: error: --noise: {args.name} has no features; {args.noise!r} noise "
+                  "needs x", file=sys.stderr)
             return 2
+        if args.noise == "annotator":
+            from noisygraph.bench.annotator import annotator_probabilities, is_text_graph
+            if not is_text_graph(data):
+                print(f"noisygraph data: error: --noise: {args.name} is not a text graph; 'annotator' "
+                      "noise needs node texts and class names (e.g. dblp)", file=sys.stderr)
+                return 2
+            data.annotator_probs = annotator_probabilities(data)
         data = AddLabelNoise(args.noise, rate, on=on, seed=seed, sampler=sampler)(data)
         print(f"noise {args.noise} nominal {rate:.1%} on {on} ({sampler}, seed {seed}): "
               f"realised {data.noise_rate:.1%}")

@@ -22,7 +22,8 @@ from noisygraph_cli._common import (UsageError, add_device, add_json, add_noise,
                                     add_rate, add_root, add_seed, add_threads, check_device,
                                     check_number, check_output, check_root, check_seed,
                                     check_threads, round_floats, set_threads)
-from noisygraph_cli.choices import ERASE_METHODS, NOISE_SAMPLERS, PRECORRECTIONS, PROTOCOLS
+from noisygraph_cli.choices import (ERASE_METHODS, NOISE_SAMPLERS, PER_NODE_NOISE_KINDS,
+                                   PRECORRECTIONS, PROTOCOLS)
 
 if TYPE_CHECKING:
     from torch import Tensor
@@ -141,10 +142,11 @@ def corrupt(data, args, seed: int) -> Corruption:
     seeded with ``seed``): its first sample corrupts the training nodes (the same labels under
     both protocols); under ``noisy-val`` its second sample corrupts the validation nodes
     (same transition, same pair partners, the random stream continued)."""
-    from noisygraph.noise import LabelNoiseModel
+    from noisygraph.noise import FEATURE_NOISE_KINDS, LabelNoiseModel
 
     model = LabelNoiseModel(args.noise, args.rate, data.num_classes, seed=seed,
-                            sampler=args.sampler, x=data.x if args.noise == "instance" else None)
+                            sampler=args.sampler,
+                            x=data.x if args.noise in FEATURE_NOISE_KINDS else None)
     if args.protocol != "noisy-val":
         noise = model.sample(data.y, data.train_mask)
         return Corruption(noise.y_noisy, noise.mask, noise.realised_rate, None)
@@ -201,34 +203,37 @@ def load(args):
     return data
 
 
-def _check_dataset(args) -> None:
+def check_dataset(name: str, root: Optional[str], flag: str = "--dataset") -> None:
     """The name must be one :func:`~noisygraph.datasets.load_dataset` can load: a Planetoid or
     OGB name (downloadable), or a folder under the data root; no file is read."""
     from noisygraph.datasets import available_datasets
     from noisygraph.datasets.ogb import OGB_NAMES
     from noisygraph.datasets.planetoid import PLANETOID_NAMES
 
-    check_root(args.root)
-    key = args.dataset.strip().lower()
+    check_root(root)
+    key = name.strip().lower()
     if key in PLANETOID_NAMES or key.replace("_", "-") in OGB_NAMES:
         return
     if key == "csbm":
-        raise UsageError("--dataset", "csbm needs generator sizes; use the Python API "
-                                      "(noisygraph.datasets.csbm) for synthetic graphs")
-    local = [name for name in available_datasets(args.root) if name != "csbm"]
+        raise UsageError(flag, "csbm needs generator sizes; use the Python API "
+                               "(noisygraph.datasets.csbm) for synthetic graphs")
+    local = [n for n in available_datasets(root) if n != "csbm"]
     if key not in {n.lower() for n in local} and key.replace("-", "_") not in {
             n.lower() for n in local}:
         known = sorted(set(PLANETOID_NAMES.values()) | set(OGB_NAMES) | set(local))
-        raise UsageError("--dataset", f"unknown data set {args.dataset!r} (known: "
-                                      f"{', '.join(known)})")
+        raise UsageError(flag, f"unknown data set {name!r} (known: {', '.join(known)})")
 
 
 def validate(args) -> None:
     """Checks every flag before any data is loaded (:class:`UsageError`: one line, exit 2)."""
     check_number(args.rate, "--rate", low=0.0, high=1.0)
-    if args.noise == "instance" and args.sampler == "paper":
+    if args.noise in PER_NODE_NOISE_KINDS and args.sampler == "paper":
         raise UsageError("--sampler", "paper reproduces the release's class-conditional draw; "
-                                      "it has no instance noise")
+                                      f"it has no {args.noise} noise")
+    if args.noise == "annotator":
+        raise UsageError("--noise", "annotator noise needs a text graph with features and a "
+                                    "split; use noisygraph bench or the Python API "
+                                    "(noisygraph.bench.annotator_probabilities)")
     if args.runs < 1:
         raise UsageError("--runs", f"must be >= 1, got {args.runs}")
     check_seed(args.seed, span=100 * (args.runs - 1))
@@ -257,7 +262,7 @@ def validate(args) -> None:
     check_device(args.device)
     check_output("--json", args.json)
     check_output("--plot", args.plot)
-    _check_dataset(args)
+    check_dataset(args.dataset, args.root)
 
 
 def run_all(args, on_run: Optional[Callable[[dict], None]] = None) -> dict:

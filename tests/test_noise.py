@@ -6,7 +6,8 @@ import pytest
 import torch
 from torch_geometric.data import Data
 
-from noisygraph.noise import NOISE_KINDS, AddLabelNoise, LabelNoiseModel, add_label_noise
+from noisygraph.noise import (FEATURE_NOISE_KINDS, NOISE_KINDS, AddLabelNoise, LabelNoiseModel,
+                              add_label_noise)
 
 K = 5
 N = 20000
@@ -24,8 +25,14 @@ def features(labels):
     return torch.from_numpy(means[labels.numpy()] + 0.8 * rng.standard_normal((N, 16))).float()
 
 
+ANNOTATOR_PROBS = torch.softmax(2 * torch.randn(N, K, generator=torch.Generator().manual_seed(9),
+                                                dtype=torch.float64), dim=1)
+
+
 def _noise(y, kind, rate, x=None, **kwargs):
-    return add_label_noise(y, kind, rate, x=x if kind == "instance" else None, **kwargs)
+    return add_label_noise(y, kind, rate, x=x if kind in FEATURE_NOISE_KINDS else None,
+                           annotator_probs=ANNOTATOR_PROBS if kind == "annotator" else None,
+                           **kwargs)
 
 
 @pytest.mark.parametrize("kind", NOISE_KINDS)
@@ -33,10 +40,13 @@ def _noise(y, kind, rate, x=None, **kwargs):
 def test_independent_rate_within_tolerance(labels, features, kind, rate):
     noise = _noise(labels, kind, rate, x=features, seed=3)
     expected = rate
-    if kind == "instance":  # mean of N(rate, 0.1^2) truncated to [0, 1]
+    if kind in FEATURE_NOISE_KINDS:  # mean of N(rate, 0.1^2) truncated to [0, 1]
         from scipy.stats import truncnorm
 
         expected = truncnorm.mean(-rate / 0.1, (1 - rate) / 0.1, loc=rate, scale=0.1)
+    if kind == "annotator":  # mean of min(1, rate e_i / mean(e)), e_i = 1 - p_i[y_i]
+        error = 1 - ANNOTATOR_PROBS[torch.arange(N), labels]
+        expected = float((rate * error / error.mean()).clamp(max=1).mean())
     # 4 standard deviations of a binomial proportion
     assert abs(noise.realised_rate - expected) < 4 * math.sqrt(expected * (1 - expected) / N)
     assert torch.equal(noise.flipped, noise.y_noisy != labels)

@@ -1,0 +1,468 @@
+r"""One benchmark protocol for every method: a grid of cells, each trained once and cached.
+
+A *cell* is one (data set, method, noise kind, nominal rate, run). Every cell follows the
+protocol :func:`protocol_text` states (and ``to_dict()`` records):
+
+* **split**: the data set's own ``train_mask`` / ``val_mask`` / ``test_mask`` (Cora: the
+  Planetoid public split); accuracy is on the clean test labels;
+* **noise**: one :class:`~noisygraph.noise.LabelNoiseModel` per (data set, noise, rate, run),
+  seeded with ``seed + 100 run`` and shared by every method, corrupts the training labels
+  (and under ``"noisy-val"`` then the validation labels not in the training mask, same model,
+  stream continued, :class:`~noisygraph.noise.AddLabelNoise` with ``on="train+val"``);
+  the realised rate on the training (and validation) nodes is recorded per cell;
+* **model selection**: on clean validation labels (``"paper"``) or on the noisy ones
+  (``"noisy-val"``);
+* **training seed**: ``seed + 100 run`` for every method (``seed_everything`` before it is
+  built, and its ``seed=`` argument).
+
+Each finished cell is appended to a JSON-lines cache keyed by the SHA-256 of its full
+configuration (data fingerprint, method and options, noise, sampler, rate, run, seeds,
+protocol, device), so an interrupted benchmark continues where it stopped and a changed
+configuration never reuses an old result. With ``jobs > 1`` the cells run in that many
+spawned processes (each with ``threads`` torch threads); every cell seeds all its RNGs, so
+the results do not depend on ``jobs`` (for a given ``threads``).
+"""
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Sequence, Union
+
+import numpy as np
+import torch
+from torch_geometric.data import Data
+from tqdm.auto import tqdm
+
+from noisygraph._validation import check_bool, check_choice, check_int, check_real
+from noisygraph.bench.methods import build_method, get_method
+from noisygraph.noise import (NOISE_KINDS, NOISE_SAMPLERS, PER_NODE_NOISE_KINDS,
+                              AddLabelNoise)
+from noisygraph.random import seed_everything
+from noisygraph_cli.choices import PROTOCOLS
+
+#: Bumped when a cell's record changes meaning; part of every cache key.
+CACHE_FORMAT = 1
+#: The annotator of ``"annotator"`` noise (part of those cells' keys).
+ANNOTATOR = "embedding:all-MiniLM-L6-v2"
+
+DataSource = Union[str, Data]
+
+
+class GridError(ValueError):
+    """A data set of the grid cannot take one of its noise kinds, or lacks labels or a split
+    (raised before any cell runs; the message starts with the argument's name)."""
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One training of the grid (its ``config`` is the cache key's content)."""
+
+    dataset: str
+    method: str
+    noise: str
+    rate: float
+    run: int
+    config: dict = field(compare=False, hash=False, repr=False)
+
+    @property
+    def key(self) -> str:
+        text = json.dumps(self.config, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def fingerprint(data: Data) -> str:
+    """SHA-256 over the graph, features, labels, split and node texts of ``data`` (the cache
+    keys change when the data set does)."""
+    digest = hashlib.sha256()
+    text = getattr(data, "text", None)
+    if text is not None:
+        digest.update("\0".join(text).encode())
+    for name in ("edge_index", "x", "y", "train_mask", "val_mask", "test_mask"):
+        value = getattr(data, name, None)
+        digest.update(name.encode())
+        if isinstance(value, torch.Tensor):
+            value = value.detach().cpu().contiguous()
+            digest.update(f"{value.dtype}{tuple(value.shape)}".encode())
+            digest.update(value.numpy().tobytes() if value.dtype != torch.bfloat16
+                          else value.float().numpy().tobytes())
+    return digest.hexdigest()
+
+
+def protocol_text(protocol: str, sampler: str, seed: int) -> str:
+    """One paragraph stating the protocol every cell followed."""
+    selection = ("clean validation labels" if protocol == "paper" else
+                 "noisy validation labels (corrupted by the same noise model as the training labels)")
+    where = "training labels" if protocol == "paper" else "training and validation labels"
+    return (f"Protocol `{protocol}`: each data set's own train/val/test split; label noise on the "
+            f"{where} only (sampler `{sampler}`), one noise draw per (data set, noise, rate, run) "
+            f"seeded with {seed} + 100 run and shared by all methods; model selection on "
+            f"{selection}; training seed {seed} + 100 run; test accuracy on clean labels, "
+            "mean ± population std over the runs; realised noise rate = fraction of the "
+            "corrupted nodes whose label changed, averaged over the runs.")
+
+
+# ------------------------------------------------------------------ one cell
+
+_LOADED: dict = {}
+
+
+def _load(source: DataSource, root) -> Data:
+    """The data set of ``source`` (a ``load_dataset`` name, loaded once per process, or a
+    ``Data``)."""
+    if isinstance(source, Data):
+        return source
+    key = (source, None if root is None else str(root))
+    if key not in _LOADED:
+        from noisygraph.datasets import load_dataset
+        _LOADED[key] = load_dataset(source, root=root)
+    return _LOADED[key]
+
+
+def corrupt(data: Data, noise: str, rate: float, *, protocol: str, sampler: str,
+            seed: int) -> tuple[Data, float, Optional[float]]:
+    """A shallow copy of ``data`` with ``y_noisy`` / ``noise_mask`` of the protocol, the
+    realised training rate and (under ``"noisy-val"``) validation rate."""
+    on = "train+val" if protocol == "noisy-val" else "train"
+    noisy = AddLabelNoise(noise, rate, on=on, seed=seed, sampler=sampler)(copy.copy(data))
+    flipped = noisy.noise_flipped.cpu()
+
+    def realised(mask) -> float:
+        mask = mask.cpu()
+        return float(flipped[mask].double().mean()) if bool(mask.any()) else 0.0
+
+    val = realised(data.val_mask & ~data.train_mask) if protocol == "noisy-val" else None
+    return noisy, realised(data.train_mask), val
+
+
+def run_cell(cell: Cell, source: DataSource, root=None) -> dict:
+    """Trains ``cell`` and returns its record (the config, the test accuracy in %, the
+    realised rates, the selected epoch, seconds)."""
+    config = cell.config
+    data = _load(source, root)
+    noisy, train_rate, val_rate = corrupt(data, cell.noise, cell.rate,
+                                          protocol=config["protocol"],
+                                          sampler=config["sampler"], seed=config["noise_seed"])
+    seed_everything(config["seed"])
+    method = build_method(cell.method, protocol=config["protocol"], seed=config["seed"],
+                          device=config["device"], verbose=False, **config["options"])
+    start = time.perf_counter()
+    history = method.fit(noisy, y_noisy=noisy.y_noisy, noise_mask=noisy.noise_mask)
+    seconds = time.perf_counter() - start
+    return {"key": cell.key, **config, "accuracy": 100.0 * float(history.test_acc),
+            "realised_rate": train_rate, "realised_val_rate": val_rate,
+            "best_epoch": int(history.best_epoch),
+            "epochs_run": len(history.metrics.get("epoch", [])),
+            "seconds": seconds, "torch_threads": torch.get_num_threads()}
+
+
+def _init_worker(threads: Optional[int]) -> None:
+    if threads:
+        torch.set_num_threads(threads)
+
+
+def _run_in_worker(cell: Cell, source: DataSource, root) -> dict:
+    return run_cell(cell, source, root)
+
+
+# ------------------------------------------------------------------ the grid
+
+def read_cache(path: Optional[os.PathLike]) -> dict:
+    """The records of the JSON-lines cache ``path`` by key (a torn last line, from an
+    interrupt mid-write, is ignored)."""
+    records = {}
+    if path is None or not os.path.exists(path):
+        return records
+    with open(path) as handle:
+        for line in handle:
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(record, dict) and "key" in record:
+                records[record["key"]] = record
+    return records
+
+
+def _append(path: Optional[os.PathLike], record: dict) -> None:
+    if path is None:
+        return
+    with open(path, "a") as handle:
+        handle.write(json.dumps(record) + "\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+@dataclass
+class BenchmarkResult:
+    """What :func:`run_benchmark` returns.
+
+    Attributes:
+        protocol (str): the protocol paragraph (:func:`protocol_text`).
+        config (dict): the grid's configuration.
+        records (list[dict]): one record per cell, in grid order.
+        cached (int): how many of them came from the cache.
+    """
+
+    protocol: str
+    config: dict
+    records: list
+    cached: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return len(self.records) == self.config["num_cells"]
+
+    def summary(self) -> list:
+        """Per (data set, method, noise, rate): accuracies, mean ± population std, realised
+        rates and seconds per run, in grid order."""
+        groups: dict = defaultdict(list)
+        for record in self.records:
+            groups[(record["dataset"], record["method"], record["noise"], record["rate"])].append(record)
+        rows = []
+        for (dataset, method, noise, rate), records in groups.items():
+            accuracies = [r["accuracy"] for r in records]
+            val_rates = [r["realised_val_rate"] for r in records if r["realised_val_rate"] is not None]
+            rows.append({"dataset": dataset, "method": method, "noise": noise, "rate": rate,
+                         "runs": len(records), "accuracies": accuracies,
+                         "accuracy_mean": float(np.mean(accuracies)),
+                         "accuracy_std": float(np.std(accuracies)),
+                         "realised_rate": float(np.mean([r["realised_rate"] for r in records])),
+                         "realised_val_rate": float(np.mean(val_rates)) if val_rates else None,
+                         "seconds_per_run": float(np.mean([r["seconds"] for r in records]))})
+        return rows
+
+    def to_markdown(self) -> str:
+        """One table per data set: methods as rows, (noise, rate) as columns, ``mean ± std``
+        of the test accuracy (%), the realised noise rate of each column below."""
+        rows = self.summary()
+        lines = [self.protocol]
+        for dataset in self.config["datasets"]:
+            mine = [r for r in rows if r["dataset"] == dataset]
+            if not mine:
+                continue
+            columns = [(n, r) for n in self.config["noise"] for r in self.config["rates"]
+                       if any(x["noise"] == n and x["rate"] == r for x in mine)]
+            by = {(r["method"], r["noise"], r["rate"]): r for r in mine}
+            lines += ["", f"**{dataset}** — test accuracy (%), mean ± std (runs)", "",
+                      "| method | " + " | ".join(f"{n} {r:.0%}" for n, r in columns) + " | s/run |",
+                      "| --- |" + " --- |" * (len(columns) + 1)]
+            for method in self.config["methods"]:
+                cells = [by.get((method, n, r)) for n, r in columns]
+                if not any(cells):
+                    continue
+                text = ["—" if c is None else
+                        f"{c['accuracy_mean']:.2f} ± {c['accuracy_std']:.2f} ({c['runs']})"
+                        for c in cells]
+                seconds = np.mean([c["seconds_per_run"] for c in cells if c is not None])
+                lines.append(f"| {method} | " + " | ".join(text) + f" | {seconds:.1f} |")
+            realised = []
+            for n, r in columns:
+                first = next(x for x in mine if x["noise"] == n and x["rate"] == r)
+                value = f"{first['realised_rate']:.1%}"
+                if first["realised_val_rate"] is not None:
+                    value += f" / {first['realised_val_rate']:.1%}"
+                realised.append(value)
+            label = "realised rate (train / val)" if self.config["protocol"] == "noisy-val" else "realised rate"
+            lines.append(f"| {label} | " + " | ".join(realised) + " | |")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return {"protocol": self.protocol, "config": self.config, "complete": self.complete,
+                "cells_cached": self.cached, "summary": self.summary(),
+                "cells": self.records}
+
+    def plot(self, path: os.PathLike) -> None:
+        """Accuracy against the nominal noise rate, one panel per data set
+        (:func:`noisygraph.plotting.plot_accuracy_vs_rate`)."""
+        from noisygraph.plotting import plot_accuracy_vs_rate
+        plot_accuracy_vs_rate(self.summary(), path, datasets=self.config["datasets"],
+                              title=f"protocol {self.config['protocol']}")
+
+
+def _dataset_names(datasets) -> list:
+    if isinstance(datasets, (str, Data)) or not isinstance(datasets, (Sequence, Mapping)):
+        raise TypeError("datasets must be a sequence of names or a mapping name -> Data")
+    items = list(datasets.items()) if isinstance(datasets, Mapping) else [
+        (name, name) for name in datasets]
+    if not items:
+        raise ValueError("datasets must not be empty")
+    for name, source in items:
+        if not isinstance(name, str) or not isinstance(source, (str, Data)):
+            raise TypeError("datasets must be names, or a mapping from names to Data objects")
+    return items
+
+
+def _check_list(name: str, values, check) -> list:
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or not values:
+        raise ValueError(f"{name} must be a non-empty sequence, got {values!r}")
+    checked = [check(value) for value in values]
+    if len(set(checked)) != len(checked):
+        raise ValueError(f"{name} must not repeat a value, got {list(values)!r}")
+    return checked
+
+
+def check_noise_fits(data: Data, dataset: str, noise: str) -> None:
+    """Raises :class:`GridError` when ``data`` cannot be benchmarked (no features, labels or
+    split) or ``noise`` cannot corrupt it (``"annotator"`` on a graph without texts)."""
+    from noisygraph.bench.annotator import is_text_graph
+
+    for name in ("x", "y", "train_mask", "val_mask", "test_mask"):
+        if getattr(data, name, None) is None:
+            raise GridError(f"datasets: {dataset!r} has no {name}; the benchmark needs node "
+                            "features, labels and a train/val/test split")
+    if noise == "annotator" and not is_text_graph(data):
+        raise GridError(f"noise: 'annotator' needs a text graph (node texts and class names, "
+                        f"e.g. dblp); {dataset!r} has none")
+
+
+def run_benchmark(datasets, methods: Sequence[str], *, noise: Sequence[str] = ("uniform",),
+                  rates: Sequence[float] = (0.2, 0.4), runs: int = 5, protocol: str = "paper",
+                  sampler: str = "exact", seed: int = 123, epochs: Optional[int] = None,
+                  patience: Optional[int] = None, device: Optional[str] = None,
+                  root=None, cache: Optional[os.PathLike] = None, jobs: int = 1,
+                  threads: Optional[int] = None, verbose: bool = True,
+                  on_record=None) -> BenchmarkResult:
+    r"""Runs (or reads from ``cache``) every cell of the grid ``datasets`` × ``methods`` ×
+    ``noise`` × ``rates`` × ``runs`` under one protocol (see the module docstring).
+
+    Args:
+        datasets (Sequence[str] or Mapping[str, Data]): :func:`~noisygraph.datasets.load_dataset`
+            names, or names mapped to graphs (their content enters the cache key).
+        methods (Sequence[str]): names of :func:`~noisygraph.bench.method_registry`.
+        noise (Sequence[str], optional): noise kinds. (default: ``("uniform",)``)
+        rates (Sequence[float], optional): nominal rates in ``[0, 1]``. (default: ``(0.2, 0.4)``)
+        runs (int, optional): runs per cell, run ``r`` seeded with ``seed + 100 r``.
+            (default: ``5``)
+        protocol (str, optional): ``"paper"`` or ``"noisy-val"``. (default: ``"paper"``)
+        sampler (str, optional): noise sampler (:mod:`noisygraph.noise`); ``"exact"`` makes
+            the realised training rate the nominal one up to rounding. (default: ``"exact"``)
+        seed (int, optional): base seed in :math:`[0, 2^{32} - 100\,\text{runs})`. (default: ``123``)
+        epochs, patience (int, optional): passed to every method when given.
+            (default: :obj:`None`, each method's defaults)
+        device (str, optional): torch device of every method. (default: :obj:`None`, the data's)
+        root (path, optional): data root for the names. (default: :obj:`None`)
+        cache (path, optional): JSON-lines file of finished cells, read first and appended
+            to; :obj:`None` keeps nothing. (default: :obj:`None`)
+        jobs (int, optional): parallel processes (spawned). (default: ``1``, in this process)
+        threads (int, optional): torch threads per process. (default: :obj:`None`: in this
+            process torch's choice; in each worker ``cpu_count // jobs``)
+        verbose (bool, optional): a progress bar over the cells. (default: :obj:`True`)
+        on_record (callable, optional): called with the :class:`BenchmarkResult` of the
+            records so far after each cell (e.g. to rewrite a JSON file). (default: :obj:`None`)
+
+    Returns:
+        BenchmarkResult: the records, the protocol, ``summary()``, ``to_markdown()``,
+        ``plot(path)``, ``to_dict()``.
+    """
+    items = _dataset_names(datasets)
+    methods = _check_list("methods", methods, lambda m: (get_method(m), m)[1])
+    noise = _check_list("noise", noise, lambda n: check_choice("noise", n, NOISE_KINDS))
+    rates = _check_list("rates", rates, lambda r: check_real("rates", r, low=0.0, high=1.0))
+    runs = check_int("runs", runs, low=1)
+    protocol = check_choice("protocol", protocol, PROTOCOLS)
+    sampler = check_choice("sampler", sampler, NOISE_SAMPLERS)
+    seed = check_int("seed", seed, low=0)
+    if seed + 100 * (runs - 1) >= 2**32:
+        raise ValueError(f"seed must satisfy seed + 100 (runs - 1) < 2**32, got {seed}")
+    epochs = check_int("epochs", epochs, low=1, optional=True)
+    patience = check_int("patience", patience, low=0, optional=True)
+    jobs = check_int("jobs", jobs, low=1)
+    threads = check_int("threads", threads, low=1, optional=True)
+    verbose = check_bool("verbose", verbose)
+    if sampler == "paper" and any(n in PER_NODE_NOISE_KINDS for n in noise):
+        raise ValueError("sampler 'paper' reproduces class-conditional draws; it has no "
+                         "per-node noise kind (instance, instance_noisygl, annotator)")
+
+    # every data set loaded and checked before the first cell
+    sources, fingerprints = {}, {}
+    for name, source in items:
+        data = _load(source, root)
+        for kind in noise:
+            check_noise_fits(data, name, kind)
+        if "annotator" in noise:  # computed once here, shipped to the workers with the graph
+            from noisygraph.bench.annotator import annotator_probabilities
+            data = copy.copy(data)
+            data.annotator_probs = annotator_probabilities(data)
+            source = data
+        sources[name] = source
+        fingerprints[name] = fingerprint(data)
+    options = {"epochs": epochs, "patience": patience}
+    cells = []
+    for name, _ in items:
+        for method in methods:
+            for kind in noise:
+                for rate in rates:
+                    for run in range(runs):
+                        config = {"format": CACHE_FORMAT, "dataset": name,
+                                  "data": fingerprints[name], "method": method,
+                                  "options": options, "noise": kind, "rate": rate,
+                                  "sampler": sampler, "protocol": protocol, "run": run,
+                                  "seed": seed + 100 * run, "noise_seed": seed + 100 * run,
+                                  "annotator": ANNOTATOR if kind == "annotator" else None,
+                                  "device": None if device is None else str(device)}
+                        cells.append(Cell(name, method, kind, rate, run, config))
+    grid = {"datasets": [name for name, _ in items], "methods": methods, "noise": noise,
+            "rates": rates, "runs": runs, "protocol": protocol, "sampler": sampler,
+            "seed": seed, "options": options, "device": None if device is None else str(device),
+            "jobs": jobs, "threads": threads, "num_cells": len(cells)}
+    text = protocol_text(protocol, sampler, seed)
+
+    cached = read_cache(cache)
+    done = {cell.key: cached[cell.key] for cell in cells if cell.key in cached}
+    todo = [cell for cell in cells if cell.key not in done]
+    result = BenchmarkResult(text, grid, [], cached=len(done))
+
+    def finish(record: dict) -> None:
+        done[record["key"]] = record
+        _append(cache, record)
+        result.records = [done[c.key] for c in cells if c.key in done]
+        if on_record is not None:
+            on_record(result)
+
+    result.records = [done[c.key] for c in cells if c.key in done]
+    bar = tqdm(total=len(cells), initial=len(done), desc="bench", unit="cell",
+               disable=not verbose)
+    try:
+        if jobs == 1 or len(todo) <= 1:
+            previous = torch.get_num_threads()
+            if threads:
+                torch.set_num_threads(threads)
+            try:
+                for cell in todo:
+                    bar.set_postfix_str(f"{cell.dataset} {cell.method} {cell.noise} {cell.rate:g} run {cell.run}")
+                    finish(run_cell(cell, sources[cell.dataset], root))
+                    bar.update()
+            finally:
+                torch.set_num_threads(previous)
+        else:
+            _run_parallel(todo, sources, root, jobs, threads, finish, bar)
+    finally:
+        bar.close()
+    return result
+
+
+def _run_parallel(todo, sources, root, jobs, threads, finish, bar) -> None:
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
+    per_worker = threads or max(1, (os.cpu_count() or 1) // jobs)
+    executor = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_init_worker, initargs=(per_worker,))
+    try:
+        pending = {executor.submit(_run_in_worker, cell, sources[cell.dataset], root)
+                   for cell in todo}
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                finish(future.result())
+                bar.update()
+    except BaseException:
+        executor.shutdown(wait=False, cancel_futures=True)
+        raise
+    executor.shutdown(wait=True)
+
