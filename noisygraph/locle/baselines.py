@@ -13,8 +13,8 @@ from typing import Optional, Sequence
 import torch
 from torch import Tensor
 
-from noisygraph._validation import (check_edge_index, check_features, check_fraction, check_int,
-                                    check_node_mask, check_num_nodes, check_texts)
+from noisygraph._validation import (check_data_edge_index, check_features, check_fraction,
+                                    check_int, check_node_mask, check_num_nodes, check_texts)
 from noisygraph.locle.annotation import Annotation, Annotator, text_inputs
 from noisygraph.locle.gnn import gcn_trainer, split_holdout
 from noisygraph.locle.selection import (density_select, entropy_change_filter,
@@ -57,7 +57,7 @@ def _check(data, texts, classes, budget, x, exclude):
     if x is None:
         raise ValueError("x is required: pass x= (e.g. embed_texts(data.text)) or set data.x")
     num_nodes = check_num_nodes(data)
-    edge_index = check_edge_index(data, num_nodes)
+    edge_index = check_data_edge_index(data, num_nodes)
     texts = check_texts("texts", texts, length=num_nodes)
     excluded = check_node_mask("exclude", exclude, num_nodes)
     available = num_nodes - int(excluded.sum())

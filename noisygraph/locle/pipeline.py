@@ -13,9 +13,9 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from noisygraph._validation import (check_bool, check_edge_index, check_features, check_fraction,
-                                    check_int, check_node_mask, check_num_nodes, check_real,
-                                    check_texts)
+from noisygraph._validation import (check_bool, check_data_edge_index, check_features,
+                                    check_fraction, check_int, check_node_mask, check_num_nodes,
+                                    check_real, check_texts)
 from noisygraph.locle.annotation import Annotation, Annotator, text_inputs
 from noisygraph.locle.gnn import gcn_trainer, split_holdout
 from noisygraph.locle.refine import replace_labels, rewire
@@ -234,7 +234,7 @@ class Locle:
         texts, classes = text_inputs(data, texts, classes)
         num_classes = len(classes)
         num_nodes = check_num_nodes(data)
-        edge_index = check_edge_index(data, num_nodes)
+        edge_index = check_data_edge_index(data, num_nodes)
         texts = check_texts("texts", texts, length=num_nodes)
         excluded = check_node_mask("exclude", exclude, num_nodes)
         available = num_nodes - int(excluded.sum())
