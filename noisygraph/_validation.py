@@ -259,9 +259,10 @@ def check_class_labels(name: str, value: Any, num_nodes: Optional[int] = None) -
     check_tensor(name, value)
     if value.is_floating_point() or value.is_complex() or value.dtype == torch.bool:
         raise TypeError(f"{name} must hold integer class indices, got {value.dtype}")
-    if value.dim() != 1 or (num_nodes is not None and value.size(0) != num_nodes):
-        expected = "N" if num_nodes is None else num_nodes
-        raise ValueError(f"{name} must be 1-D [{expected}], got shape {tuple(value.shape)}")
+    if num_nodes is not None and value.shape != (num_nodes,):
+        raise ValueError(f"{name} must have shape [{num_nodes}], got {tuple(value.shape)}")
+    if value.dim() != 1:
+        raise ValueError(f"{name} must be 1-D [N], got shape {tuple(value.shape)}")
     return value
 
 
