@@ -24,8 +24,8 @@ from typing import Any, NamedTuple, Optional, Union
 import torch
 from torch import Tensor
 
-from noisygraph._validation import (INDEX_DTYPES, check_edge_index, check_edge_weight_metadata,
-                                    check_int, edge_weights_ok, raise_bad_edge_weights)
+from noisygraph._validation import (INDEX_DTYPES, check_bool_mask, check_edge_index,
+                                    check_edge_weight_metadata, check_int, edge_weights_ok, raise_bad_edge_weights)
 
 NORMALIZATIONS = ("sym", "row", "col")
 REORDERINGS = ("rcm", "degree")
@@ -387,6 +387,22 @@ class Adjacency:
             self._normalized[key] = Adjacency._trusted(base.rowptr, base.col, value,
                                                        base.num_cols)
         return self._normalized[key]
+
+    def induced(self, mask: Tensor) -> "Adjacency":
+        """The nonzeros whose row and column both lie in ``mask`` (bool ``[num_nodes]``, a
+        square adjacency), every row kept (the others empty). Built from this validated
+        adjacency, so nothing is re-checked and nothing is synchronised with the host."""
+        if self.num_rows != self.num_cols:
+            raise ValueError("induced needs a square adjacency, got "
+                             f"[{self.num_rows}, {self.num_cols}]")
+        check_bool_mask("mask", mask, self.num_rows, self.device)
+        row = self.row()
+        keep = mask[row] & mask[self._col]
+        counts = torch.bincount(row[keep], minlength=self.num_rows)
+        rowptr = torch.zeros(self.num_rows + 1, dtype=torch.long, device=self.device)
+        torch.cumsum(counts, 0, out=rowptr[1:])
+        value = None if self._value is None else self._value[keep]
+        return Adjacency._trusted(rowptr, self._col[keep], value, self.num_cols)
 
     def transpose(self) -> tuple["Adjacency", Tensor]:
         """The transposed adjacency and the permutation mapping its nonzeros to ours (cached)."""
