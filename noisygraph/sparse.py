@@ -332,14 +332,14 @@ class Adjacency:
         # that the gradient reaches exactly the weight that was used)
         position = torch.arange(self.nnz, device=self.device)
         last = torch.full((n,), -1, dtype=torch.long, device=self.device).scatter_reduce(
-            0, row[is_loop], position[is_loop], reduce="amax")
+            0, row, torch.where(is_loop, position, -1), reduce="amax")  # no dynamic shape
         has_loop = last >= 0
         loop_weight = torch.where(has_loop, weights[last.clamp(min=0)] if self.nnz else
                                   weights.new_zeros(n), float(fill_value))
         loops = torch.arange(n, device=self.device)
-        keep = ~is_loop
-        return _build_csr(torch.cat([row[keep], loops]), torch.cat([self._col[keep], loops]),
-                          torch.cat([weights[keep], loop_weight]), n, n)
+        kept = (~is_loop).nonzero().flatten()  # one data-dependent size, not three masks
+        return _build_csr(torch.cat([row[kept], loops]), torch.cat([self._col[kept], loops]),
+                          torch.cat([weights[kept], loop_weight]), n, n)
 
     def normalize(self, kind: str = "sym", add_self_loops: bool = False) -> "Adjacency":
         """The normalized adjacency (cached per ``(kind, add_self_loops)``).
@@ -398,9 +398,8 @@ class Adjacency:
         check_bool_mask("mask", mask, self.num_rows, self.device)
         row = self.row()
         keep = mask[row] & mask[self._col]
-        counts = torch.bincount(row[keep], minlength=self.num_rows)
         rowptr = torch.zeros(self.num_rows + 1, dtype=torch.long, device=self.device)
-        torch.cumsum(counts, 0, out=rowptr[1:])
+        torch.cumsum(_row_counts(row[keep], self.num_rows), 0, out=rowptr[1:])
         value = None if self._value is None else self._value[keep]
         return Adjacency._trusted(rowptr, self._col[keep], value, self.num_cols)
 
@@ -454,14 +453,20 @@ def _sort_permutation(row: Tensor, col: Tensor, num_rows: int, num_cols: int) ->
     return by_col[torch.argsort(row[by_col], stable=True)]
 
 
+def _row_counts(row: Tensor, num_rows: int) -> Tensor:
+    """Nonzeros per row (``row`` in range): ``bincount`` with a shape known in advance, so
+    ``torch.compile`` does not break the graph at a data-dependent output size."""
+    return torch.zeros(num_rows, dtype=torch.long, device=row.device).index_add_(
+        0, row, torch.ones_like(row))
+
+
 def _build_csr(row: Tensor, col: Tensor, value: Optional[Tensor], num_rows: int,
                num_cols: int) -> Adjacency:
     """The CSR of in-range nonzeros ``(row, col, value)`` (int64 indices), sorted by row and
     then column, duplicates kept."""
     perm = _sort_permutation(row, col, num_rows, num_cols)
-    counts = torch.bincount(row, minlength=num_rows)
     rowptr = torch.zeros(num_rows + 1, dtype=torch.long, device=row.device)
-    torch.cumsum(counts, 0, out=rowptr[1:])
+    torch.cumsum(_row_counts(row, num_rows), 0, out=rowptr[1:])
     return Adjacency._trusted(rowptr, col[perm], None if value is None else value[perm],
                               num_cols)
 
