@@ -18,6 +18,7 @@ import torch
 from torch import Tensor
 
 FLOAT_DTYPES = (torch.float32, torch.float64)
+INDEX_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
 MAX_STEPS = 2**31 - 1
 INT64_MAX = 2**63 - 1
 
@@ -249,6 +250,22 @@ def check_bool_mask(name: str, mask: Any, num_rows: int,
     return mask
 
 
+def check_class_labels(name: str, value: Any, num_nodes: Optional[int] = None) -> Tensor:
+    """A dense 1-D integer tensor of class indices (``[num_nodes]`` when given), metadata
+    only (the range is the caller's: it knows the number of classes)."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor of class indices, got "
+                        f"{type(value).__name__}")
+    check_tensor(name, value)
+    if value.is_floating_point() or value.is_complex() or value.dtype == torch.bool:
+        raise TypeError(f"{name} must hold integer class indices, got {value.dtype}")
+    if num_nodes is not None and value.shape != (num_nodes,):
+        raise ValueError(f"{name} must have shape [{num_nodes}], got {tuple(value.shape)}")
+    if value.dim() != 1:
+        raise ValueError(f"{name} must be 1-D [N], got shape {tuple(value.shape)}")
+    return value
+
+
 def check_node_ids(name: str, nodes: Any, num_nodes: int) -> Tensor:
     """``nodes`` (a bool mask ``[num_nodes]`` or integer node ids, in the given order) as int64
     node ids on the same device."""
@@ -285,19 +302,88 @@ def check_num_nodes(data: Any) -> int:
     return check_int("data.num_nodes", num_nodes, low=1)
 
 
-def check_edge_index(data: Any, num_nodes: int) -> Tensor:
-    """``data.edge_index``: an integer ``[2, E]`` tensor with ids in ``[0, num_nodes)``, as
-    int64."""
+def check_edge_weight_metadata(name: str, value: Any, count: int,
+                               device: torch.device) -> Tensor:
+    """A dense floating ``[count]`` tensor on ``device`` (metadata only; the values are
+    checked by :func:`edge_weights_ok`)."""
+    check_tensor(name, value)
+    if not value.is_floating_point():
+        raise TypeError(f"{name} must be floating point, got {value.dtype}")
+    if value.shape != (count,):
+        raise ValueError(f"{name} must have shape [{count}] (one weight per edge), got "
+                         f"{tuple(value.shape)}")
+    if value.device != device:
+        raise ValueError(f"{name} is on {value.device} but the indices on {device}")
+    return value
+
+
+def edge_weights_ok(value: Optional[Tensor]) -> Optional[Tensor]:
+    """A 0-dim bool tensor: every weight finite and >= 0 (no host sync); :obj:`None` when
+    there is nothing to check."""
+    if value is None or value.numel() == 0:
+        return None
+    low, high = torch.aminmax(value.detach())  # one pass; NaN propagates into both
+    return (low >= 0) & torch.isfinite(high)
+
+
+def raise_bad_edge_weights(name: str, value: Tensor) -> None:
+    """The ``ValueError`` naming the first weight that is negative or not finite."""
+    value = value.detach()
+    bad = (~(torch.isfinite(value) & (value >= 0))).nonzero()
+    index = int(bad[0])
+    raise ValueError(f"{name} must be finite and >= 0, got {float(value[index])} at index "
+                     f"{index}")
+
+
+def check_edge_index(name: str, edge_index: Any, num_nodes: Optional[int] = None, *,
+                     edge_weight: Optional[Tensor] = None,
+                     weight_name: str = "edge_weight") -> tuple[Tensor, int]:
+    """The one check of an ``edge_index``: a dense integer ``[2, E]`` tensor (a PyG
+    ``EdgeIndex`` is read as a plain tensor; its cached metadata is not trusted) with node ids
+    in ``[0, num_nodes)`` (``num_nodes`` default: the largest id + 1), and, when given,
+    ``edge_weight``: finite non-negative floats ``[E]`` on the same device. The ids and the
+    weights are checked together with one host synchronisation.
+
+    Raises ``TypeError`` for a wrong type, layout or dtype, ``ValueError`` for a wrong shape,
+    device or an id / weight out of range; every message names ``name`` (or
+    ``weight_name``). Returns ``(edge_index as int64, num_nodes)``.
+    """
+    if not isinstance(edge_index, Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(edge_index).__name__}")
+    if hasattr(edge_index, "as_tensor"):  # a PyG EdgeIndex
+        edge_index = edge_index.as_tensor()
+    check_tensor(name, edge_index)
+    if edge_index.dtype not in INDEX_DTYPES:
+        raise TypeError(f"{name} must hold integers (int32 or int64), got {edge_index.dtype}")
+    if edge_index.dim() != 2 or edge_index.size(0) != 2:
+        raise ValueError(f"{name} must have shape [2, num_edges], got "
+                         f"{tuple(edge_index.shape)}")
+    if num_nodes is not None:
+        num_nodes = check_int("num_nodes", num_nodes, low=0)
+    edge_index = edge_index.to(torch.long)
+    num_edges = edge_index.size(1)
+    if edge_weight is not None:
+        check_edge_weight_metadata(weight_name, edge_weight, num_edges, edge_index.device)
+    if num_edges == 0:
+        return edge_index, 0 if num_nodes is None else num_nodes
+    low, high = torch.aminmax(edge_index)
+    ok = edge_weights_ok(edge_weight)
+    low, high, ok = torch.stack([low, high, torch.ones_like(low) if ok is None
+                                 else ok.to(low.dtype)]).tolist()
+    if num_nodes is None:
+        num_nodes = max(high + 1, 0)
+    if low < 0 or high >= num_nodes:
+        raise ValueError(f"{name} holds node ids in [{low}, {high}], outside "
+                         f"[0, {num_nodes}) (num_nodes = {num_nodes})")
+    if not ok:
+        raise_bad_edge_weights(weight_name, edge_weight)
+    return edge_index, num_nodes
+
+
+def check_data_edge_index(data: Any, num_nodes: int) -> Tensor:
+    """``data.edge_index`` checked by :func:`check_edge_index` (ids in ``[0, num_nodes)``),
+    as int64."""
     edge_index = getattr(data, "edge_index", None)
     if edge_index is None:
         raise ValueError("data must have an edge_index")
-    if not isinstance(edge_index, Tensor):
-        raise TypeError(f"data.edge_index must be a torch.Tensor, got {type(edge_index).__name__}")
-    if edge_index.dim() != 2 or edge_index.size(0) != 2:
-        raise ValueError(f"data.edge_index must have shape [2, E], got {tuple(edge_index.shape)}")
-    if edge_index.dtype not in (torch.int32, torch.int64):
-        raise TypeError(f"data.edge_index must be an integer tensor, got {edge_index.dtype}")
-    if edge_index.numel() and (int(edge_index.min()) < 0 or int(edge_index.max()) >= num_nodes):
-        raise ValueError(f"data.edge_index holds node ids outside [0, {num_nodes}): "
-                         f"[{int(edge_index.min())}, {int(edge_index.max())}]")
-    return edge_index.long()
+    return check_edge_index("data.edge_index", edge_index, num_nodes)[0]

@@ -19,6 +19,8 @@ from torch_geometric.data import Data
 from torch_geometric.loader import NeighborLoader, NodeLoader
 from torch_geometric.sampler import BaseSampler, NodeSamplerInput, SamplerOutput
 
+from noisygraph._validation import check_edge_index
+
 
 def has_pyg_sampler() -> bool:
     """Whether PyG's compiled neighbour sampling (``pyg-lib`` or ``torch-sparse``) is present."""
@@ -41,18 +43,6 @@ def _check_fanout(num_neighbors: Sequence[int]) -> list[int]:
                          for k in values):
         raise ValueError(f"num_neighbors must be a non-empty list of positive ints or -1, got {values}")
     return [int(k) for k in values]
-
-
-def _check_edge_index(edge_index: Tensor, num_nodes: int) -> None:
-    if not isinstance(edge_index, Tensor):
-        raise TypeError(f"edge_index must be a torch.Tensor, got {type(edge_index).__name__}")
-    if edge_index.dim() != 2 or edge_index.size(0) != 2:
-        raise ValueError(f"edge_index must have shape [2, E], got {tuple(edge_index.shape)}")
-    if edge_index.dtype not in (torch.int32, torch.int64):
-        raise ValueError(f"edge_index must hold int32/int64 node ids, got {edge_index.dtype}")
-    if edge_index.numel() and (int(edge_index.min()) < 0 or int(edge_index.max()) >= num_nodes):
-        raise ValueError(f"edge_index ids must lie in [0, num_nodes={num_nodes}), found "
-                         f"[{int(edge_index.min())}, {int(edge_index.max())}]")
 
 
 def _check_input_nodes(input_nodes: Tensor, num_nodes: int) -> None:
@@ -86,11 +76,10 @@ class UniformNeighborSampler(BaseSampler):
     def __init__(self, edge_index: Tensor, num_nodes: int, num_neighbors: Sequence[int],
                  generator: Optional[torch.Generator] = None):
         _check_count(num_nodes, "num_nodes", 0)
-        _check_edge_index(edge_index, num_nodes)
+        edge_index = check_edge_index("edge_index", edge_index, num_nodes)[0]
         num_neighbors = _check_fanout(num_neighbors)
         if generator is not None and not isinstance(generator, torch.Generator):
             raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
-        edge_index = edge_index.long()
         target = edge_index[1]
         self.edge_perm = torch.argsort(target, stable=True)
         self.source = edge_index[0][self.edge_perm]
@@ -168,19 +157,20 @@ def neighbor_loader(data: Data, num_neighbors: Sequence[int], batch_size: int,
         seed (int, optional): seed of the pure-PyTorch sampler's generator. (default: :obj:`None`)
 
     Raises:
-        TypeError: ``data`` is not a ``Data``, or an argument has the wrong type.
-        ValueError: ``edge_index`` not ``[2, E]`` integer ids in ``[0, N)``; ``num_neighbors``
+        TypeError: ``data`` is not a ``Data``, ``data.edge_index`` is not an integer tensor,
+            or an argument has the wrong type.
+        ValueError: ``edge_index`` not ``[2, E]`` ids in ``[0, N)``; ``num_neighbors``
             empty or holding a value other than a positive int or ``-1``; ``batch_size < 1``;
             ``input_nodes`` out of range, of a wrong dtype or (as a mask) of a wrong length;
             ``seed < 0``.
     """
     if not isinstance(data, Data):
         raise TypeError(f"data must be a torch_geometric.data.Data, got {type(data).__name__}")
-    if not isinstance(data.edge_index, Tensor):
+    if data.edge_index is None:
         raise ValueError("data.edge_index must be a [2, E] tensor; the graph has none")
     num_nodes = data.num_nodes
     _check_count(num_nodes, "data.num_nodes", 0)
-    _check_edge_index(data.edge_index, num_nodes)
+    check_edge_index("data.edge_index", data.edge_index, num_nodes)
     num_neighbors = _check_fanout(num_neighbors)
     _check_count(batch_size, "batch_size", 1)
     if input_nodes is not None:

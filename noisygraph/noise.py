@@ -58,7 +58,6 @@ masked nodes, and the mask it corrupted.
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Sequence
 from typing import NamedTuple, Optional
 
@@ -68,9 +67,12 @@ from torch import Tensor
 from torch_geometric.data import Data
 from torch_geometric.transforms import BaseTransform
 
+from noisygraph._validation import (check_bool_mask, check_choice, check_class_labels,
+                                    check_fraction, check_int, check_real)
 from noisygraph_cli.choices import NOISE_KINDS, NOISE_SAMPLERS, PER_NODE_NOISE_KINDS  # defined once, torch-free
 
 INSTANCE_RATE_STD = 0.1
+SEED_MAX = 2**32 - 1  # numpy.random.RandomState's seeds (the "paper" sampler)
 #: Kinds whose flips follow the node features ``x``.
 FEATURE_NOISE_KINDS = ("instance", "instance_noisygl")
 _CHUNK = 1 << 16
@@ -101,58 +103,23 @@ class LabelNoise(NamedTuple):
     mask: Optional[Tensor] = None
 
 
-def _check_choice(name: str, value, choices: tuple) -> str:
-    if not isinstance(value, str) or value not in choices:
-        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
-    return value
+def _labels(y) -> np.ndarray:
+    """``y`` (checked by :func:`~noisygraph._validation.check_class_labels`) as int64 NumPy."""
+    if isinstance(y, Data):
+        raise TypeError("y must be a torch.Tensor of class indices, got a Data: pass data.y, or "
+                        "use AddLabelNoise(...)(data) to set data.y_noisy")
+    return check_class_labels("y", y).detach().cpu().numpy().astype(np.int64)
 
 
-def _check_rate(rate) -> float:
-    if isinstance(rate, bool) or not isinstance(rate, numbers.Real) or not (0.0 <= rate <= 1.0):
-        raise ValueError(f"rate must be a number in [0, 1], got {rate!r}")
-    return float(rate)
-
-
-def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
-        raise ValueError(f"seed must be an int in [0, 2**32), got {seed!r}")
-    return int(seed)
-
-
-def _check_num_classes(num_classes) -> int:
-    if isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)):
-        raise TypeError(f"num_classes must be an int, got {type(num_classes).__name__}")
-    if num_classes < 2:
-        raise ValueError(f"num_classes must be >= 2 (noise needs another class to flip to), got {num_classes}")
-    return int(num_classes)
-
-
-def _check_temperature(temperature) -> float:
-    if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real) or not (
-        math.isfinite(temperature) and temperature > 0
-    ):
-        raise ValueError(f"instance_temperature must be a finite number > 0, got {temperature!r}")
-    return float(temperature)
-
-
-def _check_labels(y) -> np.ndarray:
-    if not isinstance(y, Tensor):
-        raise TypeError(f"y must be a torch.Tensor of class indices, got {type(y).__name__}")
-    if y.dim() != 1:
-        raise ValueError(f"y must be 1-D [N], got shape {tuple(y.shape)}")
-    if y.dtype.is_floating_point or y.dtype == torch.bool or y.dtype.is_complex:
-        raise ValueError(f"y must hold integer class indices, got dtype {y.dtype}")
-    return y.detach().cpu().numpy().astype(np.int64)
-
-
-def _check_mask(mask, y: Tensor, name: str = "mask") -> np.ndarray:
+def _mask_array(mask, y: Tensor, name: str = "mask") -> np.ndarray:
+    """``mask`` (:obj:`None`: every node) as a bool NumPy array, one entry per label."""
     if mask is None:
         return np.ones(y.shape[0], dtype=bool)
-    if not isinstance(mask, Tensor) or mask.dtype != torch.bool:
-        raise ValueError(f"{name} must be a bool tensor, got {getattr(mask, 'dtype', type(mask).__name__)}")
-    if mask.shape != y.shape:
-        raise ValueError(f"{name} must have the shape of y {tuple(y.shape)}, got {tuple(mask.shape)}")
-    return mask.detach().cpu().numpy()
+    return check_bool_mask(name, mask, y.shape[0]).detach().cpu().numpy()
+
+
+def _num_classes(num_classes) -> int:
+    return check_int("num_classes", num_classes, low=2)  # another class to flip to
 
 
 def _nominal(kind: str, rate: float, num_classes: int, draw_partner, draw_weights) -> Optional[np.ndarray]:
@@ -336,12 +303,13 @@ class LabelNoiseModel:
         instance_temperature: float = 0.1,
         annotator_probs: Optional[Tensor] = None,
     ) -> None:
-        self.kind = _check_choice("kind", kind, NOISE_KINDS)
-        self.sampler = _check_choice("sampler", sampler, NOISE_SAMPLERS)
-        self.rate = _check_rate(rate)
-        self.seed = _check_seed(seed)
-        self.num_classes = _check_num_classes(num_classes)
-        self.instance_temperature = _check_temperature(instance_temperature)
+        self.kind = check_choice("kind", kind, NOISE_KINDS)
+        self.sampler = check_choice("sampler", sampler, NOISE_SAMPLERS)
+        self.rate = check_fraction("rate", rate)
+        self.seed = check_int("seed", seed, low=0, high=SEED_MAX)
+        self.num_classes = _num_classes(num_classes)
+        self.instance_temperature = check_real("instance_temperature", instance_temperature, low=0.0,
+                                               low_open=True)
         self._features: Optional[Tensor] = None
         self._means: Optional[Tensor] = None
         self._projection: Optional[Tensor] = None
@@ -383,7 +351,7 @@ class LabelNoiseModel:
         self.transition: Optional[Tensor] = None if nominal is None else torch.from_numpy(nominal)
 
     def _check_y(self, y) -> np.ndarray:
-        labels = _check_labels(y)
+        labels = _labels(y)
         if labels.size and (labels.min() < 0 or labels.max() >= self.num_classes):
             bad = int(labels.min()) if labels.min() < 0 else int(labels.max())
             raise ValueError(f"y must lie in [0, num_classes={self.num_classes}), found label {bad}")
@@ -462,7 +430,7 @@ class LabelNoiseModel:
             transition over the masked nodes, the nominal transition, and ``mask``.
         """
         labels = self._check_y(y)
-        selected = _check_mask(mask, y)
+        selected = _mask_array(mask, y)
         y_noisy = labels.copy()
         nodes = np.flatnonzero(selected)
         y_noisy[nodes] = self._draw(labels, nodes)
@@ -481,7 +449,7 @@ class LabelNoiseModel:
         labels = self._check_y(y)
         if isinstance(masks, Tensor) or not isinstance(masks, Sequence) or len(masks) == 0:
             raise TypeError("masks must be a non-empty sequence of bool tensors")
-        selected = [_check_mask(mask, y, f"masks[{i}]") for i, mask in enumerate(masks)]
+        selected = [_mask_array(mask, y, f"masks[{i}]") for i, mask in enumerate(masks)]
         union = np.zeros(labels.shape[0], dtype=bool)
         for i, part in enumerate(selected):
             if (union & part).any():
@@ -550,11 +518,11 @@ def add_label_noise(
         >>> noise = add_label_noise(data.y, "pair", 0.3, mask=data.train_mask, seed=123)
         >>> noise.realised_rate, noise.transition.diagonal()
     """
-    labels = _check_labels(y)
+    labels = _labels(y)
     if num_classes is None:
         num_classes = int(labels.max()) + 1 if labels.size else 0
     model = LabelNoiseModel(
-        kind, rate, _check_num_classes(num_classes), seed=seed, sampler=sampler,
+        kind, rate, _num_classes(num_classes), seed=seed, sampler=sampler,
         x=x if kind in FEATURE_NOISE_KINDS else None, instance_temperature=instance_temperature,
         annotator_probs=annotator_probs if kind == "annotator" else None,
     )
@@ -605,15 +573,15 @@ class AddLabelNoise(BaseTransform):
         num_classes: Optional[int] = None,
         instance_temperature: float = 0.1,
     ) -> None:
-        if on not in NOISE_ON:
-            raise ValueError(f"on must be 'train', 'train+val' or 'all', got {on!r}")
-        self.kind = _check_choice("kind", kind, NOISE_KINDS)
-        self.sampler = _check_choice("sampler", sampler, NOISE_SAMPLERS)
+        check_choice("on", on, NOISE_ON)
+        self.kind = check_choice("kind", kind, NOISE_KINDS)
+        self.sampler = check_choice("sampler", sampler, NOISE_SAMPLERS)
         if kind in PER_NODE_NOISE_KINDS and sampler == "paper":
             raise ValueError(f"sampler='paper' reproduces class-conditional draws; it has no {kind!r} kind")
-        self.rate, self.on, self.seed = _check_rate(rate), on, _check_seed(seed)
-        self.num_classes = None if num_classes is None else _check_num_classes(num_classes)
-        self.instance_temperature = _check_temperature(instance_temperature)
+        self.rate, self.on, self.seed = check_fraction("rate", rate), on, check_int("seed", seed, low=0, high=SEED_MAX)
+        self.num_classes = None if num_classes is None else _num_classes(num_classes)
+        self.instance_temperature = check_real("instance_temperature", instance_temperature, low=0.0,
+                                               low_open=True)
 
     def _mask(self, data: Data, name: str) -> Tensor:
         mask = getattr(data, name, None)
@@ -625,14 +593,14 @@ class AddLabelNoise(BaseTransform):
         y = getattr(data, "y", None)
         if y is None:
             raise ValueError("data.y is required to add label noise")
-        labels = _check_labels(y)
+        labels = _labels(y)
         num_classes = self.num_classes
         if num_classes is None and isinstance(getattr(data, "num_classes", None), int):
             num_classes = data.num_classes
         if num_classes is None:
             num_classes = int(labels.max()) + 1 if labels.size else 0
         model = LabelNoiseModel(
-            self.kind, self.rate, _check_num_classes(num_classes), seed=self.seed, sampler=self.sampler,
+            self.kind, self.rate, _num_classes(num_classes), seed=self.seed, sampler=self.sampler,
             x=getattr(data, "x", None) if self.kind in FEATURE_NOISE_KINDS else None,
             instance_temperature=self.instance_temperature,
             annotator_probs=getattr(data, "annotator_probs", None) if self.kind == "annotator" else None,
@@ -644,10 +612,8 @@ class AddLabelNoise(BaseTransform):
         else:
             train = self._mask(data, "train_mask")
             val = self._mask(data, "val_mask")
-            if not isinstance(val, Tensor) or val.dtype != torch.bool or val.shape != y.shape:
-                raise ValueError(f"data.val_mask must be a bool tensor of shape {tuple(y.shape)}")
-            if not isinstance(train, Tensor) or train.dtype != torch.bool or train.shape != y.shape:
-                raise ValueError(f"data.train_mask must be a bool tensor of shape {tuple(y.shape)}")
+            check_bool_mask("data.val_mask", val, y.shape[0])
+            check_bool_mask("data.train_mask", train, y.shape[0])
             noise = model.sample_each(y, [train, val & ~train])
         data.y_noisy = noise.y_noisy
         data.noise_mask = noise.mask

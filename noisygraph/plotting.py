@@ -1,12 +1,17 @@
-"""Figures of training runs, benchmarks and network community profiles (matplotlib, imported
-only when a figure is drawn)."""
+"""Figures of runs: training curves, local-cluster sweeps, confusion matrices, benchmarks and
+network community profiles (matplotlib, imported only when a figure is drawn)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Optional
 
 if TYPE_CHECKING:
+    from torch import Tensor
+
+    from noisygraph.cluster import ClusterResult
     from noisygraph.cluster.ncp import NCPResult
     from noisygraph.erase.history import History
+    from noisygraph.ops.local_push import LocalGraph
 
 
 def plot_history(history: "History", path: str, *, title: Optional[str] = None) -> None:
@@ -100,6 +105,101 @@ def plot_accuracy_vs_rate(summary: Sequence[dict], path: str, *,
         axis.legend(fontsize="small")
     if title:
         fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def sweep_profile(graph: "LocalGraph", result: "ClusterResult") -> tuple["Tensor", "Tensor"]:
+    r"""The sweep of one local cluster: its scored nodes ordered by score / degree
+    (descending, as the sweep cut orders them) and the conductance
+    :math:`\phi(S_k) = \mathrm{cut}(S_k) / \min(\mathrm{vol}(S_k), \mathrm{vol}(V) -
+    \mathrm{vol}(S_k))` of every prefix :math:`S_k` **in** ``graph`` (pass the unweighted input
+    graph: the label-weighted graph the diffusion ran on is internal to the method).
+
+    Returns:
+        ``(order [k], conductance [k])`` (float64; ``nan`` where the denominator is 0).
+    """
+    import torch
+
+    degree = graph.degree[result.score_nodes].clamp_min(1e-300)
+    order = result.score_nodes[torch.argsort(result.scores.double() / degree, descending=True,
+                                             stable=True)]
+    rank = torch.full((graph.num_nodes,), -1, dtype=torch.long)
+    rank[order] = torch.arange(order.numel())
+    row, col = graph.row(), graph.col
+    both = (rank[row] >= 0) & (rank[col] >= 0)
+    later = torch.maximum(rank[row][both], rank[col][both])  # the prefix that closes the edge
+    inside = torch.zeros(order.numel(), dtype=torch.float64).index_add_(
+        0, later, graph.weights()[both].double())
+    volume = torch.cumsum(graph.degree[order], 0)
+    cut = volume - torch.cumsum(inside, 0)  # each undirected edge is stored twice
+    smaller = torch.minimum(volume, graph.total_volume - volume)
+    conductance = torch.where(smaller > 0, cut / smaller.clamp_min(1e-300),
+                              torch.full_like(cut, float("nan")))
+    return order, conductance
+
+
+def plot_sweep_profiles(graph: "LocalGraph", results: Sequence["ClusterResult"], path: str, *,
+                        truth: Optional[Sequence["Tensor"]] = None,
+                        title: Optional[str] = None) -> None:
+    """Saves the sweep profile of each cluster (:func:`sweep_profile`: conductance in
+    ``graph`` against the prefix size, the returned cluster's size dotted) and, with
+    ``truth`` (one bool ``[N]`` mask per result), the F1 of every prefix against it."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import torch
+
+    fig, axes = plt.subplots(1, 2 if truth is not None else 1, figsize=(11 if truth else 6, 4),
+                             squeeze=False)
+    for i, result in enumerate(results):
+        order, conductance = sweep_profile(graph, result)
+        sizes = torch.arange(1, order.numel() + 1)
+        line, = axes[0, 0].plot(sizes, conductance, label=f"seed {result.seed}")
+        axes[0, 0].axvline(result.size, color=line.get_color(), linestyle=":")
+        if truth is not None:
+            hits = torch.cumsum(truth[i][order].double(), 0)
+            f1 = 2 * hits / (sizes + truth[i].sum())
+            axes[0, 1].plot(sizes, f1, color=line.get_color())
+            axes[0, 1].axvline(result.size, color=line.get_color(), linestyle=":")
+    axes[0, 0].set(xlabel="sweep prefix size (nodes)", ylabel="conductance (input graph)",
+                   xscale="log")
+    if len(results) <= 10:
+        axes[0, 0].legend()
+    if truth is not None:
+        axes[0, 1].set(xlabel="sweep prefix size (nodes)", ylabel="F1 vs the true class",
+                       xscale="log")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def plot_confusion(predictions: "Tensor", y: "Tensor", class_names: Sequence[str], path: str, *,
+                   title: Optional[str] = None) -> None:
+    """Saves the confusion matrix of ``predictions`` against ``y`` (rows: true class, each
+    normalised to 1; the count of each true class on its label)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from noisygraph.metrics import confusion_matrix
+
+    counts = confusion_matrix(predictions, y, len(class_names)).double()
+    rows = counts.sum(dim=1, keepdim=True)
+    share = (counts / rows.clamp_min(1)).numpy()
+    size = max(4.0, 0.5 * len(class_names) + 2)
+    fig, ax = plt.subplots(figsize=(size + 1, size))
+    image = ax.imshow(share, vmin=0, vmax=1, cmap="Blues")
+    labels = [f"{name} ({int(n)})" for name, n in zip(class_names, rows.flatten())]
+    ax.set_xticks(range(len(class_names)), class_names, rotation=45, ha="right")
+    ax.set_yticks(range(len(class_names)), labels)
+    ax.set(xlabel="predicted class", ylabel="true class (nodes)")
+    fig.colorbar(image, ax=ax, label="share of the true class")
+    if title:
+        ax.set_title(title)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

@@ -24,11 +24,13 @@ from typing import Any, NamedTuple, Optional, Union
 import torch
 from torch import Tensor
 
+from noisygraph._validation import (INDEX_DTYPES, check_bool_mask, check_edge_index,
+                                    check_edge_weight_metadata, check_int, edge_weights_ok, raise_bad_edge_weights)
+
 NORMALIZATIONS = ("sym", "row", "col")
 REORDERINGS = ("rcm", "degree")
 _INT32_MAX = 2**31 - 1
 _INT64_MAX = 2**63 - 1
-_INDEX_DTYPES = (torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64)
 
 # What as_adjacency accepts: an Adjacency, an edge_index/EdgeIndex tensor, a PyG Data, a
 # torch.sparse matrix, a scipy.sparse matrix or a networkx graph (the last three are optional
@@ -47,12 +49,7 @@ class Reordering(NamedTuple):
 # ---------------------------------------------------------------------------- checks
 def check_count(name: str, value, minimum: int = 0) -> int:
     """``value`` as an ``int >= minimum`` (a Python/NumPy integer, never a bool)."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    value = int(value)
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
-    return value
+    return check_int(name, value, low=minimum)
 
 
 def _check_index_tensor(name: str, tensor, dim: int) -> Tensor:
@@ -61,48 +58,18 @@ def _check_index_tensor(name: str, tensor, dim: int) -> Tensor:
         raise TypeError(f"{name} must be a torch.Tensor, got {type(tensor).__name__}")
     if tensor.layout != torch.strided:
         raise TypeError(f"{name} must be a dense (strided) tensor, got layout {tensor.layout}")
-    if tensor.dtype not in _INDEX_DTYPES:
+    if tensor.dtype not in INDEX_DTYPES:
         raise TypeError(f"{name} must hold integers (int32 or int64), got {tensor.dtype}")
     if tensor.dim() != dim:
         raise ValueError(f"{name} must be {dim}-D, got shape {tuple(tensor.shape)}")
     return tensor.to(torch.long).contiguous()
 
 
-def _check_weight_metadata(name: str, value, count: int, device: torch.device) -> None:
-    if not isinstance(value, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
-    if value.layout != torch.strided:
-        raise TypeError(f"{name} must be a dense (strided) tensor, got layout {value.layout}")
-    if not value.is_floating_point():
-        raise TypeError(f"{name} must be floating point, got {value.dtype}")
-    if value.shape != (count,):
-        raise ValueError(f"{name} must have shape [{count}] (one weight per edge), got "
-                         f"{tuple(value.shape)}")
-    if value.device != device:
-        raise ValueError(f"{name} is on {value.device} but the indices on {device}")
-
-
-def _weights_ok(value: Optional[Tensor]) -> Optional[Tensor]:
-    """A 0-dim bool tensor: every weight finite and >= 0 (no host sync)."""
-    if value is None or value.numel() == 0:
-        return None
-    low, high = torch.aminmax(value.detach())  # one pass; NaN propagates into both
-    return (low >= 0) & torch.isfinite(high)
-
-
-def _raise_bad_weights(name: str, value: Tensor) -> None:
-    value = value.detach()
-    bad = (~(torch.isfinite(value) & (value >= 0))).nonzero()
-    index = int(bad[0])
-    raise ValueError(f"{name} must be finite and >= 0, got {float(value[index])} at index "
-                     f"{index}")
-
-
 def _check_weights(name: str, value: Optional[Tensor]) -> None:
     """Every weight finite and >= 0 (one host sync)."""
-    ok = _weights_ok(value)
+    ok = edge_weights_ok(value)
     if ok is not None and not bool(ok):
-        _raise_bad_weights(name, value)
+        raise_bad_edge_weights(name, value)
 
 
 def _check_csr(rowptr: Tensor, col: Tensor, num_cols: int, value: Optional[Tensor],
@@ -115,7 +82,7 @@ def _check_csr(rowptr: Tensor, col: Tensor, num_cols: int, value: Optional[Tenso
         conds.append((rowptr[1:] >= rowptr[:-1]).all())
     if nnz > 0:
         conds.append(((col >= 0) & (col < num_cols)).all())
-    ok = _weights_ok(value)
+    ok = edge_weights_ok(value)
     if ok is not None:
         conds.append(ok)
     if bool(torch.stack(conds).all()):
@@ -136,7 +103,7 @@ def _check_csr(rowptr: Tensor, col: Tensor, num_cols: int, value: Optional[Tenso
         low, high = int(col.min()), int(col.max())
         if low < 0 or high >= num_cols:
             raise ValueError(f"{col_name} holds ids in [{low}, {high}], outside [0, {num_cols})")
-    _raise_bad_weights(value_name, value)
+    raise_bad_edge_weights(value_name, value)
 
 
 def _version(tensor: Optional[Tensor]) -> Optional[int]:
@@ -190,7 +157,7 @@ class Adjacency:
         num_rows = rowptr.numel() - 1
         num_cols = num_rows if num_cols is None else check_count("num_cols", num_cols)
         if value is not None:
-            _check_weight_metadata("value", value, col.numel(), col.device)
+            check_edge_weight_metadata("value", value, col.numel(), col.device)
         _check_csr(rowptr, col, num_cols, value, ("rowptr", "col", "value"))
         self._setup(rowptr, col, value, num_cols)
 
@@ -365,14 +332,14 @@ class Adjacency:
         # that the gradient reaches exactly the weight that was used)
         position = torch.arange(self.nnz, device=self.device)
         last = torch.full((n,), -1, dtype=torch.long, device=self.device).scatter_reduce(
-            0, row[is_loop], position[is_loop], reduce="amax")
+            0, row, torch.where(is_loop, position, -1), reduce="amax")  # no dynamic shape
         has_loop = last >= 0
         loop_weight = torch.where(has_loop, weights[last.clamp(min=0)] if self.nnz else
                                   weights.new_zeros(n), float(fill_value))
         loops = torch.arange(n, device=self.device)
-        keep = ~is_loop
-        return _build_csr(torch.cat([row[keep], loops]), torch.cat([self._col[keep], loops]),
-                          torch.cat([weights[keep], loop_weight]), n, n)
+        kept = (~is_loop).nonzero().flatten()  # one data-dependent size, not three masks
+        return _build_csr(torch.cat([row[kept], loops]), torch.cat([self._col[kept], loops]),
+                          torch.cat([weights[kept], loop_weight]), n, n)
 
     def normalize(self, kind: str = "sym", add_self_loops: bool = False) -> "Adjacency":
         """The normalized adjacency (cached per ``(kind, add_self_loops)``).
@@ -413,13 +380,28 @@ class Adjacency:
             else:
                 value = w * inv(out_deg, 1.0)[col]
             # 1 / a subnormal degree overflows; say so rather than diffuse infinities
-            ok = _weights_ok(value)
+            ok = edge_weights_ok(value)
             if ok is not None and not bool(ok):
                 raise ValueError(f"the {kind!r} normalization overflows (a node's degree is too "
                                  "close to zero for this dtype); rescale the edge weights")
             self._normalized[key] = Adjacency._trusted(base.rowptr, base.col, value,
                                                        base.num_cols)
         return self._normalized[key]
+
+    def induced(self, mask: Tensor) -> "Adjacency":
+        """The nonzeros whose row and column both lie in ``mask`` (bool ``[num_nodes]``, a
+        square adjacency), every row kept (the others empty). Built from this validated
+        adjacency, so nothing is re-checked and nothing is synchronised with the host."""
+        if self.num_rows != self.num_cols:
+            raise ValueError("induced needs a square adjacency, got "
+                             f"[{self.num_rows}, {self.num_cols}]")
+        check_bool_mask("mask", mask, self.num_rows, self.device)
+        row = self.row()
+        keep = mask[row] & mask[self._col]
+        rowptr = torch.zeros(self.num_rows + 1, dtype=torch.long, device=self.device)
+        torch.cumsum(_row_counts(row[keep], self.num_rows), 0, out=rowptr[1:])
+        value = None if self._value is None else self._value[keep]
+        return Adjacency._trusted(rowptr, self._col[keep], value, self.num_cols)
 
     def transpose(self) -> tuple["Adjacency", Tensor]:
         """The transposed adjacency and the permutation mapping its nonzeros to ours (cached)."""
@@ -471,56 +453,28 @@ def _sort_permutation(row: Tensor, col: Tensor, num_rows: int, num_cols: int) ->
     return by_col[torch.argsort(row[by_col], stable=True)]
 
 
+def _row_counts(row: Tensor, num_rows: int) -> Tensor:
+    """Nonzeros per row (``row`` in range): ``bincount`` with a shape known in advance, so
+    ``torch.compile`` does not break the graph at a data-dependent output size."""
+    return torch.zeros(num_rows, dtype=torch.long, device=row.device).index_add_(
+        0, row, torch.ones_like(row))
+
+
 def _build_csr(row: Tensor, col: Tensor, value: Optional[Tensor], num_rows: int,
                num_cols: int) -> Adjacency:
     """The CSR of in-range nonzeros ``(row, col, value)`` (int64 indices), sorted by row and
     then column, duplicates kept."""
     perm = _sort_permutation(row, col, num_rows, num_cols)
-    counts = torch.bincount(row, minlength=num_rows)
     rowptr = torch.zeros(num_rows + 1, dtype=torch.long, device=row.device)
-    torch.cumsum(counts, 0, out=rowptr[1:])
+    torch.cumsum(_row_counts(row, num_rows), 0, out=rowptr[1:])
     return Adjacency._trusted(rowptr, col[perm], None if value is None else value[perm],
                               num_cols)
 
 
-def _plain(tensor: Tensor) -> Tensor:
-    """A PyG ``EdgeIndex`` as a plain tensor (its cached metadata is never read)."""
-    return tensor.as_tensor() if hasattr(tensor, "as_tensor") else tensor
-
-
 def _from_edge_index(edge_index, edge_weight: Optional[Tensor], num_nodes: Optional[int],
                      name: str) -> Adjacency:
-    if not isinstance(edge_index, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(edge_index).__name__}")
-    edge_index = _plain(edge_index)
-    if edge_index.layout != torch.strided:
-        raise TypeError(f"{name} must be a dense (strided) tensor, got layout "
-                        f"{edge_index.layout}")
-    if edge_index.dtype not in _INDEX_DTYPES:
-        raise TypeError(f"{name} must hold integers (int32 or int64), got {edge_index.dtype}")
-    if edge_index.dim() != 2 or edge_index.size(0) != 2:
-        raise ValueError(f"{name} must have shape [2, num_edges], got "
-                         f"{tuple(edge_index.shape)}")
-    if num_nodes is not None:
-        num_nodes = check_count("num_nodes", num_nodes)
-    edge_index = edge_index.to(torch.long)
-    num_edges = edge_index.size(1)
-    if edge_weight is not None:
-        _check_weight_metadata("edge_weight", edge_weight, num_edges, edge_index.device)
-    if num_edges > 0:  # one host sync for the id range and the weights
-        low, high = torch.aminmax(edge_index)
-        ok = _weights_ok(edge_weight)
-        low, high, ok = torch.stack([low, high, torch.ones_like(low) if ok is None
-                                     else ok.to(low.dtype)]).tolist()
-        if num_nodes is None:
-            num_nodes = max(high + 1, 0)
-        if low < 0 or high >= num_nodes:
-            raise ValueError(f"{name} holds node ids in [{low}, {high}], outside "
-                             f"[0, {num_nodes}) (num_nodes = {num_nodes})")
-        if not ok:
-            _raise_bad_weights("edge_weight", edge_weight)
-    elif num_nodes is None:
-        num_nodes = 0
+    edge_index, num_nodes = check_edge_index(name, edge_index, num_nodes,
+                                             edge_weight=edge_weight)
     return _build_csr(edge_index[1], edge_index[0], edge_weight, num_nodes, num_nodes)
 
 
@@ -537,7 +491,7 @@ def _from_torch_sparse(matrix, name: str) -> Adjacency:
         values = matrix.values()
         rowptr = _check_index_tensor(f"{name}.crow_indices()", matrix.crow_indices(), 1)
         col = _check_index_tensor(f"{name}.col_indices()", matrix.col_indices(), 1)
-        _check_weight_metadata(f"{name}.values()", values, col.numel(), col.device)
+        check_edge_weight_metadata(f"{name}.values()", values, col.numel(), col.device)
         _check_csr(rowptr, col, num_cols, values,
                    (f"{name}.crow_indices()", f"{name}.col_indices()", f"{name}.values()"))
         row = torch.repeat_interleave(torch.arange(num_rows, device=col.device),
@@ -563,9 +517,9 @@ def _from_coo(row: Tensor, col: Tensor, value: Optional[Tensor], num_rows: int, 
     row, col = row.to(torch.long), col.to(torch.long)
     value_name = value_name or f"{name}'s values"
     if value is not None:
-        _check_weight_metadata(value_name, value, row.numel(), row.device)
+        check_edge_weight_metadata(value_name, value, row.numel(), row.device)
     if row.numel() > 0:
-        ok = _weights_ok(value)
+        ok = edge_weights_ok(value)
         flags = torch.stack([row.min(), col.min(), row.max(), col.max(),
                              torch.ones_like(row[0]) if ok is None else ok.to(torch.long)])
         low_row, low_col, high_row, high_col, ok = flags.tolist()
@@ -574,7 +528,7 @@ def _from_coo(row: Tensor, col: Tensor, value: Optional[Tensor], num_rows: int, 
                              f"in [{low_col}, {high_col}], outside its size "
                              f"{num_rows} x {num_cols}")
         if not ok:
-            _raise_bad_weights(value_name, value)
+            raise_bad_edge_weights(value_name, value)
     return _build_csr(row, col, value, num_rows, num_cols)
 
 

@@ -98,9 +98,11 @@ def add_threads(parser: argparse.ArgumentParser) -> None:
                              "choice, one per core)")
 
 
-def add_device(parser: argparse.ArgumentParser) -> None:
-    """``--device``: the torch device."""
-    parser.add_argument("--device", default="cpu", help="cpu, cuda, cuda:1, ... (default: cpu)")
+def add_device(parser: argparse.ArgumentParser, *, help: str = "") -> None:
+    """``--device``: the torch device (``help``: what runs there)."""
+    what = f"{help}: " if help else ""
+    parser.add_argument("--device", default="cpu",
+                        help=f"{what}cpu, cuda, cuda:1, ... (default: cpu)")
 
 
 # ------------------------------------------------------------------ their checks

@@ -1,8 +1,11 @@
 """``noisygraph cluster``: a local cluster around seed nodes, with noisy labels.
 
 The target of a seed node is its true class; the noisy labels are the binary "in target"
-labels with each flipped independently with probability ``--rate``
-(``add_label_noise(kind="uniform", num_classes=2)``), the papers' protocol. F1 is measured
+labels corrupted by the noise model ``--noise`` at rate ``--rate``
+(``add_label_noise(kind=--noise, num_classes=2)``): with two classes ``uniform`` (the
+default, the papers' protocol), ``pair``, ``pair_cyclic`` and ``random`` all flip each label
+independently with probability ``--rate``; ``instance`` flips a node with its own
+probability, towards the class whose feature mean it resembles (it needs node features). F1 is measured
 against the seed node's true class. ``--seed`` is the random seed (of the label noise and of
 ``--node random:K`` draws), as in every subcommand; the seed nodes are ``--node``.
 
@@ -17,9 +20,9 @@ import statistics
 import sys
 from typing import TYPE_CHECKING
 
-from noisygraph_cli._common import (UsageError, add_json, add_rate, add_root, add_seed, add_threads,
-                                    check_number, check_output, check_root, check_threads,
-                                    round_floats, set_threads)
+from noisygraph_cli._common import (UsageError, add_json, add_noise, add_plot, add_quiet, add_rate,
+                                    add_root, add_seed, add_threads, check_number, check_output,
+                                    check_root, check_threads, round_floats, set_threads)
 from noisygraph_cli.choices import CLUSTER_METHODS
 
 if TYPE_CHECKING:
@@ -37,6 +40,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--node", action="append", required=True, metavar="N|random:K",
                         help="seed node id; repeat it for several, or random:K for K random "
                              "seed nodes among the nodes with edges")
+    add_noise(parser, default="uniform", help="label-noise kind of the binary target labels "
+              "(with two classes all but instance flip each label independently)")
     add_rate(parser, default=0.0, help="flip rate of the binary target labels, in [0, 0.5)")
     add_seed(parser, default=DEFAULT_SEED, seeds="the label noise and the random:K seed nodes",
              accepted="[0, 2**40]")
@@ -59,6 +64,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              f"is reported with a warning (default {DEFAULT_MAX_PUSHES:,})")
     add_threads(parser)
     add_json(parser)
+    add_plot(parser, help="plot each seed's sweep profile (conductance, and F1 against its true "
+                          "class, of every sweep prefix; the returned cluster dotted)")
+    add_quiet(parser)
 
 
 def _seed_specs(values: list[str]) -> list[tuple[str, int]]:
@@ -99,6 +107,7 @@ def validate(args: argparse.Namespace) -> None:
         raise UsageError("--seed", f"must be in [0, 2**40], got {args.seed}")
     check_threads(args.threads)
     check_output("--json", args.json)
+    check_output("--plot", args.plot)
 
 
 def _parse_seeds(values: list[str], num_nodes: int, degree: Tensor, seed: int) -> list[int]:
@@ -129,6 +138,7 @@ def run(args: argparse.Namespace) -> int:
     from noisygraph.cluster import LocalGraph, local_cluster_batch
     from noisygraph.datasets import load_dataset
     from noisygraph.noise import add_label_noise
+    from tqdm.auto import tqdm
 
     set_threads(args.threads)
     try:
@@ -142,12 +152,17 @@ def run(args: argparse.Namespace) -> int:
     by_class: dict[int, list[int]] = {}
     for node in seeds:
         by_class.setdefault(int(y[node]), []).append(node)
+    if args.noise == "instance" and getattr(data, "x", None) is None:
+        raise UsageError("--noise", f"instance noise needs node features; {args.dataset} has none")
+    classes = tqdm(by_class.items(), desc="target classes", unit="class", leave=False,
+                   disable=args.quiet or len(by_class) < 2)
+    results_of: list = []
     try:
-        for target, class_seeds in by_class.items():
+        for target, class_seeds in classes:
             true = y == target
-            noisy = add_label_noise(true.long(), "uniform", args.rate,
-                                    seed=args.seed * 1000 + target,
-                                    num_classes=2).y_noisy.bool()
+            noisy = add_label_noise(true.long(), args.noise, args.rate,
+                                    seed=args.seed * 1000 + target, num_classes=2,
+                                    x=data.x if args.noise == "instance" else None).y_noisy.bool()
             results = local_cluster_batch(
                 graph, seed_nodes=class_seeds,
                 labels=noisy if args.weighting == "labels" else None, method=args.method,
@@ -156,6 +171,7 @@ def run(args: argparse.Namespace) -> int:
                 target_volume=true if args.volume == "true" else None,
                 max_pushes=args.max_pushes)
             for result in results:
+                results_of.append((result, true))
                 record = result.to_dict()
                 record.update(f1=result.f1(true), target_class=target, true_size=int(true.sum()))
                 records.append(record)
@@ -165,7 +181,8 @@ def run(args: argparse.Namespace) -> int:
         raise
     records = _in_seed_order(records, seeds)
     print(f"{args.dataset}: {graph.num_nodes} nodes, method={args.method}, "
-          f"weighting={args.weighting}, flip rate={args.rate:.0%}, volume={args.volume}")
+          f"weighting={args.weighting}, noise={args.noise}, flip rate={args.rate:.0%}, "
+          f"volume={args.volume}")
     print(f"{'seed':>8} {'class':>5} {'size':>6} {'true':>6} {'conductance':>11} {'F1':>6} "
           f"{'ms/seed*':>8} {'pushes':>9}")
     for r in records:
@@ -187,6 +204,15 @@ def run(args: argparse.Namespace) -> int:
                   "incomplete", file=sys.stderr)
     if args.json:
         _write_json(args, records)
+    if args.plot:
+        from noisygraph.plotting import plot_sweep_profiles
+
+        order = {node: i for i, node in enumerate(seeds)}
+        results_of.sort(key=lambda pair: order[pair[0].seed])
+        plot_sweep_profiles(graph, [r for r, _ in results_of], args.plot,
+                            truth=[t for _, t in results_of],
+                            title=f"{args.method} on {args.dataset}, {args.noise} noise "
+                                  f"{args.rate:.0%}")
     return 0
 
 
@@ -205,7 +231,8 @@ def _write_json(args: argparse.Namespace, records: list[dict], interrupted: bool
                    "ms_median": statistics.median(r["ms"] for r in records)}
         if interrupted:
             payload["interrupted"] = True
-    payload.update(dataset=args.dataset, rate=args.rate, seed=args.seed, method=args.method,
-                   weighting=args.weighting, volume=args.volume, max_pushes=args.max_pushes)
+    payload.update(dataset=args.dataset, noise=args.noise, rate=args.rate, seed=args.seed,
+                   method=args.method, weighting=args.weighting, volume=args.volume,
+                   max_pushes=args.max_pushes)
     with open(args.json, "w") as handle:
         json.dump(round_floats(payload), handle, indent=1)

@@ -8,9 +8,10 @@ import pathlib
 import sys
 from typing import Optional
 
-from noisygraph_cli._common import (UsageError, add_json, add_quiet, add_root, add_seed, add_threads,
-                                    check_number, check_output, check_root, check_seed,
-                                    check_threads, round_floats, set_threads)
+from noisygraph_cli._common import (UsageError, add_device, add_json, add_plot, add_quiet, add_root,
+                                    add_seed, add_threads, check_device, check_number,
+                                    check_output, check_root, check_seed, check_threads,
+                                    round_floats, set_threads)
 from noisygraph_cli.choices import LOCLE_ANNOTATORS, LOCLE_METHODS
 
 TEXT_GRAPH_FILES = ("nodes.tsv", "edges.tsv", "classes.tsv")
@@ -35,7 +36,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rounds", type=int, default=5, help="Locle GCN rounds (default: 5)")
     add_seed(parser, default=0, seeds="node selection, the GCNs and the simulated annotator")
     add_threads(parser)
+    add_device(parser, help="where the GCNs train (the annotator, the text embedding and node "
+                            "selection run on the CPU)")
     add_json(parser)
+    add_plot(parser, help="plot the confusion matrix of the predictions against the data set's "
+                          "labels (all nodes)")
     add_quiet(parser)
     http = parser.add_argument_group("openai annotator (any OpenAI-compatible server)")
     http.add_argument("--base-url", default="https://api.openai.com/v1",
@@ -146,6 +151,8 @@ def validate(args) -> None:
     check_root(args.root)
     check_threads(args.threads)
     check_output("--json", args.json)
+    check_output("--plot", args.plot)
+    check_device(args.device)
     from noisygraph.locle.openai_annotator import check_base_url, check_env_name
 
     try:
@@ -242,7 +249,7 @@ def _fit(args, data, texts, classes, annotator, x):
     verbose = not args.quiet
     if args.method == "locle":
         result = locle.Locle(budget=args.budget, num_rounds=args.rounds, seed=args.seed,
-                             verbose=verbose).fit(data, annotator=annotator, texts=texts,
+                             verbose=verbose, device=args.device).fit(data, annotator=annotator, texts=texts,
                                                   classes=classes, x=x)
         rounds = result.score(data.y)["rounds"]
         return (result.predictions, result.annotations, rounds, result.queries, result.tokens,
@@ -253,10 +260,11 @@ def _fit(args, data, texts, classes, annotator, x):
     elif args.method == "random":
         baseline = locle.random_gcn(data, annotator=annotator, budget=args.budget, x=x,
                                     texts=texts, classes=classes, seed=args.seed,
-                                    verbose=verbose)
+                                    verbose=verbose, device=args.device)
     else:
         baseline = locle.llm_gnn(data, annotator=annotator, budget=args.budget, x=x,
-                                 texts=texts, classes=classes, seed=args.seed, verbose=verbose)
+                                 texts=texts, classes=classes, seed=args.seed, verbose=verbose,
+                                 device=args.device)
     return (baseline.predictions, baseline.annotations, [], baseline.queries, baseline.tokens,
             baseline.cost_usd)
 
@@ -318,5 +326,10 @@ def run(args) -> int:
         path = pathlib.Path(args.json)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(round_floats(payload), indent=2) + "\n", encoding="utf-8")
+    if args.plot:
+        from noisygraph.plotting import plot_confusion
+
+        plot_confusion(predictions, y, list(data.class_names), args.plot,
+                       title=f"{args.method} on {args.dataset}: accuracy {accuracy:.1%}")
     sys.stdout.flush()
     return 0

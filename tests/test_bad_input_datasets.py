@@ -281,7 +281,7 @@ def cases(root: pathlib.Path) -> list[BadInput]:
         BadInput("loader-edge-index-out-of-range", lambda: neighbor_loader(
             Data(edge_index=torch.tensor([[0], [7]]), num_nodes=3), [2], 2), ValueError, "edge_index"),
         BadInput("loader-seed-negative", lambda: neighbor_loader(tiny_data(), [2], 2, seed=-1), ValueError, "seed"),
-        BadInput("sampler-edge-index-float", lambda: UniformNeighborSampler(torch.zeros(2, 3), 3, [2]), ValueError,
+        BadInput("sampler-edge-index-float", lambda: UniformNeighborSampler(torch.zeros(2, 3), 3, [2]), TypeError,
                  "edge_index"),
         BadInput("sampler-edge-index-shape", lambda: UniformNeighborSampler(torch.zeros(3, 3, dtype=torch.long), 3, [2]),
                  ValueError, "edge_index"),

@@ -79,7 +79,9 @@ def _bad_edges(value):
 NOISE = [
     BadInput("noise-y-list", lambda: add_label_noise([0, 1], "uniform", 0.1), TypeError, "y"),
     BadInput("noise-y-2d", lambda: add_label_noise(Y.view(2, 3), "uniform", 0.1), ValueError, "y"),
-    BadInput("noise-y-float", lambda: add_label_noise(Y.float(), "uniform", 0.1), ValueError, "y"),
+    BadInput("noise-y-float", lambda: add_label_noise(Y.float(), "uniform", 0.1), TypeError, "y"),
+    BadInput("noise-y-data", lambda: add_label_noise(_split_data(), "uniform", 0.1), TypeError,
+             "AddLabelNoise"),
     BadInput("noise-y-negative", lambda: add_label_noise(torch.tensor([0, -1, 1]), "uniform", 0.1),
              ValueError, "y"),
     BadInput("noise-y-above-k", lambda: add_label_noise(Y, "uniform", 0.1, num_classes=2),
@@ -90,20 +92,20 @@ NOISE = [
     BadInput("noise-rate-above-1", lambda: add_label_noise(Y, "uniform", 1.5), ValueError, "rate"),
     BadInput("noise-rate-negative", lambda: add_label_noise(Y, "uniform", -0.1), ValueError, "rate"),
     BadInput("noise-rate-nan", lambda: add_label_noise(Y, "uniform", math.nan), ValueError, "rate"),
-    BadInput("noise-rate-str", lambda: add_label_noise(Y, "uniform", "0.1"), ValueError, "rate"),
-    BadInput("noise-rate-bool", lambda: add_label_noise(Y, "uniform", True), ValueError, "rate"),
+    BadInput("noise-rate-str", lambda: add_label_noise(Y, "uniform", "0.1"), TypeError, "rate"),
+    BadInput("noise-rate-bool", lambda: add_label_noise(Y, "uniform", True), TypeError, "rate"),
     BadInput("noise-seed-negative", lambda: add_label_noise(Y, "uniform", 0.1, seed=-1),
              ValueError, "seed"),
     BadInput("noise-seed-2**32", lambda: add_label_noise(Y, "uniform", 0.1, seed=2**32),
              ValueError, "seed"),
     BadInput("noise-seed-float", lambda: add_label_noise(Y, "uniform", 0.1, seed=1.5),
-             ValueError, "seed"),
+             TypeError, "seed"),
     BadInput("noise-num-classes-1", lambda: add_label_noise(Y * 0, "uniform", 0.1, num_classes=1),
              ValueError, "num_classes"),
     BadInput("noise-num-classes-float", lambda: add_label_noise(Y, "uniform", 0.1, num_classes=3.0),
              TypeError, "num_classes"),
     BadInput("noise-mask-float", lambda: add_label_noise(Y, "uniform", 0.1, mask=torch.ones(6)),
-             ValueError, "mask"),
+             TypeError, "mask"),
     BadInput("noise-mask-shape", lambda: add_label_noise(
         Y, "uniform", 0.1, mask=torch.ones(5, dtype=torch.bool)), ValueError, "mask"),
     BadInput("noise-instance-no-x", lambda: add_label_noise(Y, "instance", 0.1), ValueError, "x"),
@@ -127,7 +129,7 @@ NOISE = [
     BadInput("model-sample-label-above-k", lambda: LabelNoiseModel("pair", 0.1, 2).sample(Y),
              ValueError, "num_classes"),
     BadInput("model-sample-mask-int", lambda: LabelNoiseModel("pair", 0.1, 3).sample(
-        Y, torch.ones(6, dtype=torch.long)), ValueError, "mask"),
+        Y, torch.ones(6, dtype=torch.long)), TypeError, "mask"),
     BadInput("model-sample-each-overlap", lambda: LabelNoiseModel("pair", 0.1, 3).sample_each(
         Y, [TRAIN, torch.ones(6, dtype=torch.bool)]), ValueError, "masks"),
     BadInput("model-sample-each-tensor", lambda: LabelNoiseModel("pair", 0.1, 3).sample_each(
@@ -154,9 +156,9 @@ NOISE = [
     BadInput("transform-no-val-mask", lambda: AddLabelNoise("uniform", 0.1, on="train+val")(
         _split_data(val_mask=None)), ValueError, "val_mask"),
     BadInput("transform-val-mask-int", lambda: AddLabelNoise("uniform", 0.1, on="train+val")(
-        _split_data(val_mask=torch.ones(6, dtype=torch.long))), ValueError, "val_mask"),
+        _split_data(val_mask=torch.ones(6, dtype=torch.long))), TypeError, "val_mask"),
     BadInput("transform-y-float", lambda: AddLabelNoise("uniform", 0.1, on="all")(
-        _split_data(y=Y.float())), ValueError, "y"),
+        _split_data(y=Y.float())), TypeError, "y"),
 ]
 
 TRAINER = [

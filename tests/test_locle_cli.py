@@ -94,3 +94,26 @@ def test_openai_annotator_end_to_end_with_a_stub_server(tiny_graph, tmp_path, ca
     assert any(f.suffix == ".jsonl" and "ledgers" in str(f) for f in files)
     for file in files:
         assert b"sk-e2e-secret" not in file.read_bytes()
+
+
+def test_device_reaches_every_gcn_and_plot_draws_the_confusion_matrix(tiny_graph, tmp_path,
+                                                                      capsys, monkeypatch):
+    import noisygraph.baselines.gcn as gcn
+
+    monkeypatch.setenv("NOISYGRAPH_CACHE", str(tmp_path / "cache"))
+    devices = []
+    original = gcn.GCNTrainer.__init__
+
+    def record(self, *args, **kwargs):
+        devices.append(str(kwargs.get("device")))
+        original(self, *args, **kwargs)
+    monkeypatch.setattr(gcn.GCNTrainer, "__init__", record)
+    plot = tmp_path / "confusion.png"
+    for method in ("locle", "random"):
+        devices.clear()
+        run_cli(["--dataset", str(tiny_graph), "--budget", "12", "--rounds", "2", "--method",
+                 method, "--annotator", "simulated", "--device", "cpu", "--plot", str(plot)],
+                tmp_path, capsys)
+        assert devices and set(devices) == {"cpu"}  # not None: the flag reached the trainer
+        assert plot.read_bytes()[:4] == b"\x89PNG"
+        plot.unlink()

@@ -152,3 +152,30 @@ def test_ignore_index_leaves_rows_out():
 def test_repr():
     assert repr(CodingRateReductionLoss(1.0, 3.0, 0.01)) == \
         "CodingRateReductionLoss(gamma1=1.0, gamma2=3.0, eps=0.01)"
+
+
+def _host_syncs(monkeypatch, call) -> int:
+    """How many times ``call()`` reads a tensor's value on the host (``item``, ``tolist``,
+    ``bool``/``int``/``float`` of a tensor): each is a device synchronisation on a GPU."""
+    count = [0]
+    for name in ("item", "tolist", "__bool__", "__int__", "__float__"):
+        original = getattr(torch.Tensor, name)
+
+        def counted(self, *args, _original=original, **kwargs):
+            count[0] += 1
+            return _original(self, *args, **kwargs)
+        monkeypatch.setattr(torch.Tensor, name, counted)
+    try:
+        call()
+    finally:
+        monkeypatch.undo()
+    return count[0]
+
+
+def test_ignore_index_check_adds_no_host_sync(monkeypatch):
+    torch.manual_seed(0)
+    z, labels = torch.randn(30, 4), torch.arange(30) % 3
+    plain = _host_syncs(monkeypatch, lambda: CodingRateReductionLoss(ignore_index=None)(z, labels))
+    checked = _host_syncs(monkeypatch, lambda: CodingRateReductionLoss()(z, labels))
+    assert checked == plain  # the ignore label is looked for in the label-range sync
+    assert plain <= 2  # z's finiteness and the label range

@@ -131,3 +131,49 @@ def test_locle_reads_text_and_classes_from_data():
     with pytest.raises(ValueError, match="texts"):
         Locle(budget=24, verbose=False).fit(data, annotator=TableAnnotator(*table))
     assert isinstance(CLASSES[0], ClassInfo)
+
+
+def test_every_method_reads_data_y_noisy_by_default():
+    """The noisy-label rule (docs/architecture.md): AddLabelNoise writes data.y_noisy and
+    every method reading noisy labels defaults to it."""
+    from noisygraph.cluster import local_cluster
+    from noisygraph.nn import ERASE
+
+    data = AddLabelNoise("uniform", 0.4, seed=3)(masked_graph())
+
+    def erase(**kwargs):
+        torch.manual_seed(0)
+        trainer = ERASETrainer(ERASE(data.num_features, hidden_channels=8, out_channels=8,
+                                     heads=2), epochs=2, patience=2, verbose=False)
+        trainer.fit(data, **kwargs)
+        return trainer.pseudo_labels
+
+    assert torch.equal(erase(), erase(y_noisy=data.y_noisy))
+    assert not torch.equal(erase(), erase(y_noisy=data.y))
+
+    gcn = GCNTrainer(epochs=10, seed=0).fit(data).probs
+    torch.testing.assert_close(gcn, GCNTrainer(epochs=10, seed=0).fit(
+        data, train_labels=data.y_noisy).probs)
+    assert not torch.allclose(gcn, GCNTrainer(epochs=10, seed=0).fit(
+        data, train_labels=data.y).probs)
+
+    seed = int(data.edge_index[0, 0])
+    by_default = local_cluster(data, seed_node=seed)
+    assert by_default.weighted  # graph.y_noisy reweighted the graph
+    explicit = local_cluster(data, seed_node=seed, labels=data.y_noisy)
+    assert torch.equal(by_default.nodes, explicit.nodes)
+    del data.y_noisy
+    assert not local_cluster(data, seed_node=seed).weighted
+    with pytest.raises(ValueError, match="y_noisy"):
+        ERASETrainer(ERASE(data.num_features, hidden_channels=8, out_channels=8, heads=2),
+                     epochs=1, verbose=False).fit(data)
+
+
+def test_add_label_noise_takes_labels_and_sets_nothing():
+    from noisygraph.noise import add_label_noise
+
+    data = masked_graph()
+    noise = add_label_noise(data.y, "uniform", 0.4, mask=data.train_mask, seed=3)
+    assert not hasattr(data, "y_noisy") and noise.y_noisy.shape == data.y.shape
+    with pytest.raises(TypeError, match="AddLabelNoise"):
+        add_label_noise(data, "uniform", 0.4)

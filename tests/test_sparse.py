@@ -279,7 +279,7 @@ def test_structure_is_validated_once_not_per_call(monkeypatch):
     adj = Adjacency.from_edge_index(edge_index, random_weights(edge_index),
                                     num_nodes=N).normalize("sym")
     calls = []
-    for name in ("_check_csr", "_weights_ok"):
+    for name in ("_check_csr", "edge_weights_ok"):
         original = getattr(sparse, name)
         monkeypatch.setattr(sparse, name,
                             lambda *a, _f=original, _n=name: calls.append(_n) or _f(*a))
@@ -289,7 +289,7 @@ def test_structure_is_validated_once_not_per_call(monkeypatch):
         diffuse(adj, x, 4, 0.1)
     assert calls == []
     Adjacency(adj.rowptr, adj.col, adj.value)  # a new one is validated
-    assert calls == ["_check_csr", "_weights_ok"]
+    assert calls == ["_check_csr", "edge_weights_ok"]
 
 
 def test_in_place_changes_are_detected():

@@ -14,7 +14,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Data
 
-from noisygraph._validation import check_choice
+from noisygraph._validation import check_bool_mask, check_choice, check_class_labels
 from noisygraph_cli.choices import PROTOCOLS  # the names shared with the CLI, defined once
 
 
@@ -24,13 +24,14 @@ def check_protocol(protocol: str) -> None:
 
 def noisy_labels(data: Any, y_noisy: Optional[Tensor] = None) -> Tensor:
     """The noisy labels a method trains on: ``y_noisy`` when given, else ``data.y_noisy``
-    (set by :class:`~noisygraph.noise.AddLabelNoise` / :func:`~noisygraph.noise.add_label_noise`)."""
+    (set by the transform :class:`~noisygraph.noise.AddLabelNoise`; the function
+    :func:`~noisygraph.noise.add_label_noise` returns its labels and sets nothing)."""
     if y_noisy is not None:
         return y_noisy
     stored = getattr(data, "y_noisy", None)
     if stored is None:
         raise ValueError("y_noisy is required: pass y_noisy= or put the noisy labels on "
-                         "data.y_noisy (AddLabelNoise / add_label_noise do)")
+                         "data.y_noisy (AddLabelNoise does; add_label_noise returns them)")
     return stored
 
 
@@ -41,32 +42,15 @@ def selection_labels(data: Data, y_noisy: Tensor, protocol: str) -> Tensor:
     return data.y if protocol == "paper" else y_noisy
 
 
-def _check_class_vector(name: str, value, num_nodes: int) -> None:
-    if not isinstance(value, Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor of class indices, got "
-                        f"{type(value).__name__}")
-    if value.is_floating_point() or value.is_complex() or value.dtype == torch.bool:
-        raise TypeError(f"{name} must hold integer classes, got {value.dtype}")
-    if value.shape != (num_nodes,):
-        raise ValueError(f"{name} must have shape [{num_nodes}], got {tuple(value.shape)}")
-
-
-def _check_bool_mask(name: str, mask, num_nodes: int) -> None:
-    if not isinstance(mask, Tensor) or mask.dtype != torch.bool:
-        raise TypeError(f"{name} must be a bool tensor, got "
-                        f"{getattr(mask, 'dtype', type(mask).__name__)}")
-    if mask.shape != (num_nodes,):
-        raise ValueError(f"{name} must have shape [{num_nodes}], got {tuple(mask.shape)}")
-
-
 def check_node_data(data: Data, y_noisy: Tensor, protocol: str = "paper",
                     noise_mask: Optional[Tensor] = None) -> int:
     """Validates what the trainers read (once per ``fit``) and returns the number of
     classes :math:`K` (``data.num_classes`` when set, else ``data.y.max() + 1``).
 
-    Checks ``data.x`` (finite, ``[N, F]``), ``data.edge_index`` (integer ``[2, E]``, node
-    ids in ``[0, N)``), ``data.y`` (integer ``[N]`` in ``[0, K)``), the three masks (bool
-    ``[N]``, non-empty), ``y_noisy`` (integer ``[N]``, in ``[0, K)`` on the training nodes and,
+    Checks ``data.x`` (finite, ``[N, F]``), that ``data.edge_index`` is present (its dtype,
+    shape and ids are checked once, by the trainer's one graph conversion,
+    :func:`~noisygraph.sparse.as_adjacency`), ``data.y`` (integer ``[N]`` in ``[0, K)``),
+    the three masks (bool ``[N]``, non-empty), ``y_noisy`` (integer ``[N]``, in ``[0, K)`` on the training nodes and,
     under ``"noisy-val"``, on the validation nodes) and, under ``"noisy-val"``, that the
     validation labels really are noisy (:func:`check_noisy_validation`).
     """
@@ -88,20 +72,11 @@ def check_node_data(data: Data, y_noisy: Tensor, protocol: str = "paper",
         raise ValueError(f"data.x must have one row per node ({data.num_nodes}), got {num_nodes}")
     if not bool(torch.isfinite(x).all()):
         raise ValueError("data.x must be finite (found NaN or inf)")
-    edge_index = data.edge_index
-    if (not isinstance(edge_index, Tensor) or edge_index.is_floating_point()
-            or edge_index.is_complex() or edge_index.dtype == torch.bool):
-        raise TypeError(f"data.edge_index must be an integer tensor, got "
-                        f"{getattr(edge_index, 'dtype', type(edge_index).__name__)}")
-    if edge_index.dim() != 2 or edge_index.size(0) != 2:
-        raise ValueError(f"data.edge_index must have shape [2, E], got {tuple(edge_index.shape)}")
-    if edge_index.numel() and (int(edge_index.min()) < 0 or int(edge_index.max()) >= num_nodes):
-        raise ValueError(f"data.edge_index holds node ids outside [0, {num_nodes})")
-    _check_class_vector("data.y", data.y, num_nodes)
-    _check_class_vector("y_noisy", y_noisy, num_nodes)
+    check_class_labels("data.y", data.y, num_nodes)
+    check_class_labels("y_noisy", y_noisy, num_nodes)
     for name in ("train_mask", "val_mask", "test_mask"):
         mask = getattr(data, name)
-        _check_bool_mask(f"data.{name}", mask, num_nodes)
+        check_bool_mask(f"data.{name}", mask, num_nodes)
         if not bool(mask.any()):
             raise ValueError(f"data.{name} selects no node")
     stored = getattr(data, "num_classes", None)
@@ -150,7 +125,7 @@ def check_noisy_validation(data: Data, y_noisy: Tensor,
     if noise_mask is None:
         noise_mask, source = getattr(data, "noise_mask", None), "data.noise_mask"
     if noise_mask is not None:
-        _check_bool_mask(source, noise_mask, num_nodes)
+        check_bool_mask(source, noise_mask, num_nodes)
         noise_mask = noise_mask.to(data.val_mask.device)
         missing = int((data.val_mask & ~noise_mask).sum())
         if missing:

@@ -13,8 +13,9 @@ from typing import Optional, Sequence
 import torch
 from torch import Tensor
 
-from noisygraph._validation import (check_edge_index, check_features, check_fraction, check_int,
-                                    check_node_mask, check_num_nodes, check_texts)
+from noisygraph._validation import (check_data_edge_index, check_device, check_features,
+                                    check_fraction, check_int, check_node_mask, check_num_nodes,
+                                    check_texts)
 from noisygraph.locle.annotation import Annotation, Annotator, text_inputs
 from noisygraph.locle.gnn import gcn_trainer, split_holdout
 from noisygraph.locle.selection import (density_select, entropy_change_filter,
@@ -57,7 +58,7 @@ def _check(data, texts, classes, budget, x, exclude):
     if x is None:
         raise ValueError("x is required: pass x= (e.g. embed_texts(data.text)) or set data.x")
     num_nodes = check_num_nodes(data)
-    edge_index = check_edge_index(data, num_nodes)
+    edge_index = check_data_edge_index(data, num_nodes)
     texts = check_texts("texts", texts, length=num_nodes)
     excluded = check_node_mask("exclude", exclude, num_nodes)
     available = num_nodes - int(excluded.sum())
@@ -94,7 +95,7 @@ def annotate_all(data, *, annotator: Annotator, texts: Optional[Sequence[str]] =
 
 
 def _gcn_on_annotations(x, edge_index, answers, num_classes, seed, val_fraction,
-                        keep=None) -> Tensor:
+                        keep=None, device=None) -> Tensor:
     usable = [a for a in answers if a.ok]
     if keep is not None:
         usable = [a for a, k in zip(usable, keep.tolist()) if k]
@@ -103,12 +104,12 @@ def _gcn_on_annotations(x, edge_index, answers, num_classes, seed, val_fraction,
     nodes = torch.tensor([a.node for a in usable], dtype=torch.long)
     label_of = {a.node: a.label for a in usable}
     train, val = split_holdout(nodes, val_fraction, seed)
-    trained = gcn_trainer(seed).fit(
+    trained = gcn_trainer(seed, device=device).fit(
         edge_index, x=x, train_nodes=train,
         train_labels=torch.tensor([label_of[int(n)] for n in train], dtype=torch.long),
         val_nodes=val, val_labels=torch.tensor([label_of[int(n)] for n in val], dtype=torch.long),
         num_classes=num_classes)
-    return trained.predict()
+    return trained.predict().cpu()
 
 
 # Defaults marked "label-free search" were chosen by benchmarks/locle_dblp.py --choose-defaults
@@ -120,7 +121,7 @@ def random_gcn(data, *, annotator: Annotator, budget: int, x: Optional[Tensor] =
                texts: Optional[Sequence[str]] = None, classes: Optional[Sequence] = None,
                seed: int = 0, verbose: bool = True,
                val_fraction: float = 0.2,  # label-free search (kept: 0.1 and 0.3 scored lower)
-               exclude: Optional[Tensor] = None) -> BaselineResult:
+               exclude: Optional[Tensor] = None, device=None) -> BaselineResult:
     """(b) ``budget`` uniformly random nodes annotated, a GCN trained on them (model
     selection on the ``val_fraction`` held-out annotations).
 
@@ -137,18 +138,21 @@ def random_gcn(data, *, annotator: Annotator, budget: int, x: Optional[Tensor] =
         val_fraction (float): held-out share of the annotations. (default: ``0.2``, kept
             by the label-free search)
         exclude (torch.Tensor, optional): nodes never asked about. (default: :obj:`None`)
+        device (str or torch.device, optional): where the GCN trains (the predictions come
+            back on the CPU). (default: :obj:`None`, the features' device)
     """
     classes, texts, edge_index, x, excluded = _check(data, texts, classes, budget, x, exclude)
     _check_annotator(annotator)
     check_int("seed", seed, low=0)
     check_fraction("val_fraction", val_fraction, high_open=True)
+    device = check_device("device", device)
     generator = torch.Generator().manual_seed(seed)
     allowed = torch.nonzero(~excluded).flatten()
     nodes = allowed[torch.randperm(allowed.numel(), generator=generator)[:budget]]
     answers = annotator.annotate([texts[i] for i in nodes.tolist()], nodes.tolist(), classes,
                                  verbose=verbose)
     return BaselineResult(_gcn_on_annotations(x, edge_index, answers, len(classes), seed,
-                                              val_fraction), answers)
+                                              val_fraction, device=device), answers)
 
 
 def llm_gnn(data, *, annotator: Annotator, budget: int, x: Optional[Tensor] = None,
@@ -158,13 +162,13 @@ def llm_gnn(data, *, annotator: Annotator, budget: int, x: Optional[Tensor] = No
             feature_alpha: float = 0.5, svd_dim: int = 64, num_clusters: Optional[int] = None,
             verbose: bool = True,
             val_fraction: float = 0.2,  # label-free search (kept)
-            exclude: Optional[Tensor] = None) -> BaselineResult:
+            exclude: Optional[Tensor] = None, device=None) -> BaselineResult:
     r"""(c) LLM-GNN: density-based selection of the whole budget over propagated features,
     filtering by confidence and entropy change, then a GCN.
 
     Args:
-        data, annotator, budget, x, texts, classes, seed, verbose, val_fraction, exclude: as
-            in :func:`random_gcn`.
+        data, annotator, budget, x, texts, classes, seed, verbose, val_fraction, exclude,
+            device: as in :func:`random_gcn`.
         filter_fraction (float): share of the annotations filtered out, in ``[0, 1)``.
             (default: ``0.2``, chosen by the label-free search)
         feature_alpha (float): :math:`\alpha` of the propagated features. (default: ``0.5``)
@@ -177,6 +181,7 @@ def llm_gnn(data, *, annotator: Annotator, budget: int, x: Optional[Tensor] = No
     check_fraction("val_fraction", val_fraction, high_open=True)
     check_fraction("filter_fraction", filter_fraction, high_open=True)
     check_fraction("feature_alpha", feature_alpha)
+    device = check_device("device", device)
     check_int("svd_dim", svd_dim, low=1)
     if num_clusters is not None:
         check_int("num_clusters", num_clusters, low=1)
@@ -189,4 +194,4 @@ def llm_gnn(data, *, annotator: Annotator, budget: int, x: Optional[Tensor] = No
                                  torch.tensor([a.confidence for a in usable]), len(classes),
                                  filter_fraction)
     return BaselineResult(_gcn_on_annotations(x, edge_index, answers, len(classes), seed,
-                                              val_fraction, keep=keep), answers)
+                                              val_fraction, keep=keep, device=device), answers)

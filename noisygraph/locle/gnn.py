@@ -22,8 +22,10 @@ def split_holdout(nodes: Tensor, val_fraction: float, seed: int) -> tuple[Tensor
     return order[num_val:], order[:num_val]
 
 
-def gcn_trainer(seed: int, hidden_channels: int = 64, epochs: int = 200) -> GCNTrainer:
+def gcn_trainer(seed: int, hidden_channels: int = 64, epochs: int = 200,
+                device=None) -> GCNTrainer:
     """The GCN every Locle method trains: Kipf & Welling's optimiser settings, the epoch with
-    the best held-out agreement kept (ties: the lower held-out loss)."""
+    the best held-out agreement kept (ties: the lower held-out loss); on ``device`` (default:
+    the features' device)."""
     return GCNTrainer(hidden_channels=hidden_channels, epochs=epochs, patience=PATIENCE,
-                      tie_break="val-loss", seed=seed)
+                      tie_break="val-loss", seed=seed, device=device)

@@ -13,9 +13,9 @@ import torch
 from torch import Tensor
 from tqdm.auto import tqdm
 
-from noisygraph._validation import (check_bool, check_edge_index, check_features, check_fraction,
-                                    check_int, check_node_mask, check_num_nodes, check_real,
-                                    check_texts)
+from noisygraph._validation import (check_bool, check_data_edge_index, check_device,
+                                    check_features, check_fraction, check_int, check_node_mask,
+                                    check_num_nodes, check_real, check_texts)
 from noisygraph.locle.annotation import Annotation, Annotator, text_inputs
 from noisygraph.locle.gnn import gcn_trainer, split_holdout
 from noisygraph.locle.refine import replace_labels, rewire
@@ -144,6 +144,9 @@ class Locle:
         pseudo_ratio (float): pseudo-labels per question of a round, ``>= 0``, used when
             ``pseudo_per_round`` is :obj:`None`; ``0`` adds none. (default: ``0.0``,
             label-free search)
+        device (str or torch.device, optional): where the GCNs train (selection, ensembling
+            and refinement stay on the CPU; the GCN's probabilities come back there).
+            (default: :obj:`None`, the features' device)
     """
 
     # Defaults marked "label-free search" were chosen by
@@ -158,7 +161,8 @@ class Locle:
                  refine: bool = True,
                  confidence_weighting: bool = True,  # label-free search (kept)
                  hidden: int = 64, epochs: int = 200, seed: int = 0, verbose: bool = True,
-                 pseudo_ratio: float = 0.0):  # label-free search (was 3.0)
+                 pseudo_ratio: float = 0.0,  # label-free search (was 3.0)
+                 device=None):
         self.budget = check_int("budget", budget, low=1)
         self.num_rounds = check_int("num_rounds", num_rounds, low=1)
         self.initial_fraction = check_fraction("initial_fraction", initial_fraction,
@@ -178,6 +182,7 @@ class Locle:
         self.epochs = check_int("epochs", epochs, low=1)
         self.seed = check_int("seed", seed, low=0)
         self.verbose = check_bool("verbose", verbose)
+        self.device = check_device("device", device)
         self.result: Optional[LocleResult] = None
 
     # ------------------------------------------------------------------ helpers
@@ -193,10 +198,13 @@ class Locle:
         if self.confidence_weighting:
             weight = torch.tensor([confidence[int(n)] for n in train] + labels.pseudo_confidence)
         val_labels = torch.tensor([targets[int(n)] for n in val], dtype=torch.long)
-        trainer = gcn_trainer(seed, hidden_channels=self.hidden, epochs=self.epochs)
-        return trainer.fit(edge_index, x=x, train_nodes=train_nodes, train_labels=train_labels,
-                           val_nodes=val, val_labels=val_labels, sample_weight=weight,
-                           edge_weight=edge_weight, num_classes=num_classes)
+        trainer = gcn_trainer(seed, hidden_channels=self.hidden, epochs=self.epochs,
+                              device=self.device)
+        result = trainer.fit(edge_index, x=x, train_nodes=train_nodes, train_labels=train_labels,
+                             val_nodes=val, val_labels=val_labels, sample_weight=weight,
+                             edge_weight=edge_weight, num_classes=num_classes)
+        result.probs = result.probs.cpu()  # the rest of the pipeline runs on the CPU
+        return result
 
     def _ensemble(self, history: list[Tensor]) -> Tensor:
         weights = torch.tensor([self.ensemble_decay ** (len(history) - 1 - r)
@@ -234,7 +242,7 @@ class Locle:
         texts, classes = text_inputs(data, texts, classes)
         num_classes = len(classes)
         num_nodes = check_num_nodes(data)
-        edge_index = check_edge_index(data, num_nodes)
+        edge_index = check_data_edge_index(data, num_nodes)
         texts = check_texts("texts", texts, length=num_nodes)
         excluded = check_node_mask("exclude", exclude, num_nodes)
         available = num_nodes - int(excluded.sum())

@@ -22,9 +22,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from noisygraph._validation import check_choice, check_int, check_real
+from noisygraph._validation import (check_bool_mask, check_choice, check_int, check_real,
+                                    check_tensor)
 from noisygraph.ops import diffuse
-from noisygraph.sparse import Adjacency, GraphLike, to_adjacency
+from noisygraph.sparse import Adjacency, GraphLike, as_adjacency
 from noisygraph_cli.choices import PRECORRECTIONS  # defined once, torch-free
 
 
@@ -37,11 +38,7 @@ def _check_steps(num_steps: int) -> int:
 
 
 def _check_mask(mask: Tensor, num_nodes: int, name: str) -> None:
-    if not isinstance(mask, Tensor) or mask.dtype != torch.bool:
-        raise TypeError(f"{name} must be a boolean tensor, got "
-                        f"{getattr(mask, 'dtype', type(mask).__name__)}")
-    if mask.shape != (num_nodes,):
-        raise ValueError(f"{name} must have shape [{num_nodes}], got {tuple(mask.shape)}")
+    check_bool_mask(name, mask, num_nodes)
 
 
 def _check_operator(name: str, operator, num_nodes: int) -> None:
@@ -91,7 +88,9 @@ def lazy_propagation_operator(adj: Adjacency, alpha: float) -> Adjacency:
     if adj.num_rows != adj.num_cols:
         raise ValueError(f"adj must be square, got [{adj.num_rows}, {adj.num_cols}]")
     alpha = _check_unit_interval("alpha", alpha)
-    scaled = Adjacency(adj.rowptr, adj.col, (1.0 - alpha) * adj.weights(), adj.num_cols)
+    adj.check_unchanged()
+    # values computed from adj's validated ones: no second validation (and no host sync)
+    scaled = adj._with_trusted_values((1.0 - alpha) * adj.weights())
     return scaled.with_self_loops(fill_value=alpha)
 
 
@@ -122,20 +121,13 @@ def train_subgraph(graph: GraphLike, train_mask: Tensor,
         train_mask (torch.Tensor): ``[N]`` bool.
         num_nodes (int, optional): :math:`N`. (default: :obj:`None`, ``train_mask.numel()``)
     """
-    if not isinstance(train_mask, Tensor) or train_mask.dtype != torch.bool:
-        raise TypeError(f"train_mask must be a boolean tensor, got "
-                        f"{getattr(train_mask, 'dtype', type(train_mask).__name__)}")
-    if train_mask.dim() != 1:
-        raise ValueError(f"train_mask must be 1-D, got shape {tuple(train_mask.shape)}")
+    check_tensor("train_mask", train_mask)
     num_nodes = train_mask.numel() if num_nodes is None else check_int("num_nodes", num_nodes,
                                                                          low=0)
     _check_mask(train_mask, num_nodes, "train_mask")
-    adj = to_adjacency(graph, num_nodes=num_nodes)
+    adj = as_adjacency(graph, num_nodes=num_nodes)
     _check_operator("graph", adj, num_nodes)
-    keep = train_mask[adj.row()] & train_mask[adj.col]
-    edge_index = torch.stack([adj.col[keep], adj.row()[keep]])
-    weight = None if adj.value is None else adj.value[keep]
-    return Adjacency.from_edge_index(edge_index, weight, num_nodes=adj.num_rows)
+    return adj.induced(train_mask.to(adj.device))
 
 
 def precorrect_labels(y_noisy: Tensor, graph: GraphLike, train_mask: Tensor, num_classes: int,
@@ -199,14 +191,14 @@ def precorrect_labels(y_noisy: Tensor, graph: GraphLike, train_mask: Tensor, num
     if train_labels.numel() == 0:
         raise ValueError("train_mask selects no node")
     _check_classes("y_noisy[train_mask]", train_labels, train_labels.numel(), num_classes)
-    adj = to_adjacency(graph, num_nodes=num_nodes)
+    adj = as_adjacency(graph, num_nodes=num_nodes)  # an Adjacency passes through (O(1))
     _check_operator("graph", adj, num_nodes)
     y0 = torch.zeros(num_nodes, num_classes, device=y_noisy.device)
     y0[train_mask] = F.one_hot(train_labels.long(), num_classes).float()
     if method == "label-propagation":
         from noisygraph.nn.propagation import LabelPropagation
         return LabelPropagation(num_steps, alpha)(y0, adj.normalize("sym"), mask=train_mask)
-    sub = train_subgraph(adj, train_mask, num_nodes).normalize("col")
+    sub = adj.induced(train_mask).normalize("col")  # the train-train subgraph, not re-checked
     return lazy_propagate(lazy_propagation_operator(sub, alpha), y0, num_steps)
 
 

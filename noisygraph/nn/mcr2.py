@@ -74,7 +74,10 @@ class CodingRateReductionLoss(torch.nn.Module):
         ignore_index (int, optional): rows of ``z`` whose hard label is ``ignore_index`` are
             left out of both terms (:math:`m` counts the other rows), as in
             :class:`torch.nn.CrossEntropyLoss`; :obj:`None` checks no label. Not used with
-            soft targets. (default: ``-100``)
+            soft targets. The check adds no host synchronisation: the count of ignored
+            labels is read in the same transfer as the label range (which every call with
+            hard labels reads); only a call where some label *is* ignored pays for dropping
+            those rows (a boolean index). (default: ``-100``)
 
     Example:
         >>> loss_fn = CodingRateReductionLoss(gamma1=1.0, gamma2=2.0, eps=0.05)
@@ -113,17 +116,12 @@ class CodingRateReductionLoss(torch.nn.Module):
         if assignment.dim() == 2:  # soft targets [N, K]; the kernels read memberships [K, N]
             _check_soft_targets(assignment, z.size(0), num_classes)
             assignment = assignment.t()
-        elif self.ignore_index is not None and assignment.dim() == 1 and \
-                not assignment.is_floating_point() and assignment.numel() == z.size(0) and \
-                assignment.device == z.device:
-            keep = assignment != self.ignore_index
-            if not bool(keep.all()):  # one host sync; rows are dropped only when some are
-                if not bool(keep.any()):
-                    raise ValueError("assignment: every label is ignore_index = "
-                                     f"{self.ignore_index}, nothing to compute the loss on")
-                z, assignment = z[keep], assignment[keep]
+        checked = check_assignment(assignment, z, num_classes,
+                                   ignore_index=self.ignore_index if assignment.dim() == 1
+                                   else None)
+        if checked.keep is not None:  # some rows ignored: drop them
+            z = z[checked.keep]
         num_nodes, dim = z.shape
-        checked = check_assignment(assignment, z, num_classes)
         # the largest scales (an empty class has size 1e-8) must stay finite in float64
         total_scale = self.gamma1 * dim / (num_nodes * self.eps)
         if not math.isfinite(total_scale) or not math.isfinite(dim / (1e-8 * self.eps)):

@@ -229,15 +229,31 @@ class Assignment(NamedTuple):
     """Hard labels ``[N]`` (int64) or soft memberships ``[K, N]``."""
     is_hard: bool
     num_classes: int
+    keep: Optional[Tensor] = None
+    """Hard labels with some ``ignore_index``: the bool ``[N]`` rows kept, else ``None``."""
 
 
-def check_assignment(assignment, z: Tensor, num_classes: Optional[int]) -> Assignment:
-    """Validates hard labels ``[N]`` (int64, or int32 converted to int64, in ``[0, K)``) or
-    soft memberships ``[K, N]`` (floating, finite, non-negative) for the rows of ``z``, on
-    ``z``'s device (one host sync).
+def _hard_assignment(labels: Tensor, low: int, high: int, num_classes: Optional[int],
+                     keep: Optional[Tensor]) -> Assignment:
+    if num_classes is None:
+        num_classes = max(high + 1, 1)
+    if low < 0 or high >= num_classes:
+        raise ValueError(f"assignment (hard labels) must lie in [0, {num_classes}) "
+                         f"(num_classes = {num_classes}), got values in [{low}, {high}]")
+    return Assignment(labels, True, num_classes, keep)
+
+
+def check_assignment(assignment, z: Tensor, num_classes: Optional[int],
+                     ignore_index: Optional[int] = None) -> Assignment:
+    """Validates hard labels ``[N]`` (int64, or int32 converted to int64, in ``[0, K)``, or
+    ``ignore_index``) or soft memberships ``[K, N]`` (floating, finite, non-negative) for the
+    rows of ``z``, on ``z``'s device, with one host sync (the label range and the count of
+    ignored labels are read together).
 
     Returns:
-        :class:`Assignment` ``(values, is_hard, num_classes)``.
+        :class:`Assignment` ``(values, is_hard, num_classes, keep)``; ``keep`` is the bool
+        ``[N]`` mask of the rows not ignored when some label is ``ignore_index`` (the
+        ``values`` are then those rows' labels), else :obj:`None`.
     """
     check_tensor("assignment", assignment)
     if num_classes is not None:
@@ -253,13 +269,20 @@ def check_assignment(assignment, z: Tensor, num_classes: Optional[int]) -> Assig
             raise ValueError(f"assignment (hard labels) has {assignment.numel()} entries but z "
                              f"has {num_nodes} rows")
         labels = assignment.to(torch.long)
-        low, high = torch.stack(torch.aminmax(labels)).tolist()
-        if num_classes is None:
-            num_classes = max(high + 1, 1)
-        if low < 0 or high >= num_classes:
-            raise ValueError(f"assignment (hard labels) must lie in [0, {num_classes}) "
-                             f"(num_classes = {num_classes}), got values in [{low}, {high}]")
-        return Assignment(labels, True, num_classes)
+        if ignore_index is None:
+            low, high = torch.stack(torch.aminmax(labels)).tolist()
+        else:
+            skip = labels == ignore_index
+            low, high, ignored = torch.stack([
+                labels.masked_fill(skip, torch.iinfo(torch.long).max).min(),
+                labels.masked_fill(skip, -1).max(), skip.sum()]).tolist()
+            if ignored == num_nodes:
+                raise ValueError(f"assignment: every label is ignore_index = {ignore_index}, "
+                                 "nothing to compute the loss on")
+            if ignored:
+                keep = ~skip
+                return _hard_assignment(labels[keep], low, high, num_classes, keep)
+        return _hard_assignment(labels, low, high, num_classes, None)
     if assignment.dim() == 2:
         if not assignment.is_floating_point():
             raise TypeError("assignment (soft memberships [K, N]) must be floating point, got "
@@ -277,7 +300,7 @@ def check_assignment(assignment, z: Tensor, num_classes: Optional[int]) -> Assig
         values = assignment.detach()
         if not bool((torch.isfinite(values) & (values >= 0)).all()):
             raise ValueError("assignment (soft memberships) must be finite and non-negative")
-        return Assignment(assignment, False, num_classes)
+        return Assignment(assignment, False, num_classes, None)
     raise ValueError("assignment must be hard labels [N] or soft memberships [K, N], got shape "
                      f"{tuple(assignment.shape)}")
 
