@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Optional
 
 if TYPE_CHECKING:
-    from noisygraph.erase.history import History
+    from noisygraph.history import History
 
 
 def plot_history(history: "History", path: str, *, title: Optional[str] = None) -> None:
