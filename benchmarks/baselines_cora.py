@@ -79,7 +79,7 @@ def report(args) -> str:
     methods = [m for m in METHODS if any(k[0] == m for k in cells)]
     lines = ["| noise | rate | realised | " + " | ".join(methods) + " |",
              "| --- | --- | --- |" + " --- |" * len(methods)]
-    averages = defaultdict(list)
+    common = []  # the cells every method has a run in: the only fair average
     for noise, rate in sorted(CELLS, key=lambda cell: (NOISES.index(cell[0]), cell[1])):
         row = [noise, f"{rate:.0%}"]
         first = next((cells[(m, noise, rate)][0] for m in methods
@@ -87,15 +87,20 @@ def report(args) -> str:
         if first is None:
             continue
         row.append(f"{first['realised_rate']:.1%}")
+        means = {}
         for m in methods:
             acc = np.array([r["accuracy"] for r in cells.get((m, noise, rate), [])])
             if acc.size:
-                averages[m].append(acc.mean())
+                means[m] = acc.mean()
             row.append(f"{acc.mean():.2f} ± {acc.std():.2f} ({acc.size})" if acc.size
                        else "—")
+        if len(means) == len(methods):
+            common.append(means)
         lines.append("| " + " | ".join(row) + " |")
-    lines.append("| average of the cells | | | " + " | ".join(
-        f"{np.mean(averages[m]):.2f} ({len(averages[m])})" for m in methods) + " |")
+    if common:
+        lines.append(f"| average of the {len(common)} cells every method has | | | "
+                     + " | ".join(
+            f"{np.mean([c[m] for c in common]):.2f}" for m in methods) + " |")
     seconds = " | ".join(
         f"{np.median([r['wall_seconds'] for r in records if r['method'] == m]):.1f}"
         for m in methods)
