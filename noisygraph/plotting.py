@@ -10,7 +10,7 @@ if TYPE_CHECKING:
 
     from noisygraph.cluster import ClusterResult
     from noisygraph.cluster.ncp import NCPResult
-    from noisygraph.erase.history import History
+    from noisygraph.history import History
     from noisygraph.ops.local_push import LocalGraph
 
 

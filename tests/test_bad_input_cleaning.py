@@ -5,7 +5,8 @@ import torch
 from torch_geometric.data import Data
 
 from bad_input import BadInput, assert_rejects, case_id
-from noisygraph.baselines.cleaning import (CLEANERS, ConfidentERASE, ConfidentLearning,
+from noisygraph.erase import ConfidentERASE
+from noisygraph.baselines.cleaning import (CLEANERS, ConfidentLearning,
                                            PropagationCleaner, PrototypeCleaner,
                                            clean_posterior, confident_joint,
                                            leave_one_out_propagation, prune_by_noise_rate)

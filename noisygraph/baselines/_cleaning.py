@@ -13,9 +13,9 @@ from torch_geometric.data import Data
 
 from noisygraph._validation import check_bool, check_device, check_int, check_real
 from noisygraph.baselines.gcn import GCNResult, GCNTrainer
-from noisygraph.erase.baseline import GCNBaseline
-from noisygraph.erase.history import History
-from noisygraph.erase.protocols import (check_node_data, check_protocol, noisy_labels,
+from noisygraph.baselines.ce import GCNBaseline
+from noisygraph.history import History
+from noisygraph.protocols import (check_node_data, check_protocol, noisy_labels,
                                         selection_labels)
 
 

@@ -11,6 +11,7 @@ patience are options.
 from __future__ import annotations
 
 import copy
+import math
 import warnings
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
@@ -33,6 +34,9 @@ NodeLoss = Callable[[Tensor, Tensor], Tensor]
 #: ``label_update(epoch, logits [n, C] (detached), labels [n]) -> labels [n]``: the training
 #: labels of this epoch's step
 LabelUpdate = Callable[[int, Tensor, Tensor], Tensor]
+#: ``step_loss(epoch, logits, labels) -> scalar``: the whole training objective of one step
+#: (logits of the training nodes: ``[n, C]``, or ``[k, n, C]`` with ``networks=k``)
+StepLoss = Callable[[int, Tensor, Tensor], Tensor]
 #: ``callback(epoch, logits [N, C], loss)``: called with the evaluation-mode logits of every
 #: node after each optimizer step (``loss``: that step's training loss)
 EpochCallback = Callable[[int, Tensor, float], None]
@@ -106,6 +110,32 @@ class GCN(torch.nn.Module):
     def output(self, adj: Tensor, adj_t: Tensor, h: Tensor) -> Tensor:
         h = F.dropout(h, self.dropout, self.training)
         return _Propagate.apply(adj, adj_t, self.lin2(h)) + self.bias2
+
+
+class GCNEnsemble(torch.nn.Module):
+    r"""``k`` independently initialised :class:`GCN` s trained side by side (Co-teaching's
+    two networks): :meth:`output` gives their logits ``[k, N, C]`` (one propagation of the
+    concatenated second-layer features), :meth:`combine` the log of their mean softmax, which
+    model selection and the predictions read."""
+
+    def __init__(self, networks: int, in_channels: int, hidden_channels: int,
+                 out_channels: int, dropout: float):
+        super().__init__()
+        self.nets = torch.nn.ModuleList(GCN(in_channels, hidden_channels, out_channels, dropout)
+                                        for _ in range(networks))
+
+    def hidden(self, ax: Tensor) -> Tensor:
+        return torch.stack([net.hidden(ax) for net in self.nets])
+
+    def output(self, adj: Tensor, adj_t: Tensor, h: Tensor) -> Tensor:
+        z = torch.cat([net.lin2(F.dropout(h[i], net.dropout, net.training))
+                       for i, net in enumerate(self.nets)], dim=1)
+        z = _Propagate.apply(adj, adj_t, z).view(z.size(0), len(self.nets), -1)
+        return z.transpose(0, 1) + torch.stack([net.bias2 for net in self.nets])[:, None]
+
+    @staticmethod
+    def combine(logits: Tensor) -> Tensor:
+        return torch.logsumexp(torch.log_softmax(logits, dim=-1), dim=0) - math.log(logits.size(0))
 
 
 @dataclass
@@ -182,6 +212,13 @@ class GCNTrainer:
         label_update (callable, optional): ``label_update(epoch, logits, labels) -> labels``
             (logits of the training nodes, detached), the labels of each step.
             (default: :obj:`None`, the given labels throughout)
+        step_loss (callable, optional): ``step_loss(epoch, logits, labels) -> scalar``, the
+            whole objective of each step (replaces ``loss`` and ``sample_weight``; e.g. a
+            per-epoch sample selection such as Co-teaching's). (default: :obj:`None`)
+        networks (int, optional): train ``networks`` independently initialised GCNs side by
+            side (:class:`GCNEnsemble`); ``step_loss`` then sees their logits ``[k, n, C]``
+            (without it each network minimises its own mean loss), and selection and
+            predictions read the mean of their softmax outputs. (default: ``1``)
         seed (int, optional): seeds initialisation and dropout in a forked RNG (the global
             RNG is left as it was); :obj:`None` draws from the global RNG. (default: :obj:`None`)
         device (str or torch.device, optional): (default: the features' device)
@@ -191,8 +228,9 @@ class GCNTrainer:
     def __init__(self, *, hidden_channels: int = 64, dropout: float = 0.5, lr: float = 0.01,
                  weight_decay: float = 5e-4, epochs: int = 200, patience: int = 50,
                  tie_break: str = "first", loss: Optional[NodeLoss] = None,
-                 label_update: Optional[LabelUpdate] = None, seed: Optional[int] = None,
-                 device=None, verbose: bool = False):
+                 label_update: Optional[LabelUpdate] = None,
+                 step_loss: Optional[StepLoss] = None, networks: int = 1,
+                 seed: Optional[int] = None, device=None, verbose: bool = False):
         self.hidden_channels = check_int("hidden_channels", hidden_channels, low=1)
         self.dropout = check_real("dropout", dropout, low=0.0, high=1.0, high_open=True)
         self.lr = check_real("lr", lr, low=0.0, low_open=True)
@@ -200,11 +238,18 @@ class GCNTrainer:
         self.epochs = check_int("epochs", epochs, low=1)
         self.patience = check_int("patience", patience, low=0)
         self.tie_break = check_choice("tie_break", tie_break, TIE_BREAKS)
-        for name, value in (("loss", loss), ("label_update", label_update)):
+        for name, value in (("loss", loss), ("label_update", label_update),
+                            ("step_loss", step_loss)):
             if value is not None and not callable(value):
                 raise TypeError(f"{name} must be callable or None, got {type(value).__name__}")
+        if step_loss is not None and loss is not None:
+            raise ValueError("step_loss replaces loss: give one of them")
+        self.networks = check_int("networks", networks, low=1)
+        if self.networks > 1 and label_update is not None:
+            raise ValueError("label_update needs networks=1 (one model's predictions)")
         self.loss = loss if loss is not None else cross_entropy
         self.label_update = label_update
+        self.step_loss = step_loss
         self.seed = check_int("seed", seed, low=0, optional=True)
         self.device = check_device("device", device)
         self.verbose = check_bool("verbose", verbose)
@@ -273,6 +318,8 @@ class GCNTrainer:
             if val.numel() == 0:
                 val = None
         weight = None
+        if sample_weight is not None and self.step_loss is not None:
+            raise ValueError("sample_weight is ignored by step_loss: weigh inside step_loss")
         if sample_weight is not None:
             if not isinstance(sample_weight, Tensor) or sample_weight.shape != (train.numel(),):
                 raise ValueError(f"sample_weight must be a tensor of shape [{train.numel()}] "
@@ -295,11 +342,15 @@ class GCNTrainer:
         with torch.random.fork_rng(devices=devices, enabled=self.seed is not None):
             if self.seed is not None:
                 torch.manual_seed(self.seed)
-            model = GCN(x.size(1), self.hidden_channels, num_classes, self.dropout).to(x.device)
+            model = (GCN(x.size(1), self.hidden_channels, num_classes, self.dropout)
+                     if self.networks == 1 else
+                     GCNEnsemble(self.networks, x.size(1), self.hidden_channels, num_classes,
+                                 self.dropout)).to(x.device)
+            combine = (lambda z: z) if self.networks == 1 else GCNEnsemble.combine
             optimizer = torch.optim.Adam(model.parameters(), lr=self.lr,
                                          weight_decay=self.weight_decay)
             best, best_state, best_epoch, since = (-1.0, float("inf")), None, 0, 0
-            step_loss, epoch = float("nan"), 0
+            last_loss, epoch = float("nan"), 0
             bar = tqdm(total=self.epochs, desc="GCN", disable=not self.verbose, leave=False)
             for epoch in range(self.epochs + 1):
                 model.train()
@@ -307,10 +358,10 @@ class GCNTrainer:
                 if val is not None or callback is not None:
                     model.eval()
                     with torch.no_grad():
-                        out = model.output(adj, adj_t, h.detach())
+                        out = combine(model.output(adj, adj_t, h.detach()))
                     model.train()
                     if callback is not None and epoch > 0:
-                        callback(epoch, out, step_loss)
+                        callback(epoch, out, last_loss)
                 if val is not None:
                     out = out[val]
                     key = (float((out.argmax(1) == val_y).float().mean()),
@@ -325,25 +376,30 @@ class GCNTrainer:
                             break
                 if epoch == self.epochs:
                     break
-                out = model.output(adj, adj_t, h)[train]
+                out = model.output(adj, adj_t, h)[..., train, :]
                 labels = train_y if self.label_update is None else self.label_update(
                     epoch + 1, out.detach(), train_y)
                 optimizer.zero_grad()
-                losses = self.loss(out, labels)
-                loss = (losses * weight).sum() / weight.sum() if weight is not None \
-                    else losses.mean()
+                if self.step_loss is not None:
+                    loss = self.step_loss(epoch + 1, out, labels)
+                else:
+                    losses = torch.stack([self.loss(o, labels) for o in out]) \
+                        if self.networks > 1 else self.loss(out, labels)
+                    loss = (losses * weight).sum(-1) / weight.sum() if weight is not None \
+                        else losses.mean(-1)
+                    loss = loss.sum()
                 loss.backward()
                 optimizer.step()
-                step_loss = loss.item() if callback is not None or self.verbose else step_loss
+                last_loss = loss.item() if callback is not None or self.verbose else last_loss
                 bar.update(1)
                 if self.verbose:
-                    bar.set_postfix(loss=f"{step_loss:.3f}")
+                    bar.set_postfix(loss=f"{last_loss:.3f}")
             bar.close()
             if best_state is not None:
                 model.load_state_dict(best_state)
             model.eval()
             with torch.no_grad():
-                probs = torch.softmax(model.output(adj, adj_t, model.hidden(ax)), dim=1)
+                probs = torch.softmax(combine(model.output(adj, adj_t, model.hidden(ax))), dim=1)
         self.model = model
         return GCNResult(probs, best_epoch if val is not None else epoch,
                          best[0] if val is not None else float("nan"), epoch)

@@ -6,10 +6,11 @@ Every method follows one interface::
     history = method.fit(data, y_noisy=..., noise_mask=...)   # -> noisygraph.erase.History
     pred = method.predict()                                   # classes of every node
 
-:data:`METHODS` holds the ones defined here (``"gcn"``: :class:`~noisygraph.erase.GCNBaseline`;
+:data:`METHODS` holds the ones defined here (``"gcn"``: :class:`~noisygraph.baselines.GCNBaseline`;
+``"cl-erase"``: :class:`~noisygraph.erase.ConfidentERASE`;
 ``"erase"``: :class:`ERASEMethod`). :func:`method_registry` adds every entry of
-``noisygraph.baselines.METHODS`` and ``noisygraph.cleaning.METHODS`` where those attributes
-exist, so a package that registers methods there is benchmarked without a change here.
+``noisygraph.baselines.METHODS`` (the robust-training and cleaning baselines), so a baseline
+registered there is benchmarked without a change here.
 """
 from __future__ import annotations
 
@@ -20,11 +21,13 @@ from typing import Optional
 from torch import Tensor
 from torch_geometric.data import Data
 
-from noisygraph.erase import ERASE, ERASETrainer, GCNBaseline, History
+from noisygraph.baselines import GCNBaseline
+from noisygraph.erase import ERASE, ConfidentERASE, ERASETrainer
+from noisygraph.history import History
 from noisygraph.random import seed_everything
 
 #: Packages whose ``METHODS`` dict (name -> class) joins the registry when it exists.
-REGISTRY_PACKAGES = ("noisygraph.baselines", "noisygraph.cleaning")
+REGISTRY_PACKAGES = ("noisygraph.baselines",)
 
 
 class ERASEMethod:
@@ -70,7 +73,7 @@ class ERASEMethod:
 
 
 #: The methods defined in this package's dependencies, by name.
-METHODS = {"gcn": GCNBaseline, "erase": ERASEMethod}
+METHODS = {"gcn": GCNBaseline, "erase": ERASEMethod, "cl-erase": ConfidentERASE}
 
 
 def method_registry() -> dict:

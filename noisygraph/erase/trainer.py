@@ -18,8 +18,8 @@ from tqdm.auto import tqdm
 
 from noisygraph._validation import (check_bool, check_choice, check_device, check_fanouts,
                                     check_int, check_real)
-from noisygraph.erase.history import History
-from noisygraph.erase.protocols import (check_node_data, check_protocol, noisy_labels,
+from noisygraph.history import History
+from noisygraph.protocols import (check_node_data, check_protocol, noisy_labels,
                                         selection_labels)
 from noisygraph.metrics import accuracy
 from noisygraph.nn.erase import ERASE

@@ -18,8 +18,9 @@ from torch_geometric.data import Data
 
 from noisygraph._validation import check_int, check_real
 from noisygraph.baselines.confident import ConfidentLearning
-from noisygraph.erase import ERASE, ERASETrainer
-from noisygraph.erase.history import History
+from noisygraph.erase.trainer import ERASETrainer
+from noisygraph.history import History
+from noisygraph.nn.erase import ERASE
 
 
 class ConfidentERASE(ConfidentLearning):
