@@ -23,6 +23,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--seed", type=int, default=123)
     parser.add_argument("--code", default=None, help="a checkout to import noisygraph from")
+    parser.add_argument("--fused", action="store_true",
+                        help="ERASE(fused=True): the fused GAT aggregation")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     if args.code:
@@ -41,18 +43,19 @@ def main() -> None:
     from noisygraph.sparse import as_adjacency
 
     torch.set_num_threads(args.threads)
+    options = {"fused": True} if args.fused else {}
     data = AddLabelNoise("uniform", 0.4, seed=args.seed, sampler="exact")(load_dataset("Cora"))
 
     # the whole epoch, as fit runs it
     seed_everything(args.seed)
-    trainer = ERASETrainer(ERASE(data.num_features), epochs=args.warmup + args.epochs,
+    trainer = ERASETrainer(ERASE(data.num_features, **options), epochs=args.warmup + args.epochs,
                            patience=10 ** 6, verbose=False)
     history = trainer.fit(data)
     epoch_seconds = statistics.median(history.metrics["seconds"][args.warmup:])
 
     # the phases
     seed_everything(args.seed)
-    t = ERASETrainer(ERASE(data.num_features), verbose=False)
+    t = ERASETrainer(ERASE(data.num_features, **options), verbose=False)
     num_classes = int(data.y.max()) + 1
     adjacency = t._adjacency = as_adjacency(data.edge_index, num_nodes=data.num_nodes)
     operator = lazy_propagation_operator(adjacency.normalize("col"), t.alpha)
@@ -87,7 +90,7 @@ def main() -> None:
         timed("accuracies", lambda: [accuracy(pred, data.y, m) for m in
                                      (data.train_mask, data.val_mask, data.test_mask)])
     medians = {name: statistics.median(v[args.warmup:]) for name, v in phases.items()}
-    result = {"code": noisygraph.__file__, "threads": args.threads, "epochs": args.epochs,
+    result = {"code": noisygraph.__file__, "fused": args.fused, "threads": args.threads, "epochs": args.epochs,
               "epoch_seconds_fit": epoch_seconds, "phases": medians,
               "best_epoch": history.best_epoch, "test_acc": history.test_acc}
     total = sum(medians.values())

@@ -55,7 +55,7 @@ def test_erase_encoder_fused_equals_pyg_forward_with_sparse_input():
     data = csbm(200, num_classes=3, num_features=30, seed=0, train_per_class=5, num_val=20,
                 num_test=20)
     torch.manual_seed(0)
-    fused = ERASE(30, hidden_channels=16, out_channels=8, heads=4)
+    fused = ERASE(30, hidden_channels=16, out_channels=8, heads=4, fused=True)
     plain = copy.deepcopy(fused)
     plain.fused = False
     x = sparse_features((data.x > 0.5).float() * data.x)
