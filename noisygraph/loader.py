@@ -145,7 +145,8 @@ class UniformNeighborSampler(BaseSampler):
 
 def neighbor_loader(data: Data, num_neighbors: Sequence[int], batch_size: int,
                     input_nodes: Optional[Tensor] = None, shuffle: bool = True,
-                    seed: Optional[int] = None):
+                    seed: Optional[int] = None,
+                    sampler: Optional[torch.utils.data.Sampler] = None):
     """A loader of sampled neighbourhoods of ``input_nodes`` (all nodes by default).
 
     Args:
@@ -155,6 +156,11 @@ def neighbor_loader(data: Data, num_neighbors: Sequence[int], batch_size: int,
         input_nodes (torch.Tensor, optional): seed node ids or a boolean mask.
         shuffle (bool, optional): shuffle the seeds every epoch. (default: :obj:`True`)
         seed (int, optional): seed of the pure-PyTorch sampler's generator. (default: :obj:`None`)
+        sampler (torch.utils.data.Sampler, optional): the order of the seed nodes, as
+            positions into ``input_nodes`` (e.g. torch's
+            :class:`~torch.utils.data.distributed.DistributedSampler` over
+            ``range(len(input_nodes))``, which gives each rank its share); replaces
+            ``shuffle``. (default: :obj:`None`)
 
     Raises:
         TypeError: ``data`` is not a ``Data``, ``data.edge_index`` is not an integer tensor,
@@ -179,12 +185,19 @@ def neighbor_loader(data: Data, num_neighbors: Sequence[int], batch_size: int,
         raise TypeError(f"shuffle must be a bool, got {type(shuffle).__name__}")
     if seed is not None:
         _check_count(seed, "seed", 0)
+    order = {"shuffle": shuffle}
+    if sampler is not None:
+        if not isinstance(sampler, torch.utils.data.Sampler):
+            raise TypeError(f"sampler must be a torch.utils.data.Sampler, got "
+                            f"{type(sampler).__name__}")
+        order = {"sampler": sampler}
     if has_pyg_sampler():
         return NeighborLoader(data, num_neighbors=num_neighbors, batch_size=batch_size,
-                              input_nodes=input_nodes, shuffle=shuffle)
+                              input_nodes=input_nodes, **order)
     generator = None
     if seed is not None:
         generator = torch.Generator().manual_seed(seed)
-    sampler = UniformNeighborSampler(data.edge_index.cpu(), num_nodes, num_neighbors, generator)
-    return NodeLoader(data, node_sampler=sampler, input_nodes=input_nodes,
-                      batch_size=batch_size, shuffle=shuffle)
+    neighbor_sampler = UniformNeighborSampler(data.edge_index.cpu(), num_nodes, num_neighbors,
+                                              generator)
+    return NodeLoader(data, node_sampler=neighbor_sampler, input_nodes=input_nodes,
+                      batch_size=batch_size, **order)

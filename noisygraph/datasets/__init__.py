@@ -8,7 +8,7 @@ from noisygraph.datasets._paths import DatasetNotFoundError, cache_dir, data_roo
 from noisygraph.datasets.adjacency_list import load_adjacency_list
 from noisygraph.datasets.csbm import csbm
 from noisygraph.datasets.gnn_benchmark import load_gnn_benchmark
-from noisygraph.datasets.ogb import load_ogb, write_tiny_ogb_graph
+from noisygraph.datasets.ogb import load_ogb, write_ogb_graph, write_tiny_ogb_graph
 from noisygraph.datasets.planetoid import load_planetoid
 from noisygraph.datasets.registry import available_datasets, known_datasets, load_dataset
 from noisygraph.datasets.text_graph import load_text_graph
@@ -27,5 +27,6 @@ __all__ = [
     "load_ogb",
     "load_planetoid",
     "load_text_graph",
+    "write_ogb_graph",
     "write_tiny_ogb_graph",
 ]

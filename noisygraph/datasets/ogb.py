@@ -389,3 +389,71 @@ def write_tiny_ogb_graph(
         _write_csv_gz(split / f"{part}.csv.gz", np.sort(index)[:, None], "%d")
     (folder / _RELEASE).write_text("tiny test graph written by noisygraph.datasets.write_tiny_ogb_graph\n")
     return folder
+
+
+def write_ogb_graph(data: Data, root: PathLike, name: str = "ogbn-products") -> pathlib.Path:
+    """Write a graph (e.g. a :func:`~noisygraph.datasets.csbm`) in OGB's exact raw layout, so
+    that :func:`load_ogb` reads it back through ``ogb``'s own loader: the files of
+    :func:`write_tiny_ogb_graph`, filled from ``data``.
+
+    ``edge.csv.gz`` holds each undirected edge once (``ogb`` adds the inverse edges of
+    ogbn-products; :func:`load_ogb` symmetrises ogbn-arxiv), features are written with 9
+    significant digits (a float32 value reads back exactly), and the split files
+    (``split/sales_ranking/`` for ogbn-products, ``split/time/`` for ogbn-arxiv, with a zero
+    ``node_year``) list the nodes of ``data.train_mask`` / ``val_mask`` / ``test_mask``.
+
+    Args:
+        data (Data): ``x`` ``[N, F]`` floating, ``y`` ``[N]`` classes in ``[0, K)`` with ``K``
+            the data set's (47 or 40), an undirected ``edge_index`` without self-loops, and
+            the three masks (disjoint).
+        root (str or os.PathLike): the folder that receives ``<ogbn_name>/`` (pass
+            ``<data root>/ogb``).
+        name (str, optional): ``"ogbn-products"`` or ``"ogbn-arxiv"``.
+            (default: :obj:`"ogbn-products"`)
+
+    Returns:
+        pathlib.Path: the ``<root>/<ogbn_name>`` folder.
+    """
+    from torch_geometric.utils import contains_self_loops, is_undirected
+
+    name = _canonical(name)
+    if not isinstance(data, Data):
+        raise TypeError(f"data must be a torch_geometric.data.Data, got {type(data).__name__}")
+    num_nodes = data.num_nodes
+    x, y, edge_index = data.x, data.y, data.edge_index
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point() or x.dim() != 2 or \
+            x.size(0) != num_nodes:
+        raise ValueError(f"data.x must be a floating [{num_nodes}, F] tensor")
+    if not isinstance(y, torch.Tensor) or y.shape != (num_nodes,) or y.is_floating_point() or \
+            int(y.min()) < 0 or int(y.max()) >= _NUM_CLASSES[name]:
+        raise ValueError(f"data.y must hold one class in [0, {_NUM_CLASSES[name]}) per node "
+                         f"({name} has {_NUM_CLASSES[name]} classes)")
+    check_edge_index(edge_index, num_nodes, "data.edge_index")
+    if not is_undirected(edge_index, num_nodes=num_nodes) or \
+            contains_self_loops(edge_index):
+        raise ValueError("data.edge_index must be undirected (both directions of every edge) "
+                         "and free of self-loops, as the OGB node graphs are")
+    masks = []
+    for attribute in ("train_mask", "val_mask", "test_mask"):
+        mask = data.get(attribute)
+        if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool or \
+                mask.shape != (num_nodes,):
+            raise ValueError(f"data.{attribute} must be a bool [{num_nodes}] mask")
+        masks.append(mask)
+    if bool(((masks[0].int() + masks[1].int() + masks[2].int()) > 1).any()):
+        raise ValueError("data.train_mask, val_mask and test_mask must be disjoint")
+    folder = pathlib.Path(root) / OGB_NAMES[name]
+    raw = folder / "raw"
+    once = edge_index[:, edge_index[0] < edge_index[1]].t().cpu().numpy()
+    _write_csv_gz(raw / "edge.csv.gz", once, "%d")
+    _write_csv_gz(raw / "node-feat.csv.gz", x.detach().cpu().numpy(), "%.9g")
+    _write_csv_gz(raw / "node-label.csv.gz", y.cpu().numpy()[:, None], "%d")
+    _write_csv_gz(raw / "num-node-list.csv.gz", np.array([[num_nodes]]), "%d")
+    _write_csv_gz(raw / "num-edge-list.csv.gz", np.array([[once.shape[0]]]), "%d")
+    if name == "ogbn-arxiv":
+        _write_csv_gz(raw / "node_year.csv.gz", np.zeros((num_nodes, 1), dtype=np.int64), "%d")
+    split = folder / "split" / _SPLIT[name]
+    for part, mask in zip(("train", "valid", "test"), masks):
+        _write_csv_gz(split / f"{part}.csv.gz", mask.nonzero().view(-1, 1).cpu().numpy(), "%d")
+    (folder / _RELEASE).write_text("graph written by noisygraph.datasets.write_ogb_graph\n")
+    return folder

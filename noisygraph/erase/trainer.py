@@ -100,6 +100,19 @@ class ERASETrainer:
         device (str or torch.device, optional): (default: the data's device)
         seed (int, optional): seed of the mini-batch sampler. (default: :obj:`None`)
         verbose (bool, optional): show a progress bar. (default: :obj:`True`)
+        distributed (bool, optional): mini-batch training over the ranks of
+            ``process_group`` (:mod:`torch.distributed`, e.g. under ``torchrun``): the
+            encoder is wrapped in :class:`~torch.nn.parallel.DistributedDataParallel`, torch's
+            :class:`~torch.utils.data.distributed.DistributedSampler` gives each rank its
+            share of every epoch's shuffled seed nodes (``batch_size`` is the global batch,
+            ``batch_size / world_size`` seeds per rank; it must divide), and the MCR² loss is
+            exact across ranks (``CodingRateReductionLoss(distributed=True)``: the loss and
+            the gradient of the whole batch). Every rank embeds the graph for the
+            pseudo-labels; rank 0 alone refits the probe and evaluates, and broadcasts the
+            accuracies (so every rank selects the same epoch and stops together), the
+            probe and the pseudo-labels. Needs ``batch_size``. (default: :obj:`False`)
+        process_group (torch.distributed.ProcessGroup, optional): the group of
+            ``distributed=True``. (default: :obj:`None`, the default group)
 
     After :meth:`fit`, ``classifier`` holds the linear probe and ``pseudo_labels`` the
     pseudo-labels of all nodes at the selected epoch.
@@ -113,7 +126,8 @@ class ERASETrainer:
                  num_neighbors: Sequence[int] = (5, 5), inference_chunk_size: int = 4096,
                  max_batches_per_epoch: Optional[int] = None,
                  classifier_max_iter: int = 100, loss: Optional[torch.nn.Module] = None,
-                 device=None, seed: Optional[int] = None, verbose: bool = True):
+                 device=None, seed: Optional[int] = None, verbose: bool = True,
+                 distributed: bool = False, process_group=None):
         if not isinstance(model, torch.nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
         check_protocol(protocol)
@@ -141,9 +155,20 @@ class ERASETrainer:
         self.device = check_device("device", device)
         self.seed = check_int("seed", seed, low=0, optional=True)
         self.verbose = check_bool("verbose", verbose)
+        self.distributed = check_bool("distributed", distributed)
+        if self.distributed and self.batch_size is None:
+            raise ValueError("distributed=True needs batch_size (mini-batch training)")
+        if process_group is not None and not self.distributed:
+            raise ValueError("process_group is only used with distributed=True")
+        if self.distributed and loss is not None and not getattr(loss, "distributed", False):
+            raise ValueError("loss must be exact across ranks with distributed=True (e.g. "
+                             "CodingRateReductionLoss(distributed=True))")
+        self.process_group = process_group
         if loss is None:
             from noisygraph.nn.mcr2 import CodingRateReductionLoss
-            loss = CodingRateReductionLoss(gamma1=gamma1, gamma2=gamma2, eps=eps)
+            loss = CodingRateReductionLoss(gamma1=gamma1, gamma2=gamma2, eps=eps,
+                                           distributed=self.distributed,
+                                           process_group=process_group)
         self.model, self.loss = model, loss
         self.classifier: Optional[LogisticRegression] = None
         self.pseudo_labels: Optional[Tensor] = None
@@ -190,7 +215,8 @@ class ERASETrainer:
                 "compress": out.compress.item()}, pseudo
 
     def _mini_batch_epoch(self, data: Data, loader, y_pre: Tensor, denoised: Tensor,
-                          operator: Adjacency, num_classes: int, optimizer) -> dict:
+                          operator: Adjacency, num_classes: int, optimizer,
+                          train_model: torch.nn.Module) -> dict:
         z_all = self.embed(data)
         pseudo = _semantic_labels(z_all, y_pre, operator, data.train_mask, self.beta,
                                   self.num_steps, denoised).argmax(dim=1)
@@ -204,7 +230,7 @@ class ERASETrainer:
                 break
             batch = batch.to(data.x.device)
             optimizer.zero_grad()
-            z = self.model(batch.x, batch.edge_index)[:batch.batch_size]
+            z = train_model(batch.x, batch.edge_index)[:batch.batch_size]
             out = self.loss.parts(z, pseudo[batch.n_id[:batch.batch_size]], num_classes)
             out.loss.backward()
             optimizer.step()
@@ -256,16 +282,20 @@ class ERASETrainer:
                                      weight_decay=self.weight_decay, amsgrad=True)
         self.classifier = LogisticRegression(self._embedding_dim(data), num_classes).to(device)
         x = self._model_input(data)
-        loader = None
+        loader = seed_order = None
+        train_model, rank = self.model, 0
         if self.batch_size is not None:
             from noisygraph.loader import neighbor_loader
+            batch_size = self.batch_size
+            if self.distributed:
+                train_model, rank, seed_order, batch_size = self._distribute(data, device)
             # Sampling runs on the CPU copy; each batch then moves to the device.
             loader = neighbor_loader(copy.copy(data).to("cpu"), self.num_neighbors,
-                                     self.batch_size, seed=self.seed)
+                                     batch_size, seed=self.seed, sampler=seed_order)
 
         history, best = History(), None
-        bar = tqdm(range(1, self.epochs + 1), desc="ERASE", disable=not self.verbose,
-                   leave=False)
+        bar = tqdm(range(1, self.epochs + 1), desc="ERASE",
+                   disable=not self.verbose or rank != 0, leave=False)
         for epoch in bar:
             start = time.perf_counter()
             if loader is None:
@@ -273,27 +303,81 @@ class ERASETrainer:
                                                       num_classes, optimizer)
                 z = self.embed(data, x)
             else:
+                if seed_order is not None:
+                    seed_order.set_epoch(epoch)
                 parts = self._mini_batch_epoch(data, loader, y_pre, denoised, operator,
-                                               num_classes, optimizer)
-                z = self.embed(data)
-                pseudo = _semantic_labels(z, y_pre, operator, data.train_mask, self.beta,
-                                          self.num_steps, denoised).argmax(dim=1)
-            pred = self._evaluate(data, z, pseudo)
-            train_acc = accuracy(pred, data.y, data.train_mask)
-            val_acc = accuracy(pred, val_target, data.val_mask)
-            test_acc = accuracy(pred, data.y, data.test_mask)
+                                               num_classes, optimizer, train_model)
+                if rank == 0:
+                    z = self.embed(data)
+                    pseudo = _semantic_labels(z, y_pre, operator, data.train_mask, self.beta,
+                                              self.num_steps, denoised).argmax(dim=1)
+            if rank == 0:
+                pred = self._evaluate(data, z, pseudo)
+                train_acc = accuracy(pred, data.y, data.train_mask)
+                val_acc = accuracy(pred, val_target, data.val_mask)
+                test_acc = accuracy(pred, data.y, data.test_mask)
+            if self.distributed:
+                train_acc, val_acc, test_acc = self._broadcast_scores(
+                    (train_acc, val_acc, test_acc) if rank == 0 else None, device)
             history.log(epoch=epoch, **parts, train_acc=train_acc, val_acc=val_acc,
                         test_acc=test_acc, seconds=time.perf_counter() - start)
             if history.update_best(epoch, val_acc, test_acc):
                 best = (copy.deepcopy(self.model.state_dict()),
-                        copy.deepcopy(self.classifier.state_dict()), pseudo.clone())
+                        copy.deepcopy(self.classifier.state_dict()) if rank == 0 else None,
+                        pseudo.clone() if rank == 0 else None)
             bar.set_postfix(loss=f"{parts['loss']:.3f}", val=f"{val_acc:.3f}")  # never test
             if epoch - history.best_epoch > self.patience:
                 break
+        if self.distributed:  # the probe and the pseudo-labels of rank 0, on every rank
+            best = self._broadcast_best(best, rank, device)
         self.model.load_state_dict(best[0])
         self.classifier.load_state_dict(best[1])
         self.pseudo_labels = best[2]
         return history
+
+    # ------------------------------------------------------------------ distributed
+    def _group(self):
+        import torch.distributed as dist
+        if not dist.is_available() or not dist.is_initialized():
+            raise RuntimeError("ERASETrainer(distributed=True) needs an initialised "
+                               "torch.distributed process group (torch.distributed."
+                               "init_process_group, e.g. under torchrun)")
+        return self.process_group if self.process_group is not None else dist.group.WORLD
+
+    def _distribute(self, data: Data, device: torch.device):
+        """``(DDP-wrapped encoder, rank, DistributedSampler of the seeds, per-rank batch)``."""
+        import torch.distributed as dist
+        from torch.nn.parallel import DistributedDataParallel
+        from torch.utils.data.distributed import DistributedSampler
+        group = self._group()
+        rank, world_size = dist.get_rank(group), dist.get_world_size(group)
+        if self.batch_size % world_size:
+            raise ValueError(f"batch_size = {self.batch_size} (the global batch) must be a "
+                             f"multiple of the world size {world_size} with distributed=True")
+        device_ids = [device] if device.type == "cuda" else None
+        train_model = DistributedDataParallel(self.model, device_ids=device_ids,
+                                              process_group=group)
+        seed_order = DistributedSampler(range(data.num_nodes), num_replicas=world_size,
+                                        rank=rank, shuffle=True,
+                                        seed=0 if self.seed is None else self.seed)
+        return train_model, rank, seed_order, self.batch_size // world_size
+
+    def _broadcast_scores(self, scores, device: torch.device) -> tuple:
+        import torch.distributed as dist
+        values = torch.zeros(3, dtype=torch.float64, device=device)
+        if scores is not None:
+            values[:] = torch.tensor(scores, dtype=torch.float64)
+        group = self._group()
+        dist.broadcast(values, src=dist.get_global_rank(group, 0), group=group)
+        return tuple(float(v) for v in values.tolist())
+
+    def _broadcast_best(self, best: tuple, rank: int, device: torch.device) -> tuple:
+        import torch.distributed as dist
+        group = self._group()
+        shared = [None if rank else (best[1], best[2].cpu())]
+        dist.broadcast_object_list(shared, src=dist.get_global_rank(group, 0), group=group)
+        classifier_state, pseudo = shared[0]
+        return best[0], classifier_state, pseudo.to(device)
 
     def _embedding_dim(self, data: Data) -> int:
         if isinstance(self.model, ERASE) and self.model.encoder is None:

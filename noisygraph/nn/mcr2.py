@@ -7,7 +7,7 @@ from typing import NamedTuple, Optional
 import torch
 from torch import Tensor
 
-from noisygraph._validation import check_int, check_real, check_tensor
+from noisygraph._validation import check_bool, check_int, check_real, check_tensor
 from noisygraph.ops.coding_rate import check_assignment, check_z, coding_rate_checked
 
 
@@ -78,6 +78,17 @@ class CodingRateReductionLoss(torch.nn.Module):
             labels is read in the same transfer as the label range (which every call with
             hard labels reads); only a call where some label *is* ignored pays for dropping
             those rows (a boolean index). (default: ``-100``)
+        distributed (bool): the rows of ``z`` are this rank's share of a batch split over
+            the ranks of ``process_group`` (:mod:`torch.distributed`, e.g. under
+            ``torchrun``): the Gram matrices, class sizes and row counts of all ranks are
+            summed by one differentiable all-reduce before the log-determinants, so every
+            rank gets the loss of the whole batch, exactly. A rank's gradient for its rows is
+            ``world_size`` times the single-process one, so that the gradient averaging of
+            :class:`~torch.nn.parallel.DistributedDataParallel` gives exactly the
+            single-process parameter gradient. Hard labels then need ``num_classes``.
+            (default: :obj:`False`)
+        process_group (torch.distributed.ProcessGroup, optional): the group of
+            ``distributed=True``. (default: :obj:`None`, the default group)
 
     Example:
         >>> loss_fn = CodingRateReductionLoss(gamma1=1.0, gamma2=2.0, eps=0.05)
@@ -86,8 +97,13 @@ class CodingRateReductionLoss(torch.nn.Module):
     """
 
     def __init__(self, gamma1: float = 1.0, gamma2: float = 2.0, eps: float = 0.05,
-                 ignore_index: Optional[int] = -100):
+                 ignore_index: Optional[int] = -100, distributed: bool = False,
+                 process_group=None):
         super().__init__()
+        self.distributed = check_bool("distributed", distributed)
+        if process_group is not None and not self.distributed:
+            raise ValueError("process_group is only used with distributed=True")
+        self.process_group = process_group
         self.gamma1 = check_real("gamma1", gamma1, low=0.0)
         self.gamma2 = check_real("gamma2", gamma2, low=0.0)
         self.eps = check_real("eps", eps, low=0.0, low_open=True)
@@ -111,6 +127,9 @@ class CodingRateReductionLoss(torch.nn.Module):
               num_classes: Optional[int] = None) -> CodingRateReductionOutput:
         """The loss and its terms, :class:`CodingRateReductionOutput` ``(loss, total,
         compress, per_class)``; same arguments as :meth:`forward`."""
+        if self.distributed:
+            return CodingRateReductionOutput(*self._distributed_parts(z, assignment,
+                                                                      num_classes))
         z = check_z(z)
         check_tensor("assignment", assignment)
         if assignment.dim() == 2:  # soft targets [N, K]; the kernels read memberships [K, N]
@@ -138,6 +157,15 @@ class CodingRateReductionLoss(torch.nn.Module):
         compress = per_class.sum()
         loss = -self.gamma2 * total + self.gamma1 * compress
         return CodingRateReductionOutput(loss, total, compress, per_class)
+
+    def _distributed_parts(self, z: Tensor, assignment: Tensor, num_classes: Optional[int]):
+        import torch.distributed as dist
+
+        from noisygraph.nn._mcr2_distributed import distributed_parts
+        group = self.process_group if self.process_group is not None else dist.group.WORLD
+        return distributed_parts(z, assignment, num_classes, gamma1=self.gamma1,
+                                 gamma2=self.gamma2, eps=self.eps,
+                                 ignore_index=self.ignore_index, group=group)
 
     def __repr__(self) -> str:
         return (f"{self.__class__.__name__}(gamma1={self.gamma1}, gamma2={self.gamma2}, "

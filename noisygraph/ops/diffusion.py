@@ -341,6 +341,20 @@ def spmm_adjacency(adj: Adjacency, x: Tensor) -> Tensor:
     return spmm_reference(adj.rowptr, adj.col, value, x)
 
 
+def spmm_edge_values(adj: Adjacency, value: Tensor, x: Tensor) -> Tensor:
+    """:func:`spmm_adjacency` with per-call edge values (e.g. attention weights) ``[nnz]`` in
+    ``adj``'s CSR order instead of its stored ones: ``out_i = sum_e value_e x_col(e)`` over
+    the nonzeros ``e`` of row ``i``. Differentiable w.r.t. ``value`` (an SDDMM) and ``x``; no
+    argument checks (``value`` finite and non-negative, ``x`` ``[adj.num_cols, F]``, both
+    trusted, on ``adj``'s device)."""
+    if _ops.has_kernel("spmm", x.device):
+        rowptr, col = adj.kernel_indices()
+        if _needs_grad(value, x):
+            return _Spmm.apply(rowptr, col, value, x, *_transpose_args(adj), None)
+        return torch.ops.noisygraph.spmm(rowptr, col, value, x)
+    return spmm_reference(adj.rowptr, adj.col, value, x)
+
+
 def diffuse(graph: GraphLike, y0: Tensor, num_steps: int, alpha: float,
             mask: Optional[Tensor] = None, mask_mode: str = "zero",
             edge_weight: Optional[Tensor] = None, *, clip: bool = False,
