@@ -15,7 +15,8 @@ import torch
 from torch import Tensor
 
 from noisygraph._validation import INT64_MAX, check_bool_mask, check_int, check_levels, check_real
-from noisygraph.ops.local_push import (DEFAULT_EPS, DEFAULT_MAX_PUSHES, DEFAULT_OMEGA,
+from noisygraph.ops.local_push import (DEFAULT_CG_ITERS, DEFAULT_EPS, DEFAULT_MAX_PUSHES,
+                                       DEFAULT_OMEGA,
                                        ClusterBatch, LocalGraph, check_push_options,
                                        flow_cluster, ppr_cluster, require_graph, resolve_sink,
                                        seed_sets)
@@ -211,7 +212,8 @@ def local_cluster_batch(graph: Any, *, seed_nodes, labels: Optional[Tensor] = No
                         multiples: Sequence[float] = DEFAULT_MULTIPLES, eps: float = DEFAULT_EPS,
                         omega: float = DEFAULT_OMEGA, alpha: float = 0.05,
                         sink: Optional[Tensor] = None,
-                        max_pushes: int = DEFAULT_MAX_PUSHES) -> list[ClusterResult]:
+                        max_pushes: int = DEFAULT_MAX_PUSHES,
+                        cg_iters: int = DEFAULT_CG_ITERS) -> list[ClusterResult]:
     r"""Local clusters around many seeds (one C++ call per target group, parallel over seeds).
 
     ``method="flow"``: weighted :math:`\ell_2` flow diffusion with source mass
@@ -256,6 +258,10 @@ def local_cluster_batch(graph: Any, *, seed_nodes, labels: Optional[Tensor] = No
             of edges per node).
         max_pushes (int): push limit per query and level; a query that reaches it has
             :attr:`ClusterResult.hit_push_limit` set.
+        cg_iters (int): method ``"flow"``: iterations per conjugate-gradient round on the
+            diffusion's support between rounds of pushes (see
+            :func:`~noisygraph.ops.local_push.flow_diffusion`); 0 pushes only.
+            (default: ``DEFAULT_CG_ITERS``)
 
     Every option is checked (finite, in range, ``ValueError``/``TypeError`` naming it) before
     any work, whichever method runs.
@@ -268,6 +274,7 @@ def local_cluster_batch(graph: Any, *, seed_nodes, labels: Optional[Tensor] = No
     noise_rate = _check_noise_rate(noise_rate)
     grid = check_levels("multiples", multiples)
     eps, omega, alpha, max_pushes = check_push_options(eps, omega, alpha, max_pushes)
+    cg_iters = check_int("cg_iters", cg_iters, low=0, high=INT64_MAX)
     base = LocalGraph.from_graph(graph)
     if sink is not None:
         if method != "flow":
@@ -303,7 +310,7 @@ def local_cluster_batch(graph: Any, *, seed_nodes, labels: Optional[Tensor] = No
         if method == "flow":
             levels = _feasible_multiples(base, sink, volumes, grid)
             batch = flow_cluster(diffusion_graph, group_seeds, volumes, levels, sink, eps,
-                                 omega, max_pushes)
+                                 omega, max_pushes, cg_iters)
         else:
             # one tolerance grid per query: run queries with distinct volumes separately
             levels = grid
@@ -381,7 +388,8 @@ def local_cluster(graph: Any, *, seed_node: Union[int, Sequence[int]],
                   multiples: Sequence[float] = DEFAULT_MULTIPLES, eps: float = DEFAULT_EPS,
                   omega: float = DEFAULT_OMEGA, alpha: float = 0.05,
                   sink: Optional[Tensor] = None,
-                  max_pushes: int = DEFAULT_MAX_PUSHES) -> ClusterResult:
+                  max_pushes: int = DEFAULT_MAX_PUSHES,
+                  cg_iters: int = DEFAULT_CG_ITERS) -> ClusterResult:
     """A local cluster around one seed node (or one seed set: a list of ids); every other
     argument as in :func:`local_cluster_batch`.
 
@@ -396,4 +404,4 @@ def local_cluster(graph: Any, *, seed_node: Union[int, Sequence[int]],
         graph, seed_nodes=seeds, labels=labels, method=method, target=target,
         weighting=weighting, cross_weight=cross_weight, vote_rounds=vote_rounds,
         target_volume=target_volume, noise_rate=noise_rate, multiples=multiples, eps=eps,
-        omega=omega, alpha=alpha, sink=sink, max_pushes=max_pushes)[0]
+        omega=omega, alpha=alpha, sink=sink, max_pushes=max_pushes, cg_iters=cg_iters)[0]
