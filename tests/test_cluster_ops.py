@@ -9,8 +9,8 @@ import torch
 import noisygraph
 from noisygraph import _ops
 from noisygraph.cluster import LocalGraph, local_cluster
-from noisygraph.ops.local_push import (flow_cluster, flow_diffusion, ppr_cluster, ppr_push,
-                                       sweep_cut)
+from noisygraph.ops.local_push import (DEFAULT_CG_ITERS, flow_cluster, flow_diffusion, ppr_cluster,
+                                       ppr_push, sweep_cut)
 from noisygraph.ops._reference.local_push import (conductance_reference, flow_diffusion_reference,
                                                   ppr_push_reference, sweep_cut_reference)
 
@@ -45,7 +45,8 @@ def test_flow_diffusion_matches_reference(omega, weighted):
     sink = g.edge_count.tolist()
     out = flow_diffusion(g, [0, 7], [40.0, 25.0], eps=1e-6, omega=omega)
     for q, (seed, mass) in enumerate([(0, 40.0), (7, 25.0)]):
-        x_ref, m_ref, work_ref = flow_diffusion_reference(g, {seed: mass}, sink, 1e-6, omega=omega)
+        x_ref, m_ref, work_ref = flow_diffusion_reference(g, {seed: mass}, sink, 1e-6, omega=omega,
+                                                          cg_iters=DEFAULT_CG_ITERS)
         sl = slice(int(out.ptr[q]), int(out.ptr[q + 1]))
         x, m = as_dict(out.nodes[sl], out.primal[sl]), as_dict(out.nodes[sl], out.residual[sl])
         assert set(x) == set(x_ref)
@@ -318,12 +319,13 @@ def test_fallback_push_limit_is_per_level(monkeypatch):
     monkeypatch.setattr(_ops, "has_kernel", lambda op, device: False)
     g = make_graph()
     levels = [1.0, 2.0, 3.0]
-    free = flow_cluster(g, 0, 30.0, levels, eps=1e-9)
-    per_level = [flow_cluster(g, 0, 30.0, levels[:k + 1], eps=1e-9).work[0, 0]
+    # the push-only solver: with CG rounds the limit also moves the rounds' schedule
+    free = flow_cluster(g, 0, 30.0, levels, eps=1e-9, cg_iters=0)
+    per_level = [flow_cluster(g, 0, 30.0, levels[:k + 1], eps=1e-9, cg_iters=0).work[0, 0]
                  for k in range(len(levels))]
     largest = max(int(per_level[0]), *(int(b - a) for a, b in zip(per_level, per_level[1:])))
     assert int(free.work[0, 0]) > largest  # the levels together need more than the limit...
-    capped = flow_cluster(g, 0, 30.0, levels, eps=1e-9, max_pushes=largest)
+    capped = flow_cluster(g, 0, 30.0, levels, eps=1e-9, max_pushes=largest, cg_iters=0)
     assert not bool(capped.hit_push_limit[0])  # ...but no single level does
     assert int(capped.work[0, 0]) == int(free.work[0, 0])
 

@@ -7,7 +7,7 @@
 TORCH_LIBRARY_FRAGMENT(noisygraph, m) {
   m.def("local_flow_diffusion(Tensor rowptr, Tensor col, Tensor? value, Tensor degree, "
         "Tensor sink, Tensor source_ptr, Tensor source_nodes, Tensor source_mass, float eps, "
-        "float omega, int max_pushes) -> (Tensor, Tensor, Tensor, Tensor, Tensor)");
+        "float omega, int max_pushes, int cg_iters=0) -> (Tensor, Tensor, Tensor, Tensor, Tensor)");
   m.def("local_ppr_push(Tensor rowptr, Tensor col, Tensor? value, Tensor degree, "
         "Tensor source_ptr, Tensor source_nodes, Tensor source_mass, float alpha, float eps, "
         "int max_pushes) -> (Tensor, Tensor, Tensor, Tensor, Tensor)");
@@ -16,7 +16,8 @@ TORCH_LIBRARY_FRAGMENT(noisygraph, m) {
         "bool normalize) -> (Tensor, Tensor, Tensor, Tensor)");
   m.def("local_flow_cluster(Tensor rowptr, Tensor col, Tensor? value, Tensor degree, "
         "Tensor sink, Tensor source_ptr, Tensor source_nodes, Tensor source_mass, "
-        "Tensor multiples, float eps, float omega, int max_pushes, float total_volume) -> "
+        "Tensor multiples, float eps, float omega, int max_pushes, float total_volume, "
+        "int cg_iters=0) -> "
         "(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)");
   m.def("local_ppr_cluster(Tensor rowptr, Tensor col, Tensor? value, Tensor degree, "
         "Tensor source_ptr, Tensor source_nodes, Tensor source_mass, Tensor tolerances, "

@@ -41,11 +41,15 @@ namespace cpu {
 // Weighted l2-norm flow diffusion. Returns (ptr, nodes, x, mass, work): for every node that
 // received mass, its potential x_i >= 0 and final mass m_i (sum of m = source mass).
 // omega in (0, 2) is the over-relaxation factor of the coordinate steps (1: plain push).
+// cg_iters >= 0: 0 pushes only; > 0 interleaves the pushes with Jacobi-preconditioned
+// conjugate-gradient rounds (at most cg_iters iterations each) on the support {x > 0}, kept
+// only when they lower the objective; the stopping rule (eps) and max_pushes are the pushes'.
+// work's edges count the CG matrix-vector products and mass updates too.
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_flow_diffusion_cpu(
     const at::Tensor& rowptr, const at::Tensor& col, const std::optional<at::Tensor>& value,
     const at::Tensor& degree, const at::Tensor& sink, const at::Tensor& source_ptr,
     const at::Tensor& source_nodes, const at::Tensor& source_mass, double eps, double omega,
-    int64_t max_pushes);
+    int64_t max_pushes, int64_t cg_iters);
 
 // ACL push approximate personalized PageRank (non-lazy, weighted). Returns
 // (ptr, nodes, p, r, work) for every node that received residual.
@@ -67,7 +71,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_sweep_cut_cpu(
 // Returns (cluster_ptr, cluster_nodes, conductance [B], best_level [B], score_ptr,
 // score_nodes, scores (x at the best level), work [B, 3]: pushes and edges summed over
 // levels, stopped_at_limit = 1 if any level stopped at max_pushes). max_pushes bounds each
-// level.
+// level; cg_iters as in local_flow_diffusion.
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor,
            at::Tensor>
 local_flow_cluster_cpu(const at::Tensor& rowptr, const at::Tensor& col,
@@ -75,7 +79,7 @@ local_flow_cluster_cpu(const at::Tensor& rowptr, const at::Tensor& col,
                    const at::Tensor& sink, const at::Tensor& source_ptr,
                    const at::Tensor& source_nodes, const at::Tensor& source_mass,
                    const at::Tensor& multiples, double eps, double omega, int64_t max_pushes,
-                   double total_volume);
+                   double total_volume, int64_t cg_iters);
 
 // ACL push + sweep cut (scores p / degree) for each tolerance in `tolerances` (descending;
 // each level continues the push of the previous one), keeping the least conductance.

@@ -16,7 +16,8 @@ from torch import Tensor
 
 from noisygraph._validation import (INT64_MAX, check_bool, check_bool_mask, check_int,
                                     check_levels, check_real)
-from noisygraph.ops.local_push import (DEFAULT_EPS, DEFAULT_MAX_PUSHES, DEFAULT_OMEGA,
+from noisygraph.ops.local_push import (DEFAULT_CG_ITERS, DEFAULT_EPS, DEFAULT_MAX_PUSHES,
+                                       DEFAULT_OMEGA,
                                        ClusterBatch, LocalGraph, check_push_options,
                                        flow_cluster, ppr_cluster, require_graph, resolve_sink,
                                        seed_sets)
@@ -222,8 +223,8 @@ def local_cluster_batch(graph: Any, *, seed_nodes, labels: Optional[Tensor] = No
                         omega: float = DEFAULT_OMEGA, alpha: float = 0.05,
                         sink: Optional[Tensor] = None,
                         max_pushes: int = DEFAULT_MAX_PUSHES, refine: Optional[str] = None,
-                        refine_delta: float = DEFAULT_DELTA,
-                        half_volume: bool = False) -> list[ClusterResult]:
+                        refine_delta: float = DEFAULT_DELTA, half_volume: bool = False,
+                        cg_iters: int = DEFAULT_CG_ITERS) -> list[ClusterResult]:
     r"""Local clusters around many seeds (one C++ call per target group, parallel over seeds).
 
     ``method="flow"``: weighted :math:`\ell_2` flow diffusion with source mass
@@ -279,6 +280,10 @@ def local_cluster_batch(graph: Any, *, seed_nodes, labels: Optional[Tensor] = No
             \mathrm{vol}(V)/2` (the smaller side; :mod:`~noisygraph.cluster.restricted`:
             levels run one by one, flow levels from a cold start). (default: :obj:`False`:
             every prefix, as LocalGraphClustering's sweep)
+        cg_iters (int): method ``"flow"``: iterations per conjugate-gradient round on the
+            diffusion's support between rounds of pushes (see
+            :func:`~noisygraph.ops.local_push.flow_diffusion`); 0 pushes only.
+            (default: ``DEFAULT_CG_ITERS``)
 
     Every option is checked (finite, in range, ``ValueError``/``TypeError`` naming it) before
     any work, whichever method runs.
@@ -293,6 +298,7 @@ def local_cluster_batch(graph: Any, *, seed_nodes, labels: Optional[Tensor] = No
     eps, omega, alpha, max_pushes = check_push_options(eps, omega, alpha, max_pushes)
     refine, refine_delta = check_refine(refine, refine_delta)
     half_volume = check_bool("half_volume", half_volume)
+    cg_iters = check_int("cg_iters", cg_iters, low=0, high=INT64_MAX)
     base = LocalGraph.from_graph(graph)
     if sink is not None:
         if method != "flow":
@@ -332,7 +338,7 @@ def local_cluster_batch(graph: Any, *, seed_nodes, labels: Optional[Tensor] = No
         elif method == "flow":
             levels = _feasible_multiples(base, sink, volumes, grid)
             batch = flow_cluster(diffusion_graph, group_seeds, volumes, levels, sink, eps,
-                                 omega, max_pushes)
+                                 omega, max_pushes, cg_iters)
         else:
             # one tolerance grid per query: run queries with distinct volumes separately
             levels = grid
@@ -413,7 +419,8 @@ def local_cluster(graph: Any, *, seed_node: Union[int, Sequence[int]],
                   omega: float = DEFAULT_OMEGA, alpha: float = 0.05,
                   sink: Optional[Tensor] = None,
                   max_pushes: int = DEFAULT_MAX_PUSHES, refine: Optional[str] = None,
-                  refine_delta: float = DEFAULT_DELTA, half_volume: bool = False) -> ClusterResult:
+                  refine_delta: float = DEFAULT_DELTA, half_volume: bool = False,
+                  cg_iters: int = DEFAULT_CG_ITERS) -> ClusterResult:
     """A local cluster around one seed node (or one seed set: a list of ids); every other
     argument as in :func:`local_cluster_batch`.
 
@@ -429,4 +436,4 @@ def local_cluster(graph: Any, *, seed_node: Union[int, Sequence[int]],
         weighting=weighting, cross_weight=cross_weight, vote_rounds=vote_rounds,
         target_volume=target_volume, noise_rate=noise_rate, multiples=multiples, eps=eps,
         omega=omega, alpha=alpha, sink=sink, max_pushes=max_pushes, refine=refine,
-        refine_delta=refine_delta, half_volume=half_volume)[0]
+        refine_delta=refine_delta, half_volume=half_volume, cg_iters=cg_iters)[0]

@@ -32,6 +32,7 @@ Seeds = Union[int, Sequence[int], Sequence[Sequence[int]], Tensor]
 DEFAULT_MAX_PUSHES = 10_000_000
 DEFAULT_EPS = 0.5
 DEFAULT_OMEGA = 1.5
+DEFAULT_CG_ITERS = 0
 WORK_COLUMNS = ("pushes", "edges", "stopped_at_push_limit")
 
 
@@ -396,7 +397,8 @@ def _flow_inputs(graph, seeds: Seeds, source_mass, sink: Optional[Tensor], eps, 
 
 def flow_diffusion(graph: LocalGraph, seeds: Seeds, source_mass, sink: Optional[Tensor] = None,
                    eps: float = DEFAULT_EPS, omega: float = DEFAULT_OMEGA,
-                   max_pushes: int = DEFAULT_MAX_PUSHES) -> PushResult:
+                   max_pushes: int = DEFAULT_MAX_PUSHES,
+                   cg_iters: int = DEFAULT_CG_ITERS) -> PushResult:
     r"""Weighted :math:`\ell_2`-norm flow diffusion from each seed (set), by push.
 
     Solves :math:`\min_{x \ge 0} \tfrac12 x^\top L x + x^\top (T - \Delta)` (:math:`L` the
@@ -404,8 +406,14 @@ def flow_diffusion(graph: LocalGraph, seeds: Seeds, source_mass, sink: Optional[
     descent: while a node's mass exceeds its sink by more than :math:`\varepsilon`,
     :math:`x_i \mathrel{+}= \omega (m_i - T_i)/w_i` and the moved mass flows to the
     neighbours in proportion to :math:`w_{ij}` (with :math:`\omega > 1` a node that
-    overshoots is corrected back, keeping :math:`x \ge 0`). Work is bounded by the source
-    mass, not by :math:`N`.
+    overshoots is corrected back, keeping :math:`x \ge 0`). With ``cg_iters > 0`` the pushes
+    are interleaved with conjugate-gradient rounds on the support :math:`S = \{x > 0\}`:
+    Jacobi-preconditioned CG on :math:`L_{SS} x_S = (\Delta - T)_S` (the optimality condition
+    on the support), clipped to :math:`x \ge 0` and kept only when it lowers the objective;
+    the pushes then restore the conditions off the support, and the stopping rule is the
+    pushes' (every :math:`|m_i - T_i| \le \varepsilon` where :math:`x_i > 0`,
+    :math:`m_i - T_i \le \varepsilon` elsewhere). Work is bounded by the source mass, not by
+    :math:`N` (CG runs on the touched support only).
 
     Args:
         graph (LocalGraph): the (weighted) graph.
@@ -417,19 +425,24 @@ def flow_diffusion(graph: LocalGraph, seeds: Seeds, source_mass, sink: Optional[
         omega (float): over-relaxation factor in :math:`(0, 2)`. (default: ``DEFAULT_OMEGA``)
         max_pushes (int): push limit per query; a query that reaches it is flagged in
             ``work[:, 2]`` (:attr:`PushResult.hit_push_limit`). (default: ``10_000_000``)
+        cg_iters (int): iterations per CG round, an int >= 0; 0 pushes only (the solver of
+            earlier releases). ``work[:, 1]`` counts the CG rounds' edge scans too.
+            (default: ``DEFAULT_CG_ITERS``)
     """
     graph, sets, ptr, nodes, mass, sink_t, eps, omega, max_pushes = _flow_inputs(
         graph, seeds, source_mass, sink, eps, omega, max_pushes)
+    cg_iters = check_int("cg_iters", cg_iters, low=0, high=INT64_MAX)
     if _ops.has_kernel("local_flow_diffusion", "cpu"):
         out = torch.ops.noisygraph.local_flow_diffusion(
             graph.rowptr, graph.col, graph.value, graph.degree, sink_t, ptr, nodes, mass,
-            eps, omega, max_pushes)
+            eps, omega, max_pushes, cg_iters)
         return PushResult(*out)
     sink_list = sink_t.tolist()
     blocks, works = [], []
     for q in range(len(sets)):
         x, m, work = reference.flow_diffusion_reference(graph, _query_sources(ptr, nodes, mass, q),
-                                                        sink_list, eps, max_pushes, omega)
+                                                        sink_list, eps, max_pushes, omega,
+                                                        cg_iters=cg_iters)
         keys = list(m)
         blocks.append((keys, [x[v] for v in keys], [m[v] for v in keys]))
         works.append(work)
@@ -601,29 +614,37 @@ def _cluster_fallback(graph: LocalGraph, sets, run_levels, normalize: bool) -> C
 def flow_cluster(graph: LocalGraph, seeds: Seeds, source_mass, multiples: Sequence[float],
                     sink: Optional[Tensor] = None, eps: float = DEFAULT_EPS,
                     omega: float = DEFAULT_OMEGA,
-                    max_pushes: int = DEFAULT_MAX_PUSHES) -> ClusterBatch:
+                    max_pushes: int = DEFAULT_MAX_PUSHES,
+                    cg_iters: int = DEFAULT_CG_ITERS) -> ClusterBatch:
     """Flow diffusion with source mass ``multiple * source_mass`` for every multiple (finite,
     positive; taken in ascending order, each level warm-started from the previous one), a
     sweep cut over ``x`` after each, keeping the level of least conductance (in ``graph``).
     One call per batch of queries. ``max_pushes`` limits the pushes of each level; a query
-    of which a level reached it is flagged in ``work[:, 2]``."""
+    of which a level reached it is flagged in ``work[:, 2]``. ``cg_iters`` as in
+    :func:`flow_diffusion`."""
     mult = torch.tensor(check_levels("multiples", multiples), dtype=torch.float64)
     graph, sets, ptr, nodes, mass, sink_t, eps, omega, max_pushes = _flow_inputs(
         graph, seeds, source_mass, sink, eps, omega, max_pushes)
+    cg_iters = check_int("cg_iters", cg_iters, low=0, high=INT64_MAX)
     if _ops.has_kernel("local_flow_cluster", "cpu"):
         out = torch.ops.noisygraph.local_flow_cluster(
             graph.rowptr, graph.col, graph.value, graph.degree, sink_t, ptr, nodes, mass, mult,
-            eps, omega, max_pushes, graph.total_volume)
+            eps, omega, max_pushes, graph.total_volume, cg_iters)
         return ClusterBatch(*out)
     sink_list = sink_t.tolist()
 
     def run_levels(q, seed_set):
-        state, previous = ({}, {}), 0.0
-        for level, a in enumerate(mult.tolist()):
+        state, previous, levels, before = ({}, {}), 0.0, mult.tolist(), {}
+        for level, a in enumerate(levels):
             sources = _query_sources(ptr, nodes, mass, q, scale=a - previous)
+            extrapolate = None
+            if cg_iters > 0 and level >= 2 and levels[level - 1] > levels[level - 2]:
+                extrapolate = (before, (a - previous) / (levels[level - 1] - levels[level - 2]))
+            last = dict(state[0])
             x, m, work = reference.flow_diffusion_reference(graph, sources, sink_list, eps,
-                                                            max_pushes, omega, state)
-            state, previous = (x, m), a
+                                                            max_pushes, omega, state, cg_iters,
+                                                            extrapolate)
+            state, previous, before = (x, m), a, last
             yield level, dict(x), work
 
     return _cluster_fallback(graph, sets, run_levels, normalize=False)
@@ -683,7 +704,7 @@ def _register() -> None:
 
     @torch.library.register_fake(lib + "local_flow_diffusion")
     def _(rowptr, col, value, degree, sink, source_ptr, source_nodes, source_mass, eps, omega,
-          max_pushes):
+          max_pushes, cg_iters=0):
         return _fake_push(source_ptr, degree)
 
     @torch.library.register_fake(lib + "local_ppr_push")
@@ -699,7 +720,7 @@ def _register() -> None:
 
     @torch.library.register_fake(lib + "local_flow_cluster")
     def _(rowptr, col, value, degree, sink, source_ptr, source_nodes, source_mass, multiples,
-          eps, omega, max_pushes, total_volume):
+          eps, omega, max_pushes, total_volume, cg_iters=0):
         return _fake_cluster(source_ptr, degree)
 
     @torch.library.register_fake(lib + "local_ppr_cluster")

@@ -79,6 +79,11 @@ struct Workspace {
     int32_t local;
   };
   std::vector<SweepKey> keys;      // sweep: sort keys, computed once per node
+  std::vector<int32_t> support;        // flow CG: local indices with x > 0
+  std::vector<int32_t> support_index;  // flow CG: local index -> position in support (-1)
+  std::vector<double> cg_y, cg_r, cg_z, cg_p, cg_q, cg_d;  // flow CG vectors
+  std::vector<double> saved_x, saved_m;  // flow_try: the state to restore
+  std::vector<double> level_x, last_level_x;  // fused flow: x after the two previous levels
 
   void prepare(int64_t num_nodes) {
     if (static_cast<int64_t>(slot.size()) < num_nodes) slot.resize(num_nodes, -1);
@@ -170,7 +175,8 @@ struct Work {
 // regions); with omega > 1 a node may overshoot and is then corrected downwards (never
 // below x_i = 0) when its deficit exceeds eps. The moved mass flows along the edges in
 // proportion to their weight. FIFO order; stops when no node is active or after max_pushes
-// pushes (one call of flow_push: one mass level of the fused op).
+// pushes (one call of flow_solve: one mass level of the fused op). flow_solve can
+// interleave the pushes with conjugate-gradient rounds on the support (flow_cg).
 inline bool flow_active(const Workspace& ws, int32_t i, double sink_v, double eps) {
   const double excess = ws.m[i] - sink_v;
   return excess > eps || (excess < -eps && ws.x[i] > 0.0);
@@ -184,13 +190,14 @@ bool queue_has_work(const Workspace& ws, const CanPush& can_push) {
   return false;
 }
 
-void flow_push(const GraphView& g, Workspace& ws, double eps, double omega, int64_t max_pushes,
-               Work& total) {
+// Pushes until no node is active or `budget` pushes were made; returns the pushes made.
+int64_t flow_push_some(const GraphView& g, Workspace& ws, double eps, double omega,
+                       int64_t budget, Work& total) {
   Work work = total;  // local counters: no shared cache lines between threads in the hot loop
   const double* sink = g.sink;
   int64_t pushes = 0;
   int32_t i;
-  while (pushes < max_pushes && ws.pop_queue(i)) {
+  while (pushes < budget && ws.pop_queue(i)) {
     const int64_t v = ws.nodes[i];
     const double w_v = g.degree[v];
     if (w_v <= 0.0 || !flow_active(ws, i, sink[v], eps)) continue;
@@ -209,14 +216,154 @@ void flow_push(const GraphView& g, Workspace& ws, double eps, double omega, int6
     if (!ws.queued[i] && flow_active(ws, i, sink[v], eps)) ws.push_queue(i);  // self-loops, overshoot
     work.edges += end - begin;
   }
-  if (pushes == max_pushes) {
-    work.stopped_at_limit |= queue_has_work(ws, [&](int32_t k) {
-      const int64_t u = ws.nodes[k];
-      return g.degree[u] > 0.0 && flow_active(ws, k, sink[u], eps);
-    });
-  }
   work.pushes += pushes;
   total = work;
+  return pushes;
+}
+
+// Moves x_i to max(next[a], 0) for the local nodes i = nodes[a] (their rows scanned once, the
+// masses following) and keeps the move only if it lowers the objective
+//   f(x + delta) - f(x) = sum_i delta_i (T_i - (m_i + m'_i) / 2)  (m, m': masses before, after),
+// else restores x and m. Used by the CG rounds and the level extrapolation.
+void flow_try(const GraphView& g, Workspace& ws, const std::vector<int32_t>& nodes,
+              const std::vector<double>& next, Work& total) {
+  const double* sink = g.sink;
+  const size_t n = ws.nodes.size();
+  auto& old = ws.saved_x;
+  old.resize(nodes.size());
+  ws.saved_m.assign(ws.m.begin(), ws.m.end());
+  int64_t edges = 0;
+  for (size_t a = 0; a < nodes.size(); ++a) {
+    const int32_t i = nodes[a];
+    const double target = std::max(next[a], 0.0);
+    const double delta = target - ws.x[i];
+    old[a] = ws.x[i];
+    if (delta == 0.0) continue;
+    ws.x[i] = target;
+    ws.m[i] -= delta * g.degree[ws.nodes[i]];
+    const auto [begin, end] = ws.row(i, g);
+    for (int64_t e = begin; e < end; ++e) {
+      const int32_t j = ws.local(g.col[e], g);
+      ws.m[j] += g.weight(e) * delta;
+    }
+    edges += end - begin;
+  }
+  double change = 0.0;
+  for (size_t a = 0; a < nodes.size(); ++a) {
+    const int32_t i = nodes[a];
+    const double delta = ws.x[i] - old[a];
+    change += delta * (sink[ws.nodes[i]] - 0.5 * ws.saved_m[i] - 0.5 * ws.m[i]);
+  }
+  if (!(change < 0.0)) {
+    for (size_t a = 0; a < nodes.size(); ++a) ws.x[nodes[a]] = old[a];
+    for (size_t i = 0; i < ws.m.size(); ++i) ws.m[i] = i < n ? ws.saved_m[i] : 0.0;
+  }
+  total.edges += edges;
+}
+
+// Level extrapolation of the fused op: on a fixed support the optimum is affine in the
+// source mass, so after levels a_{k-2} < a_{k-1} (potentials x'' and x) the next level a_k
+// starts from x + ratio (x - x''), ratio = (a_k - a_{k-1}) / (a_{k-1} - a_{k-2}), clipped to
+// x >= 0 and kept only if it lowers the objective (flow_try). ws.level_x holds x''.
+void flow_extrapolate(const GraphView& g, Workspace& ws, double ratio, Work& total) {
+  auto& nodes = ws.support;
+  auto& next = ws.cg_y;
+  nodes.clear();
+  next.clear();
+  for (size_t i = 0; i < ws.nodes.size(); ++i) {
+    const double before = i < ws.level_x.size() ? ws.level_x[i] : 0.0;
+    if (ws.x[i] == before) continue;
+    nodes.push_back(static_cast<int32_t>(i));
+    next.push_back(ws.x[i] + ratio * (ws.x[i] - before));
+  }
+  flow_try(g, ws, nodes, next, total);
+}
+
+// One conjugate-gradient round on the current support S = {i : x_i > 0} (skipped when no edge
+// of positive weight leaves S: L_SS is then singular): with x = 0 off S,
+// the excess on S is m_S - T_S = (Delta - T)_S - L_SS x_S, the residual of the linear system
+// L_SS x_S = (Delta - T)_S that the optimum satisfies on its support. Jacobi-preconditioned CG
+// (preconditioner: the weighted degrees) runs from the current x_S for at most `max_iters`
+// iterations or until every |excess| on S is at most eps / 2; the result, clipped to x >= 0,
+// replaces x (the masses follow: one pass over the rows of S) only if it lowers the
+// objective, so the round never undoes progress and the pushes that follow converge as
+// before. Every matrix-vector product and the mass update count their edge scans.
+void flow_cg(const GraphView& g, Workspace& ws, double eps, int64_t max_iters, Work& total) {
+  const double* sink = g.sink;
+  const size_t n = ws.nodes.size();
+  auto& support = ws.support;
+  support.clear();
+  ws.support_index.assign(n, -1);
+  for (size_t i = 0; i < n; ++i) {
+    if (ws.x[i] > 0.0) {
+      ws.support_index[i] = static_cast<int32_t>(support.size());
+      support.push_back(static_cast<int32_t>(i));
+    }
+  }
+  const size_t k = support.size();
+  if (k == 0) return;
+  auto& y = ws.cg_y;
+  auto& r = ws.cg_r;
+  auto& z = ws.cg_z;
+  auto& p = ws.cg_p;
+  auto& q = ws.cg_q;
+  auto& d = ws.cg_d;
+  for (auto* vec : {&y, &r, &z, &p, &q, &d}) vec->assign(k, 0.0);
+  double rz = 0.0, largest = 0.0;
+  for (size_t a = 0; a < k; ++a) {
+    const int32_t i = support[a];
+    const int64_t v = ws.nodes[i];
+    y[a] = ws.x[i];
+    r[a] = ws.m[i] - sink[v];
+    d[a] = g.degree[v];
+    z[a] = r[a] / d[a];
+    p[a] = z[a];
+    rz += r[a] * z[a];
+    largest = std::max(largest, std::abs(r[a]));
+  }
+  int64_t edges = 0;
+  const double tolerance = 0.5 * eps;
+  bool open = false;  // whether an edge of positive weight leaves S (else L_SS is singular)
+  for (int64_t it = 0; it < max_iters && largest > tolerance; ++it) {
+    for (size_t a = 0; a < k; ++a) {  // q = L_SS p
+      double s = d[a] * p[a];
+      const auto [begin, end] = ws.row(support[a], g);
+      for (int64_t e = begin; e < end; ++e) {
+        const int32_t j = ws.slot[g.col[e]];
+        const int32_t b = j < 0 ? -1 : ws.support_index[j];
+        if (b >= 0) {
+          s -= g.weight(e) * p[b];
+        } else if (g.weight(e) > 0.0) {
+          open = true;
+        }
+      }
+      q[a] = s;
+      edges += end - begin;
+    }
+    if (!open) {  // S is a whole component: the mass cannot settle there, leave it to the pushes
+      total.edges += edges;
+      return;
+    }
+    double pq = 0.0;
+    for (size_t a = 0; a < k; ++a) pq += p[a] * q[a];
+    if (!(pq > 0.0) || !std::isfinite(pq)) break;
+    const double alpha = rz / pq;
+    double rz_next = 0.0;
+    largest = 0.0;
+    for (size_t a = 0; a < k; ++a) {
+      y[a] += alpha * p[a];
+      r[a] -= alpha * q[a];
+      z[a] = r[a] / d[a];
+      rz_next += r[a] * z[a];
+      largest = std::max(largest, std::abs(r[a]));
+    }
+    if (!(rz > 0.0)) break;
+    const double beta = rz_next / rz;
+    rz = rz_next;
+    for (size_t a = 0; a < k; ++a) p[a] = z[a] + beta * p[a];
+  }
+  total.edges += edges;
+  flow_try(g, ws, support, y, total);
 }
 
 // Rebuilds the queue from every touched node still active, in order of first touch (the
@@ -239,6 +386,38 @@ void flow_add_sources(const GraphView& g, Workspace& ws, const int64_t* source_n
     const int32_t i = ws.local(v, g);
     ws.m[i] += scale * source_mass[k];
     if (!ws.queued[i] && flow_active(ws, i, g.sink[v], eps)) ws.push_queue(i);
+  }
+}
+
+// Round budget of the accelerated solver: pushes between two CG rounds, per touched node.
+constexpr int64_t kRoundPushesPerNode = 2;
+constexpr int64_t kRoundPushesMin = 16;
+
+// One flow diffusion (a mass level): pushes; with cg_iters > 0, after every round of
+// kRoundPushesMin + kRoundPushesPerNode * (touched nodes) pushes that leaves work, a CG round
+// on the support (flow_cg, at most cg_iters iterations) and the queue rebuilt. It ends when no
+// node is active (the pushes' stopping rule: every |excess| <= eps where x > 0, excess <= eps
+// elsewhere) or after max_pushes pushes in all, then flagged if work is left. The CG rounds
+// are bounded too: one per round, and every round but the last makes its full budget of
+// pushes.
+void flow_solve(const GraphView& g, Workspace& ws, double eps, double omega, int64_t max_pushes,
+                int64_t cg_iters, Work& work) {
+  int64_t remaining = max_pushes;
+  while (true) {
+    const int64_t round = kRoundPushesMin +
+                          kRoundPushesPerNode * static_cast<int64_t>(ws.nodes.size());
+    const int64_t budget = cg_iters == 0 ? remaining : std::min(remaining, round);
+    const int64_t used = flow_push_some(g, ws, eps, omega, budget, work);
+    remaining -= used;
+    if (used < budget || remaining == 0) break;
+    flow_cg(g, ws, eps, cg_iters, work);
+    flow_requeue(g, ws, eps);
+  }
+  if (remaining == 0) {
+    work.stopped_at_limit |= queue_has_work(ws, [&](int32_t k) {
+      const int64_t u = ws.nodes[k];
+      return g.degree[u] > 0.0 && flow_active(ws, k, g.sink[u], eps);
+    });
   }
 }
 
@@ -430,6 +609,10 @@ void check_max_pushes(const char* op, int64_t max_pushes) {
   TORCH_CHECK_VALUE(max_pushes >= 0, op, ": max_pushes must be >= 0, got ", max_pushes);
 }
 
+void check_cg_iters(const char* op, int64_t cg_iters) {
+  TORCH_CHECK_VALUE(cg_iters >= 0, op, ": cg_iters must be >= 0, got ", cg_iters);
+}
+
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 // A non-empty 1-D float64 list of finite positive levels, ascending (or descending).
@@ -524,7 +707,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_flo
     const at::Tensor& rowptr, const at::Tensor& col, const std::optional<at::Tensor>& value,
     const at::Tensor& degree, const at::Tensor& sink, const at::Tensor& source_ptr,
     const at::Tensor& source_nodes, const at::Tensor& source_mass, double eps,
-    double omega, int64_t max_pushes) {
+    double omega, int64_t max_pushes, int64_t cg_iters) {
   const char* op = "local_flow_diffusion";
   const ContiguousGraph graph(op, rowptr, col, value, degree, sink);
   const GraphView& g = graph.view;
@@ -532,11 +715,12 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_flo
   check_real(op, "eps", eps, 0.0, kInf, true, true);
   check_real(op, "omega", omega, 0.0, 2.0, true, true);
   check_max_pushes(op, max_pushes);
+  check_cg_iters(op, cg_iters);
   std::vector<Block> blocks(src.count);
   std::vector<Work> works(src.count);
   for_each_query(src.count, g.num_nodes, [&](int64_t q, Workspace& ws) {
     flow_add_sources(g, ws, src.node(), src.value(), src.p()[q], src.p()[q + 1], 1.0, eps);
-    flow_push(g, ws, eps, omega, max_pushes, works[q]);
+    flow_solve(g, ws, eps, omega, max_pushes, cg_iters, works[q]);
     snapshot(ws, blocks[q]);
   });
   auto out_ptr = concat_ptr(blocks);
@@ -651,7 +835,7 @@ local_flow_cluster_cpu(const at::Tensor& rowptr, const at::Tensor& col,
                        const at::Tensor& sink, const at::Tensor& source_ptr,
                        const at::Tensor& source_nodes, const at::Tensor& source_mass,
                        const at::Tensor& multiples_, double eps, double omega,
-                       int64_t max_pushes, double total_volume) {
+                       int64_t max_pushes, double total_volume, int64_t cg_iters) {
   const char* op = "local_flow_cluster";
   const ContiguousGraph graph(op, rowptr, col, value, degree, sink);
   const GraphView& g = graph.view;
@@ -660,6 +844,7 @@ local_flow_cluster_cpu(const at::Tensor& rowptr, const at::Tensor& col,
   check_real(op, "eps", eps, 0.0, kInf, true, true);
   check_real(op, "omega", omega, 0.0, 2.0, true, true);
   check_max_pushes(op, max_pushes);
+  check_cg_iters(op, cg_iters);
   check_real(op, "total_volume", total_volume, 0.0, kInf, false, true);
   const double* mult = multiples.data_ptr<double>();
   const int64_t num_levels = multiples.numel();
@@ -674,10 +859,18 @@ local_flow_cluster_cpu(const at::Tensor& rowptr, const at::Tensor& col,
       [&](int64_t q, int64_t level, Workspace& ws, Work& work) {
         // Warm start: the solution grows monotonically with the source mass, so the next
         // level only adds the missing mass and keeps pushing.
+        // With cg_iters > 0, from the third level on, the start is extrapolated from the two
+        // previous levels (flow_extrapolate).
         const double added = mult[level] - (level > 0 ? mult[level - 1] : 0.0);
+        if (cg_iters > 0) ws.last_level_x.assign(ws.x.begin(), ws.x.end());
         flow_requeue(g, ws, eps);
         flow_add_sources(g, ws, src.node(), src.value(), src.p()[q], src.p()[q + 1], added, eps);
-        flow_push(g, ws, eps, omega, max_pushes, work);
+        if (cg_iters > 0 && level >= 2 && mult[level - 1] > mult[level - 2]) {
+          flow_extrapolate(g, ws, added / (mult[level - 1] - mult[level - 2]), work);
+          flow_requeue(g, ws, eps);
+        }
+        flow_solve(g, ws, eps, omega, max_pushes, cg_iters, work);
+        if (cg_iters > 0) std::swap(ws.level_x, ws.last_level_x);
       });
 }
 

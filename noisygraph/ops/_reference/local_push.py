@@ -22,15 +22,23 @@ def _rows(graph: LocalGraph):
     return rowptr, col, weight, degree
 
 
+ROUND_PUSHES_PER_NODE = 2  # the compiled solver's round budget (kRoundPushesPerNode)
+ROUND_PUSHES_MIN = 16
+
+
 def flow_diffusion_reference(graph: LocalGraph, sources: dict[int, float], sink: Sequence[float],
                              eps: float = 1e-4, max_pushes: int = 10**9, omega: float = 1.0,
-                             state: Optional[tuple[dict, dict]] = None):
-    r"""Weighted :math:`\ell_2`-norm flow diffusion by push (projected coordinate descent).
+                             state: Optional[tuple[dict, dict]] = None, cg_iters: int = 0,
+                             extrapolate: Optional[tuple[dict, float]] = None):
+    r"""Weighted :math:`\ell_2`-norm flow diffusion by push (projected coordinate descent),
+    optionally accelerated by conjugate-gradient rounds on the support.
 
     A node is active when its excess :math:`e_i = m_i - T_i` exceeds ``eps`` (or, with
     :math:`x_i > 0`, falls below ``-eps``); it moves :math:`x_i` by
     :math:`\max(\omega e_i / w_i, -x_i)` and that step times :math:`w_{ij}` flows to every
-    neighbour :math:`j` (``omega = 1``: the node keeps exactly its sink).
+    neighbour :math:`j` (``omega = 1``: the node keeps exactly its sink). With
+    ``cg_iters > 0``, every round of ``16 + 2 * (touched nodes)`` pushes that leaves work is
+    followed by :func:`_flow_cg_round` and the queue is rebuilt in order of first touch.
 
     Args:
         graph (LocalGraph): the graph.
@@ -40,11 +48,15 @@ def flow_diffusion_reference(graph: LocalGraph, sources: dict[int, float], sink:
         max_pushes (int): push limit of this call (one mass level).
         omega (float): over-relaxation factor in ``(0, 2)``. (default: ``1.0``)
         state (tuple, optional): ``(x, m)`` dictionaries to continue from (warm start).
+        cg_iters (int): iterations per CG round; 0 pushes only. (default: ``0``)
+        extrapolate (tuple, optional): ``(x'', ratio)``: after adding the sources, try the
+            start :math:`x + r (x - x'')` (the fused op's levels from the third on, with
+            ``cg_iters > 0``) and rebuild the queue.
 
     Returns:
         ``(x, m, work)`` with dictionaries over touched nodes and ``work = (pushes, edges,
         stopped)``, ``stopped = 1`` when the push limit ended the loop with an active node
-        still queued.
+        still queued; ``edges`` counts the CG rounds' edge scans too.
     """
     rowptr, col, weight, degree = _rows(graph)
     x, m = ({}, {}) if state is None else state
@@ -68,25 +80,155 @@ def flow_diffusion_reference(graph: LocalGraph, sources: dict[int, float], sink:
         m[v] += mass
         enqueue(v)
     pushes = edges = 0
-    while queue and pushes < max_pushes:
-        v = queue.popleft()
-        queued.discard(v)
-        if degree[v] <= 0 or not active(v):
+    if extrapolate is not None:
+        edges += _flow_extrapolate(rowptr, col, weight, degree, sink, x, m, *extrapolate)
+        queue.clear()
+        queued.clear()
+        for v in m:
+            enqueue(v)
+
+    def push_some(budget: int) -> int:
+        nonlocal edges
+        made = 0
+        while queue and made < budget:
+            v = queue.popleft()
+            queued.discard(v)
+            if degree[v] <= 0 or not active(v):
+                continue
+            step = max(omega * (m[v] - sink[v]) / degree[v], -x[v])
+            x[v] += step
+            m[v] -= step * degree[v]
+            made += 1
+            for e in range(rowptr[v], rowptr[v + 1]):
+                u = col[e]
+                if u not in m:
+                    m[u], x[u] = 0.0, 0.0
+                m[u] += weight[e] * step
+                enqueue(u)
+            enqueue(v)
+            edges += rowptr[v + 1] - rowptr[v]
+        return made
+
+    remaining = max_pushes
+    while True:
+        budget = remaining if cg_iters == 0 else min(
+            remaining, ROUND_PUSHES_MIN + ROUND_PUSHES_PER_NODE * len(m))
+        used = push_some(budget)
+        pushes += used
+        remaining -= used
+        if used < budget or remaining == 0:
+            break
+        edges += _flow_cg_round(rowptr, col, weight, degree, sink, x, m, eps, cg_iters)
+        queue.clear()
+        queued.clear()
+        for v in m:
+            enqueue(v)
+    stopped = any(degree[v] > 0 and active(v) for v in queue)
+    return x, m, (pushes, edges, int(stopped))
+
+
+def _flow_cg_round(rowptr, col, weight, degree, sink, x: dict, m: dict, eps: float,
+                   max_iters: int) -> int:
+    r"""Jacobi-preconditioned conjugate gradients on :math:`L_{SS} x_S = (\Delta - T)_S`,
+    :math:`S = \{i : x_i > 0\}` (whose residual is the excess :math:`m_S - T_S`; skipped when
+    no edge of positive weight leaves :math:`S`, where :math:`L_{SS}` is singular), from the
+    current :math:`x_S`, for at most ``max_iters`` iterations or until every
+    :math:`|m_i - T_i| \le \varepsilon / 2` on :math:`S`; then :math:`\max(x, 0)` replaces
+    ``x`` (and ``m`` follows) only if it lowers the objective. Updates ``x``, ``m`` in place
+    and returns the edges scanned (every product and the mass update)."""
+    support = [v for v in m if x[v] > 0]
+    if not support:
+        return 0
+    position = {v: a for a, v in enumerate(support)}
+    d = [degree[v] for v in support]
+    y = [x[v] for v in support]
+    r = [m[v] - sink[v] for v in support]
+    z = [r[a] / d[a] for a in range(len(support))]
+    p = list(z)
+    rz = 0.0
+    largest = 0.0
+    for a in range(len(support)):
+        rz += r[a] * z[a]
+        largest = max(largest, abs(r[a]))
+    edges = 0
+    it = 0
+    is_open = False  # whether an edge of positive weight leaves S (else L_SS is singular)
+    while it < max_iters and largest > 0.5 * eps:
+        it += 1
+        q = []
+        for a, v in enumerate(support):
+            s = d[a] * p[a]
+            for e in range(rowptr[v], rowptr[v + 1]):
+                b = position.get(col[e])
+                if b is not None:
+                    s -= weight[e] * p[b]
+                elif weight[e] > 0.0:
+                    is_open = True
+            q.append(s)
+            edges += rowptr[v + 1] - rowptr[v]
+        if not is_open:  # S is a whole component: leave the flood to the pushes
+            return edges
+        pq = 0.0
+        for a in range(len(support)):
+            pq += p[a] * q[a]
+        if not (pq > 0.0) or not math.isfinite(pq):
+            break
+        alpha = rz / pq
+        rz_next = 0.0
+        largest = 0.0
+        for a in range(len(support)):
+            y[a] += alpha * p[a]
+            r[a] -= alpha * q[a]
+            z[a] = r[a] / d[a]
+            rz_next += r[a] * z[a]
+            largest = max(largest, abs(r[a]))
+        if not rz > 0.0:
+            break
+        beta = rz_next / rz
+        rz = rz_next
+        for a in range(len(support)):
+            p[a] = z[a] + beta * p[a]
+    return edges + _flow_try(rowptr, col, weight, degree, sink, x, m, support, y)
+
+
+def _flow_try(rowptr, col, weight, degree, sink, x: dict, m: dict, nodes: list,
+              proposal: list) -> int:
+    r"""Moves :math:`x_v` to ``max(proposal, 0)`` for ``nodes`` (the masses follow) and keeps the
+    move only if it lowers the objective, :math:`\sum_v \delta_v (T_v - (m_v + m'_v)/2) < 0`;
+    else restores ``x`` and ``m``. Returns the edges scanned."""
+    saved_x, saved_m = {v: x[v] for v in nodes}, dict(m)
+    edges = 0
+    for v, target in zip(nodes, proposal):
+        nxt = max(target, 0.0)
+        delta = nxt - x[v]
+        if delta == 0.0:
             continue
-        step = max(omega * (m[v] - sink[v]) / degree[v], -x[v])
-        x[v] += step
-        m[v] -= step * degree[v]
-        pushes += 1
+        x[v] = nxt
+        m[v] -= delta * degree[v]
         for e in range(rowptr[v], rowptr[v + 1]):
             u = col[e]
             if u not in m:
                 m[u], x[u] = 0.0, 0.0
-            m[u] += weight[e] * step
-            enqueue(u)
-        enqueue(v)
+            m[u] += weight[e] * delta
         edges += rowptr[v + 1] - rowptr[v]
-    stopped = any(degree[v] > 0 and active(v) for v in queue)
-    return x, m, (pushes, edges, int(stopped))
+    change = 0.0
+    for v in nodes:
+        change += (x[v] - saved_x[v]) * (sink[v] - 0.5 * saved_m[v] - 0.5 * m[v])
+    if not change < 0.0:
+        x.update(saved_x)
+        for v in m:
+            m[v] = saved_m.get(v, 0.0)
+    return edges
+
+
+def _flow_extrapolate(rowptr, col, weight, degree, sink, x: dict, m: dict, before: dict,
+                      ratio: float) -> int:
+    r"""The fused op's level extrapolation: from :math:`x` (the previous level) and
+    :math:`x''` = ``before`` (the one before), try :math:`x + r (x - x'')` (:func:`_flow_try`).
+    Returns the edges scanned."""
+    nodes = [v for v in m if x[v] != before.get(v, 0.0)]
+    proposal = [x[v] + ratio * (x[v] - before.get(v, 0.0)) for v in nodes]
+    return _flow_try(rowptr, col, weight, degree, sink, x, m, nodes, proposal)
 
 
 def ppr_push_reference(graph: LocalGraph, sources: dict[int, float], alpha: float = 0.05,
