@@ -9,6 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from noisygraph.baselines.cleaning import CleaningMethod
 from noisygraph.baselines import (METHODS, CoTeaching, ELR, ELRLoss, ForwardCorrection,
                                   GCNBaseline, GCNEnsemble, GCNTrainer, NRGNNLite,
                                   RobustBaseline, coteaching_loss, estimate_transition,
@@ -152,7 +153,7 @@ def test_method_beats_cross_entropy(name, margin, noisy_csbm, ce_accuracy):
 def test_interface(name):
     data = small_graph()
     method = METHODS[name](epochs=15, patience=15, seed=0)
-    assert isinstance(method, RobustBaseline)
+    assert isinstance(method, (RobustBaseline, CleaningMethod))
     with pytest.raises(RuntimeError, match="fit"):
         method.predict()
     history = method.fit(data)
