@@ -8,7 +8,7 @@ by the same noise model as the training labels, so no ground truth is read befor
 from __future__ import annotations
 
 import numbers
-from typing import Any, Optional
+from typing import Any, NamedTuple, Optional
 
 import torch
 from torch import Tensor
@@ -142,3 +142,25 @@ def check_noisy_validation(data: Data, y_noisy: Tensor,
                          "equals the clean data.y on every validation node, so selection "
                          f"would read clean labels: {hint}. (With such a record a small "
                          "validation set where no label happened to flip is accepted.)")
+
+
+class FitInputs(NamedTuple):
+    """What a method's ``fit`` trains on, checked and on its device (see :func:`fit_inputs`)."""
+
+    data: Data
+    y_noisy: Tensor
+    val_target: Tensor
+    num_classes: int
+
+
+def fit_inputs(data: Data, y_noisy: Optional[Tensor], protocol: str,
+               noise_mask: Optional[Tensor] = None, device=None) -> FitInputs:
+    """The one prologue of every method's ``fit`` (ERASE's trainer and the baselines): the
+    noisy labels (:func:`noisy_labels`), the data checked against the protocol
+    (:func:`check_node_data`), data and labels moved to ``device`` (default: the features'
+    device) and the labels model selection may read (:func:`selection_labels`)."""
+    y_noisy = noisy_labels(data, y_noisy)
+    num_classes = check_node_data(data, y_noisy, protocol, noise_mask)
+    device = device if device is not None else data.x.device
+    data, y_noisy = data.to(device), y_noisy.to(device)
+    return FitInputs(data, y_noisy, selection_labels(data, y_noisy, protocol), num_classes)

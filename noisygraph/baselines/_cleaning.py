@@ -15,8 +15,7 @@ from noisygraph._validation import check_bool, check_device, check_int, check_re
 from noisygraph.baselines.gcn import GCNResult, GCNTrainer
 from noisygraph.baselines.ce import GCNBaseline
 from noisygraph.history import History
-from noisygraph.protocols import (check_node_data, check_protocol, noisy_labels,
-                                        selection_labels)
+from noisygraph.protocols import check_protocol, fit_inputs
 
 
 @dataclass
@@ -128,11 +127,8 @@ class CleaningMethod:
             model, its selected epoch and test accuracy. :attr:`cleaning` holds the
             :class:`CleaningOutcome`.
         """
-        y_noisy = noisy_labels(data, y_noisy)
-        num_classes = check_node_data(data, y_noisy, self.protocol, noise_mask)
-        device = self.device if self.device is not None else data.x.device
-        data, y_noisy = data.to(device), y_noisy.to(device)
-        val_target = selection_labels(data, y_noisy, self.protocol)
+        data, y_noisy, val_target, num_classes = fit_inputs(data, y_noisy, self.protocol,
+                                                            noise_mask, self.device)
         self._trainers = 0
         nodes = data.train_mask.nonzero().view(-1)
         self.cleaning = self.clean(data, y_noisy, nodes, val_target, num_classes)

@@ -19,7 +19,7 @@ from noisygraph._validation import check_bool
 from noisygraph.baselines.gcn import GCNResult, GCNTrainer
 from noisygraph.history import History
 from noisygraph.metrics import accuracy
-from noisygraph.protocols import check_node_data, check_protocol, noisy_labels, selection_labels
+from noisygraph.protocols import check_protocol, fit_inputs
 
 #: ``callback(epoch, logits [N, C], loss)`` handed to the final :class:`GCNTrainer`
 Callback = Callable[[int, Tensor, float], None]
@@ -83,11 +83,8 @@ class RobustBaseline:
             History: per-epoch ``loss``, ``train_acc``/``val_acc``/``test_acc``, the selected
             epoch and its test accuracy.
         """
-        y_noisy = noisy_labels(data, y_noisy)
-        num_classes = check_node_data(data, y_noisy, self.protocol, noise_mask)
-        device = self.trainer.device if self.trainer.device is not None else data.x.device
-        data, y_noisy = data.to(device), y_noisy.to(device)
-        val_target = selection_labels(data, y_noisy, self.protocol)
+        data, y_noisy, val_target, num_classes = fit_inputs(data, y_noisy, self.protocol,
+                                                            noise_mask, self.trainer.device)
         history, clock = History(), [time.perf_counter()]
 
         def log(epoch: int, logits: Tensor, loss: float) -> None:

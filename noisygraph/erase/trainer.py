@@ -19,8 +19,7 @@ from tqdm.auto import tqdm
 from noisygraph._validation import (check_bool, check_choice, check_device, check_fanouts,
                                     check_int, check_real)
 from noisygraph.history import History
-from noisygraph.protocols import (check_node_data, check_protocol, noisy_labels,
-                                        selection_labels)
+from noisygraph.protocols import check_protocol, fit_inputs
 from noisygraph.metrics import accuracy
 from noisygraph.nn.erase import ERASE
 from noisygraph.nn.label_denoise import (PRECORRECTIONS, _semantic_labels,
@@ -264,12 +263,10 @@ class ERASETrainer:
             the selected epoch and its test accuracy. The model and the classifier are left
             at the selected epoch.
         """
-        y_noisy = noisy_labels(data, y_noisy)
-        num_classes = check_node_data(data, y_noisy, self.protocol, noise_mask)
-        device = self.device if self.device is not None else data.x.device
-        data, y_noisy = data.to(device), y_noisy.to(device)
+        data, y_noisy, val_target, num_classes = fit_inputs(data, y_noisy, self.protocol,
+                                                            noise_mask, self.device)
+        device = data.x.device
         self.model.to(device)
-        val_target = selection_labels(data, y_noisy, self.protocol)
 
         # the one conversion of the graph: handed to the pre-correction, the per-epoch labels
         # and the layer-wise inference
