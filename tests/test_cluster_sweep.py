@@ -77,6 +77,25 @@ def test_local_cluster_half_volume(method):
     assert torch.equal(one.nodes, half[0].nodes)
 
 
+
+def test_half_volume_passes_cg_iters_to_the_flow_solver(monkeypatch):
+    """The half-volume path runs the flow solver the caller chose (cg_iters reaches it)."""
+    import noisygraph.cluster.restricted as restricted
+
+    seen = []
+    original = restricted.flow_diffusion
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs.get("cg_iters"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(restricted, "flow_diffusion", spy)
+    g = blocks([60, 60, 60], 0.3, 0.004, seed=2)
+    local_cluster(g, seed_node=0, method="flow", target_volume=g.total_volume / 4,
+                  multiples=(1.0, 2.0), half_volume=True, cg_iters=7)
+    assert seen and set(seen) == {7}
+
+
 G = blocks([10, 10], 0.5, 0.05, seed=0)
 P = ppr_push(G, [0], eps=1e-4)
 CASES = [

@@ -334,7 +334,7 @@ def local_cluster_batch(graph: Any, *, seed_nodes, labels: Optional[Tensor] = No
         if half_volume:
             levels = _feasible_multiples(base, sink, volumes, grid) if method == "flow" else grid
             batch = half_volume_cluster(diffusion_graph, group_seeds, volumes, levels, method,
-                                        sink, eps, omega, alpha, max_pushes)
+                                        sink, eps, omega, alpha, max_pushes, cg_iters)
         elif method == "flow":
             levels = _feasible_multiples(base, sink, volumes, grid)
             batch = flow_cluster(diffusion_graph, group_seeds, volumes, levels, sink, eps,

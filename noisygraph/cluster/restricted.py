@@ -22,10 +22,12 @@ from noisygraph.ops.local_push import (ClusterBatch, LocalGraph, PushResult, flo
 
 def half_volume_cluster(graph: LocalGraph, seeds: list, volumes: list[float],
                         levels: list[float], method: str, sink: Optional[Tensor], eps: float,
-                        omega: float, alpha: float, max_pushes: int) -> ClusterBatch:
+                        omega: float, alpha: float, max_pushes: int,
+                        cg_iters: int = 0) -> ClusterBatch:
     """The fused ops' :class:`ClusterBatch` for ``method`` ``"flow"`` (``levels``: mass
     multiples of ``volumes``) or ``"ppr"`` (tolerances ``1/(level * volume)``, levels taken
-    ascending), sweeps restricted to half the graph's volume."""
+    ascending), sweeps restricted to half the graph's volume; ``cg_iters`` as in
+    :func:`~noisygraph.ops.local_push.flow_diffusion`."""
     half = graph.total_volume / 2
     grid = sorted(levels)
     best = [(math.nan, -1, torch.zeros(0, dtype=torch.long), None, None)] * len(seeds)
@@ -33,7 +35,7 @@ def half_volume_cluster(graph: LocalGraph, seeds: list, volumes: list[float],
     for level, a in enumerate(grid):
         if method == "flow":
             push = flow_diffusion(graph, seeds, [a * v for v in volumes], sink, eps, omega,
-                                  max_pushes)
+                                  max_pushes, cg_iters=cg_iters)
         else:
             parts = [ppr_push(graph, [s], alpha, 1.0 / (a * v), max_pushes)
                      for s, v in zip(seeds, volumes)]
