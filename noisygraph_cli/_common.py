@@ -162,6 +162,18 @@ def set_threads(value: Optional[int]) -> None:
         torch.set_num_threads(value)
 
 
+def load_dataset_flag(name: str, root: Optional[str], flag: str = "--dataset"):
+    """``noisygraph.datasets.load_dataset(name, root=root)`` (call it in ``run``; imports the
+    library), an unknown name or a malformed file reported as a :class:`UsageError` of
+    ``flag`` (one line, exit status 2)."""
+    from noisygraph.datasets import load_dataset
+
+    try:
+        return load_dataset(name, root=root)
+    except ValueError as error:  # an unknown name or a malformed file: one line
+        raise UsageError(flag, str(error)) from None
+
+
 #: Significant digits of the floats in every ``--json`` file: accuracies in percent, rates,
 #: F1, seconds and dollars keep 6 significant digits (far below the resolution of one node),
 #: which removes float32 noise such as 71.29999995231628 (written 71.3).

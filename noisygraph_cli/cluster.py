@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING
 
 from noisygraph_cli._common import (UsageError, add_json, add_noise, add_plot, add_quiet, add_rate,
                                     add_root, add_seed, add_threads, check_number, check_output,
-                                    check_root, check_threads, round_floats, set_threads)
+                                    check_root, check_threads, load_dataset_flag, round_floats,
+                                    set_threads)
 from noisygraph_cli.choices import CLUSTER_METHODS
 
 if TYPE_CHECKING:
@@ -136,15 +137,11 @@ def _parse_seeds(values: list[str], num_nodes: int, degree: Tensor, seed: int) -
 
 def run(args: argparse.Namespace) -> int:
     from noisygraph.cluster import LocalGraph, local_cluster_batch
-    from noisygraph.datasets import load_dataset
     from noisygraph.noise import add_label_noise
     from tqdm.auto import tqdm
 
     set_threads(args.threads)
-    try:
-        data = load_dataset(args.dataset, root=args.root)
-    except ValueError as error:  # an unknown name or a malformed file: one line
-        raise UsageError("--dataset", str(error)) from None
+    data = load_dataset_flag(args.dataset, args.root)
     graph = LocalGraph.from_graph(data)
     seeds = _parse_seeds(args.node, graph.num_nodes, graph.degree, args.seed)
     y = data.y

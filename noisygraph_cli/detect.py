@@ -19,8 +19,8 @@ import sys
 
 from noisygraph_cli._common import (UsageError, add_json, add_noise, add_rate, add_root,
                                     add_seed, add_threads, check_number, check_output,
-                                    check_root, check_seed, check_threads, round_floats,
-                                    set_threads)
+                                    check_root, check_seed, check_threads, load_dataset_flag,
+                                    round_floats, set_threads)
 
 DEFAULT_FOLDS = 5
 DEFAULT_EPOCHS = 200
@@ -87,15 +87,11 @@ def _scores(truth, scores, mask) -> dict:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from noisygraph.datasets import load_dataset
     from noisygraph.detection import detect_label_issues
     from noisygraph.noise import AddLabelNoise
 
     set_threads(args.threads)
-    try:
-        data = load_dataset(args.dataset, root=args.root)
-    except ValueError as error:
-        raise UsageError("--dataset", str(error)) from None
+    data = load_dataset_flag(args.dataset, args.root)
     if getattr(data, "x", None) is None:
         if getattr(data, "text", None) is None:
             raise UsageError("--dataset", f"{args.dataset!r} has neither features nor texts")

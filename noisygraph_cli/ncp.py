@@ -14,7 +14,7 @@ import json
 
 from noisygraph_cli._common import (UsageError, add_json, add_plot, add_root, add_seed,
                                     add_threads, check_output, check_root, check_seed,
-                                    check_threads, round_floats, set_threads)
+                                    check_threads, load_dataset_flag, round_floats, set_threads)
 from noisygraph_cli.choices import NCP_METHODS
 
 DEFAULT_SEEDS = 100
@@ -55,13 +55,9 @@ def validate(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from noisygraph.cluster import LocalGraph, ncp
-    from noisygraph.datasets import load_dataset
 
     set_threads(args.threads)
-    try:
-        data = load_dataset(args.dataset, root=args.root)
-    except ValueError as error:  # an unknown name or a malformed file: one line
-        raise UsageError("--dataset", str(error)) from None
+    data = load_dataset_flag(args.dataset, args.root)
     graph = LocalGraph.from_graph(data)
     candidates = int((graph.degree > 0).sum())
     if args.seeds > candidates:
