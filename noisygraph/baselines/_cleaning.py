@@ -4,6 +4,7 @@ shell (protocol checks, a cleaning step, a final GCN on the cleaned labels) ever
 follows, as :class:`~noisygraph.erase.GCNBaseline` does."""
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -49,7 +50,7 @@ class CleaningOutcome:
                 "num_flagged": int(self.flagged.sum()), "num_kept": int(self.keep.sum())}
 
 
-class CleaningMethod:
+class CleaningMethod(ABC):
     r"""The shell of a cleaning baseline: ``fit`` checks the data against the protocol,
     runs the subclass's :meth:`clean` on the noisy training labels, then trains a 2-layer
     GCN (:class:`~noisygraph.baselines.GCNTrainer`) on what the cleaner kept, the epoch
@@ -105,9 +106,10 @@ class CleaningMethod:
         generator.manual_seed(self.seed + 7919)
         return generator
 
+    @abstractmethod
     def clean(self, data: Data, y_noisy: Tensor, nodes: Tensor, val_labels: Tensor,
-              num_classes: int) -> CleaningOutcome:  # pragma: no cover - abstract
-        raise NotImplementedError
+              num_classes: int) -> CleaningOutcome:
+        """The cleaner's verdict on the training nodes ``nodes`` (each subclass defines it)."""
 
     def fit(self, data: Data, *, y_noisy: Optional[Tensor] = None,
             noise_mask: Optional[Tensor] = None) -> History:
