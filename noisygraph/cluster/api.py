@@ -357,10 +357,13 @@ def _feasible_multiples(graph: LocalGraph, sink: Optional[Tensor], volumes: list
                         grid: list[float]) -> list[float]:
     """The (checked, ascending) multiples whose source mass stays below half the graph's
     total sink capacity (a larger mass cannot settle locally: the diffusion would flood the
-    graph); at least the smallest multiple is kept."""
+    graph). When even the smallest exceeds it — a target of more than a third of the graph's
+    volume at the default grid — one level of exactly half the capacity remains: a mass of
+    the whole capacity or more has no feasible flow at all (the push would run to
+    ``max_pushes``)."""
     capacity = graph.total_edges if sink is None else float(sink.sum())
     largest = max(volumes)
-    return [a for a in grid if a * largest <= capacity / 2] or grid[:1]
+    return [a for a in grid if a * largest <= capacity / 2] or [capacity / (2 * largest)]
 
 
 def _ppr_batches(graph: LocalGraph, seeds, volumes, multiples, alpha, max_pushes) -> ClusterBatch:

@@ -32,7 +32,7 @@ Seeds = Union[int, Sequence[int], Sequence[Sequence[int]], Tensor]
 DEFAULT_MAX_PUSHES = 10_000_000
 DEFAULT_EPS = 0.5
 DEFAULT_OMEGA = 1.5
-DEFAULT_CG_ITERS = 0
+DEFAULT_CG_ITERS = 50
 WORK_COLUMNS = ("pushes", "edges", "stopped_at_push_limit")
 
 
