@@ -278,3 +278,20 @@ def test_raw_backward_op_refuses_to_be_differentiated_instead_of_returning_zeros
                                          class_scale, inverses, False)
     with pytest.raises(RuntimeError, match="no derivative of its own"):
         torch.autograd.grad(grad_z.sum(), z)
+
+
+@compiled
+def test_saved_inverses_are_inverses_of_both_forms():
+    # The forward saves what the backward multiplies by: M⁻¹ = (I_p + b·ZⱼᵀZⱼ)⁻¹ for a term in
+    # the p×p form, S⁻¹ = (I_n + b·ZⱼZⱼᵀ)⁻¹ in the top-left n×n block for one in the small
+    # form (not a Cholesky factor, which the backward would have to solve with).
+    z, _, _ = make_inputs(30, 6, 2, torch.float64)
+    labels = torch.tensor([0] * 26 + [1] * 4)  # class 0: 26 rows >= p, class 1: 4 rows < p
+    class_scale = torch.tensor([0.7, 1.9], dtype=torch.float64)
+    _, _, inverses, _ = torch.ops.noisygraph.coding_rate(z, labels, None, 2, 0.4, class_scale,
+                                                         True, False)
+    eye = lambda n: torch.eye(n, dtype=z.dtype)  # noqa: E731
+    torch.testing.assert_close(inverses[0], torch.linalg.inv(eye(6) + 0.4 * z.t() @ z))
+    z0, z1 = z[:26], z[26:]
+    torch.testing.assert_close(inverses[1], torch.linalg.inv(eye(6) + 0.7 * z0.t() @ z0))
+    torch.testing.assert_close(inverses[2, :4, :4], torch.linalg.inv(eye(4) + 1.9 * z1 @ z1.t()))

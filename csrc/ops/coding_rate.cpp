@@ -3,10 +3,13 @@
 // their sum), one batched Cholesky for all p×p terms, the n×n (Sylvester) form for classes
 // with fewer rows than p, and a backward that reuses the factorizations with one fused GEMM
 // per class. Soft memberships: one weighted Gram per class over its support. Memory beyond
-// the input: O(K·p² + N·p); no N×N or K×N×N tensor.
+// the input: O(K·p² + N·p); no N×N or K×N×N tensor. What the backward needs is saved as
+// inverses (LAPACK potri from the forward's Cholesky factors: M⁻¹ for a p×p term, S⁻¹ for an
+// n×n term), so every backward product is one GEMM; MKL's triangular solves (trsm, potrs) run
+// several times below its GEMM rate on this CPU, so the backward uses none.
 //
 // Apart from the counting sort, every step is an ATen call (index_select, mm into slices of
-// a preallocated batch, linalg_cholesky_ex, linalg_solve_triangular, cholesky_solve), so the
+// a preallocated batch, linalg_cholesky_ex, cholesky_inverse), so the
 // heavy lifting runs in the BLAS/LAPACK threads of the build (MKL here) and the same
 // functions serve CUDA tensors: the op is registered once, under CompositeExplicitAutograd,
 // for every device (its autograd formula and fake kernel: noisygraph/ops/coding_rate.py).
@@ -125,23 +128,22 @@ SmallTerm small_term(const at::Tensor& y, double scale, int64_t term, bool need_
   return out;
 }
 
-// M⁻¹ = L⁻ᵀ L⁻¹ for a batch of lower Cholesky factors (one triangular solve and one GEMM;
-// several times faster here than at::cholesky_inverse).
+// M⁻¹ = (L Lᵀ)⁻¹ for a batch of lower Cholesky factors (LAPACK potri: about p³ flops, a
+// third of a triangular solve against I followed by a GEMM, and measured 2-4x faster than
+// that on this machine's one thread).
 at::Tensor inverse_from_cholesky(const at::Tensor& factor) {
-  auto eye = at::eye(factor.size(-1), factor.options()).expand_as(factor);
-  auto factor_inv = at::linalg_solve_triangular(factor, eye, /*upper=*/false);
-  return at::matmul(factor_inv.transpose(-2, -1), factor_inv);
+  return at::cholesky_inverse(factor, /*upper=*/false);
 }
 
-// The forward's factor of a term evaluated in the small form: stored in the top-left n×n
-// block of that term's slot (n < p, so it fits).
-at::Tensor saved_small_factor(const at::Tensor& factors, int64_t term, int64_t n) {
-  return factors[term].narrow(0, 0, n).narrow(1, 0, n);
+// The forward's S⁻¹ of a term evaluated in the small form: stored in the top-left n×n block of
+// that term's slot (n < p, so it fits).
+at::Tensor saved_small_inverse(const at::Tensor& inverses, int64_t term, int64_t n) {
+  return inverses[term].narrow(0, 0, n).narrow(1, 0, n);
 }
 
-// b·S⁻¹Y = b·Y·M⁻¹ for a term in the small form, from the Cholesky factor of S = I + b·Y Yᵀ.
-at::Tensor small_term_grad(const at::Tensor& y, double scale, const at::Tensor& factor) {
-  return at::cholesky_solve(y, factor).mul_(scale);
+// b·S⁻¹Y = b·Y·M⁻¹ for a term in the small form, from S⁻¹ (S = I + b·Y Yᵀ): one GEMM.
+at::Tensor small_term_grad(const at::Tensor& y, double scale, const at::Tensor& inverse) {
+  return at::mm(inverse, y).mul_(scale);
 }
 
 bool is_floating(const at::Tensor& t) {
@@ -322,19 +324,21 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> coding_rate_forward(
     }
   }
   // Terms in the small form.
-  auto save_small_factor = [&](int64_t term, const at::Tensor& factor) {
-    if (need_grad) saved_small_factor(inverses, term, factor.size(0)).copy_(factor);
+  auto save_small_inverse = [&](int64_t term, const at::Tensor& factor) {
+    if (need_grad) {
+      saved_small_inverse(inverses, term, factor.size(0)).copy_(inverse_from_cholesky(factor));
+    }
   };
   if (!total_large) {
     auto term = small_term(z, total_scale, 0, false);
     values[0] = term.value;
-    save_small_factor(0, term.factor);
+    save_small_inverse(0, term.factor);
   }
   auto small_class = [&](int64_t j, const at::Tensor& y) {
     auto term = small_term(y, scale[j], 1 + j, need_scale_grad);
     values[1 + j] = term.value;
     scale_grads[1 + j] = term.scale_grad;
-    save_small_factor(1 + j, term.factor);
+    save_small_inverse(1 + j, term.factor);
   };
   if (labels.has_value()) {
     for (int64_t j : part.small) small_class(j, class_rows(j));
@@ -427,9 +431,8 @@ std::tuple<at::Tensor, at::Tensor> coding_rate_backward(
         if (coef == 0.0 || scale[j] == 0.0) continue;
         const int64_t offset = part.start[j] - part.small_start;
         auto rows = small_rows.narrow(0, offset, part.count[j]);
-        auto factor = saved_small_factor(inverses, 1 + j, part.count[j]);
-        small_grad.narrow(0, offset, part.count[j]).add_(small_term_grad(rows, scale[j], factor),
-                                                           coef);
+        auto inverse = saved_small_inverse(inverses, 1 + j, part.count[j]);
+        small_grad.narrow(0, offset, part.count[j]).addmm_(inverse, rows, 1.0, coef * scale[j]);
       }
       grad_z.index_copy_(0, ids, small_grad);
     }
@@ -455,12 +458,12 @@ std::tuple<at::Tensor, at::Tensor> coding_rate_backward(
         }
         continue;
       }
-      at::Tensor factor;
+      at::Tensor inverse;
       if (count > 0) {
         auto zr = z.index_select(0, rows);
         auto y = zr * weight.unsqueeze(1);
-        factor = saved_small_factor(inverses, 1 + j, count);
-        auto dy = small_term_grad(y, scale[j], factor);  // b·S⁻¹Y = w ⊙ (b·z·M⁻¹)
+        inverse = saved_small_inverse(inverses, 1 + j, count);
+        auto dy = small_term_grad(y, scale[j], inverse);  // b·S⁻¹Y = w ⊙ (b·z·M⁻¹)
         grad_z.index_add_(0, rows, dy * weight.unsqueeze(1), coef);
         if (membership_grad) {
           grad_membership[j].index_copy_(0, rows, (dy * zr).sum(1) / weight * (0.5 * coef));
@@ -474,14 +477,14 @@ std::tuple<at::Tensor, at::Tensor> coding_rate_backward(
         if (count > 0) {
           auto y = z.index_select(0, rows) * weight.unsqueeze(1);
           auto v = at::mm(y, zo.t());  // [count, outside]
-          quad = quad - (v * at::cholesky_solve(v, factor)).sum(0) * (scale[j] * scale[j]);
+          quad = quad - (v * at::mm(inverse, v)).sum(0) * (scale[j] * scale[j]);
         }
         grad_membership[j].index_copy_(0, outside, quad * (0.5 * coef));
       }
     }
   }
   if (!total_large && total_coef != 0.0) {
-    grad_z.add_(small_term_grad(z, total_scale, saved_small_factor(inverses, 0, n)), g_total);
+    grad_z.add_(small_term_grad(z, total_scale, saved_small_inverse(inverses, 0, n)), g_total);
   }
   return {grad_z, grad_membership};
 }

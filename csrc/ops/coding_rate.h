@@ -16,8 +16,8 @@ namespace noisygraph {
 //   per_class[j] = ½ logdet(I + class_scale[j] · zᵀ Π_j z)
 // Returns (total [], per_class [K], inverses, scale_grad). When need_grad is true,
 // inverses [K + 1, p, p] holds, per term (slot 0: total, slot 1 + j: class j), M⁻¹ for a term
-// evaluated in the p×p form, or, for a term evaluated in the small form (n < p rows), the
-// lower Cholesky factor of I_n + b·Y Yᵀ in its top-left n×n block; otherwise it is [0, p, p]. When need_scale_grad is true,
+// evaluated in the p×p form, or, for a term evaluated in the small form (n < p rows),
+// (I_n + b·Y Yᵀ)⁻¹ in its top-left n×n block; otherwise it is [0, p, p]. When need_scale_grad is true,
 // scale_grad[j] = ∂ per_class[j] / ∂ class_scale[j], otherwise it is empty. Written with ATen calls only, so the same code serves CPU and CUDA tensors.
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> coding_rate_forward(
     const at::Tensor& z, const std::optional<at::Tensor>& labels,
