@@ -71,6 +71,11 @@ CASES = [
         DATA, pred_probs=PROBS, weights=(1, -1, 1)), ValueError, "weights"),
     BadInput("weights-zero", lambda: detect_label_issues(
         DATA, pred_probs=PROBS, weights=(0, 0, 0)), ValueError, "weights"),
+    BadInput("weights-unknown-name", lambda: detect_label_issues(
+        DATA, pred_probs=PROBS, weights="learned"), ValueError, "weights"),
+    BadInput("count-unknown", lambda: detect_label_issues(DATA, pred_probs=PROBS,
+                                                          count="oracle"),
+             ValueError, "count"),
     BadInput("folds-one", lambda: detect_label_issues(DATA, pred_probs=PROBS, folds=1),
              ValueError, "folds"),
     BadInput("folds-too-many", lambda: detect_label_issues(DATA, pred_probs=PROBS,

@@ -3,10 +3,11 @@ import json
 
 import pytest
 import torch
+from torch_geometric.data import Data
 
 from noisygraph.datasets import csbm
 from noisygraph.detection import (EVIDENCE, confident_joint, detect_label_issues,
-                                  find_label_issues, graphcleaner_style_detector,
+                                  find_label_issues, fit_weights, graphcleaner_style_detector,
                                   label_quality_scores, out_of_sample_predictions)
 from noisygraph.noise import AddLabelNoise
 
@@ -54,8 +55,9 @@ def test_out_of_sample_own_label_never_used(noisy, pred):
     # ... while the same change does reach other folds' nodes (the test can fail)
     changed = ~torch.isclose(other.probs, pred.probs).all(dim=1)
     assert changed.any()
-    a = detect_label_issues(noisy, pred_probs=pred)
-    b = detect_label_issues(noisy, labels=labels, pred_probs=other)
+    # fixed exponents: the fitted ones are three numbers fitted on all the training nodes
+    a = detect_label_issues(noisy, pred_probs=pred, weights=(1, 1, 1))
+    b = detect_label_issues(noisy, labels=labels, pred_probs=other, weights=(1, 1, 1))
     assert torch.equal(a.evidence["diffusion"][node_pos], b.evidence["diffusion"][node_pos])
     assert torch.equal(a.combined[node_pos], b.combined[node_pos])
 
@@ -136,3 +138,81 @@ def test_graphcleaner_style_baseline_beats_chance(noisy, pred):
     truth = noisy.noise_flipped[result.nodes]
     assert result.scores.min() >= 0 and result.scores.max() <= 1
     assert _auroc(truth, 1 - result.scores) > 0.75
+
+
+def test_confident_joint_matches_cleanlab():
+    count = pytest.importorskip("cleanlab.count")
+    for seed in range(5):
+        generator = torch.Generator().manual_seed(seed)
+        probs = torch.softmax(2 * torch.randn(80, 4, generator=generator), dim=1).double()
+        labels = torch.randint(0, 4, (80,), generator=generator)
+        ours = confident_joint(probs, labels, 4).long().numpy()
+        theirs = count.compute_confident_joint(labels.numpy(), probs.numpy(), calibrate=True)
+        assert (ours == theirs).all()
+
+
+def test_count_model_is_cleanlabs_rule(noisy, pred):
+    """``count="model"``: in each given class, as many flags as the off-diagonal mass of
+    cleanlab's calibrated confident joint of the model's probabilities."""
+    count = pytest.importorskip("cleanlab.count")
+    result = detect_label_issues(noisy, pred_probs=pred, count="model")
+    joint = count.compute_confident_joint(pred.labels.numpy(), pred.probs.double().numpy(),
+                                          calibrate=True)
+    for j in range(3):
+        expected = int(joint[j].sum() - joint[j, j])
+        assert int(result.is_issue[result.labels == j].sum()) == expected
+    other = detect_label_issues(noisy, pred_probs=pred, count="combined")
+    assert not torch.equal(other.confident_joint, result.confident_joint)
+
+
+def test_fit_weights_prefers_the_informative_evidence():
+    generator = torch.Generator().manual_seed(0)
+    labels = torch.randint(0, 3, (300,), generator=generator)
+    right = torch.rand(300, generator=generator) < 0.8
+    guess = torch.where(right, labels, (labels + 1) % 3)
+    informative = torch.log(0.1 + 0.7 * torch.nn.functional.one_hot(guess, 3).float())
+    noise = torch.log_softmax(torch.randn(300, 3, generator=generator), dim=1)
+    weights = fit_weights([informative, noise], labels)
+    assert weights.min() >= 0 and weights[0] > 3 * weights[1]
+    assert torch.equal(weights, fit_weights([informative, noise], labels))
+
+
+def test_fitted_weights_deterministic_and_reported(noisy, pred):
+    a = detect_label_issues(noisy, pred_probs=pred, weights="fitted")
+    b = detect_label_issues(noisy, pred_probs=pred, weights="fitted")
+    assert torch.equal(a.scores, b.scores) and torch.equal(a.is_issue, b.is_issue)
+    assert sorted(a.weights) == sorted(EVIDENCE) and min(a.weights.values()) >= 0
+    equal = detect_label_issues(noisy, pred_probs=pred)  # default: equal exponents
+    assert equal.weights == {name: 1.0 for name in EVIDENCE}
+    assert not torch.equal(a.scores, equal.scores)
+    # the default count comes from the fitted product: the same joint as weights="fitted"
+    assert torch.equal(equal.confident_joint, a.confident_joint)
+
+
+def test_fitted_count_flags_fewer_than_the_sharp_product(noisy, pred):
+    """The equal-weight product (exponents summing to 3) is sharper than the fitted one and
+    its confident joint counts more issues."""
+    sharp = detect_label_issues(noisy, pred_probs=pred, count="combined")
+    default = detect_label_issues(noisy, pred_probs=pred)
+    assert torch.equal(default.scores, sharp.scores)  # same ranking, other count
+    assert default.num_issues < sharp.num_issues
+
+
+def test_known_answer_two_cliques():
+    """Two disconnected 12-cliques labelled 0 and 1, two labels flipped in each; with an
+    uninformative model the labelled neighbourhood alone must flag exactly the four flips."""
+    nodes = torch.arange(24)
+    block = nodes // 12
+    pairs = (block.unsqueeze(0) == block.unsqueeze(1)) & \
+        (nodes.unsqueeze(0) != nodes.unsqueeze(1))
+    labels = block.clone()
+    flipped = torch.tensor([0, 5, 12, 17])
+    labels[flipped] = 1 - labels[flipped]
+    data = Data(edge_index=pairs.nonzero().t(), num_nodes=24, y_noisy=labels,
+                train_mask=torch.ones(24, dtype=torch.bool))
+    uniform = torch.full((24, 2), 0.5)
+    for count in ("combined", "fitted"):
+        result = detect_label_issues(data, pred_probs=uniform, folds=3, count=count)
+        assert result.mask.nonzero().flatten().tolist() == flipped.tolist()
+        assert result.scores[flipped].max() < result.scores[
+            torch.ones(24, dtype=torch.bool).index_fill_(0, flipped, False)].min()
