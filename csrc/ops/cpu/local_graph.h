@@ -55,6 +55,18 @@ struct GraphView {
   }
 };
 
+// rowptr and col: dense (strided) int64 CPU tensors (TypeError / ValueError naming them).
+inline void check_int64_csr(const char* op, const at::Tensor& rowptr, const at::Tensor& col) {
+  for (const auto& [name, t] : {std::pair<const char*, const at::Tensor*>{"rowptr", &rowptr},
+                                {"col", &col}}) {
+    TORCH_CHECK_TYPE(t->layout() == at::kStrided, op, ": ", name,
+                     " must be a dense (strided) tensor, got layout ", t->layout());
+    check_cpu(op, name, *t);
+    TORCH_CHECK_TYPE(t->scalar_type() == at::kLong, op, ": ", name, " must be int64, got ",
+                     t->scalar_type());
+  }
+}
+
 // The graph's tensors as contiguous copies, kept alive for the raw view into them, after the
 // O(1) checks: CPU, strided, int64 rowptr [N + 1] with rowptr[0] == 0 and rowptr[N] == nnz,
 // int64 col [nnz], float64 value [nnz] (or absent), float64 degree (and sink) [N]. Their
@@ -67,14 +79,7 @@ struct ContiguousGraph {
   ContiguousGraph(const char* op, const at::Tensor& rowptr_, const at::Tensor& col_,
                   const std::optional<at::Tensor>& value_, const at::Tensor& degree_,
                   const std::optional<at::Tensor>& sink_) {
-    for (const auto& [name, t] : {std::pair<const char*, const at::Tensor*>{"rowptr", &rowptr_},
-                                  {"col", &col_}}) {
-      TORCH_CHECK_TYPE(t->layout() == at::kStrided, op, ": ", name,
-                       " must be a dense (strided) tensor, got layout ", t->layout());
-      check_cpu(op, name, *t);
-      TORCH_CHECK_TYPE(t->scalar_type() == at::kLong, op, ": ", name, " must be int64, got ",
-                       t->scalar_type());
-    }
+    check_int64_csr(op, rowptr_, col_);
     TORCH_CHECK_VALUE(rowptr_.dim() == 1 && rowptr_.numel() >= 1, op,
                       ": rowptr must be 1-D with at least one entry, got shape ",
                       rowptr_.sizes());

@@ -518,14 +518,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> local_max_flow_cpu(
     const at::Tensor& rowptr_, const at::Tensor& col_, const at::Tensor& capacity_,
     int64_t source, int64_t sink, double tolerance, int64_t max_work) {
   const char* op = "local_max_flow";
-  for (const auto& [name, t] : {std::pair<const char*, const at::Tensor*>{"rowptr", &rowptr_},
-                                {"col", &col_}}) {
-    TORCH_CHECK_TYPE(t->layout() == at::kStrided, op, ": ", name,
-                     " must be a dense (strided) tensor, got layout ", t->layout());
-    check_cpu(op, name, *t);
-    TORCH_CHECK_TYPE(t->scalar_type() == at::kLong, op, ": ", name, " must be int64, got ",
-                     t->scalar_type());
-  }
+  check_int64_csr(op, rowptr_, col_);
   TORCH_CHECK_VALUE(rowptr_.dim() == 1 && rowptr_.numel() >= 3, op,
                     ": rowptr must be 1-D with at least 3 entries (2 nodes), got shape ",
                     rowptr_.sizes());
