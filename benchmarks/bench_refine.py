@@ -6,11 +6,14 @@ sets: conductance after MQI and after FlowImprove / SimpleLocal, and millisecond
 Input sets, from ``--seeds`` random seed nodes (drawn with ``--generator-seed``):
 ``sweep``: the sweep cut (restricted to vol(S) <= vol(V)/2) of our ACL push (alpha 0.05,
 rho 1e-4); ``ball``: the seed and its neighbours' neighbours (a user's set, not a cut).
-Ours: :func:`noisygraph.cluster.mqi`, :func:`noisygraph.cluster.flow_improve` (delta 0.3);
+Ours: :func:`noisygraph.cluster.mqi`, :func:`noisygraph.cluster.flow_improve` (delta 0.3),
+"new" (the compiled kernels) and "old" (the Python paths the library falls back to without
+them: SciPy's Dinic per MQI step, the pure-Python Dinic for FlowImprove);
 LocalGraphClustering: ``flow_clustering(G, R, method="mqi")`` and ``method="sl"``
 (SimpleLocal, delta 0.3, its default). Conductance of every output is recomputed with our
-:func:`noisygraph.cluster.conductance` on the same graph. Time: each side's public call, the
-sides alternated, median of ``--repeats`` per set, then the median over sets; one thread.
+:func:`noisygraph.cluster.conductance` on the same graph. Time: each public call (old: the
+same validation plus the Python path), new / old / LGC alternated in every repeat, median of
+``--repeats`` per set, then the median over sets; one thread.
 
 If ``localgraphclustering`` is not importable, only our side runs (see
 ``benchmarks/results/cluster.md`` for how it was built here).
@@ -28,21 +31,40 @@ import scipy.sparse as sp
 import torch
 
 from noisygraph.cluster import LocalGraph, conductance, flow_improve, mqi
+from noisygraph.cluster.refine import (_check_common, _flow_improve_python,
+                                       _mqi_python)
 from noisygraph.datasets import load_dataset
 from noisygraph.ops.local_push import ppr_push, sweep_cut
 
-HEADER = ("| data set | input | sets | input φ | MQI ours φ | MQI LGC φ | MQI ours ms | "
-          "MQI LGC ms | FlowImprove ours φ | SimpleLocal LGC φ | FI ours ms | SL LGC ms |\n"
-          "|---|---|---|---|---|---|---|---|---|---|---|---|")
+HEADER = ("| data set | input | sets | input φ | MQI new φ | MQI old φ | MQI LGC φ | "
+          "MQI new ms | MQI old ms | MQI LGC ms | FI new φ | FI old φ | SL LGC φ | "
+          "FI new ms | FI old ms | SL LGC ms |\n"
+          "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 
 
-def timed(call, repeats):
-    times, out = [], None
+def timed(calls, repeats):
+    """Runs the calls alternated, ``repeats`` rounds: each call's last output and median ms."""
+    times = [[] for _ in calls]
+    outs = [None] * len(calls)
     for _ in range(repeats):
-        start = time.perf_counter()
-        out = call()
-        times.append((time.perf_counter() - start) * 1e3)
-    return out, statistics.median(times)
+        for k, call in enumerate(calls):
+            start = time.perf_counter()
+            outs[k] = call()
+            times[k].append((time.perf_counter() - start) * 1e3)
+    return [(out, statistics.median(t)) for out, t in zip(outs, times)]
+
+
+def old_mqi(graph, ref):
+    """MQI by the Python path (what ran before the compiled kernel), same validation."""
+    start = time.perf_counter()
+    graph, ids, iterations, _ = _check_common(graph, ref, 50, 1)
+    return _mqi_python(graph, ids, iterations, start)
+
+
+def old_flow_improve(graph, ref, delta):
+    start = time.perf_counter()
+    graph, ids, iterations, _ = _check_common(graph, ref, 50, 1)
+    return _flow_improve_python(graph, ids, delta, iterations, start)
 
 
 def input_sets(graph: LocalGraph, seeds):
@@ -77,40 +99,57 @@ def compare(name, lgc, num_seeds, repeats, generator_seed):
         G = lgc.GraphLocal.from_sparse_adjacency(adjacency)
     rows = []
     for kind, sets in input_sets(graph, seeds).items():
-        rec = {k: [] for k in ("input", "mqi", "mqi_lgc", "mqi_ms", "mqi_lgc_ms", "fi",
-                               "sl_lgc", "fi_ms", "sl_lgc_ms", "fi_explored")}
+        rec = {k: [] for k in ("input", "mqi", "mqi_old", "mqi_lgc", "mqi_ms", "mqi_old_ms",
+                               "mqi_lgc_ms", "fi", "fi_old", "sl_lgc", "fi_ms", "fi_old_ms",
+                               "sl_lgc_ms", "fi_explored")}
         for ref in sets:
             rec["input"].append(conductance(graph, ref))
-            out, ms = timed(lambda: mqi(graph, ref), repeats)
-            rec["mqi"].append(out.conductance)
-            rec["mqi_ms"].append(ms)
-            out, ms = timed(lambda: flow_improve(graph, ref, delta=0.3), repeats)
-            rec["fi"].append(out.conductance)
-            rec["fi_ms"].append(ms)
-            rec["fi_explored"].append(out.work["explored"])
+            calls = [lambda: mqi(graph, ref), lambda: old_mqi(graph, ref)]
             if G is not None:
-                out, ms = timed(lambda: lgc.flow_clustering(G, ref, method="mqi"), repeats)
-                rec["mqi_lgc"].append(conductance(graph, torch.as_tensor(
-                    np.asarray(out[0], dtype=np.int64))))
-                rec["mqi_lgc_ms"].append(ms)
-                out, ms = timed(lambda: lgc.flow_clustering(G, ref, method="sl", delta=0.3),
-                                repeats)
-                rec["sl_lgc"].append(conductance(graph, torch.as_tensor(
-                    np.asarray(out[0], dtype=np.int64))))
-                rec["sl_lgc_ms"].append(ms)
+                calls.append(lambda: lgc.flow_clustering(G, ref, method="mqi"))
+            results = timed(calls, repeats)
+            for key, (out, ms) in zip(("mqi", "mqi_old", "mqi_lgc"), results):
+                phi = (out.conductance if key != "mqi_lgc" else conductance(
+                    graph, torch.as_tensor(np.asarray(out[0], dtype=np.int64))))
+                rec[key].append(phi)
+                rec[key + "_ms"].append(ms)
+            calls = [lambda: flow_improve(graph, ref, delta=0.3),
+                     lambda: old_flow_improve(graph, ref, 0.3)]
+            if G is not None:
+                calls.append(lambda: lgc.flow_clustering(G, ref, method="sl", delta=0.3))
+            results = timed(calls, repeats)
+            for key, (out, ms) in zip(("fi", "fi_old", "sl_lgc"), results):
+                phi = (out.conductance if key != "sl_lgc" else conductance(
+                    graph, torch.as_tensor(np.asarray(out[0], dtype=np.int64))))
+                rec[key].append(phi)
+                rec[key + "_ms"].append(ms)
+            rec["fi_explored"].append(results[0][0].work["explored"])
 
         def med(key, fmt="{:.4f}"):
             return fmt.format(statistics.median(rec[key])) if rec[key] else "—"
         print(f"| {name} | {kind} | {len(sets)} | {med('input')} | {med('mqi')} | "
-              f"{med('mqi_lgc')} | {med('mqi_ms', '{:.1f}')} | {med('mqi_lgc_ms', '{:.1f}')} | "
-              f"{med('fi')} | {med('sl_lgc')} | {med('fi_ms', '{:.1f}')} | "
-              f"{med('sl_lgc_ms', '{:.1f}')} |", flush=True)
+              f"{med('mqi_old')} | {med('mqi_lgc')} | {med('mqi_ms', '{:.1f}')} | "
+              f"{med('mqi_old_ms', '{:.1f}')} | {med('mqi_lgc_ms', '{:.1f}')} | {med('fi')} | "
+              f"{med('fi_old')} | {med('sl_lgc')} | {med('fi_ms', '{:.1f}')} | "
+              f"{med('fi_old_ms', '{:.1f}')} | {med('sl_lgc_ms', '{:.1f}')} |", flush=True)
+        same = sum(abs(a - b) <= 1e-12 for a, b in zip(rec["mqi"], rec["mqi_old"]))
+        same_fi = sum(abs(a - b) <= 1e-12 for a, b in zip(rec["fi"], rec["fi_old"]))
+        print(f"  new = old conductance: MQI {same} of {len(sets)}, FlowImprove {same_fi} of "
+              f"{len(sets)}; median ratios old/new: MQI "
+              f"{statistics.median(o / n for o, n in zip(rec['mqi_old_ms'], rec['mqi_ms'])):.1f}, "
+              f"FI {statistics.median(o / n for o, n in zip(rec['fi_old_ms'], rec['fi_ms'])):.1f}",
+              flush=True)
         if rec["mqi_lgc"]:
             worse = sum(a > b + 1e-9 for a, b in zip(rec["mqi"], rec["mqi_lgc"]))
             print(f"  MQI: ours above LGC on {worse} of {len(sets)} sets; FlowImprove: ours "
                   f"above SimpleLocal on "
                   f"{sum(a > b + 1e-9 for a, b in zip(rec['fi'], rec['sl_lgc']))}; median "
-                  f"explored nodes {statistics.median(rec['fi_explored'])}", flush=True)
+                  f"explored nodes {statistics.median(rec['fi_explored'])}; median ratios "
+                  f"LGC/new: MQI "
+                  f"{statistics.median(o / n for o, n in zip(rec['mqi_lgc_ms'], rec['mqi_ms'])):.2f}"
+                  f", FI/SL "
+                  f"{statistics.median(o / n for o, n in zip(rec['sl_lgc_ms'], rec['fi_ms'])):.2f}",
+                  flush=True)
         rows.append({"dataset": name, "input": kind, **rec})
     return rows
 

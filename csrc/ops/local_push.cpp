@@ -23,4 +23,11 @@ TORCH_LIBRARY_FRAGMENT(noisygraph, m) {
         "Tensor source_ptr, Tensor source_nodes, Tensor source_mass, Tensor tolerances, "
         "float alpha, int max_pushes, float total_volume) -> "
         "(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)");
+  m.def("local_max_flow(Tensor rowptr, Tensor col, Tensor capacity, int source, int sink, "
+        "float tolerance, int max_work) -> (Tensor, Tensor, Tensor)");
+  m.def("local_mqi(Tensor rowptr, Tensor col, Tensor? value, Tensor degree, Tensor nodes, "
+        "float total_volume, int max_iterations, int max_work) -> (Tensor, Tensor, Tensor)");
+  m.def("local_flow_improve(Tensor rowptr, Tensor col, Tensor? value, Tensor degree, "
+        "Tensor nodes, float total_volume, float delta, int max_iterations, int max_work) -> "
+        "(Tensor, Tensor, Tensor)");
 }

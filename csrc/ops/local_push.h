@@ -3,10 +3,12 @@
 #include <optional>
 #include <tuple>
 
-// The local-push op family: strongly-local push diffusions, the sweep cut and the fused
-// diffuse-and-sweep cluster ops (CPU only; see docs/cluster.md). Schemas: ops/local_push.cpp;
-// kernels (declared here): ops/cpu/local_push_kernel.cpp, registered for CPU and, to reject
-// CUDA tensors with a ValueError, for CUDA. Fake kernels: noisygraph/ops/local_push.py.
+// The local-push op family: strongly-local push diffusions, the sweep cut, the fused
+// diffuse-and-sweep cluster ops and the flow-based cut improvement (max-flow, MQI,
+// FlowImprove) (CPU only; see docs/cluster.md). Schemas: ops/local_push.cpp; kernels
+// (declared here): ops/cpu/local_push_kernel.cpp and ops/cpu/max_flow_kernel.cpp, registered
+// for CPU and, to reject CUDA tensors with a ValueError, for CUDA. Fake kernels:
+// noisygraph/ops/local_push.py and noisygraph/ops/max_flow.py.
 //
 // Shared conventions:
 //  * The graph is undirected, in CSR form: (rowptr [N+1] int64, col [nnz] int64, value [nnz]
@@ -91,6 +93,34 @@ local_ppr_cluster_cpu(const at::Tensor& rowptr, const at::Tensor& col,
                   const at::Tensor& source_ptr, const at::Tensor& source_nodes,
                   const at::Tensor& source_mass, const at::Tensor& tolerances, double alpha,
                   int64_t max_pushes, double total_volume);
+
+// Max-flow on a small directed network in CSR form (rowptr [n+1], col [m] int64, capacity [m]
+// float64, finite and >= 0; self-loops ignored; every arc gets its own reverse residual arc),
+// by Dinic's algorithm: residual capacities <= tolerance count as 0 (0: exact for integer
+// capacities up to 2^53). Returns (flow value [] float64, source side: the nodes reachable
+// from `source` in the residual network, i.e. the minimal minimum cut, sorted [k] int64,
+// work [2] int64 = (arc visits, stopped_at_limit)). max_work (>= 1) bounds the arc visits:
+// past it the op stops, returns the flow so far, an empty source side and stopped = 1.
+std::tuple<at::Tensor, at::Tensor, at::Tensor> local_max_flow_cpu(
+    const at::Tensor& rowptr, const at::Tensor& col, const at::Tensor& capacity,
+    int64_t source, int64_t sink, double tolerance, int64_t max_work);
+
+// MQI and the strongly-local FlowImprove of the set `nodes` (ids in [0, N), duplicates
+// dropped; positive volume at most total_volume / 2), their parametric loops and max-flows
+// (Dinic, as local_max_flow) in one call; see noisygraph/cluster/refine.py for the
+// objectives. Returns (nodes [k] int64 sorted, conductance [2] float64 = (input, output),
+// work [5] int64 = (max-flow problems, adjacency entries read, arc visits, explored nodes,
+// stopped_at_limit)). max_iterations (>= 1) bounds the improvement steps, max_work (>= 1)
+// the arc visits of all max-flows: past it the call stops with the best set found so far and
+// stopped = 1. The work depends only on the set and the nodes its cuts reach.
+std::tuple<at::Tensor, at::Tensor, at::Tensor> local_mqi_cpu(
+    const at::Tensor& rowptr, const at::Tensor& col, const std::optional<at::Tensor>& value,
+    const at::Tensor& degree, const at::Tensor& nodes, double total_volume,
+    int64_t max_iterations, int64_t max_work);
+std::tuple<at::Tensor, at::Tensor, at::Tensor> local_flow_improve_cpu(
+    const at::Tensor& rowptr, const at::Tensor& col, const std::optional<at::Tensor>& value,
+    const at::Tensor& degree, const at::Tensor& nodes, double total_volume, double delta,
+    int64_t max_iterations, int64_t max_work);
 
 }  // namespace cpu
 }  // namespace noisygraph

@@ -31,20 +31,20 @@ max-flow / min-cut problems built on :math:`R` and its boundary only:
   to the whole graph). For :math:`\mathrm{vol}(R) \le \mathrm{vol}(V)/2`,
   :math:`\phi(S) \le Q_\varepsilon(S) \le Q_\varepsilon(R) = \phi(R)`.
 
-Max-flow: MQI on integer edge weights (unweighted graphs included) solves each min cut in
-exact integers (the network times the volume of the current set) with
-``scipy.sparse.csgraph.maximum_flow`` (Dinic, compiled; int32 capacities: when a capacity or
-the flow could exceed 2³¹ − 1 it falls back); otherwise, and for FlowImprove, our own Dinic in
-Python with float64 capacities (no scaling or rounding). Either way a set is accepted only if
-its objective, recomputed from the graph, is strictly lower. The Python Dinic is several times
-slower than LocalGraphClustering's C++ on sets of thousands of nodes (see
-``benchmarks/results/cluster.md``).
+Max-flow: each refinement is one compiled call (``torch.ops.noisygraph.local_mqi`` /
+``local_flow_improve``, :mod:`noisygraph.ops.max_flow`): the networks are built in C++ from the
+set and its boundary and solved by our Dinic, the loop on :math:`\alpha` runs there too. MQI on
+integer edge weights (unweighted graphs included) solves each min cut in exact integers (the
+network times the volume of the current set, exact in float64 while cut times volume is at
+most :math:`2^{53}`); otherwise, and for FlowImprove, float64 capacities (no scaling or
+rounding). Either way a set is accepted only if its objective, recomputed from the graph, is
+strictly lower. Without the compiled library the same algorithms run in Python (SciPy's
+``maximum_flow`` for integer MQI, a pure-Python Dinic otherwise), with the same results.
 """
 from __future__ import annotations
 
 import math
 import time
-from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -54,6 +54,8 @@ from torch import Tensor
 from noisygraph._validation import check_choice, check_int, check_real
 from noisygraph.ops.local_push import LocalGraph
 from noisygraph.ops.local_sweep import gather_rows
+from noisygraph.ops.max_flow import (DEFAULT_MAX_WORK, FlowNetwork, has_refine_kernels,
+                                     local_flow_improve, local_mqi)
 
 REFINE_METHODS = ("mqi", "flowimprove")
 DEFAULT_DELTA = 0.3  # LocalGraphClustering's SimpleLocal default (its delta is the same one)
@@ -72,8 +74,9 @@ class RefineResult:
         method: ``"mqi"`` or ``"flowimprove"``.
         iterations: improvement steps (a new :math:`\\alpha`; FlowImprove also re-solves after
             each growth of its region, counted in ``work`` only).
-        work: ``{"edges": adjacency entries read, "arcs": arc visits of the max-flows,
-            "explored": nodes whose adjacency was read}``: none depend on the graph's size.
+        work: ``{"edges": adjacency entries scanned, "arcs": arc visits of the max-flows,
+            "explored": nodes whose adjacency was read, "stopped_at_limit": 1 when
+            ``max_work`` ended the call}``: none depend on the graph's size.
         ms: wall milliseconds.
     """
     nodes: Tensor
@@ -139,120 +142,49 @@ def conductance(graph: Any, nodes: Any) -> float:
     return _Local(graph).conductance(members)
 
 
-def _node_set(graph: LocalGraph, nodes: Any, name: str) -> set:
+def _node_ids(graph: LocalGraph, nodes: Any, name: str) -> Tensor:
+    """``nodes`` (ids or a bool mask) as sorted unique int64 ids, at least one."""
     from noisygraph._validation import check_node_ids
     if isinstance(nodes, (list, tuple)):
         if not nodes:
             raise ValueError(f"{name} must hold at least one node")
         nodes = torch.as_tensor(nodes)
-    ids = check_node_ids(name, nodes, graph.num_nodes)
-    members = set(ids.tolist())
-    if not members:
+    ids = torch.unique(check_node_ids(name, nodes, graph.num_nodes))
+    if ids.numel() == 0:
         raise ValueError(f"{name} must hold at least one node")
-    return members
+    return ids
 
 
-# ---------------------------------------------------------------------- max-flow (Dinic)
-class _FlowNetwork:
-    """Dinic's max-flow on a small network (nodes 0..n-1); undirected edges use one arc pair
-    with the capacity on both arcs."""
-
-    def __init__(self, n: int):
-        self.n = n
-        self.head: list[list[int]] = [[] for _ in range(n)]
-        self.to: list[int] = []
-        self.cap: list[float] = []
-        self.arcs = 0  # arc visits (work)
-
-    def add_node(self) -> int:
-        self.head.append([])
-        self.n += 1
-        return self.n - 1
-
-    def add(self, u: int, v: int, cap: float, reverse_cap: float = 0.0) -> None:
-        self.head[u].append(len(self.to))
-        self.to.append(v)
-        self.cap.append(cap)
-        self.head[v].append(len(self.to))
-        self.to.append(u)
-        self.cap.append(reverse_cap)
-
-    def _levels(self, s: int, tol: float) -> list[int]:
-        level = [-1] * self.n
-        level[s] = 0
-        queue = deque([s])
-        to, cap = self.to, self.cap
-        while queue:
-            u = queue.popleft()
-            self.arcs += len(self.head[u])
-            for a in self.head[u]:
-                v = to[a]
-                if level[v] < 0 and cap[a] > tol:
-                    level[v] = level[u] + 1
-                    queue.append(v)
-        return level
-
-    def max_flow(self, s: int, t: int, tol: float) -> float:
-        total = 0.0
-        to, cap, head = self.to, self.cap, self.head
-        while True:
-            level = self._levels(s, tol)
-            if level[t] < 0:
-                return total
-            it = [0] * self.n
-            while True:  # blocking flow: iterative DFS with current-arc pointers
-                path: list[int] = []
-                u = s
-                while u != t:
-                    arcs = head[u]
-                    advanced = False
-                    while it[u] < len(arcs):
-                        a = arcs[it[u]]
-                        self.arcs += 1
-                        v = to[a]
-                        if cap[a] > tol and level[v] == level[u] + 1:
-                            path.append(a)
-                            u = v
-                            advanced = True
-                            break
-                        it[u] += 1
-                    if not advanced:
-                        if u == s:
-                            break
-                        level[u] = -1  # dead end: never revisit in this phase
-                        a = path.pop()
-                        u = to[a ^ 1]
-                        it[u] += 1
-                if u != t:
-                    break
-                push = min(cap[a] for a in path)
-                for a in path:
-                    cap[a] -= push
-                    cap[a ^ 1] += push
-                total += push
-
-    def source_side(self, s: int, tol: float) -> list[int]:
-        """Nodes reachable from ``s`` in the residual network (the minimal min-cut side)."""
-        return [v for v, lv in enumerate(self._levels(s, tol)) if lv >= 0]
+def _node_set(graph: LocalGraph, nodes: Any, name: str) -> set:
+    return set(_node_ids(graph, nodes, name).tolist())
 
 
 # ---------------------------------------------------------------------- MQI
-def _check_common(graph: Any, nodes: Any, max_iterations: int):
+def _check_common(graph: Any, nodes: Any, max_iterations: int, max_work: int):
     graph = LocalGraph.from_graph(graph)
-    members = _node_set(graph, nodes, "nodes")
+    ids = _node_ids(graph, nodes, "nodes")
     max_iterations = check_int("max_iterations", max_iterations, low=1)
-    local = _Local(graph)
-    vol = float(graph.degree[sorted(members)].sum())  # O(|R|), no adjacency read
+    max_work = check_int("max_work", max_work, low=1)
+    vol = float(graph.degree[ids].sum())  # O(|R|), no adjacency read
     if vol <= 0:
         raise ValueError("nodes must hold nodes with edges (its volume is 0)")
     if vol > graph.total_volume / 2:
         raise ValueError(f"nodes has volume {vol:g} > vol(V)/2 = {graph.total_volume / 2:g}: "
                          "refine the smaller side (its complement), or restrict the sweep "
                          "(max_volume)")
-    return graph, members, max_iterations, local
+    return graph, ids, max_iterations, max_work
 
 
-def mqi(graph: Any, nodes: Any, *, max_iterations: int = DEFAULT_MAX_ITERATIONS) -> RefineResult:
+def _compiled_result(out, method: str, start: float) -> RefineResult:
+    return RefineResult(out.nodes, out.conductance, out.input_conductance, method,
+                        out.iterations, {"edges": out.edges, "arcs": out.arcs,
+                                         "explored": out.explored,
+                                         "stopped_at_limit": int(out.stopped)},
+                        (time.perf_counter() - start) * 1e3)
+
+
+def mqi(graph: Any, nodes: Any, *, max_iterations: int = DEFAULT_MAX_ITERATIONS,
+        max_work: int = DEFAULT_MAX_WORK) -> RefineResult:
     r"""MQI (max-flow quotient-cut improvement): the subset :math:`S \subseteq R` of least
     :math:`w(S, \bar S)/\mathrm{vol}(S)` (the least conductance among the subsets of
     :math:`R`).
@@ -262,6 +194,8 @@ def mqi(graph: Any, nodes: Any, *, max_iterations: int = DEFAULT_MAX_ITERATIONS)
     :math:`A` with their weights, :math:`u \to` sink with :math:`w(u, \bar A)`. A cut below
     :math:`\alpha\,\mathrm{vol}(A)` has as source side a set :math:`S` with
     :math:`w(S, \bar S) < \alpha\,\mathrm{vol}(S)`; repeat on :math:`S` until none exists.
+    With integer weights the network is scaled by :math:`\mathrm{vol}(A)` and solved in exact
+    integers.
 
     Args:
         graph: a :class:`~noisygraph.ops.local_push.LocalGraph` (or anything
@@ -270,16 +204,30 @@ def mqi(graph: Any, nodes: Any, *, max_iterations: int = DEFAULT_MAX_ITERATIONS)
             positive and at most :math:`\mathrm{vol}(V)/2`.
         max_iterations (int): max-flow problems at most (each strictly lowers the
             conductance). (default: ``50``)
+        max_work (int): arc visits of all max-flows at most (compiled kernel; the pure-Python
+            fallback has no such bound): past it the call returns the best set found so far
+            with ``work["stopped_at_limit"] = 1``. (default: ``10**10``)
     """
     start = time.perf_counter()
-    graph, current, max_iterations, local = _check_common(graph, nodes, max_iterations)
-    # exact integer min cuts in SciPy's compiled Dinic when the weights allow, else our Dinic
-    exact = _mqi_integer_loop(graph, torch.tensor(sorted(current), dtype=torch.long),
-                              max_iterations)
+    graph, ids, max_iterations, max_work = _check_common(graph, nodes, max_iterations,
+                                                         max_work)
+    if has_refine_kernels():
+        return _compiled_result(local_mqi(graph, ids, max_iterations=max_iterations,
+                                          max_work=max_work), "mqi", start)
+    return _mqi_python(graph, ids, max_iterations, start)
+
+
+def _mqi_python(graph: LocalGraph, ids: Tensor, max_iterations: int,
+                start: float) -> RefineResult:
+    """MQI without the compiled kernel: exact integer min cuts in SciPy's Dinic when the
+    weights allow, else the pure-Python Dinic (the reference of the kernel)."""
+    current, local = set(ids.tolist()), _Local(graph)
+    exact = _mqi_integer_loop(graph, ids, max_iterations)
     if exact is not None:
         order, phi, phi0, iterations, arcs, edges = exact
         return RefineResult(order, phi, phi0, "mqi", iterations,
-                            {"edges": edges, "arcs": arcs, "explored": len(current)},
+                            {"edges": edges, "arcs": arcs, "explored": len(current),
+                             "stopped_at_limit": 0},
                             (time.perf_counter() - start) * 1e3)
     phi0 = phi = local.conductance(current)
     net_arcs, iterations = 0, 0
@@ -297,7 +245,7 @@ def mqi(graph: Any, nodes: Any, *, max_iterations: int = DEFAULT_MAX_ITERATIONS)
         current, phi = side, new_phi
     return RefineResult(torch.tensor(sorted(current), dtype=torch.long), phi, phi0, "mqi",
                         iterations, {"edges": local.edges, "arcs": net_arcs,
-                                     "explored": len(local.adj)},
+                                     "explored": len(local.adj), "stopped_at_limit": 0},
                         (time.perf_counter() - start) * 1e3)
 
 
@@ -307,7 +255,7 @@ _INT32_MAX = 2**31 - 1
 def _float_mqi_cut(local: _Local, order: list[int], index: dict, phi: float):
     """MQI's min cut with float64 capacities in our Dinic: the minimal source side and the
     arc visits."""
-    net = _FlowNetwork(len(order) + 2)
+    net = FlowNetwork(len(order) + 2)
     scale = 0.0
     for v in order:
         cols, weights = local.neighbours(v)
@@ -427,7 +375,8 @@ def _quotient(local: _Local, nodes: set, reference: set, epsilon: float) -> floa
 
 
 def flow_improve(graph: Any, nodes: Any, *, delta: float = DEFAULT_DELTA,
-                 max_iterations: int = DEFAULT_MAX_ITERATIONS) -> RefineResult:
+                 max_iterations: int = DEFAULT_MAX_ITERATIONS,
+                 max_work: int = DEFAULT_MAX_WORK) -> RefineResult:
     r"""Strongly-local FlowImprove: the set :math:`S` (not only a subset of :math:`R`) of least
     :math:`Q_\varepsilon(S)`, :math:`\varepsilon = \mathrm{vol}(R)/\mathrm{vol}(\bar R) + \delta`
     (see the module's docstring), whose conductance is at most :math:`\phi(R)`.
@@ -452,10 +401,26 @@ def flow_improve(graph: Any, nodes: Any, *, delta: float = DEFAULT_DELTA,
             FlowImprove. (default: ``0.3``, LocalGraphClustering's SimpleLocal default)
         max_iterations (int): improvement steps at most (the re-solves after the region grew
             are not counted: the region's growth is bounded by locality). (default: ``50``)
+        max_work (int): arc visits of all max-flows at most (compiled kernel; the pure-Python
+            fallback has no such bound): past it the call returns the best set found so far
+            with ``work["stopped_at_limit"] = 1``. (default: ``10**10``)
     """
     start = time.perf_counter()
     delta = check_real("delta", delta, low=0.0)
-    graph, reference, max_iterations, local = _check_common(graph, nodes, max_iterations)
+    graph, ids, max_iterations, max_work = _check_common(graph, nodes, max_iterations,
+                                                         max_work)
+    if has_refine_kernels():
+        return _compiled_result(local_flow_improve(graph, ids, delta=delta,
+                                                   max_iterations=max_iterations,
+                                                   max_work=max_work), "flowimprove", start)
+    return _flow_improve_python(graph, ids, delta, max_iterations, start)
+
+
+def _flow_improve_python(graph: LocalGraph, ids: Tensor, delta: float, max_iterations: int,
+                         start: float) -> RefineResult:
+    """FlowImprove without the compiled kernel: the pure-Python Dinic (the kernel's
+    reference)."""
+    reference, local = set(ids.tolist()), _Local(graph)
     vol_r = local.volume(reference)
     rest = graph.total_volume - vol_r
     epsilon = vol_r / rest + delta
@@ -464,7 +429,7 @@ def flow_improve(graph: Any, nodes: Any, *, delta: float = DEFAULT_DELTA,
     explored = set(reference)  # nodes whose adjacency has been read
     iterations, net_arcs = 0, 0
     while iterations < max_iterations and alpha > 0:
-        net, index = _FlowNetwork(2), {}
+        net, index = FlowNetwork(2), {}
         scale = [0.0]
 
         def node(v: int) -> int:
@@ -516,18 +481,21 @@ def flow_improve(graph: Any, nodes: Any, *, delta: float = DEFAULT_DELTA,
         current, phi = reference, phi0
     return RefineResult(torch.tensor(sorted(current), dtype=torch.long), phi, phi0,
                         "flowimprove", iterations,
-                        {"edges": local.edges, "arcs": net_arcs, "explored": len(explored)},
+                        {"edges": local.edges, "arcs": net_arcs, "explored": len(explored),
+                         "stopped_at_limit": 0},
                         (time.perf_counter() - start) * 1e3)
 
 
 def refine(graph: Any, nodes: Any, *, method: str = "mqi", delta: float = DEFAULT_DELTA,
-           max_iterations: int = DEFAULT_MAX_ITERATIONS) -> RefineResult:
+           max_iterations: int = DEFAULT_MAX_ITERATIONS,
+           max_work: int = DEFAULT_MAX_WORK) -> RefineResult:
     """:func:`mqi` (``method="mqi"``) or :func:`flow_improve` (``"flowimprove"``; ``delta``
     applies to it only)."""
     method = check_choice("method", method, REFINE_METHODS)
     if method == "mqi":
-        return mqi(graph, nodes, max_iterations=max_iterations)
-    return flow_improve(graph, nodes, delta=delta, max_iterations=max_iterations)
+        return mqi(graph, nodes, max_iterations=max_iterations, max_work=max_work)
+    return flow_improve(graph, nodes, delta=delta, max_iterations=max_iterations,
+                        max_work=max_work)
 
 
 def check_refine(method: Optional[str], delta: float) -> tuple[Optional[str], float]:
