@@ -128,17 +128,36 @@ def check_levels(name: str, values: Any, *, descending: bool = False) -> list[fl
     return sorted(checked, reverse=descending)
 
 
-def check_fanouts(name: str, value: Any) -> list[int]:
-    """A non-empty sequence of per-hop fan-outs, each an int ``>= 0`` or ``-1`` (all)."""
+def _int_list(name: str, value: Any) -> list[int]:
+    """A non-empty sequence of ints (no tensor, no bool) as a list; ``TypeError`` otherwise."""
     if isinstance(value, (str, bytes, Tensor)) or not isinstance(value, Sequence) or not value:
         raise TypeError(f"{name} must be a non-empty sequence of ints, got {value!r}")
-    out = []
-    for item in value:
-        if isinstance(item, bool) or not isinstance(item, numbers.Integral):
-            raise TypeError(f"{name} must hold ints, got {item!r}")
-        if item < -1:
-            raise ValueError(f"{name} entries must be >= 0 or -1 (all neighbours), got {int(item)}")
-        out.append(int(item))
+    bad = next((item for item in value
+                if isinstance(item, bool) or not isinstance(item, numbers.Integral)), None)
+    if bad is not None:
+        raise TypeError(f"{name} must hold ints, got {bad!r}")
+    return [int(item) for item in value]
+
+
+def check_fanouts(name: str, value: Any) -> list[int]:
+    """A non-empty sequence of per-hop fan-outs, each an int ``>= 0`` or ``-1`` (all)."""
+    out = _int_list(name, value)
+    bad = next((item for item in out if item < -1), None)
+    if bad is not None:
+        raise ValueError(f"{name} entries must be >= 0 or -1 (all neighbours), got {bad}")
+    return out
+
+
+def check_hop_counts(name: str, value: Any, total: int) -> list[int]:
+    """Per-hop counts of a sampled mini-batch (PyG's ``num_sampled_nodes`` /
+    ``num_sampled_edges``): a non-empty sequence of ints ``>= 0`` summing to ``total`` (the
+    batch's nodes or edges)."""
+    out = _int_list(name, value)
+    bad = next((item for item in out if item < 0), None)
+    if bad is not None:
+        raise ValueError(f"{name} entries must be >= 0, got {bad}")
+    if sum(out) != total:
+        raise ValueError(f"{name} must sum to {total} (the batch's count), got {sum(out)}")
     return out
 
 

@@ -89,6 +89,9 @@ class UniformNeighborSampler(BaseSampler):
         self.num_nodes = int(num_nodes)
         self.num_neighbors = num_neighbors
         self.generator = generator
+        # global id -> batch position (-1: not in the batch), reset after every batch so
+        # that a batch costs in proportion to its own size, not to the graph's
+        self._local = torch.full((self.num_nodes,), -1, dtype=torch.long)
 
     def _sample_hop(self, frontier: Tensor, fanout: int) -> Tensor:
         """Positions (in CSR order) of the edges kept into ``frontier``."""
@@ -112,7 +115,7 @@ class UniformNeighborSampler(BaseSampler):
         if seeds.numel() and (int(seeds.min()) < 0 or int(seeds.max()) >= self.num_nodes):
             raise ValueError(f"input_nodes must lie in [0, {self.num_nodes}), found "
                              f"[{int(seeds.min())}, {int(seeds.max())}]")
-        local = torch.full((self.num_nodes,), -1, dtype=torch.long)
+        local = self._local
         local[seeds] = torch.arange(seeds.numel())
         nodes, rows, cols, edges = [seeds], [], [], []
         num_sampled_nodes, num_sampled_edges = [seeds.numel()], []
@@ -132,7 +135,9 @@ class UniformNeighborSampler(BaseSampler):
             num_sampled_nodes.append(new.numel())
             num_sampled_edges.append(kept.numel())
             frontier = new
-        return SamplerOutput(node=torch.cat(nodes), row=torch.cat(rows), col=torch.cat(cols),
+        node = torch.cat(nodes)
+        local[node] = -1
+        return SamplerOutput(node=node, row=torch.cat(rows), col=torch.cat(cols),
                              edge=torch.cat(edges), batch=None,
                              num_sampled_nodes=num_sampled_nodes,
                              num_sampled_edges=num_sampled_edges,

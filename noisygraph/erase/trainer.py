@@ -229,13 +229,24 @@ class ERASETrainer:
                 break
             batch = batch.to(data.x.device)
             optimizer.zero_grad()
-            z = train_model(batch.x, batch.edge_index)[:batch.batch_size]
+            z = train_model(batch.x, batch.edge_index, **self._hop_counts(batch))
+            z = z[:batch.batch_size]
             out = self.loss.parts(z, pseudo[batch.n_id[:batch.batch_size]], num_classes)
             out.loss.backward()
             optimizer.step()
             for key in parts:
                 parts[key] += getattr(out, key).item() / num_batches
         return parts
+
+    def _hop_counts(self, batch: Data) -> dict:
+        """The per-hop counts that let the GAT encoder trim each layer to the nodes a later
+        layer reads (:meth:`ERASE.forward`; the seeds' embeddings are the same), for a batch
+        of at least two sampled hops; empty for a custom encoder."""
+        if (not isinstance(self.model, ERASE) or self.model.encoder is not None
+                or len(self.num_neighbors) < 2):
+            return {}
+        return {"num_sampled_nodes_per_hop": batch.num_sampled_nodes,
+                "num_sampled_edges_per_hop": batch.num_sampled_edges}
 
     # ------------------------------------------------------------------ API
     def fit(self, data: Data, *, y_noisy: Optional[Tensor] = None,
