@@ -18,7 +18,7 @@ If ``localgraphclustering`` is not importable, only our side runs (see
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import statistics
 import sys
 import time
@@ -30,6 +30,9 @@ import torch
 from noisygraph.cluster import LocalGraph, conductance, flow_improve, mqi
 from noisygraph.datasets import load_dataset
 from noisygraph.ops.local_push import ppr_push, sweep_cut
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _report import write_json  # noqa: E402
 
 HEADER = ("| data set | input | sets | input φ | MQI ours φ | MQI LGC φ | MQI ours ms | "
           "MQI LGC ms | FlowImprove ours φ | SimpleLocal LGC φ | FI ours ms | SL LGC ms |\n"
@@ -134,9 +137,7 @@ def main(argv=None) -> int:
     rows = []
     for name in args.datasets:
         rows += compare(name, lgc, args.seeds, args.repeats, args.generator_seed)
-    if args.json:
-        with open(args.json, "w") as handle:
-            json.dump(rows, handle, indent=1)
+    write_json(args.json, rows)
     return 0
 
 
