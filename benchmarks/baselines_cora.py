@@ -18,16 +18,15 @@ labels (protocol ``paper``); every method with its documented defaults.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 from collections import defaultdict
 
 import numpy as np
-import torch
 
-sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _report import append_run, read_log, run_or_report  # noqa: E402
 from repro_erase import NOISES, RATES, cell_args  # noqa: E402  (the same grid and draw)
 
 from noisygraph_cli import erase as command  # noqa: E402
@@ -44,11 +43,7 @@ def run_grid(args) -> None:
     from noisygraph.baselines import METHODS as registry
 
     data = command.load(cell_args("gcn", "paper", "paper", "uniform", 0.1, NOISE_SEED))
-    done = set()
-    if os.path.exists(args.log):
-        with open(args.log) as handle:
-            done = {(r["method"], r["noise"], r["rate"], r["run"])
-                    for r in map(json.loads, filter(str.strip, handle))}
+    done = {(r["method"], r["noise"], r["rate"], r["run"]) for r in read_log(args.log)}
     for run in range(args.runs):
         for noise, rate in CELLS:
             corruption = command.corrupt(
@@ -62,17 +57,12 @@ def run_grid(args) -> None:
                               noise_seed=NOISE_SEED, sampler="paper", protocol="paper",
                               realised_rate=corruption.train_rate,
                               accuracy=100 * history.test_acc, best_epoch=history.best_epoch,
-                              wall_seconds=time.time() - start,
-                              threads=torch.get_num_threads(),
-                              date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
-                with open(args.log, "a") as handle:
-                    handle.write(json.dumps(record) + "\n")
-                print(json.dumps(record), flush=True)
+                              wall_seconds=time.time() - start)
+                append_run(args.log, record)
 
 
 def report(args) -> str:
-    with open(args.log) as handle:
-        records = [json.loads(line) for line in handle if line.strip()]
+    records = read_log(args.log)
     cells = defaultdict(list)
     for r in records:
         cells[(r["method"], r["noise"], r["rate"])].append(r)
@@ -116,12 +106,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--report", action="store_true")
     args = parser.parse_args()
-    if args.report:
-        print(report(args))
-        return 0
-    torch.set_num_threads(args.threads)
-    run_grid(args)
-    return 0
+    return run_or_report(args, run_grid, report)
 
 
 if __name__ == "__main__":

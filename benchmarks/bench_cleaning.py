@@ -13,16 +13,15 @@ when the command is repeated; ``--report`` prints the markdown table.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
 from collections import defaultdict
 
 import numpy as np
-import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _report import append_run, read_log, run_or_report  # noqa: E402
 from repro_erase import NOISES, PAPER, RATES, cell_args  # noqa: E402
 
 from noisygraph.random import seed_everything  # noqa: E402
@@ -34,13 +33,6 @@ ERASE_OURS = {"uniform": (80.46, 80.73, 80.54, 79.32, 77.27),
               "pair": (80.36, 80.03, 78.75, 75.09, 46.94)}
 GCN_OURS = {"uniform": (79.02, 79.75, 78.22, 68.46, 62.96),
             "pair": (79.87, 77.61, 69.71, 49.23, 32.90)}
-
-
-def read_log(log: str) -> list:
-    if not os.path.exists(log):
-        return []
-    with open(log) as handle:
-        return [json.loads(line) for line in handle if line.strip()]
 
 
 def run_grid(args) -> None:
@@ -78,12 +70,8 @@ def run_grid(args) -> None:
                         wrong=int(flipped.sum()),
                         kept_wrong=int((outcome.keep & (outcome.labels
                                                         != data.y[outcome.nodes])).sum()),
-                        kept=int(outcome.keep.sum()), wall_seconds=time.time() - start,
-                        threads=torch.get_num_threads(),
-                        date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
-                    with open(args.log, "a") as handle:
-                        handle.write(json.dumps(record) + "\n")
-                    print(json.dumps(record), flush=True)
+                        kept=int(outcome.keep.sum()), wall_seconds=time.time() - start)
+                    append_run(args.log, record)
 
 
 def report(args) -> str:
@@ -155,13 +143,7 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--report", action="store_true")
     args = parser.parse_args()
-    if args.report:
-        print(report(args))
-        return 0
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    run_grid(args)
-    return 0
+    return run_or_report(args, run_grid, report)
 
 
 if __name__ == "__main__":

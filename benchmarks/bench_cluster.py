@@ -9,7 +9,9 @@ is compared side by side, at the matching teleport, in ``benchmarks/bench_lgc.py
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import sys
 import time
 
 import networkx as nx
@@ -21,6 +23,9 @@ import noisygraph
 from noisygraph.cluster import LocalGraph, local_cluster_batch
 from noisygraph.ops.local_push import ppr_push, sweep_cut
 from noisygraph.datasets import load_dataset
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _report import write_markdown  # noqa: E402
 
 
 ALPHA = 0.15  # teleport of the ACL/PageRank timings (non-lazy; LocalGraphClustering's lazy 0.15 is our 0.2609)
@@ -243,11 +248,7 @@ def main() -> None:
                                for k in ("flow", "flow label-weighted", "ACL"))
             lines.append(f"| {n:.0e} | {nnz:.1e} | {cells} | {timings['flow'][2]['pushes']} | "
                          f"{timings['flow'][2]['edges']} |")
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.markdown:
-        with open(args.markdown, "w") as handle:
-            handle.write(text)
+    write_markdown(args.markdown, "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

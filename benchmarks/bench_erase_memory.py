@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import resource
 import sys
@@ -22,6 +23,9 @@ from noisygraph.datasets import csbm
 from noisygraph.erase import ERASE, ERASETrainer
 from noisygraph.noise import add_label_noise
 from noisygraph.random import seed_everything
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _report import write_json  # noqa: E402
 
 
 def peak_rss_gb() -> float:
@@ -72,9 +76,7 @@ def main() -> int:
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
     print(json.dumps(result, indent=2))
-    if args.json:
-        with open(args.json, "w") as handle:
-            json.dump(result, handle, indent=2)
+    write_json(args.json, result, indent=2)
     return 0
 
 

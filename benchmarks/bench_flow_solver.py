@@ -22,8 +22,10 @@ updates, sweeps), the seeds stopped at ``max_pushes`` and mean F1.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
+import sys
 import time
 
 import torch
@@ -31,6 +33,9 @@ import torch
 from noisygraph.cluster import LocalGraph, local_cluster, local_cluster_batch
 from noisygraph.datasets import csbm, load_dataset
 from noisygraph.noise import add_label_noise
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _report import write_markdown  # noqa: E402
 CG_ITERS = 50  # the CG solver measured here (opt-in: the default cg_iters is 0, push only)
 
 PHYSICS_SIZES = (17000, 8000, 5000, 2500, 1500)  # Coauthor Physics-like: 34k nodes, 1.5k-17k
@@ -170,10 +175,7 @@ def main() -> None:
         print(text, flush=True)
     text += f"\n`uptime` at the end: " + subprocess.run(["uptime"], capture_output=True,
                                                          text=True).stdout.strip() + "\n"
-    print(text)
-    if args.markdown:
-        with open(args.markdown, "w") as handle:
-            handle.write(text)
+    write_markdown(args.markdown, text)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ How it was built here (it does not install from PyPI): see benchmarks/results/cl
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import statistics
 import sys
 import time
@@ -38,6 +38,9 @@ import torch
 
 from noisygraph.ops.local_push import LocalGraph, ppr_push, sweep_cut
 from noisygraph.datasets import load_dataset
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _report import write_json  # noqa: E402
 
 
 def mapped_alpha(alpha_lazy: float) -> float:
@@ -200,9 +203,7 @@ def main(argv=None) -> int:
     for name in args.datasets:
         rows += compare(name, lgc, args.seeds, args.rhos, args.alpha, args.repeats,
                         args.generator_seed)
-    if args.json:
-        with open(args.json, "w") as handle:
-            json.dump(rows, handle, indent=1)
+    write_json(args.json, rows)
     return 0
 
 

@@ -30,6 +30,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _report import write_json  # noqa: E402
+
 SIZES = {  # name: (N, p, K)
     "cora": (2708, 512, 7),
     "arxiv": (169343, 512, 40),
@@ -174,9 +177,7 @@ def main() -> int:
             print(f"| {size} ({shape}) | {r['method']} | {r['backend']} | {r['median_s']:.3f} | "
                   f"{ratio} | {r['median_cpu_s']:.3f} | {cpu_ratio} | {r['peak_rss_mb']:.0f} | "
                   f"{r['extra_rss_mb']:.0f} | {r['loss']:.5f} |")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=1)
+    write_json(args.json, results)
     return 0
 
 

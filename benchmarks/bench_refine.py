@@ -21,7 +21,7 @@ If ``localgraphclustering`` is not importable, only our side runs (see
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import statistics
 import sys
 import time
@@ -35,6 +35,9 @@ from noisygraph.cluster.refine import (_check_common, _flow_improve_python,
                                        _mqi_python)
 from noisygraph.datasets import load_dataset
 from noisygraph.ops.local_push import ppr_push, sweep_cut
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _report import write_json  # noqa: E402
 
 HEADER = ("| data set | input | sets | input φ | MQI new φ | MQI old φ | MQI LGC φ | "
           "MQI new ms | MQI old ms | MQI LGC ms | FI new φ | FI old φ | SL LGC φ | "
@@ -173,9 +176,7 @@ def main(argv=None) -> int:
     rows = []
     for name in args.datasets:
         rows += compare(name, lgc, args.seeds, args.repeats, args.generator_seed)
-    if args.json:
-        with open(args.json, "w") as handle:
-            json.dump(rows, handle, indent=1)
+    write_json(args.json, rows)
     return 0
 
 

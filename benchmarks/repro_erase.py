@@ -8,6 +8,11 @@ the same number of runs; ``--report`` turns the log into the markdown tables.
         --grid paper-draw --runs 10 --threads 1
     python benchmarks/repro_erase.py --log benchmarks/results/erase_runs.jsonl --report
 
+Every cell runs through the benchmark runner (``noisygraph.bench.run_cell``: the one protocol
+implementation of ``noisygraph bench``), with the release's protocol: one noise draw seeded
+with ``--seed`` shared by every run and method (``noise_draw="once"``), run ``r`` trained
+with ``seed + 100 r``.
+
 Grids (all on Cora's public split, noise on training nodes only):
   paper-draw   ERASE, sampler=paper (the release's seeded draw), paper protocol
   exact        ERASE, sampler=exact (exactly round(r*140) flips), paper protocol
@@ -18,7 +23,6 @@ Grids (all on Cora's public split, noise on training nodes only):
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import sys
@@ -28,8 +32,12 @@ from collections import defaultdict
 import numpy as np
 import torch
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _report import append_run, read_log as read_records, run_or_report  # noqa: E402
+
+from noisygraph.bench.runner import fingerprint, make_cell, run_cell
+from noisygraph.datasets import load_dataset
 from noisygraph_cli import erase as command
-from noisygraph.random import seed_everything
 
 RATES = (0.1, 0.2, 0.3, 0.4, 0.5)
 NOISES = ("uniform", "pair")
@@ -53,6 +61,9 @@ GRIDS = {  # grid -> list of (method, sampler, protocol)
 
 def cell_args(method: str, sampler: str, protocol: str, noise: str, rate: float,
               seed: int) -> argparse.Namespace:
+    """``noisygraph erase``'s arguments for one cell (``baselines_cora.py`` and
+    ``bench_cleaning.py`` draw their noisy labels with them; this script's own cells go
+    through the runner)."""
     parser = argparse.ArgumentParser()
     command.configure(parser)
     return parser.parse_args(["--dataset", "Cora", "--noise", noise, "--rate", str(rate),
@@ -63,11 +74,8 @@ def cell_args(method: str, sampler: str, protocol: str, noise: str, rate: float,
 def read_log(log: str) -> list:
     """The log's records, without superseded noisy-val runs (validation labels drawn by
     another noise model than the training labels)."""
-    if not os.path.exists(log):
-        return []
-    with open(log) as handle:
-        records = [json.loads(line) for line in handle if line.strip()]
-    return [r for r in records if r["protocol"] != "noisy-val" or r.get("val_noise") == VAL_NOISE]
+    return [r for r in read_records(log)
+            if r["protocol"] != "noisy-val" or r.get("val_noise") == VAL_NOISE]
 
 
 def done_runs(log: str) -> set:
@@ -76,7 +84,8 @@ def done_runs(log: str) -> set:
 
 
 def run_grid(args) -> None:
-    data = command.load(cell_args("erase", "paper", "paper", "uniform", 0.1, args.seed))
+    data = load_dataset("Cora")
+    data_key = fingerprint(data)
     finished = done_runs(args.log)
     for run in range(args.runs):
         for grid in args.grid:
@@ -86,30 +95,24 @@ def run_grid(args) -> None:
                         key = (method, sampler, protocol, noise, rate, run)
                         if key in finished:
                             continue
-                        cargs = cell_args(method, sampler, protocol, noise, rate, args.seed)
-                        corruption = command.corrupt(data, cargs, args.seed)
-                        seed = args.seed + 100 * run
-                        seed_everything(seed)
-                        trainer = command.build_trainer(cargs, data)
+                        cell = make_cell("Cora", data_key, method, noise, rate, run,
+                                         sampler=sampler, protocol=protocol, seed=args.seed,
+                                         noise_draw="once")
                         start = time.time()
-                        history = trainer.fit(data, y_noisy=corruption.y_noisy,
-                                              noise_mask=corruption.noise_mask)
+                        cell_record = run_cell(cell, data)
                         record = dict(zip(("method", "sampler", "protocol", "noise", "rate",
                                            "run"), key))
-                        record.update(seed=seed, noise_seed=args.seed,
-                                      realised_rate=corruption.train_rate,
-                                      realised_val_rate=corruption.val_rate,
+                        record.update(seed=cell_record["seed"],
+                                      noise_seed=cell_record["noise_seed"],
+                                      realised_rate=cell_record["realised_rate"],
+                                      realised_val_rate=cell_record["realised_val_rate"],
                                       val_noise=VAL_NOISE if protocol == "noisy-val" else None,
-                                      accuracy=100 * history.test_acc,
-                                      best_epoch=history.best_epoch,
-                                      epochs=len(history.metrics["epoch"]),
-                                      seconds_per_epoch=history.seconds_per_epoch,
-                                      wall_seconds=time.time() - start,
-                                      threads=torch.get_num_threads(),
-                                      date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
-                        with open(args.log, "a") as handle:
-                            handle.write(json.dumps(record) + "\n")
-                        print(json.dumps(record), flush=True)
+                                      accuracy=cell_record["accuracy"],
+                                      best_epoch=cell_record["best_epoch"],
+                                      epochs=cell_record["epochs_run"],
+                                      seconds_per_epoch=cell_record["seconds_per_epoch"],
+                                      wall_seconds=time.time() - start)
+                        append_run(args.log, record)
 
 
 def _mean_std(runs: list) -> str:
@@ -176,15 +179,9 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--report", action="store_true", help="print the tables of the log")
     args = parser.parse_args()
-    if args.report:
-        print(report(args))
-        return 0
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    print(f"# {platform.machine()} {os.cpu_count()} cores, torch {torch.__version__}, "
-          f"threads {torch.get_num_threads()}", file=sys.stderr)
-    run_grid(args)
-    return 0
+    return run_or_report(args, run_grid, report, before_run=lambda: print(
+        f"# {platform.machine()} {os.cpu_count()} cores, torch {torch.__version__}, "
+        f"threads {torch.get_num_threads()}", file=sys.stderr))
 
 
 if __name__ == "__main__":

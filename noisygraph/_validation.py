@@ -255,6 +255,27 @@ def check_features(name: str, x: Any, *, num_rows: Optional[int] = None) -> Tens
     return x.float()
 
 
+def check_probabilities(name: str, value: Any, num_classes: int, *,
+                        atol: float = 1e-4) -> Tensor:
+    """Rows of class probabilities: a dense floating ``[N, num_classes]`` tensor, finite,
+    non-negative, each row summing to 1 within ``atol``; returned detached as float64 on the
+    CPU. A wrong type, layout or dtype is a ``TypeError``; a wrong shape or value a
+    ``ValueError``."""
+    check_tensor(name, value)
+    if not value.dtype.is_floating_point:
+        raise TypeError(f"{name} must be a floating tensor of class probabilities, got {value.dtype}")
+    if value.dim() != 2 or value.size(1) != num_classes:
+        raise ValueError(f"{name} must have shape [N, num_classes={num_classes}], got "
+                         f"{tuple(value.shape)}")
+    probs = value.detach().cpu().double()
+    if not bool(torch.isfinite(probs).all()) or bool((probs < 0).any()):
+        raise ValueError(f"{name} must be finite and >= 0")
+    if not torch.allclose(probs.sum(dim=1), torch.ones(probs.size(0), dtype=probs.dtype),
+                          atol=atol):
+        raise ValueError(f"{name} rows must sum to 1")
+    return probs
+
+
 def check_bool_mask(name: str, mask: Any, num_rows: int,
                     device: Optional[torch.device] = None) -> Tensor:
     """A bool ``[num_rows]`` tensor (one entry per node), on ``device`` when given."""

@@ -68,7 +68,8 @@ from torch_geometric.data import Data
 from torch_geometric.transforms import BaseTransform
 
 from noisygraph._validation import (check_bool_mask, check_choice, check_class_labels,
-                                    check_fraction, check_int, check_real)
+                                    check_fraction, check_int, check_probabilities,
+                                    check_real)
 from noisygraph_cli.choices import NOISE_KINDS, NOISE_SAMPLERS, PER_NODE_NOISE_KINDS  # defined once, torch-free
 
 INSTANCE_RATE_STD = 0.1
@@ -224,21 +225,6 @@ def _noisygl_targets(rng: np.random.Generator, features: Tensor, projection: Ten
     return _draw_off_label(rng, logits, own, num_classes)
 
 
-def _check_annotator_probs(probs, num_classes: int) -> Tensor:
-    if not isinstance(probs, Tensor) or probs.dim() != 2 or not probs.dtype.is_floating_point:
-        raise ValueError("annotator_probs must be a float [N, K] tensor of class probabilities, "
-                         f"got {getattr(probs, 'shape', type(probs).__name__)}")
-    if probs.size(1) != num_classes:
-        raise ValueError(f"annotator_probs must have num_classes={num_classes} columns, got "
-                         f"{probs.size(1)}")
-    probs = probs.detach().cpu().double()
-    if not torch.isfinite(probs).all() or bool((probs < 0).any()):
-        raise ValueError("annotator_probs must be finite and >= 0")
-    if not torch.allclose(probs.sum(dim=1), torch.ones(probs.size(0), dtype=probs.dtype), atol=1e-4):
-        raise ValueError("annotator_probs rows must sum to 1")
-    return probs
-
-
 def _empirical_transition(clean: np.ndarray, noisy: np.ndarray, num_classes: int) -> Tensor:
     counts = np.bincount(clean * num_classes + noisy, minlength=num_classes * num_classes)
     counts = counts.reshape(num_classes, num_classes).astype(np.float64)
@@ -320,7 +306,7 @@ class LabelNoiseModel:
             if annotator_probs is None:
                 raise ValueError("annotator_probs is required for kind='annotator' (the wrong labels "
                                  "come from the annotator), e.g. noisygraph.bench.annotator_probabilities(data)")
-            self._annotator = _check_annotator_probs(annotator_probs, self.num_classes)
+            self._annotator = check_probabilities("annotator_probs", annotator_probs, self.num_classes)
         if kind in FEATURE_NOISE_KINDS:
             if x is None:
                 raise ValueError(f"x is required for kind={kind!r} (noise follows the features)")

@@ -18,7 +18,8 @@ from noisygraph_cli._common import (UsageError, add_device, add_json, add_plot, 
                                     add_root, add_seed, add_threads, check_device,
                                     check_number, check_output, check_seed, check_threads,
                                     round_floats)
-from noisygraph_cli.choices import NOISE_KINDS, NOISE_SAMPLERS, PER_NODE_NOISE_KINDS, PROTOCOLS
+from noisygraph_cli.choices import (NOISE_DRAWS, NOISE_KINDS, NOISE_SAMPLERS,
+                                    PER_NODE_NOISE_KINDS, PROTOCOLS)
 
 #: The cache file under $NOISYGRAPH_CACHE when --cache is not given.
 DEFAULT_CACHE = os.path.join("bench", "cells.jsonl")
@@ -38,12 +39,17 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sampler", default="exact", choices=NOISE_SAMPLERS,
                         help="exact: exactly round(rate*n) flips (default); independent: one "
                              "coin per node; paper: the ERASE release's seeded draw")
+    parser.add_argument("--noise-draw", default="per-run", choices=NOISE_DRAWS,
+                        help="per-run: run r's noisy labels drawn with seed + 100 r (default); "
+                             "once: one draw with --seed shared by every run (the ERASE "
+                             "release's protocol)")
     parser.add_argument("--runs", type=int, default=5, help="runs per cell (default: 5)")
     parser.add_argument("--protocol", default="paper", choices=PROTOCOLS,
                         help="paper: noise on training labels, selection on clean validation "
                              "labels; noisy-val: validation labels corrupted by the same noise "
                              "model, selection on them (default: paper)")
-    add_seed(parser, default=123, seeds="run r draws its noise and trains with seed + 100 r")
+    add_seed(parser, default=123, seeds="run r trains (and, under --noise-draw per-run, draws "
+                                        "its noise) with seed + 100 r")
     parser.add_argument("--epochs", type=int, default=None,
                         help="maximum epochs of every method (default: each method's own)")
     parser.add_argument("--patience", type=int, default=None,
@@ -139,7 +145,8 @@ def run(args) -> int:
     try:
         result = run_benchmark(
             args.datasets, args.methods, noise=args.noise, rates=args.rates, runs=args.runs,
-            protocol=args.protocol, sampler=args.sampler, seed=args.seed, epochs=args.epochs,
+            protocol=args.protocol, sampler=args.sampler, noise_draw=args.noise_draw,
+            seed=args.seed, epochs=args.epochs,
             patience=args.patience, device=None if args.device == "cpu" else args.device,
             root=args.root, cache=cache, jobs=args.jobs, threads=args.threads,
             verbose=not args.quiet, on_record=write_json)

@@ -16,6 +16,9 @@ PER_NODE_NOISE_KINDS = ("instance", "instance_noisygl", "annotator")
 #: How flips are drawn (:mod:`noisygraph.noise`): one coin per node, an exact count, or the
 #: ERASE release's seeded draw.
 NOISE_SAMPLERS = ("independent", "exact", "paper")
+#: How many noise draws a benchmark grid makes: one per run (seeded ``seed + 100 run``), or
+#: one shared by every run (seeded ``seed``: the ERASE release's protocol).
+NOISE_DRAWS = ("per-run", "once")
 #: Model-selection protocols: clean validation labels (the papers) or noisy ones.
 PROTOCOLS = ("paper", "noisy-val")
 #: ERASE's pre-correction of the training labels.

@@ -57,7 +57,7 @@ CASES = [
     BadInput("annotator-probs-negative", lambda: LabelNoiseModel(
         "annotator", 0.2, 3, annotator_probs=PROBS - 1), ValueError, "annotator_probs"),
     BadInput("annotator-probs-int", lambda: LabelNoiseModel(
-        "annotator", 0.2, 3, annotator_probs=torch.ones(60, 3, dtype=torch.long)), ValueError,
+        "annotator", 0.2, 3, annotator_probs=torch.ones(60, 3, dtype=torch.long)), TypeError,
         "annotator_probs"),
     BadInput("annotator-probs-rows", lambda: LabelNoiseModel(
         "annotator", 0.2, 3, annotator_probs=PROBS[:10]).sample(DATA.y), ValueError,

@@ -9,8 +9,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from noisygraph.baselines.cleaning import CleaningMethod
-from noisygraph.baselines import (METHODS, CoTeaching, ELR, ELRLoss, ForwardCorrection,
+from noisygraph.baselines.cleaning import CleaningMethod, ConfidentLearning, PrototypeCleaner
+from noisygraph.baselines import (METHODS, Baseline, CoTeaching, ELR, ELRLoss, ForwardCorrection,
                                   GCNBaseline, GCNEnsemble, GCNTrainer, NRGNNLite,
                                   RobustBaseline, coteaching_loss, estimate_transition,
                                   forward_corrected_loss, keep_rate, noise_rate,
@@ -153,7 +153,8 @@ def test_method_beats_cross_entropy(name, margin, noisy_csbm, ce_accuracy):
 def test_interface(name):
     data = small_graph()
     method = METHODS[name](epochs=15, patience=15, seed=0)
-    assert isinstance(method, (RobustBaseline, CleaningMethod))
+    assert isinstance(method, Baseline)
+    assert method.to_dict()["seed"] == 0 and "best_epoch" not in method.to_dict()
     with pytest.raises(RuntimeError, match="fit"):
         method.predict()
     history = method.fit(data)
@@ -163,6 +164,9 @@ def test_interface(name):
     assert pred.shape == (data.num_nodes,) and pred.dtype == torch.long
     assert 0.0 <= history.test_acc <= 1.0
     json.dumps(history.to_dict())
+    record = json.loads(json.dumps(method.to_dict()))
+    assert record["method"] == METHODS[name].__name__ and record["epochs"] == 15
+    assert record["best_epoch"] == history.best_epoch and record["test_acc"] == history.test_acc
     # the same seed gives the same run
     again = METHODS[name](epochs=15, patience=15, seed=0).fit(data)
     assert again.test_acc == history.test_acc
@@ -243,3 +247,38 @@ def test_step_loss_rules():
     with pytest.raises(ValueError, match="sample_weight"):
         GCNTrainer(epochs=1, step_loss=lambda e, z, y: z.sum()).fit(
             data, sample_weight=torch.ones(30))
+
+
+def test_one_base_class_for_every_baseline():
+    """The robust-training baselines and the cleaners are one class (the old names are that
+    class), and every method the runner knows is a ``Method``."""
+    from noisygraph.baselines import Method
+    from noisygraph.bench import method_registry
+
+    assert RobustBaseline is CleaningMethod is Baseline
+    assert all(issubclass(kind, Baseline) for kind in METHODS.values())
+    assert all(issubclass(kind, Method) for kind in method_registry().values())
+    with pytest.raises(TypeError, match="abstract"):
+        Method()
+
+
+def test_seed_step_robust_same_seed_cleaners_seed_plus_i(monkeypatch):
+    """Every GCN of a robust baseline gets ``seed``; GCN i of a cleaner ``seed + i`` (the
+    seeding their recorded figures were measured with)."""
+    seeds = []
+    original = GCNTrainer.__init__
+
+    def spy(self, **options):
+        seeds.append(options["seed"])
+        original(self, **options)
+
+    monkeypatch.setattr(GCNTrainer, "__init__", spy)
+    data = small_graph()
+    ForwardCorrection(epochs=3, patience=3, seed=5).fit(data)
+    assert seeds == [5, 5]
+    seeds.clear()
+    ConfidentLearning(num_folds=3, epochs=3, patience=3, seed=5).fit(data)
+    assert seeds == [5, 6, 7, 8]  # three folds, then the final GCN
+    seeds.clear()
+    PrototypeCleaner(epochs=3, patience=3, seed=5).fit(data)
+    assert seeds == [5, 6]

@@ -1,10 +1,13 @@
 """Baselines the methods are compared with, on one shared GCN trainer: plain cross-entropy,
-the robust-training strategies (the interface of :class:`~noisygraph.baselines.RobustBaseline`)
-and the cleaning baselines (:mod:`noisygraph.baselines.cleaning`, the same interface);
-:data:`METHODS` maps their command-line names to the classes."""
+the robust-training strategies and the cleaning baselines (:mod:`noisygraph.baselines.cleaning`),
+all of one class, :class:`~noisygraph.baselines.Baseline` (``RobustBaseline`` and
+``CleaningMethod`` are its other names), under the interface :class:`~noisygraph.baselines.Method`
+every benchmarked method follows; :data:`METHODS` maps their command-line names to the classes."""
 from noisygraph.baselines.gcn import (GCN, GCNEnsemble, GCNResult, GCNTrainer, TIE_BREAKS,
                                       cross_entropy)
-from noisygraph.baselines.ce import GCNBaseline, RobustBaseline
+from noisygraph.baselines.base import (Baseline, CleaningMethod, CleaningOutcome, Method,
+                                      RobustBaseline)
+from noisygraph.baselines.ce import GCNBaseline
 from noisygraph.baselines.cleaning import CLEANERS
 from noisygraph.baselines.coteaching import CoTeaching, coteaching_loss, keep_rate
 from noisygraph.baselines.elr import ELR, ELRLoss
@@ -13,7 +16,7 @@ from noisygraph.baselines.forward import (ForwardCorrection, estimate_transition
 from noisygraph.baselines.nrgnn import NRGNNLite, similar_labelled_edges
 from noisygraph.baselines.sce import SymmetricCrossEntropy, symmetric_cross_entropy
 
-#: command-line name -> baseline class (each ``cls(**options).fit(data) -> History``)
+#: command-line name -> baseline class (each a :class:`Baseline`: ``cls(**options).fit(data) -> History``)
 METHODS: dict[str, type] = {
     "ce": GCNBaseline,
     "gcn": GCNBaseline,
@@ -25,7 +28,7 @@ METHODS: dict[str, type] = {
     **CLEANERS,
 }
 
-__all__ = ["CLEANERS", "CoTeaching", "ELR", "ELRLoss", "ForwardCorrection", "GCN", "GCNBaseline",
+__all__ = ["Baseline", "CLEANERS", "CleaningMethod", "CleaningOutcome", "Method", "CoTeaching", "ELR", "ELRLoss", "ForwardCorrection", "GCN", "GCNBaseline",
            "GCNEnsemble", "GCNResult", "GCNTrainer", "METHODS", "NRGNNLite", "RobustBaseline",
            "SymmetricCrossEntropy", "TIE_BREAKS", "coteaching_loss", "cross_entropy",
            "estimate_transition", "forward_corrected_loss", "keep_rate", "noise_rate",

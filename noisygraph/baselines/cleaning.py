@@ -3,7 +3,7 @@ training labels, then trains a GCN on the result (ERASE on cleaned labels is
 :class:`noisygraph.erase.ConfidentERASE`, ``"cl-erase"``); all share the
 interface ``Method(*, options, protocol=, seed=, device=, verbose=)``, ``fit(data, *,
 y_noisy=None, noise_mask=None) -> History``, ``predict() -> [N]``."""
-from noisygraph.baselines._cleaning import CleaningMethod, CleaningOutcome
+from noisygraph.baselines.base import CleaningMethod, CleaningOutcome
 from noisygraph.baselines.confident import (ConfidentLearning, confident_joint,
                                             out_of_sample_probs, prune_by_noise_rate)
 from noisygraph.baselines.propagation_cleaner import (PropagationCleaner,

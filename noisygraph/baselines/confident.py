@@ -23,7 +23,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from noisygraph._validation import check_bool, check_int
-from noisygraph.baselines._cleaning import CleaningMethod, CleaningOutcome
+from noisygraph.baselines.base import Baseline, CleaningOutcome
 
 
 def _check_labels_probs(labels: Tensor, probs: Tensor, num_classes: Optional[int]) -> int:
@@ -138,7 +138,7 @@ def prune_by_noise_rate(labels: Tensor, probs: Tensor, joint: Tensor, *,
     return flagged
 
 
-def out_of_sample_probs(method: CleaningMethod, data: Data, nodes: Tensor, labels: Tensor,
+def out_of_sample_probs(method: Baseline, data: Data, nodes: Tensor, labels: Tensor,
                         val_labels: Tensor, num_classes: int, num_folds: int) -> Tensor:
     """Class probabilities ``[n, K]`` of each node of ``nodes`` from a GCN that did not
     train on it: ``num_folds`` stratified folds (each class's nodes dealt round-robin in a
@@ -154,12 +154,13 @@ def out_of_sample_probs(method: CleaningMethod, data: Data, nodes: Tensor, label
         held = fold == f
         if not bool(held.any()):
             continue
-        result, _ = method.fit_gcn(data, nodes[~held], labels[~held], val_labels, num_classes)
+        result = method.fit_gcn(data, labels[~held], val_labels, num_classes,
+                                train_nodes=nodes[~held])
         probs[held] = result.probs[nodes[held]]
     return probs
 
 
-class ConfidentLearning(CleaningMethod):
+class ConfidentLearning(Baseline):
     r"""Confident-learning cleaning of the training labels, then a GCN on the rest
     (see the module docstring for the formulas): :math:`k`-fold GCN probabilities of the
     training nodes, the calibrated confident joint, ``prune_by_noise_rate``, retrain.
@@ -171,8 +172,10 @@ class ConfidentLearning(CleaningMethod):
             instead of dropping them. (default: :obj:`False`: the paper prunes)
         min_per_class (int, optional): labels of each class never flagged. (default: ``1``)
         **kwargs: the GCN options, ``protocol``, ``seed``, ``device``, ``verbose`` of
-            :class:`~noisygraph.baselines._cleaning.CleaningMethod`.
+            :class:`~noisygraph.baselines.base.Baseline`.
     """
+
+    seed_step = 1  # GCN i of a fit gets seed + i (the cleaners' recorded seeding)
 
     def __init__(self, *, num_folds: int = 5, relabel: bool = False, min_per_class: int = 1,
                  **kwargs):

@@ -12,7 +12,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from noisygraph._validation import check_bool, check_int, check_real
-from noisygraph.baselines.ce import Callback, RobustBaseline
+from noisygraph.baselines.base import Baseline, Callback
 from noisygraph.baselines.forward import estimate_transition, noise_rate, noisy_posterior
 from noisygraph.baselines.gcn import GCNResult
 
@@ -50,7 +50,7 @@ def coteaching_loss(logits: Tensor, labels: Tensor, keep: float, *,
     return losses[1][first].mean() + losses[0][second].mean()
 
 
-class CoTeaching(RobustBaseline):
+class CoTeaching(Baseline):
     r"""Co-teaching (Han et al., NeurIPS 2018): two independently initialised GCNs; each step
     each keeps the :math:`R(t)` fraction of training nodes with its smallest cross-entropy
     and its peer updates on them (:func:`coteaching_loss`), with
@@ -82,7 +82,7 @@ class CoTeaching(RobustBaseline):
         quantile (float, optional): the anchor quantile of the estimate. (default: ``0.97``)
         per_class (bool, optional): select the small-loss nodes within each noisy class.
             (default: :obj:`True`)
-        **options: :class:`~noisygraph.baselines.RobustBaseline`'s.
+        **options: :class:`~noisygraph.baselines.Baseline`'s.
     """
 
     def __init__(self, *, forget_rate: Optional[float] = None, warmup: int = 10,
@@ -103,7 +103,7 @@ class CoTeaching(RobustBaseline):
         tau = self.forget_rate
         if tau is None:
             transition = estimate_transition(
-                noisy_posterior(self.trainer, data, y_noisy, num_classes),
+                noisy_posterior(self.gcn_trainer(), data, y_noisy, num_classes),
                 quantile=self.quantile)
             prior = torch.bincount(y_noisy[data.train_mask], minlength=num_classes).float()
             tau = min(max(noise_rate(transition, prior / prior.sum()), 0.0),
@@ -113,4 +113,5 @@ class CoTeaching(RobustBaseline):
                                    coteaching_loss(logits, labels,
                                                    keep_rate(epoch, tau, self.warmup),
                                                    per_class=self.per_class))
-        return self.fit_gcn(trainer, data, y_noisy, val_target, num_classes, callback)
+        return self.fit_gcn(data, y_noisy, val_target, num_classes, trainer=trainer,
+                            callback=callback)

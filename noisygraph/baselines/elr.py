@@ -11,7 +11,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from noisygraph._validation import check_int, check_real
-from noisygraph.baselines.ce import Callback, RobustBaseline
+from noisygraph.baselines.base import Baseline, Callback
 from noisygraph.baselines.gcn import GCNResult
 
 #: the clamp of the probabilities in the regulariser and the targets (Liu et al.'s release)
@@ -56,7 +56,7 @@ class ELRLoss:
         return ce + self.lam * torch.log1p(-(self.targets * probs).sum(dim=-1))
 
 
-class ELR(RobustBaseline):
+class ELR(Baseline):
     r"""Early-learning regularisation (Liu et al., NeurIPS 2020): the GCN minimises
     :math:`\frac1n\sum_i \mathrm{CE}(p_i, \tilde y_i) + \lambda\log(1 - \langle p_i,
     t_i\rangle)` with running-average targets :math:`t` (:class:`ELRLoss`): the regulariser
@@ -79,7 +79,7 @@ class ELR(RobustBaseline):
         lam (float, optional): :math:`\lambda`, ``>= 0``. (default: ``3.0``, the same)
         warmup (int, optional): steps of plain cross-entropy before the regulariser;
             :obj:`None` takes a cross-entropy GCN's selected epoch. (default: :obj:`None`)
-        **options: :class:`~noisygraph.baselines.RobustBaseline`'s.
+        **options: :class:`~noisygraph.baselines.Baseline`'s.
     """
 
     def __init__(self, *, beta: float = 0.7, lam: float = 3.0, warmup: Optional[int] = None,
@@ -94,9 +94,9 @@ class ELR(RobustBaseline):
              callback: Optional[Callback]) -> GCNResult:
         warmup = self.warmup
         if warmup is None:
-            warmup = self.fit_gcn(self.trainer, data, y_noisy, val_target, num_classes).epoch
+            warmup = self.fit_gcn(data, y_noisy, val_target, num_classes).epoch
         self.warmup_ = warmup
         loss = ELRLoss(int(data.train_mask.sum()), num_classes, beta=self.beta, lam=self.lam,
                        warmup=warmup)
-        return self.fit_gcn(self.gcn_trainer(loss=loss), data, y_noisy, val_target,
-                            num_classes, callback)
+        return self.fit_gcn(data, y_noisy, val_target, num_classes,
+                            trainer=self.gcn_trainer(loss=loss), callback=callback)

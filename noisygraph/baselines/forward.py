@@ -11,7 +11,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from noisygraph._validation import check_real
-from noisygraph.baselines.ce import Callback, RobustBaseline
+from noisygraph.baselines.base import Baseline, Callback
 from noisygraph.baselines.gcn import GCNResult, GCNTrainer
 
 
@@ -69,7 +69,7 @@ def forward_corrected_loss(logits: Tensor, labels: Tensor, transition: Tensor) -
     return F.nll_loss(noisy.clamp_min(1e-12).log(), labels, reduction="none")
 
 
-class ForwardCorrection(RobustBaseline):
+class ForwardCorrection(Baseline):
     r"""Forward loss correction (Patrini et al., CVPR 2017): a first GCN trained with
     cross-entropy on the noisy labels for all ``epochs`` (no selection on validation labels:
     it estimates the noisy posterior, as Patrini et al.'s first network) gives
@@ -85,7 +85,7 @@ class ForwardCorrection(RobustBaseline):
     Args:
         quantile (float, optional): anchor quantile of :func:`estimate_transition`.
             (default: ``0.97``, Patrini et al.'s robust choice)
-        **options: :class:`~noisygraph.baselines.RobustBaseline`'s (``epochs``, ``lr``, ...,
+        **options: :class:`~noisygraph.baselines.Baseline`'s (``epochs``, ``lr``, ...,
             ``protocol``, ``seed``, ``device``, ``verbose``).
     """
 
@@ -96,9 +96,10 @@ class ForwardCorrection(RobustBaseline):
 
     def _fit(self, data: Data, y_noisy: Tensor, val_target: Tensor, num_classes: int,
              callback: Optional[Callback]) -> GCNResult:
-        transition = estimate_transition(noisy_posterior(self.trainer, data, y_noisy,
+        transition = estimate_transition(noisy_posterior(self.gcn_trainer(), data, y_noisy,
                                                          num_classes), quantile=self.quantile)
         self.transition = transition.detach()
         trainer = self.gcn_trainer(
             loss=lambda logits, labels: forward_corrected_loss(logits, labels, transition))
-        return self.fit_gcn(trainer, data, y_noisy, val_target, num_classes, callback)
+        return self.fit_gcn(data, y_noisy, val_target, num_classes, trainer=trainer,
+                            callback=callback)

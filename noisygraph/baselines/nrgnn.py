@@ -14,7 +14,7 @@ from torch_geometric.data import Data
 from torch_geometric.utils import coalesce
 
 from noisygraph._validation import check_int, check_real
-from noisygraph.baselines.ce import Callback, RobustBaseline
+from noisygraph.baselines.base import Baseline, Callback
 from noisygraph.baselines.gcn import GCNResult
 
 #: rows of the similarity matrix computed at once (bounds the memory to ``CHUNK x n_labelled``)
@@ -46,7 +46,7 @@ def similar_labelled_edges(x: Tensor, labelled: Tensor, unlabelled: Tensor, *,
     return torch.stack([torch.cat([src, dst]), torch.cat([dst, src])]), weight.repeat(2)
 
 
-class NRGNNLite(RobustBaseline):
+class NRGNNLite(Baseline):
     r"""NRGNN's core ideas on the shared GCN (a simplified NRGNN, not its full model):
 
     1. *Augmented graph:* each unlabelled node is linked to its ``candidates`` most similar
@@ -74,7 +74,7 @@ class NRGNNLite(RobustBaseline):
             ``0.8``, NRGNN's ``p_u``)
         pseudo_weight (float, optional): :math:`\beta`, ``>= 0``. (default: ``1.0``, NRGNN's
             ``beta``)
-        **options: :class:`~noisygraph.baselines.RobustBaseline`'s.
+        **options: :class:`~noisygraph.baselines.Baseline`'s.
     """
 
     def __init__(self, *, candidates: int = 50, min_similarity: float = 0.1,
@@ -104,14 +104,13 @@ class NRGNNLite(RobustBaseline):
         graph = Data(x=data.x, edge_index=edge_index,
                      train_mask=data.train_mask, val_mask=data.val_mask,
                      num_nodes=data.num_nodes)
-        first = self.fit_gcn(self.trainer, graph, y_noisy, val_target, num_classes,
-                             edge_weight=edge_weight)
+        first = self.fit_gcn(graph, y_noisy, val_target, num_classes, edge_weight=edge_weight)
         confidence, pseudo = first.probs.max(dim=1)
         chosen = (confidence >= self.confidence) & ~data.train_mask & ~data.val_mask
         self.num_pseudo_labels = int(chosen.sum())
         labels = torch.where(data.train_mask, y_noisy, pseudo)
         nodes = data.train_mask | chosen
         weight = torch.where(data.train_mask[nodes], 1.0, self.pseudo_weight)
-        return self.fit_gcn(self.gcn_trainer(), graph, y_noisy, val_target, num_classes,
-                            callback, train_nodes=nodes, train_labels=labels,
+        return self.fit_gcn(graph, y_noisy, val_target, num_classes, callback=callback,
+                            train_nodes=nodes, train_labels=labels,
                             sample_weight=weight, edge_weight=edge_weight)

@@ -22,7 +22,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from noisygraph._validation import check_choice, check_int, check_node_ids, check_real
-from noisygraph.baselines._cleaning import CleaningMethod, CleaningOutcome
+from noisygraph.baselines.base import Baseline, CleaningOutcome
 from noisygraph.ops import diffuse
 from noisygraph.sparse import Adjacency, as_adjacency
 
@@ -74,7 +74,7 @@ def leave_one_out_propagation(adj: Adjacency, nodes: Tensor, labels: Tensor, num
     return mass
 
 
-class PropagationCleaner(CleaningMethod):
+class PropagationCleaner(Baseline):
     r"""Label-propagation cleaning (see the module docstring), then a GCN on the result.
 
     Args:
@@ -91,8 +91,10 @@ class PropagationCleaner(CleaningMethod):
     precision (30 % of the labels were wrong); 0.5 / 0.1 only 11 %.
         num_steps (int, optional): diffusion steps. (default: ``10``)
         **kwargs: the GCN options, ``protocol``, ``seed``, ``device``, ``verbose`` of
-            :class:`~noisygraph.baselines._cleaning.CleaningMethod`.
+            :class:`~noisygraph.baselines.base.Baseline`.
     """
+
+    seed_step = 1  # GCN i of a fit gets seed + i (the cleaners' recorded seeding)
 
     def __init__(self, *, threshold: float = 0.4, action: str = "drop", alpha: float = 0.3,
                  num_steps: int = 10, **kwargs):

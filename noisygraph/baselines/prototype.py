@@ -23,7 +23,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from noisygraph._validation import check_bool, check_int
-from noisygraph.baselines._cleaning import CleaningMethod, CleaningOutcome
+from noisygraph.baselines.base import Baseline, CleaningOutcome
 from noisygraph.baselines.gcn import gcn_adjacency
 from noisygraph.sparse import as_adjacency
 
@@ -55,7 +55,7 @@ def clean_posterior(losses: Tensor, num_iterations: int = 50) -> Tensor:
     return resp[:, low].to(losses.dtype)
 
 
-class PrototypeCleaner(CleaningMethod):
+class PrototypeCleaner(Baseline):
     r"""CPC-style cleaning (per-class loss mixtures + feature-space prototype consistency,
     see the module docstring), then semi-supervised GCN training.
 
@@ -65,8 +65,10 @@ class PrototypeCleaner(CleaningMethod):
             unlabelled. (default: :obj:`True`)
         em_iterations (int, optional): EM iterations of each mixture. (default: ``50``)
         **kwargs: the GCN options, ``protocol``, ``seed``, ``device``, ``verbose`` of
-            :class:`~noisygraph.baselines._cleaning.CleaningMethod`.
+            :class:`~noisygraph.baselines.base.Baseline`.
     """
+
+    seed_step = 1  # GCN i of a fit gets seed + i (the cleaners' recorded seeding)
 
     def __init__(self, *, pseudo_label: bool = True, em_iterations: int = 50, **kwargs):
         super().__init__(**kwargs)
@@ -76,7 +78,9 @@ class PrototypeCleaner(CleaningMethod):
     def clean(self, data: Data, y_noisy: Tensor, nodes: Tensor, val_labels: Tensor,
               num_classes: int) -> CleaningOutcome:
         labels = y_noisy[nodes]
-        result, trainer = self.fit_gcn(data, nodes, labels, val_labels, num_classes)
+        trainer = self.gcn_trainer()
+        result = self.fit_gcn(data, labels, val_labels, num_classes, trainer=trainer,
+                              train_nodes=nodes)
         probs = result.probs[nodes]
         losses = -probs[torch.arange(labels.numel()), labels].clamp(min=1e-12).log()
         w = torch.ones_like(losses)

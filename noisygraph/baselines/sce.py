@@ -10,7 +10,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from noisygraph._validation import check_real
-from noisygraph.baselines.ce import Callback, RobustBaseline
+from noisygraph.baselines.base import Baseline, Callback
 from noisygraph.baselines.gcn import GCNResult
 
 
@@ -25,7 +25,7 @@ def symmetric_cross_entropy(logits: Tensor, labels: Tensor, *, alpha: float = 0.
     return alpha * ce + beta * (-log_zero) * (1.0 - p_label)
 
 
-class SymmetricCrossEntropy(RobustBaseline):
+class SymmetricCrossEntropy(Baseline):
     r"""Symmetric cross-entropy (Wang et al., ICCV 2019): the GCN minimises
     :math:`\frac1n\sum_i \alpha\,\mathrm{CE}_i + \beta\,\mathrm{RCE}_i`
     (:func:`symmetric_cross_entropy`): the reverse term is bounded and noise tolerant, the
@@ -37,7 +37,7 @@ class SymmetricCrossEntropy(RobustBaseline):
         beta (float, optional): weight of RCE, ``>= 0``. (default: ``1.0``, the same)
         log_zero (float, optional): :math:`A`, the value of :math:`\log 0`, ``< 0``.
             (default: ``-4``, the paper's)
-        **options: :class:`~noisygraph.baselines.RobustBaseline`'s.
+        **options: :class:`~noisygraph.baselines.Baseline`'s.
     """
 
     def __init__(self, *, alpha: float = 0.1, beta: float = 1.0, log_zero: float = -4.0,
@@ -51,4 +51,5 @@ class SymmetricCrossEntropy(RobustBaseline):
              callback: Optional[Callback]) -> GCNResult:
         trainer = self.gcn_trainer(loss=lambda logits, labels: symmetric_cross_entropy(
             logits, labels, alpha=self.alpha, beta=self.beta, log_zero=self.log_zero))
-        return self.fit_gcn(trainer, data, y_noisy, val_target, num_classes, callback)
+        return self.fit_gcn(data, y_noisy, val_target, num_classes, trainer=trainer,
+                            callback=callback)

@@ -1,10 +1,11 @@
 """The methods :mod:`noisygraph.bench` can run, looked up by name.
 
-Every method follows one interface::
+Every method is a :class:`noisygraph.baselines.Method`, one interface::
 
-    method = Method(*, protocol="paper", seed=0, device=None, verbose=False, **options)
-    history = method.fit(data, y_noisy=..., noise_mask=...)   # -> noisygraph.erase.History
+    method = Kind(*, protocol="paper", seed=0, device=None, verbose=False, **options)
+    history = method.fit(data, y_noisy=..., noise_mask=...)   # -> noisygraph.history.History
     pred = method.predict()                                   # classes of every node
+    record = method.to_dict()                                 # options, selected epoch
 
 :data:`METHODS` holds the ones defined here (``"gcn"``: :class:`~noisygraph.baselines.GCNBaseline`;
 ``"cl-erase"``: :class:`~noisygraph.erase.ConfidentERASE`;
@@ -21,7 +22,7 @@ from typing import Optional
 from torch import Tensor
 from torch_geometric.data import Data
 
-from noisygraph.baselines import GCNBaseline
+from noisygraph.baselines import GCNBaseline, Method
 from noisygraph.erase import ERASE, ConfidentERASE, ERASETrainer
 from noisygraph.history import History
 from noisygraph.random import seed_everything
@@ -30,7 +31,7 @@ from noisygraph.random import seed_everything
 REGISTRY_PACKAGES = ("noisygraph.baselines",)
 
 
-class ERASEMethod:
+class ERASEMethod(Method):
     r"""ERASE (:class:`~noisygraph.erase.ERASETrainer` on a fresh
     :class:`~noisygraph.nn.ERASE` encoder) behind the benchmark interface: the encoder is
     built in :meth:`fit`, once the number of features is known.
@@ -49,9 +50,9 @@ class ERASEMethod:
 
     def __init__(self, *, protocol: str = "paper", seed: Optional[int] = None, device=None,
                  verbose: bool = True, **options):
-        self.seed = seed
-        self.options = dict(options, protocol=protocol, seed=seed, device=device,
-                            verbose=verbose)
+        super().__init__(protocol=protocol, seed=seed, device=device, verbose=verbose)
+        self.options = dict(options, protocol=self.protocol, seed=self.seed, device=self.device,
+                            verbose=self.verbose)
         self.trainer: Optional[ERASETrainer] = None
         self._data: Optional[Data] = None
 
@@ -63,13 +64,21 @@ class ERASEMethod:
             seed_everything(self.seed)
         self.trainer = ERASETrainer(ERASE(data.num_features), **self.options)
         self._data = data
-        return self.trainer.fit(data, y_noisy=y_noisy, noise_mask=noise_mask)
+        self.history = self.trainer.fit(data, y_noisy=y_noisy, noise_mask=noise_mask)
+        return self.history
 
     def predict(self, data: Optional[Data] = None) -> Tensor:
         """Predicted classes of all nodes (of ``data``, default the graph :meth:`fit` saw)."""
         if self.trainer is None:
             raise RuntimeError("call fit() before predict()")
         return self.trainer.predict(data if data is not None else self._data)
+
+    def to_dict(self) -> dict:
+        """:meth:`~noisygraph.baselines.Method.to_dict` plus the trainer options given."""
+        record = super().to_dict()
+        record.update({key: value for key, value in self.options.items()
+                       if value is None or isinstance(value, (bool, int, float, str))})
+        return record
 
 
 #: The methods defined in this package's dependencies, by name.

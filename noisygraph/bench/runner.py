@@ -4,9 +4,17 @@ A *cell* is one (data set, method, noise kind, nominal rate, run). Every cell fo
 protocol :func:`protocol_text` states (and ``to_dict()`` records):
 
 * **split**: the data set's own ``train_mask`` / ``val_mask`` / ``test_mask`` (Cora: the
-  Planetoid public split); accuracy is on the clean test labels;
+  Planetoid public split); a data set without one (the text graph DBLP) gets a random split,
+  :data:`RANDOM_SPLIT` = 20 % train / 20 % val / 60 % test, drawn once with the grid's
+  ``seed`` before any training (:func:`prepare_dataset`; the fractions were fixed before any
+  measurement, not tuned); accuracy is on the clean test labels;
+* **features**: the data set's ``x``; a text graph without one (DBLP) gets the offline
+  sentence embeddings of its node texts (all-MiniLM-L6-v2, 384-d, L2-normalised, the
+  features Locle uses, :func:`~noisygraph.locle.embed_texts`, cached on disk);
 * **noise**: one :class:`~noisygraph.noise.LabelNoiseModel` per (data set, noise, rate, run),
-  seeded with ``seed + 100 run`` and shared by every method, corrupts the training labels
+  seeded with ``seed + 100 run`` and shared by every method (with ``noise_draw="once"``: one
+  per (data set, noise, rate), seeded with ``seed`` and shared by every run too, as the ERASE
+  release draws its noisy labels once), corrupts the training labels
   (and under ``"noisy-val"`` then the validation labels not in the training mask, same model,
   stream continued, :class:`~noisygraph.noise.AddLabelNoise` with ``on="train+val"``);
   the realised rate on the training (and validation) nodes is recorded per cell;
@@ -43,12 +51,15 @@ from noisygraph.bench.methods import build_method, get_method
 from noisygraph.noise import (NOISE_KINDS, NOISE_SAMPLERS, PER_NODE_NOISE_KINDS,
                               AddLabelNoise)
 from noisygraph.random import seed_everything
-from noisygraph_cli.choices import PROTOCOLS
+from noisygraph_cli.choices import NOISE_DRAWS, PROTOCOLS
 
 #: Bumped when a cell's record changes meaning; part of every cache key.
 CACHE_FORMAT = 1
 #: The annotator of ``"annotator"`` noise (part of those cells' keys).
 ANNOTATOR = "embedding:all-MiniLM-L6-v2"
+
+#: (train, val) fractions of the random split of a data set without one; the rest is test
+RANDOM_SPLIT = (0.2, 0.2)
 
 DataSource = Union[str, Data]
 
@@ -93,17 +104,24 @@ def fingerprint(data: Data) -> str:
     return digest.hexdigest()
 
 
-def protocol_text(protocol: str, sampler: str, seed: int) -> str:
-    """One paragraph stating the protocol every cell followed."""
+def protocol_text(protocol: str, sampler: str, seed: int, *,
+                  notes: Sequence[str] = (), noise_draw: str = "per-run") -> str:
+    """One paragraph stating the protocol every cell followed (``notes``: one sentence per
+    data set prepared by :func:`prepare_dataset`, appended)."""
     selection = ("clean validation labels" if protocol == "paper" else
                  "noisy validation labels (corrupted by the same noise model as the training labels)")
     where = "training labels" if protocol == "paper" else "training and validation labels"
-    return (f"Protocol `{protocol}`: each data set's own train/val/test split; label noise on the "
-            f"{where} only (sampler `{sampler}`), one noise draw per (data set, noise, rate, run) "
-            f"seeded with {seed} + 100 run and shared by all methods; model selection on "
+    split = " (a random one where it has none, stated below)" if any("split" in n for n in notes) else ""
+    draws = ("one noise draw per (data set, noise, rate, run) seeded with "
+             f"{seed} + 100 run and shared by all methods" if noise_draw == "per-run" else
+             f"one noise draw per (data set, noise, rate) seeded with {seed} and shared by all "
+             "methods and runs (the ERASE release's draw)")
+    return (f"Protocol `{protocol}`: each data set's own train/val/test split{split}; label noise on the "
+            f"{where} only (sampler `{sampler}`), {draws}; model selection on "
             f"{selection}; training seed {seed} + 100 run; test accuracy on clean labels, "
             "mean ± population std over the runs; realised noise rate = fraction of the "
-            "corrupted nodes whose label changed, averaged over the runs.")
+            "corrupted nodes whose label changed, averaged over the runs."
+            + "".join(f" {note}." for note in notes))
 
 
 # ------------------------------------------------------------------ one cell
@@ -123,6 +141,42 @@ def _load(source: DataSource, root) -> Data:
     return _LOADED[key]
 
 
+def prepare_dataset(data: Data, name: str, *, seed: int) -> tuple[Data, list]:
+    """``data`` ready for the benchmark, and one sentence per change made: a text graph
+    without features gets its node texts' sentence embeddings as ``x``
+    (:func:`~noisygraph.locle.embed_texts`, the offline all-MiniLM-L6-v2 model Locle uses);
+    a graph with labels but no ``train_mask`` / ``val_mask`` / ``test_mask`` gets a random
+    split of :data:`RANDOM_SPLIT` (PyG's :class:`~torch_geometric.transforms.RandomNodeSplit`,
+    seeded with ``seed``, drawn here, once, before any cell). A graph with all of them is
+    returned as is (the same object)."""
+    from noisygraph.bench.annotator import is_text_graph
+
+    notes = []
+    if getattr(data, "x", None) is None and is_text_graph(data):
+        from noisygraph.locle.text import DEFAULT_MODEL, embed_texts
+
+        data = copy.copy(data)
+        data.x = embed_texts(data.text, verbose=False)
+        notes.append(f"{name}: features = the {DEFAULT_MODEL} sentence embeddings of the node "
+                     f"texts ({data.x.size(1)}-d, L2-normalised, as Locle)")
+    masks = ("train_mask", "val_mask", "test_mask")
+    if getattr(data, "y", None) is not None and all(getattr(data, m, None) is None for m in masks):
+        from torch_geometric.transforms import RandomNodeSplit
+
+        train, val = RANDOM_SPLIT
+        data = copy.copy(data)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            data = RandomNodeSplit(split="train_rest", num_val=val,
+                                   num_test=1.0 - train - val)(data)
+        counts = [int(getattr(data, m).sum()) for m in masks]
+        notes.append(f"{name}: no split of its own; a random split seeded with {seed}, drawn "
+                     f"once before any training: {train:.0%} train / {val:.0%} val / "
+                     f"{1 - train - val:.0%} test ({counts[0]} / {counts[1]} / {counts[2]} "
+                     "nodes; fractions fixed before any measurement)")
+    return data, notes
+
+
 def corrupt(data: Data, noise: str, rate: float, *, protocol: str, sampler: str,
             seed: int) -> tuple[Data, float, Optional[float]]:
     """A shallow copy of ``data`` with ``y_noisy`` / ``noise_mask`` of the protocol, the
@@ -137,6 +191,24 @@ def corrupt(data: Data, noise: str, rate: float, *, protocol: str, sampler: str,
 
     val = realised(data.val_mask & ~data.train_mask) if protocol == "noisy-val" else None
     return noisy, realised(data.train_mask), val
+
+
+def make_cell(dataset: str, data_fingerprint: str, method: str, noise: str, rate: float,
+              run: int, *, sampler: str, protocol: str, seed: int,
+              noise_draw: str = "per-run", options: Optional[dict] = None,
+              device=None) -> Cell:
+    """The cell of run ``run`` of (``dataset``, ``method``, ``noise``, ``rate``): training
+    seed ``seed + 100 run``, noise seed ``seed + 100 run`` (``noise_draw="per-run"``) or
+    ``seed`` (``"once"``); ``options`` go to the method (:obj:`None` values: its defaults).
+    The arguments are those :func:`run_benchmark` checked; its cells are built here."""
+    noise_seed = seed + 100 * run if noise_draw == "per-run" else seed
+    config = {"format": CACHE_FORMAT, "dataset": dataset, "data": data_fingerprint,
+              "method": method, "options": dict(options or {}), "noise": noise, "rate": rate,
+              "sampler": sampler, "protocol": protocol, "run": run, "seed": seed + 100 * run,
+              "noise_seed": noise_seed,
+              "annotator": ANNOTATOR if noise == "annotator" else None,
+              "device": None if device is None else str(device)}
+    return Cell(dataset, method, noise, rate, run, config)
 
 
 def run_cell(cell: Cell, source: DataSource, root=None) -> dict:
@@ -157,7 +229,7 @@ def run_cell(cell: Cell, source: DataSource, root=None) -> dict:
             "realised_rate": train_rate, "realised_val_rate": val_rate,
             "best_epoch": int(history.best_epoch),
             "epochs_run": len(history.metrics.get("epoch", [])),
-            "seconds": seconds, "torch_threads": torch.get_num_threads()}
+            "seconds": seconds, "seconds_per_epoch": history.seconds_per_epoch, "torch_threads": torch.get_num_threads()}
 
 
 def _init_worker(threads: Optional[int]) -> None:
@@ -322,7 +394,8 @@ def check_noise_fits(data: Data, dataset: str, noise: str) -> None:
 
 def run_benchmark(datasets, methods: Sequence[str], *, noise: Sequence[str] = ("uniform",),
                   rates: Sequence[float] = (0.2, 0.4), runs: int = 5, protocol: str = "paper",
-                  sampler: str = "exact", seed: int = 123, epochs: Optional[int] = None,
+                  sampler: str = "exact", noise_draw: str = "per-run", seed: int = 123,
+                  epochs: Optional[int] = None,
                   patience: Optional[int] = None, device: Optional[str] = None,
                   root=None, cache: Optional[os.PathLike] = None, jobs: int = 1,
                   threads: Optional[int] = None, verbose: bool = True,
@@ -340,7 +413,11 @@ def run_benchmark(datasets, methods: Sequence[str], *, noise: Sequence[str] = ("
             (default: ``5``)
         protocol (str, optional): ``"paper"`` or ``"noisy-val"``. (default: ``"paper"``)
         sampler (str, optional): noise sampler (:mod:`noisygraph.noise`); ``"exact"`` makes
-            the realised training rate the nominal one up to rounding. (default: ``"exact"``)
+            the realised training rate the nominal one up to rounding; ``"paper"`` is the
+            ERASE release's seeded draw. (default: ``"exact"``)
+        noise_draw (str, optional): ``"per-run"`` (run ``r``'s noise seeded with
+            ``seed + 100 r``) or ``"once"`` (one draw seeded with ``seed`` for every run, the
+            ERASE release's protocol). (default: ``"per-run"``)
         seed (int, optional): base seed in :math:`[0, 2^{32} - 100\,\text{runs})`. (default: ``123``)
         epochs, patience (int, optional): passed to every method when given.
             (default: :obj:`None`, each method's defaults)
@@ -366,6 +443,7 @@ def run_benchmark(datasets, methods: Sequence[str], *, noise: Sequence[str] = ("
     runs = check_int("runs", runs, low=1)
     protocol = check_choice("protocol", protocol, PROTOCOLS)
     sampler = check_choice("sampler", sampler, NOISE_SAMPLERS)
+    noise_draw = check_choice("noise_draw", noise_draw, NOISE_DRAWS)
     seed = check_int("seed", seed, low=0)
     if seed + 100 * (runs - 1) >= 2**32:
         raise ValueError(f"seed must satisfy seed + 100 (runs - 1) < 2**32, got {seed}")
@@ -380,8 +458,13 @@ def run_benchmark(datasets, methods: Sequence[str], *, noise: Sequence[str] = ("
 
     # every data set loaded and checked before the first cell
     sources, fingerprints = {}, {}
+    notes: list = []
     for name, source in items:
         data = _load(source, root)
+        prepared, changes = prepare_dataset(data, name, seed=seed)
+        if changes:
+            data, source = prepared, prepared
+            notes += changes
         for kind in noise:
             check_noise_fits(data, name, kind)
         if "annotator" in noise:  # computed once here, shipped to the workers with the graph
@@ -392,25 +475,17 @@ def run_benchmark(datasets, methods: Sequence[str], *, noise: Sequence[str] = ("
         sources[name] = source
         fingerprints[name] = fingerprint(data)
     options = {"epochs": epochs, "patience": patience}
-    cells = []
-    for name, _ in items:
-        for method in methods:
-            for kind in noise:
-                for rate in rates:
-                    for run in range(runs):
-                        config = {"format": CACHE_FORMAT, "dataset": name,
-                                  "data": fingerprints[name], "method": method,
-                                  "options": options, "noise": kind, "rate": rate,
-                                  "sampler": sampler, "protocol": protocol, "run": run,
-                                  "seed": seed + 100 * run, "noise_seed": seed + 100 * run,
-                                  "annotator": ANNOTATOR if kind == "annotator" else None,
-                                  "device": None if device is None else str(device)}
-                        cells.append(Cell(name, method, kind, rate, run, config))
+    cells = [make_cell(name, fingerprints[name], method, kind, rate, run, sampler=sampler,
+                       protocol=protocol, seed=seed, noise_draw=noise_draw, options=options,
+                       device=device)
+             for name, _ in items for method in methods for kind in noise for rate in rates
+             for run in range(runs)]
     grid = {"datasets": [name for name, _ in items], "methods": methods, "noise": noise,
             "rates": rates, "runs": runs, "protocol": protocol, "sampler": sampler,
-            "seed": seed, "options": options, "device": None if device is None else str(device),
+            "noise_draw": noise_draw, "seed": seed, "options": options,
+            "device": None if device is None else str(device),
             "jobs": jobs, "threads": threads, "num_cells": len(cells)}
-    text = protocol_text(protocol, sampler, seed)
+    text = protocol_text(protocol, sampler, seed, notes=notes, noise_draw=noise_draw)
 
     cached = read_cache(cache)
     done = {cell.key: cached[cell.key] for cell in cells if cell.key in cached}

@@ -53,7 +53,7 @@ class ConfidentERASE(ConfidentLearning):
     def train_final(self, data: Data, y_noisy: Tensor, val_target: Tensor, num_classes: int,
                     noise_mask: Optional[Tensor]) -> History:
         cleaned, labels, noise_mask = self.cleaned_data(data, y_noisy, noise_mask)
-        seed = None if self.seed is None else self.seed + self._trainers
+        seed = self.next_seed()
         with torch.random.fork_rng(devices=[], enabled=seed is not None):
             if seed is not None:  # ERASE initialises and drops out from the global RNG
                 torch.manual_seed(seed)
