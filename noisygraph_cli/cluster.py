@@ -60,6 +60,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="target volume: estimated from the noisy labels alone (default; "
                              "the flip rate is estimated too) or the true class volume (the "
                              "papers' protocol)")
+    parser.add_argument("--p", type=float, default=2.0, metavar="P",
+                        help="flow norm of method flow, finite and >= 2: 2 is the l2 flow "
+                             "diffusion (default); larger p, the p-norm flow diffusion, is "
+                             "closer to a min-cut")
     parser.add_argument("--max-pushes", type=int, default=DEFAULT_MAX_PUSHES,
                         help="push limit per seed and diffusion level; a seed that reaches it "
                              f"is reported with a warning (default {DEFAULT_MAX_PUSHES:,})")
@@ -100,6 +104,9 @@ def validate(args: argparse.Namespace) -> None:
     _seed_specs(args.node)
     check_number(args.rate, "--rate", low=0.0, high=0.5, high_open=True)
     check_number(args.cross_weight, "--cross-weight", low=0.0, high=1.0, low_open=True)
+    check_number(args.p, "--p", low=2.0)
+    if args.p != 2.0 and args.method != "flow":
+        raise UsageError("--p", "applies to --method flow only")
     if args.vote_rounds < 0:
         raise UsageError("--vote-rounds", f"must be >= 0, got {args.vote_rounds}")
     if args.max_pushes < 1:
@@ -166,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
                 cross_weight=args.cross_weight,
                 vote_rounds=args.vote_rounds,
                 target_volume=true if args.volume == "true" else None,
-                max_pushes=args.max_pushes)
+                max_pushes=args.max_pushes, p=args.p)
             for result in results:
                 results_of.append((result, true))
                 record = result.to_dict()
@@ -177,7 +184,8 @@ def run(args: argparse.Namespace) -> int:
             _write_json(args, _in_seed_order(records, seeds), interrupted=True)
         raise
     records = _in_seed_order(records, seeds)
-    print(f"{args.dataset}: {graph.num_nodes} nodes, method={args.method}, "
+    norm = f" (p={args.p:g})" if args.method == "flow" else ""
+    print(f"{args.dataset}: {graph.num_nodes} nodes, method={args.method}{norm}, "
           f"weighting={args.weighting}, noise={args.noise}, flip rate={args.rate:.0%}, "
           f"volume={args.volume}")
     print(f"{'seed':>8} {'class':>5} {'size':>6} {'true':>6} {'conductance':>11} {'F1':>6} "
@@ -230,6 +238,6 @@ def _write_json(args: argparse.Namespace, records: list[dict], interrupted: bool
             payload["interrupted"] = True
     payload.update(dataset=args.dataset, noise=args.noise, rate=args.rate, seed=args.seed,
                    method=args.method, weighting=args.weighting, volume=args.volume,
-                   max_pushes=args.max_pushes)
+                   max_pushes=args.max_pushes, p=args.p)
     with open(args.json, "w") as handle:
         json.dump(round_floats(payload), handle, indent=1)

@@ -8,6 +8,14 @@ TORCH_LIBRARY_FRAGMENT(noisygraph, m) {
   m.def("local_flow_diffusion(Tensor rowptr, Tensor col, Tensor? value, Tensor degree, "
         "Tensor sink, Tensor source_ptr, Tensor source_nodes, Tensor source_mass, float eps, "
         "float omega, int max_pushes, int cg_iters=0) -> (Tensor, Tensor, Tensor, Tensor, Tensor)");
+  // p-norm flow diffusion (p in [2, inf)): see ops/local_push.h.
+  m.def("local_pnorm_diffusion(Tensor rowptr, Tensor col, Tensor? value, Tensor degree, "
+        "Tensor sink, Tensor source_ptr, Tensor source_nodes, Tensor source_mass, float p, "
+        "float eps, int max_pushes) -> (Tensor, Tensor, Tensor, Tensor, Tensor)");
+  m.def("local_pnorm_cluster(Tensor rowptr, Tensor col, Tensor? value, Tensor degree, "
+        "Tensor sink, Tensor source_ptr, Tensor source_nodes, Tensor source_mass, "
+        "Tensor multiples, float p, float eps, int max_pushes, float total_volume) -> "
+        "(Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor)");
   m.def("local_ppr_push(Tensor rowptr, Tensor col, Tensor? value, Tensor degree, "
         "Tensor source_ptr, Tensor source_nodes, Tensor source_mass, float alpha, float eps, "
         "int max_pushes) -> (Tensor, Tensor, Tensor, Tensor, Tensor)");

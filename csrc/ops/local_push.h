@@ -53,6 +53,33 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_flo
     const at::Tensor& source_nodes, const at::Tensor& source_mass, double eps, double omega,
     int64_t max_pushes, int64_t cg_iters);
 
+// p-norm flow diffusion (Fountoulakis, Wang, Yang, "p-Norm Flow Diffusion for Local Graph
+// Clustering", ICML 2020), p in [2, inf), q = p / (p - 1): the dual
+//   min_{x >= 0} (1/q) sum_{edges uv} w_uv |x_u - x_v|^q + x^T (T - Delta)
+// by the paper's coordinate method: a node whose excess m_i - T_i exceeds eps raises x_i to
+// the root of m_i(x_i) = T_i (safeguarded Newton / bisection; accepted within eps / 2), its
+// neighbours' masses following the flows w_ij sign(x_i - x_j) |x_i - x_j|^(q-1); x only
+// increases. Returns (ptr, nodes, x, mass, work) as local_flow_diffusion; pushes count node
+// updates, edges every edge visit (the row scan, each root-finder evaluation, the mass
+// update). p == 2 is the l2 diffusion of local_flow_diffusion with omega = 1, cg_iters = 0.
+// A p so large that a potential overflows float64 raises a ValueError naming p.
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_pnorm_diffusion_cpu(
+    const at::Tensor& rowptr, const at::Tensor& col, const std::optional<at::Tensor>& value,
+    const at::Tensor& degree, const at::Tensor& sink, const at::Tensor& source_ptr,
+    const at::Tensor& source_nodes, const at::Tensor& source_mass, double p, double eps,
+    int64_t max_pushes);
+
+// p-norm flow diffusion + sweep cut over x for each multiple (ascending, warm-started), as
+// local_flow_cluster (same outputs).
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor,
+           at::Tensor>
+local_pnorm_cluster_cpu(const at::Tensor& rowptr, const at::Tensor& col,
+                        const std::optional<at::Tensor>& value, const at::Tensor& degree,
+                        const at::Tensor& sink, const at::Tensor& source_ptr,
+                        const at::Tensor& source_nodes, const at::Tensor& source_mass,
+                        const at::Tensor& multiples, double p, double eps, int64_t max_pushes,
+                        double total_volume);
+
 // ACL push approximate personalized PageRank (non-lazy, weighted). Returns
 // (ptr, nodes, p, r, work) for every node that received residual.
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_ppr_push_cpu(

@@ -18,9 +18,9 @@ from noisygraph._validation import (INT64_MAX, check_bool, check_bool_mask, chec
                                     check_levels, check_real)
 from noisygraph.ops.local_push import (DEFAULT_CG_ITERS, DEFAULT_EPS, DEFAULT_MAX_PUSHES,
                                        DEFAULT_OMEGA,
-                                       ClusterBatch, LocalGraph, check_push_options,
-                                       flow_cluster, ppr_cluster, require_graph, resolve_sink,
-                                       seed_sets)
+                                       ClusterBatch, LocalGraph, check_p_norm, check_push_options,
+                                       flow_cluster, pnorm_cluster, ppr_cluster, require_graph,
+                                       resolve_sink, seed_sets)
 from noisygraph.cluster.weights import (check_labels, check_target, check_weighting,
                                         label_weighted_graph, target_labels)
 from noisygraph.cluster.refine import DEFAULT_DELTA, check_refine, refine_result
@@ -51,6 +51,7 @@ class ClusterResult:
             volume that set the tolerances (ppr).
         level: the selected multiple (flow) or tolerance (ppr).
         method: ``"flow"`` or ``"ppr"``; ``weighted``: whether labels reweighted the graph.
+        p: the flow norm of method ``"flow"`` (2: the l2 diffusion).
         refinement: with ``refine=``: the flow refinement's
             :meth:`~noisygraph.cluster.refine.RefineResult.to_dict` (conductances in the graph
             as given, not label-weighted) plus ``input_size`` (the sweep cut's size), or
@@ -70,6 +71,7 @@ class ClusterResult:
     weighted: bool = False
     hit_push_limit: bool = False
     refinement: Optional[dict] = None
+    p: float = 2.0
 
     @property
     def size(self) -> int:
@@ -90,7 +92,7 @@ class ClusterResult:
         return {"seed": self.seed, "size": self.size, "conductance": self.conductance,
                 "ms": self.ms, "work": dict(self.work), "method": self.method,
                 "weighted": self.weighted, "target_volume": self.target_volume,
-                "level": self.level, "hit_push_limit": self.hit_push_limit,
+                "level": self.level, "hit_push_limit": self.hit_push_limit, "p": self.p,
                 "refinement": None if self.refinement is None else dict(self.refinement)}
 
 
@@ -224,7 +226,7 @@ def local_cluster_batch(graph: Any, *, seed_nodes, labels: Optional[Tensor] = No
                         sink: Optional[Tensor] = None,
                         max_pushes: int = DEFAULT_MAX_PUSHES, refine: Optional[str] = None,
                         refine_delta: float = DEFAULT_DELTA, half_volume: bool = False,
-                        cg_iters: int = DEFAULT_CG_ITERS) -> list[ClusterResult]:
+                        cg_iters: int = DEFAULT_CG_ITERS, p: float = 2.0) -> list[ClusterResult]:
     r"""Local clusters around many seeds (one C++ call per target group, parallel over seeds).
 
     ``method="flow"``: weighted :math:`\ell_2` flow diffusion with source mass
@@ -284,6 +286,12 @@ def local_cluster_batch(graph: Any, *, seed_nodes, labels: Optional[Tensor] = No
             diffusion's support between rounds of pushes (see
             :func:`~noisygraph.ops.local_push.flow_diffusion`); 0 pushes only.
             (default: ``DEFAULT_CG_ITERS``)
+        p (float): method ``"flow"``: the flow norm, finite and >= 2. ``2`` runs the
+            :math:`\ell_2` diffusion above (``omega``, ``cg_iters`` apply); ``p > 2`` the
+            p-norm flow diffusion (:func:`~noisygraph.ops.local_push.pnorm_diffusion`, closer
+            to a min-cut as ``p`` grows; its coordinate solver has no over-relaxation or CG,
+            so ``omega`` and ``cg_iters`` do not apply) on the same label-weighted graph,
+            grid and sweep. (default: ``2.0``)
 
     Every option is checked (finite, in range, ``ValueError``/``TypeError`` naming it) before
     any work, whichever method runs.
@@ -299,6 +307,9 @@ def local_cluster_batch(graph: Any, *, seed_nodes, labels: Optional[Tensor] = No
     refine, refine_delta = check_refine(refine, refine_delta)
     half_volume = check_bool("half_volume", half_volume)
     cg_iters = check_int("cg_iters", cg_iters, low=0, high=INT64_MAX)
+    p = check_p_norm(p)
+    if p != 2.0 and method != "flow":
+        raise ValueError("p applies to method='flow' only (the p-norm flow diffusion)")
     base = LocalGraph.from_graph(graph)
     if sink is not None:
         if method != "flow":
@@ -334,7 +345,11 @@ def local_cluster_batch(graph: Any, *, seed_nodes, labels: Optional[Tensor] = No
         if half_volume:
             levels = _feasible_multiples(base, sink, volumes, grid) if method == "flow" else grid
             batch = half_volume_cluster(diffusion_graph, group_seeds, volumes, levels, method,
-                                        sink, eps, omega, alpha, max_pushes, cg_iters)
+                                        sink, eps, omega, alpha, max_pushes, cg_iters, p)
+        elif method == "flow" and p != 2.0:
+            levels = _feasible_multiples(base, sink, volumes, grid)
+            batch = pnorm_cluster(diffusion_graph, group_seeds, volumes, levels, p, sink, eps,
+                                  max_pushes)
         elif method == "flow":
             levels = _feasible_multiples(base, sink, volumes, grid)
             batch = flow_cluster(diffusion_graph, group_seeds, volumes, levels, sink, eps,
@@ -348,6 +363,7 @@ def local_cluster_batch(graph: Any, *, seed_nodes, labels: Optional[Tensor] = No
         for i, q in enumerate(queries):
             results[q] = _result(batch, i, sets[q], ms, volumes[i], levels, method,
                                  inside is not None)
+            results[q].p = p
             if refine is not None:
                 refine_result(base, diffusion_graph, results[q], refine, refine_delta)
     return results  # type: ignore[return-value]
@@ -423,7 +439,7 @@ def local_cluster(graph: Any, *, seed_node: Union[int, Sequence[int]],
                   sink: Optional[Tensor] = None,
                   max_pushes: int = DEFAULT_MAX_PUSHES, refine: Optional[str] = None,
                   refine_delta: float = DEFAULT_DELTA, half_volume: bool = False,
-                  cg_iters: int = DEFAULT_CG_ITERS) -> ClusterResult:
+                  cg_iters: int = DEFAULT_CG_ITERS, p: float = 2.0) -> ClusterResult:
     """A local cluster around one seed node (or one seed set: a list of ids); every other
     argument as in :func:`local_cluster_batch`.
 
@@ -439,4 +455,4 @@ def local_cluster(graph: Any, *, seed_node: Union[int, Sequence[int]],
         weighting=weighting, cross_weight=cross_weight, vote_rounds=vote_rounds,
         target_volume=target_volume, noise_rate=noise_rate, multiples=multiples, eps=eps,
         omega=omega, alpha=alpha, sink=sink, max_pushes=max_pushes, refine=refine,
-        refine_delta=refine_delta, half_volume=half_volume, cg_iters=cg_iters)[0]
+        refine_delta=refine_delta, half_volume=half_volume, cg_iters=cg_iters, p=p)[0]

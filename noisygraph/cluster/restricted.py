@@ -17,23 +17,27 @@ import torch
 from torch import Tensor
 
 from noisygraph.ops.local_push import (ClusterBatch, LocalGraph, PushResult, flow_diffusion,
-                                       ppr_push, sweep_cut)
+                                       pnorm_diffusion, ppr_push, sweep_cut)
 
 
 def half_volume_cluster(graph: LocalGraph, seeds: list, volumes: list[float],
                         levels: list[float], method: str, sink: Optional[Tensor], eps: float,
                         omega: float, alpha: float, max_pushes: int,
-                        cg_iters: int = 0) -> ClusterBatch:
+                        cg_iters: int = 0, p: float = 2.0) -> ClusterBatch:
     """The fused ops' :class:`ClusterBatch` for ``method`` ``"flow"`` (``levels``: mass
     multiples of ``volumes``) or ``"ppr"`` (tolerances ``1/(level * volume)``, levels taken
     ascending), sweeps restricted to half the graph's volume; ``cg_iters`` as in
-    :func:`~noisygraph.ops.local_push.flow_diffusion`."""
+    :func:`~noisygraph.ops.local_push.flow_diffusion`; flow with ``p > 2``: the p-norm
+    diffusion (:func:`~noisygraph.ops.local_push.pnorm_diffusion`)."""
     half = graph.total_volume / 2
     grid = sorted(levels)
     best = [(math.nan, -1, torch.zeros(0, dtype=torch.long), None, None)] * len(seeds)
     work = torch.zeros(len(seeds), 3, dtype=torch.long)
     for level, a in enumerate(grid):
-        if method == "flow":
+        if method == "flow" and p != 2.0:
+            push = pnorm_diffusion(graph, seeds, [a * v for v in volumes], p, sink, eps,
+                                   max_pushes)
+        elif method == "flow":
             push = flow_diffusion(graph, seeds, [a * v for v in volumes], sink, eps, omega,
                                   max_pushes, cg_iters=cg_iters)
         else:

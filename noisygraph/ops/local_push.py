@@ -1,6 +1,6 @@
-"""The local-push op family: strongly-local push diffusions (weighted l2 flow diffusion, ACL
-PageRank push), the sweep cut and the fused diffuse-and-sweep cluster ops, over a
-:class:`LocalGraph` built once per graph.
+"""The local-push op family: strongly-local push diffusions (weighted l2 flow diffusion, p-norm
+flow diffusion, ACL PageRank push), the sweep cut and the fused diffuse-and-sweep cluster
+ops, over a :class:`LocalGraph` built once per graph.
 
 The compiled ops (``torch.ops.noisygraph.local_*``) run on CPU only: the push algorithms are
 sequential per query and touch a handful of nodes, which a GPU cannot speed up; graphs on CUDA
@@ -449,6 +449,76 @@ def flow_diffusion(graph: LocalGraph, seeds: Seeds, source_mass, sink: Optional[
     return PushResult(*_concat(blocks), _work_tensor(works))
 
 
+def check_p_norm(p: float) -> float:
+    """The flow norm ``p`` of :func:`pnorm_diffusion`: a finite real number >= 2."""
+    return check_real("p", p, low=2.0)
+
+
+def pnorm_diffusion(graph: LocalGraph, seeds: Seeds, source_mass, p: float = 2.0,
+                    sink: Optional[Tensor] = None, eps: float = DEFAULT_EPS,
+                    max_pushes: int = DEFAULT_MAX_PUSHES) -> PushResult:
+    r"""p-norm flow diffusion from each seed (set), by the strongly-local coordinate method
+    of *p-Norm Flow Diffusion for Local Graph Clustering* (Fountoulakis, Wang, Yang, ICML
+    2020, `arXiv:2005.09810 <https://arxiv.org/abs/2005.09810>`_).
+
+    With :math:`q = p/(p-1)`, the primal problem routes the source mass :math:`\Delta` along
+    flows :math:`f` (one per edge, :math:`B` the signed edge-node incidence matrix) at least
+    cost, every node keeping at most its sink :math:`T_i`:
+
+    .. math::
+        \min_f \tfrac1p \sum_e w_e^{1-p} |f_e|^p = \tfrac1p \|W^{-1/q} f\|_p^p
+        \quad\text{s.t.}\quad \Delta + B^\top f \le T,
+
+    and this function solves its dual, whose potentials :math:`x` are the node embedding the
+    sweep cut reads,
+
+    .. math::
+        \min_{x \ge 0}\; \tfrac1q \sum_{uv \in E} w_{uv} |x_u - x_v|^q + x^\top (T - \Delta),
+
+    the optimal flow being :math:`f_{uv} = w_{uv}\,\mathrm{sign}(x_u - x_v)|x_u - x_v|^{q-1}`.
+    A node whose mass :math:`m_i = \Delta_i - \sum_j f_{ij}` exceeds its sink by more than
+    :math:`\varepsilon` raises :math:`x_i` to the root of :math:`m_i = T_i` (a 1-D increasing
+    equation: safeguarded Newton steps, accepted within :math:`\varepsilon/2`); :math:`x` only
+    increases, and the work is bounded by the source mass, not by :math:`N`. At the end every
+    :math:`m_i - T_i \le \varepsilon`, and :math:`|m_i - T_i| \le \varepsilon` where
+    :math:`x_i > 0` (the optimality conditions). ``p = 2`` is the :math:`\ell_2` diffusion of
+    :func:`flow_diffusion` (with ``omega = 1``); as :math:`p \to \infty` the dual tends to
+    the min-cut problem :math:`\min_{x \ge 0} \sum w_{uv}|x_u - x_v| + x^\top (T - \Delta)`.
+
+    Args:
+        graph (LocalGraph): the (weighted) graph.
+        seeds: one node, a list of nodes (one query each) or a list of seed sets.
+        source_mass (float or sequence): mass per query, split evenly over its seed set.
+        p (float): the flow norm, finite and >= 2. (default: ``2.0``)
+        sink (torch.Tensor, optional): sink capacity per node; default: number of edges.
+        eps (float): tolerance on the excess, finite > 0. (default: ``DEFAULT_EPS``)
+        max_pushes (int): node-update limit per query; a query that reaches it is flagged in
+            ``work[:, 2]`` (:attr:`PushResult.hit_push_limit`). ``work[:, 1]`` counts every
+            edge visit: each push's row scan, root-finder evaluations and mass update.
+            (default: ``10_000_000``)
+
+    Raises:
+        ValueError: also when ``p`` is so large that a potential overflows float64.
+    """
+    graph, sets, ptr, nodes, mass, sink_t, eps, _, max_pushes = _flow_inputs(
+        graph, seeds, source_mass, sink, eps, 1.0, max_pushes)
+    p = check_p_norm(p)
+    if _ops.has_kernel("local_pnorm_diffusion", "cpu"):
+        out = torch.ops.noisygraph.local_pnorm_diffusion(
+            graph.rowptr, graph.col, graph.value, graph.degree, sink_t, ptr, nodes, mass,
+            p, eps, max_pushes)
+        return PushResult(*out)
+    sink_list = sink_t.tolist()
+    blocks, works = [], []
+    for q in range(len(sets)):
+        x, m, work = reference.pnorm_diffusion_reference(
+            graph, _query_sources(ptr, nodes, mass, q), sink_list, p, eps, max_pushes)
+        keys = list(m)
+        blocks.append((keys, [x[v] for v in keys], [m[v] for v in keys]))
+        works.append(work)
+    return PushResult(*_concat(blocks), _work_tensor(works))
+
+
 def _query_sources(ptr: Tensor, nodes: Tensor, mass: Tensor, q: int,
                    scale: float = 1.0) -> dict[int, float]:
     """Query ``q``'s source mass per node (duplicates summed), for the reference path."""
@@ -650,6 +720,37 @@ def flow_cluster(graph: LocalGraph, seeds: Seeds, source_mass, multiples: Sequen
     return _cluster_fallback(graph, sets, run_levels, normalize=False)
 
 
+def pnorm_cluster(graph: LocalGraph, seeds: Seeds, source_mass, multiples: Sequence[float],
+                  p: float = 2.0, sink: Optional[Tensor] = None, eps: float = DEFAULT_EPS,
+                  max_pushes: int = DEFAULT_MAX_PUSHES) -> ClusterBatch:
+    """p-norm flow diffusion (:func:`pnorm_diffusion`) with source mass
+    ``multiple * source_mass`` for every multiple (ascending, each level warm-started from
+    the previous one), a sweep cut over ``x`` after each, keeping the level of least
+    conductance, as :func:`flow_cluster`. ``max_pushes`` limits each level, flagged in
+    ``work[:, 2]``."""
+    mult = torch.tensor(check_levels("multiples", multiples), dtype=torch.float64)
+    graph, sets, ptr, nodes, mass, sink_t, eps, _, max_pushes = _flow_inputs(
+        graph, seeds, source_mass, sink, eps, 1.0, max_pushes)
+    p = check_p_norm(p)
+    if _ops.has_kernel("local_pnorm_cluster", "cpu"):
+        out = torch.ops.noisygraph.local_pnorm_cluster(
+            graph.rowptr, graph.col, graph.value, graph.degree, sink_t, ptr, nodes, mass, mult,
+            p, eps, max_pushes, graph.total_volume)
+        return ClusterBatch(*out)
+    sink_list = sink_t.tolist()
+
+    def run_levels(q, seed_set):
+        state, previous = ({}, {}), 0.0
+        for level, a in enumerate(mult.tolist()):
+            sources = _query_sources(ptr, nodes, mass, q, scale=a - previous)
+            x, m, work = reference.pnorm_diffusion_reference(graph, sources, sink_list, p, eps,
+                                                             max_pushes, state)
+            state, previous = (x, m), a
+            yield level, dict(x), work
+
+    return _cluster_fallback(graph, sets, run_levels, normalize=False)
+
+
 def ppr_cluster(graph: LocalGraph, seeds: Seeds, tolerances: Sequence[float],
                    alpha: float = 0.05, max_pushes: int = DEFAULT_MAX_PUSHES) -> ClusterBatch:
     """ACL push for every tolerance (finite, positive; taken in descending order, each level
@@ -721,6 +822,16 @@ def _register() -> None:
     @torch.library.register_fake(lib + "local_flow_cluster")
     def _(rowptr, col, value, degree, sink, source_ptr, source_nodes, source_mass, multiples,
           eps, omega, max_pushes, total_volume, cg_iters=0):
+        return _fake_cluster(source_ptr, degree)
+
+    @torch.library.register_fake(lib + "local_pnorm_diffusion")
+    def _(rowptr, col, value, degree, sink, source_ptr, source_nodes, source_mass, p, eps,
+          max_pushes):
+        return _fake_push(source_ptr, degree)
+
+    @torch.library.register_fake(lib + "local_pnorm_cluster")
+    def _(rowptr, col, value, degree, sink, source_ptr, source_nodes, source_mass, multiples,
+          p, eps, max_pushes, total_volume):
         return _fake_cluster(source_ptr, degree)
 
     @torch.library.register_fake(lib + "local_ppr_cluster")

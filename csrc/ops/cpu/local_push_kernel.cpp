@@ -42,6 +42,16 @@ struct Workspace {
   std::vector<double> cg_y, cg_r, cg_z, cg_p, cg_q, cg_d;  // flow CG vectors
   std::vector<double> saved_x, saved_m;  // flow_try: the state to restore
   std::vector<double> level_x, last_level_x;  // fused flow: x after the two previous levels
+  struct Neighbour {
+    int32_t local;
+    double weight, x, phi;  // phi: the flow to it before the push
+  };
+  std::vector<Neighbour> pnorm_row;  // p-norm push: the pushed node's row (no self-loops)
+  struct BoundaryEdge {
+    int32_t inner, outer;  // local ids: inside and outside the support
+    double weight, d, phi;  // d = x_inner - x_outer; phi: its flow before the lift
+  };
+  std::vector<BoundaryEdge> pnorm_boundary;  // p-norm lift: the edges leaving the support
 
   void prepare(int64_t num_nodes) {
     if (static_cast<int64_t>(slot.size()) < num_nodes) slot.resize(num_nodes, -1);
@@ -379,6 +389,285 @@ void flow_solve(const GraphView& g, Workspace& ws, double eps, double omega, int
   }
 }
 
+// ---------------------------------------------------------------- p-norm flow diffusion
+// The dual of p-norm flow diffusion (p in [2, inf), q = p / (p - 1) in (1, 2]):
+//   min_{x >= 0} (1/q) sum_{edges uv} w_uv |x_u - x_v|^q + x^T (T - Delta),
+// whose gradient at node i is T_i - m_i with the mass m_i = Delta_i - sum_j w_ij phi(x_i - x_j),
+// phi(d) = sign(d) |d|^(q-1) (the flow on edge ij). The coordinate method of the paper: a node
+// whose excess m_i - T_i exceeds eps moves x_i to the root of m_i(x_i) = T_i (a 1-D increasing
+// equation: Newton steps safeguarded by bisection inside a bracket, accepted within eps / 2),
+// the neighbours' masses following the changed flows; a node with x_i > 0 whose deficit
+// exceeds eps moves down the same way (never below 0). For q < 2 a flow reacts steeply to a
+// small potential difference, so a region of nearly equal potentials rises only in tiny
+// coordinate steps; after every round of kRoundPushesMin + kRoundPushesPerNode * (touched
+// nodes) pushes that leaves work, a lift moves the whole support S = {x > 0} up by the c >= 0
+// that cancels its total excess (the exact line minimisation along the indicator of S: only
+// the flows across S's boundary change), and the pushes then restore the conditions node by
+// node. FIFO order; stops when no node is active or after max_pushes pushes.
+struct PNormExponent {
+  double q;       // p / (p - 1)
+  double power;   // q - 1 = 1 / (p - 1), the exponent of phi
+  bool linear;    // p == 2: phi(d) = d
+  double phi(double d) const {
+    if (linear) return d;
+    const double a = std::pow(std::abs(d), power);
+    return d < 0.0 ? -a : a;
+  }
+  // phi^{-1}(y) for y >= 0.
+  double inverse(double y) const { return linear ? y : std::pow(y, 1.0 / power); }
+  // w * phi'(d) = w (q - 1) |d|^(q - 2) from phi(d) (infinite at d = 0 when q < 2).
+  double slope(double w, double d, double phi_d) const {
+    if (linear) return w;
+    if (d != 0.0) return w * power * (phi_d / d);
+    return w > 0.0 ? std::numeric_limits<double>::infinity() : 0.0;
+  }
+};
+
+constexpr int kPNormRootSteps = 200;         // root-finder iterations per solve
+constexpr double kPNormRootTolerance = 0.5;  // accept |residual| <= this * eps
+
+inline bool pnorm_active(const Workspace& ws, int32_t i, double sink_v, double eps) {
+  const double excess = ws.m[i] - sink_v;
+  return excess > eps || (excess < -eps && ws.x[i] > 0.0);
+}
+
+// The root of an increasing h on [lo, hi] (h(lo) < 0 < h(hi) as far as known) from the trial
+// t: Newton steps, bisection when a step leaves the bracket; returns the trial of least
+// |h| seen, at once when |h| <= tolerance. `eval(t, slope)` returns h(t) and sets its slope.
+template <typename Eval>
+double pnorm_root(double lo, double hi, double t, double tolerance, const Eval& eval) {
+  double best_t = t, best_h = std::numeric_limits<double>::infinity();
+  for (int step = 0; step < kPNormRootSteps; ++step) {
+    double slope = 0.0;
+    const double h = eval(t, slope);
+    if (std::abs(h) < std::abs(best_h)) {
+      best_t = t;
+      best_h = h;
+    }
+    if (std::abs(h) <= tolerance) break;
+    if (h < 0.0) lo = t; else hi = t;
+    double next = t - h / slope;
+    if (!(next > lo && next < hi)) next = lo + 0.5 * (hi - lo);
+    if (!(next > lo && next < hi)) break;  // the bracket holds no other double
+    t = next;
+  }
+  return best_t;
+}
+
+// Moves x_i of active node i to the root of m_i(t) = T_i (excess: upwards; deficit:
+// downwards, to 0 when even x_i = 0 leaves a deficit); returns false (nothing changes) when
+// i has no edge of positive weight to another node. Counts the row scan, every evaluation of
+// the equation and the mass update as edge scans.
+bool pnorm_push_node(const GraphView& g, Workspace& ws, int32_t i, const PNormExponent& e,
+                     double eps, Work& work) {
+  const int64_t v = ws.nodes[i];
+  const double x_i = ws.x[i];
+  const double excess = ws.m[i] - g.sink[v];
+  auto& row = ws.pnorm_row;
+  row.clear();
+  const auto [begin, end] = ws.row(i, g);
+  double w_eff = 0.0, base = 0.0, x_max = x_i;
+  for (int64_t k = begin; k < end; ++k) {
+    const int64_t u = g.col[k];
+    if (u == v) continue;  // a self-loop carries no flow
+    const int32_t j = ws.local(u, g);
+    const double w = g.weight(k);
+    const double xj = ws.x[j];
+    const double f = w * e.phi(x_i - xj);
+    row.push_back({j, w, xj, f});
+    w_eff += w;
+    base += f;
+    x_max = std::max(x_max, xj);
+  }
+  work.edges += end - begin;
+  if (!(w_eff > 0.0)) return false;
+  const int64_t n = static_cast<int64_t>(row.size());
+  // h(t) = sum_j w_ij phi(t - x_j) - (base + excess): increasing, h(x_i) = -excess.
+  const double target = base + excess;
+  auto eval = [&](double t, double& slope) {
+    double h = -target;
+    slope = 0.0;
+    for (const auto& nb : row) {
+      const double d = t - nb.x;
+      const double f = e.phi(d);
+      h += nb.weight * f;
+      slope += e.slope(nb.weight, d, f);
+    }
+    work.edges += n;
+    return h;
+  };
+  const double tolerance = kPNormRootTolerance * eps;
+  double t;
+  if (excess > 0.0) {
+    // h >= 0 from hi = max_j x_j + phi^{-1}(max(base + excess, 0) / w_eff) on.
+    const double hi = x_max + e.inverse(std::max(target, 0.0) / w_eff);
+    TORCH_CHECK_VALUE(std::isfinite(hi), g.op, ": p = ", 1.0 + 1.0 / e.power,
+                      " makes the potentials overflow float64 (excess ", excess, " at node ",
+                      v, "); use a smaller p");
+    // First trial: the root when every neighbour sits at x_i (exact for p = 2).
+    t = pnorm_root(x_i, hi, std::min(x_i + e.inverse(excess / w_eff), hi), tolerance, eval);
+  } else {
+    double slope = 0.0;
+    const double at_zero = eval(0.0, slope);
+    t = at_zero >= -tolerance
+            ? 0.0
+            : pnorm_root(0.0, x_i, std::max(0.0, x_i - e.inverse(-excess / w_eff)), tolerance,
+                         eval);
+  }
+  double moved = 0.0;
+  for (const auto& nb : row) {
+    const double delta = nb.weight * e.phi(t - nb.x) - nb.phi;
+    ws.m[nb.local] += delta;
+    moved += delta;
+  }
+  ws.m[i] -= moved;
+  ws.x[i] = t;
+  work.edges += n;
+  return true;
+}
+
+// The lift: with S = {x > 0} and E = its total excess > eps / 2, raises x_S by the root c >= 0
+// of sum_{boundary edges ij} w_ij (phi(x_i + c - x_j) - phi(x_i - x_j)) = E (i in S, j not).
+// Skipped when S is empty, E small, or no edge of positive weight leaves S. Counts the scan
+// of S's rows, every evaluation and the mass update as edge scans.
+void pnorm_lift(const GraphView& g, Workspace& ws, const PNormExponent& e, double eps,
+                Work& work) {
+  const size_t n = ws.nodes.size();
+  auto& support = ws.support;
+  support.clear();
+  ws.support_index.assign(n, -1);
+  double total = 0.0;
+  for (size_t i = 0; i < n; ++i) {
+    if (ws.x[i] > 0.0) {
+      ws.support_index[i] = static_cast<int32_t>(support.size());
+      support.push_back(static_cast<int32_t>(i));
+      total += ws.m[i] - g.sink[ws.nodes[i]];
+    }
+  }
+  const double tolerance = kPNormRootTolerance * eps;
+  if (support.empty() || !(total > tolerance)) return;
+  auto& edges = ws.pnorm_boundary;
+  edges.clear();
+  double w_total = 0.0, base = 0.0, d_min = std::numeric_limits<double>::infinity();
+  for (const int32_t i : support) {
+    const auto [begin, end] = ws.row(i, g);
+    for (int64_t k = begin; k < end; ++k) {
+      const int32_t j = ws.local(g.col[k], g);
+      const double w = g.weight(k);
+      const bool inside = static_cast<size_t>(j) < n && ws.support_index[j] >= 0;
+      if (inside || !(w > 0.0)) continue;  // inside S (self-loops too) or no flow
+      const double d = ws.x[i] - ws.x[j];
+      const double f = w * e.phi(d);
+      edges.push_back({i, j, w, d, f});
+      w_total += w;
+      base += f;
+      d_min = std::min(d_min, d);
+    }
+    work.edges += end - begin;
+  }
+  if (edges.empty()) return;  // S is a whole component: the mass cannot leave it
+  const int64_t count = static_cast<int64_t>(edges.size());
+  auto eval = [&](double c, double& slope) {
+    double h = -(base + total);
+    slope = 0.0;
+    for (const auto& b : edges) {
+      const double d = b.d + c;
+      const double f = e.phi(d);
+      h += b.weight * f;
+      slope += e.slope(b.weight, d, f);
+    }
+    work.edges += count;
+    return h;
+  };
+  // h >= 0 from hi on: every boundary difference is then >= phi^{-1}((base + E) / w_total).
+  const double hi = std::max(0.0, e.inverse(std::max(base + total, 0.0) / w_total) - d_min);
+  TORCH_CHECK_VALUE(std::isfinite(hi), g.op, ": p = ", 1.0 + 1.0 / e.power,
+                    " makes the potentials overflow float64; use a smaller p");
+  const double c =
+      pnorm_root(0.0, hi, std::min(e.inverse(total / w_total), hi), tolerance, eval);
+  if (!(c > 0.0)) return;
+  for (const auto& b : edges) {
+    const double delta = b.weight * e.phi(b.d + c) - b.phi;
+    ws.m[b.outer] += delta;
+    ws.m[b.inner] -= delta;
+  }
+  for (const int32_t i : support) ws.x[i] += c;
+  work.edges += count;
+}
+
+// Pushes until no node is active or `budget` pushes were made; returns the pushes made.
+int64_t pnorm_push_some(const GraphView& g, Workspace& ws, const PNormExponent& e, double eps,
+                        int64_t budget, Work& total) {
+  Work work = total;
+  int64_t pushes = 0;
+  int32_t i;
+  const double* sink = g.sink;
+  while (pushes < budget && ws.pop_queue(i)) {
+    if (!pnorm_active(ws, i, sink[ws.nodes[i]], eps)) continue;
+    if (!pnorm_push_node(g, ws, i, e, eps, work)) continue;
+    ++pushes;
+    for (const auto& nb : ws.pnorm_row) {
+      const int32_t j = nb.local;
+      if (!ws.queued[j] && pnorm_active(ws, j, sink[ws.nodes[j]], eps)) ws.push_queue(j);
+    }
+    if (!ws.queued[i] && pnorm_active(ws, i, sink[ws.nodes[i]], eps)) ws.push_queue(i);
+  }
+  work.pushes += pushes;
+  total = work;
+  return pushes;
+}
+
+// Rebuilds the queue from every touched active node, in order of first touch.
+void pnorm_requeue(const GraphView& g, Workspace& ws, double eps) {
+  ws.clear_queue();
+  for (size_t k = 0; k < ws.nodes.size(); ++k) {
+    const int32_t i = static_cast<int32_t>(k);
+    if (pnorm_active(ws, i, g.sink[ws.nodes[k]], eps)) ws.push_queue(i);
+  }
+}
+
+// One mass level: rounds of pushes, a lift after every full round that leaves work, until no
+// node is active or max_pushes pushes in all (then flagged if a node could still push).
+void pnorm_solve(const GraphView& g, Workspace& ws, const PNormExponent& e, double eps,
+                 int64_t max_pushes, Work& work) {
+  int64_t remaining = max_pushes;
+  while (true) {
+    const int64_t round = kRoundPushesMin +
+                          kRoundPushesPerNode * static_cast<int64_t>(ws.nodes.size());
+    const int64_t budget = std::min(remaining, round);
+    const int64_t used = pnorm_push_some(g, ws, e, eps, budget, work);
+    remaining -= used;
+    if (used < budget || remaining == 0) break;
+    pnorm_lift(g, ws, e, eps, work);
+    pnorm_requeue(g, ws, eps);
+  }
+  if (remaining == 0) {
+    const double* sink = g.sink;
+    work.stopped_at_limit |= queue_has_work(ws, [&](int32_t k) {
+      const int64_t u = ws.nodes[k];
+      if (!pnorm_active(ws, k, sink[u], eps)) return false;
+      const auto [begin, end] = ws.row(k, g);  // validated before it is read
+      for (int64_t r = begin; r < end; ++r)
+        if (g.col[r] != u && g.weight(r) > 0.0) return true;
+      return false;
+    });
+  }
+}
+
+// The start of a level: the queue rebuilt from every touched active node, then
+// `scale * source_mass` added at the sources (queued when active).
+void pnorm_start_level(const GraphView& g, Workspace& ws, const int64_t* source_nodes,
+                       const double* source_mass, int64_t begin, int64_t end, double scale,
+                       double eps) {
+  pnorm_requeue(g, ws, eps);
+  for (int64_t k = begin; k < end; ++k) {
+    const int64_t v = source_nodes[k];
+    const int32_t i = ws.local(v, g);
+    ws.m[i] += scale * source_mass[k];
+    if (!ws.queued[i] && pnorm_active(ws, i, g.sink[v], eps)) ws.push_queue(i);
+  }
+}
+
 // ---------------------------------------------------------------- ACL PageRank push
 // A node whose residual exceeds eps * degree keeps alpha of it in p and spreads the rest to
 // its neighbours in proportion to edge weight (non-lazy ACL). At most max_pushes pushes per
@@ -528,6 +817,12 @@ void check_cg_iters(const char* op, int64_t cg_iters) {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
+// p finite and >= 2 (the paper's strongly-local range); its exponents.
+PNormExponent pnorm_exponent(const char* op, double p) {
+  check_real(op, "p", p, 2.0, kInf, false, true);
+  return PNormExponent{p / (p - 1.0), 1.0 / (p - 1.0), p == 2.0};
+}
+
 // A non-empty 1-D float64 list of finite positive levels, ascending (or descending).
 at::Tensor check_levels(const char* op, const char* name, const at::Tensor& levels,
                         bool ascending) {
@@ -634,6 +929,31 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_flo
   for_each_query(src.count, g.num_nodes, [&](int64_t q, Workspace& ws) {
     flow_add_sources(g, ws, src.node(), src.value(), src.p()[q], src.p()[q + 1], 1.0, eps);
     flow_solve(g, ws, eps, omega, max_pushes, cg_iters, works[q]);
+    snapshot(ws, blocks[q]);
+  });
+  auto out_ptr = concat_ptr(blocks);
+  const int64_t total = out_ptr[src.count].item<int64_t>();
+  return {out_ptr, concat_nodes(blocks, total), concat_values(blocks, total, true),
+          concat_values(blocks, total, false), work_tensor(works, true)};
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_pnorm_diffusion_cpu(
+    const at::Tensor& rowptr, const at::Tensor& col, const std::optional<at::Tensor>& value,
+    const at::Tensor& degree, const at::Tensor& sink, const at::Tensor& source_ptr,
+    const at::Tensor& source_nodes, const at::Tensor& source_mass, double p, double eps,
+    int64_t max_pushes) {
+  const char* op = "local_pnorm_diffusion";
+  const ContiguousGraph graph(op, rowptr, col, value, degree, sink);
+  const GraphView& g = graph.view;
+  const Queries src = sources(op, source_ptr, source_nodes, source_mass, g.num_nodes);
+  const PNormExponent exponent = pnorm_exponent(op, p);
+  check_real(op, "eps", eps, 0.0, kInf, true, true);
+  check_max_pushes(op, max_pushes);
+  std::vector<Block> blocks(src.count);
+  std::vector<Work> works(src.count);
+  for_each_query(src.count, g.num_nodes, [&](int64_t q, Workspace& ws) {
+    pnorm_start_level(g, ws, src.node(), src.value(), src.p()[q], src.p()[q + 1], 1.0, eps);
+    pnorm_solve(g, ws, exponent, eps, max_pushes, works[q]);
     snapshot(ws, blocks[q]);
   });
   auto out_ptr = concat_ptr(blocks);
@@ -789,6 +1109,43 @@ local_flow_cluster_cpu(const at::Tensor& rowptr, const at::Tensor& col,
 
 std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor,
            at::Tensor>
+local_pnorm_cluster_cpu(const at::Tensor& rowptr, const at::Tensor& col,
+                        const std::optional<at::Tensor>& value, const at::Tensor& degree,
+                        const at::Tensor& sink, const at::Tensor& source_ptr,
+                        const at::Tensor& source_nodes, const at::Tensor& source_mass,
+                        const at::Tensor& multiples_, double p, double eps, int64_t max_pushes,
+                        double total_volume) {
+  const char* op = "local_pnorm_cluster";
+  const ContiguousGraph graph(op, rowptr, col, value, degree, sink);
+  const GraphView& g = graph.view;
+  const Queries src = sources(op, source_ptr, source_nodes, source_mass, g.num_nodes);
+  const at::Tensor multiples = check_levels(op, "multiples", multiples_, /*ascending=*/true);
+  const PNormExponent exponent = pnorm_exponent(op, p);
+  check_real(op, "eps", eps, 0.0, kInf, true, true);
+  check_max_pushes(op, max_pushes);
+  check_real(op, "total_volume", total_volume, 0.0, kInf, false, true);
+  const double* mult = multiples.data_ptr<double>();
+  const int64_t num_levels = multiples.numel();
+  if (src.nodes.numel() > 0) {
+    const double largest = src.values.max().item<double>() * mult[num_levels - 1];
+    TORCH_CHECK_VALUE(std::isfinite(largest), op, ": multiples[-1] * max(source_mass) = ",
+                      largest, " is not finite");
+  }
+  return cluster_levels(
+      g, src.count, num_levels, /*normalize=*/false, total_volume,
+      [](int64_t, Workspace&) {},
+      [&](int64_t q, int64_t level, Workspace& ws, Work& work) {
+        // Warm start: the solution grows monotonically with the source mass (the iterates
+        // only increase), so the next level adds the missing mass and keeps pushing.
+        const double added = mult[level] - (level > 0 ? mult[level - 1] : 0.0);
+        pnorm_start_level(g, ws, src.node(), src.value(), src.p()[q], src.p()[q + 1], added,
+                          eps);
+        pnorm_solve(g, ws, exponent, eps, max_pushes, work);
+      });
+}
+
+std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor,
+           at::Tensor>
 local_ppr_cluster_cpu(const at::Tensor& rowptr, const at::Tensor& col,
                       const std::optional<at::Tensor>& value, const at::Tensor& degree,
                       const at::Tensor& source_ptr, const at::Tensor& source_nodes,
@@ -818,7 +1175,13 @@ local_ppr_cluster_cpu(const at::Tensor& rowptr, const at::Tensor& col,
 }  // namespace cpu
 
 namespace {
+void register_pnorm_kernels(torch::Library& m) {
+  m.impl("local_pnorm_diffusion", &cpu::local_pnorm_diffusion_cpu);
+  m.impl("local_pnorm_cluster", &cpu::local_pnorm_cluster_cpu);
+}
+
 void register_kernels(torch::Library& m) {
+  register_pnorm_kernels(m);
   m.impl("local_flow_diffusion", &cpu::local_flow_diffusion_cpu);
   m.impl("local_ppr_push", &cpu::local_ppr_push_cpu);
   m.impl("local_sweep_cut", &cpu::local_sweep_cut_cpu);

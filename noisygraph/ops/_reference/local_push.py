@@ -231,6 +231,250 @@ def _flow_extrapolate(rowptr, col, weight, degree, sink, x: dict, m: dict, befor
     return _flow_try(rowptr, col, weight, degree, sink, x, m, nodes, proposal)
 
 
+PNORM_ROOT_STEPS = 200  # the compiled solver's root-finder limit (kPNormRootSteps)
+PNORM_ROOT_TOLERANCE = 0.5  # accept |residual| <= this * eps (kPNormRootTolerance)
+
+
+def _pnorm_root(lo: float, hi: float, t: float, tolerance: float, evaluate) -> float:
+    """The root of an increasing ``h`` on ``[lo, hi]`` from the trial ``t``: Newton steps,
+    bisection when a step leaves the bracket; the trial of least ``|h|`` seen (at once when
+    ``|h| <= tolerance``). ``evaluate(t)`` returns ``(h(t), h'(t))``."""
+    best_t, best_h = t, math.inf
+    for _ in range(PNORM_ROOT_STEPS):
+        h, slope = evaluate(t)
+        if abs(h) < abs(best_h):
+            best_t, best_h = t, h
+        if abs(h) <= tolerance:
+            break
+        if h < 0.0:
+            lo = t
+        else:
+            hi = t
+        nxt = t - h / slope if slope != 0.0 else math.nan
+        if not lo < nxt < hi:
+            nxt = lo + 0.5 * (hi - lo)
+        if not lo < nxt < hi:
+            break
+        t = nxt
+    return best_t
+
+
+def pnorm_diffusion_reference(graph: LocalGraph, sources: dict[int, float], sink: Sequence[float],
+                              p: float = 2.0, eps: float = 1e-4, max_pushes: int = 10**9,
+                              state: Optional[tuple[dict, dict]] = None):
+    r"""p-norm flow diffusion (:math:`p \ge 2`, :math:`q = p/(p-1)`) by the coordinate method.
+
+    Solves :math:`\min_{x \ge 0} \tfrac1q \sum_{uv} w_{uv} |x_u - x_v|^q + x^\top (T - \Delta)`:
+    a node whose excess :math:`m_i - T_i` exceeds ``eps`` (or, with :math:`x_i > 0`, whose
+    deficit does) moves :math:`x_i` to the root of :math:`m_i(t) = T_i` (never below 0),
+    :math:`m_i = \Delta_i - \sum_j w_{ij}\,\varphi(x_i - x_j)`,
+    :math:`\varphi(d) = \mathrm{sign}(d)|d|^{q-1}` (safeguarded Newton steps inside a
+    bracket, accepted once the residual is at most ``eps / 2``); the neighbours' masses follow
+    the changed flows. After every round of ``16 + 2 * (touched nodes)`` pushes that leaves
+    work, :func:`_pnorm_lift` raises the whole support. FIFO order, as the compiled op, which
+    it follows step by step.
+
+    Args:
+        graph (LocalGraph): the graph.
+        sources (dict): node -> source mass added before pushing.
+        sink (sequence): sink capacity per node.
+        p (float): the flow norm, finite and >= 2. (default: ``2.0``)
+        eps (float): tolerance on the excess.
+        max_pushes (int): push limit of this call (one mass level).
+        state (tuple, optional): ``(x, m)`` dictionaries to continue from (warm start).
+
+    Returns:
+        ``(x, m, work)`` as :func:`flow_diffusion_reference`; ``edges`` counts the row scan,
+        every root-finder evaluation and the mass update of every push and lift.
+    """
+    rowptr, col, weight, degree = _rows(graph)
+    power = 1.0 / (p - 1.0)
+    linear = p == 2.0
+
+    def phi(d: float) -> float:
+        if linear:
+            return d
+        a = abs(d) ** power
+        return -a if d < 0.0 else a
+
+    def inverse(y: float) -> float:
+        return y if linear else y ** (1.0 / power)
+
+    def slope(w: float, d: float, phi_d: float) -> float:
+        if linear:
+            return w
+        if d != 0.0:
+            return w * power * (phi_d / d)
+        return math.inf if w > 0.0 else 0.0
+
+    x, m = ({}, {}) if state is None else state
+    queue: deque[int] = deque()
+    queued: set[int] = set()
+
+    def active(v: int) -> bool:
+        excess = m[v] - sink[v]
+        return excess > eps or (excess < -eps and x[v] > 0.0)
+
+    def enqueue(v: int) -> None:
+        if v not in queued and active(v):
+            queue.append(v)
+            queued.add(v)
+
+    def touch(v: int) -> None:
+        if v not in m:
+            m[v], x[v] = 0.0, 0.0
+
+    def requeue() -> None:
+        queue.clear()
+        queued.clear()
+        for v in m:
+            enqueue(v)
+
+    requeue()  # a warm start: the nodes a previous level left active, in order of first touch
+    for v, mass in sources.items():
+        touch(v)
+        m[v] += mass
+        enqueue(v)
+    pushes = edges = 0
+    tolerance = PNORM_ROOT_TOLERANCE * eps
+
+    def push(v: int) -> Optional[list]:
+        nonlocal edges
+        x_v, excess = x[v], m[v] - sink[v]
+        row = []
+        w_eff = base = 0.0
+        x_max = x_v
+        for e in range(rowptr[v], rowptr[v + 1]):
+            u = col[e]
+            if u == v:
+                continue
+            touch(u)
+            f = weight[e] * phi(x_v - x[u])
+            row.append((u, weight[e], x[u], f))
+            w_eff += weight[e]
+            base += f
+            x_max = max(x_max, x[u])
+        edges += rowptr[v + 1] - rowptr[v]
+        if not w_eff > 0.0:
+            return None
+        target = base + excess
+
+        def evaluate(t: float):
+            nonlocal edges
+            h, s = -target, 0.0
+            for _, w, x_u, _ in row:
+                f = phi(t - x_u)
+                h += w * f
+                s += slope(w, t - x_u, f)
+            edges += len(row)
+            return h, s
+
+        if excess > 0.0:
+            hi = x_max + inverse(max(target, 0.0) / w_eff)
+            if not math.isfinite(hi):
+                raise ValueError(f"p = {p} makes the potentials overflow float64; use a "
+                                 "smaller p")
+            t = _pnorm_root(x_v, hi, min(x_v + inverse(excess / w_eff), hi), tolerance, evaluate)
+        elif evaluate(0.0)[0] >= -tolerance:
+            t = 0.0
+        else:
+            t = _pnorm_root(0.0, x_v, max(0.0, x_v - inverse(-excess / w_eff)), tolerance,
+                            evaluate)
+        moved = 0.0
+        for u, w, x_u, f in row:
+            delta = w * phi(t - x_u) - f
+            m[u] += delta
+            moved += delta
+        m[v] -= moved
+        x[v] = t
+        edges += len(row)
+        return row
+
+    def lift() -> None:
+        nonlocal edges
+        support = [v for v in m if x[v] > 0.0]
+        inside = set(support)
+        total = sum(m[v] - sink[v] for v in support)
+        if not support or not total > tolerance:
+            return
+        boundary = []
+        w_total = base = 0.0
+        d_min = math.inf
+        for v in support:
+            for e in range(rowptr[v], rowptr[v + 1]):
+                u = col[e]
+                touch(u)
+                if u in inside or not weight[e] > 0.0:
+                    continue
+                d = x[v] - x[u]
+                f = weight[e] * phi(d)
+                boundary.append((v, u, weight[e], d, f))
+                w_total += weight[e]
+                base += f
+                d_min = min(d_min, d)
+            edges += rowptr[v + 1] - rowptr[v]
+        if not boundary:
+            return
+
+        def evaluate(c: float):
+            nonlocal edges
+            h, s = -(base + total), 0.0
+            for _, _, w, d, _ in boundary:
+                f = phi(d + c)
+                h += w * f
+                s += slope(w, d + c, f)
+            edges += len(boundary)
+            return h, s
+
+        hi = max(0.0, inverse(max(base + total, 0.0) / w_total) - d_min)
+        if not math.isfinite(hi):
+            raise ValueError(f"p = {p} makes the potentials overflow float64; use a smaller p")
+        c = _pnorm_root(0.0, hi, min(inverse(total / w_total), hi), tolerance, evaluate)
+        if not c > 0.0:
+            return
+        for v, u, w, d, f in boundary:
+            delta = w * phi(d + c) - f
+            m[u] += delta
+            m[v] -= delta
+        for v in support:
+            x[v] += c
+        edges += len(boundary)
+
+    def push_some(budget: int) -> int:
+        made = 0
+        while queue and made < budget:
+            v = queue.popleft()
+            queued.discard(v)
+            if not active(v):
+                continue
+            row = push(v)
+            if row is None:
+                continue
+            made += 1
+            for nb in row:
+                enqueue(nb[0])
+            enqueue(v)
+        return made
+
+    remaining = max_pushes
+    while True:
+        budget = min(remaining, ROUND_PUSHES_MIN + ROUND_PUSHES_PER_NODE * len(m))
+        used = push_some(budget)
+        pushes += used
+        remaining -= used
+        if used < budget or remaining == 0:
+            break
+        lift()
+        requeue()
+
+    def can_push(v: int) -> bool:
+        return active(v) and any(col[e] != v and weight[e] > 0.0
+                                 for e in range(rowptr[v], rowptr[v + 1]))
+
+    stopped = remaining == 0 and any(can_push(v) for v in queue)
+    return x, m, (pushes, edges, int(stopped))
+
+
 def ppr_push_reference(graph: LocalGraph, sources: dict[int, float], alpha: float = 0.05,
                        eps: float = 1e-6, max_pushes: int = 10**9,
                        state: Optional[tuple[dict, dict]] = None):
