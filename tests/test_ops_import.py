@@ -57,6 +57,9 @@ SCRIPT = textwrap.dedent("""
                                  torch.tensor([1.5, 3.0], **f64), 1e-4, 1.5, 1000, volume))
     check("local_ppr_cluster", (*graph, ptr, nodes, mass, torch.tensor([1e-2, 1e-3], **f64),
                                 0.1, 1000, volume))
+    check("local_pnorm_diffusion", (*graph, count, ptr, nodes, mass, 4.0, 1e-4, 1000))
+    check("local_pnorm_cluster", (*graph, count, ptr, nodes, mass,
+                                  torch.tensor([1.5, 3.0], **f64), 4.0, 1e-4, 1000, volume))
     check("local_max_flow", (rowptr, col, value, 0, 3, 0.0, 10**6))
     check("local_mqi", (*graph, torch.tensor([0, 1]), volume, 50, 10**6))
     check("local_flow_improve", (*graph, torch.tensor([0, 1]), volume, 0.3, 50, 10**6))
@@ -65,7 +68,8 @@ SCRIPT = textwrap.dedent("""
 
 ALL_OPS = {"spmm", "sddmm", "diffuse", "diffuse_adjoint", "coding_rate", "local_flow_diffusion",
            "local_ppr_push", "local_sweep_cut", "local_flow_cluster", "local_ppr_cluster",
-           "local_max_flow", "local_mqi", "local_flow_improve"}
+           "local_max_flow", "local_mqi", "local_flow_improve", "local_pnorm_diffusion",
+           "local_pnorm_cluster"}
 
 
 @pytest.mark.skipif(noisygraph.backend() == "reference", reason="compiled library not built")
