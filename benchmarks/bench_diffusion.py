@@ -1,7 +1,8 @@
 """Benchmark of the fused K-step diffusion against the public alternatives.
 
 Compares ``noisygraph.ops.diffuse`` (compiled kernel, natural node order and with the
-cached reverse Cuthill--McKee relabelling) with a ``torch.sparse.mm`` loop, a SciPy CSR loop,
+cached reverse Cuthill--McKee and METIS-partition relabellings, ``Adjacency.reorder``; the
+METIS row needs the optional ``pymetis``) with a ``torch.sparse.mm`` loop, a SciPy CSR loop,
 PyG's ``APPNP`` and PyG's ``LabelPropagation`` (over ``edge_index`` with precomputed
 symmetric-normalized weights), forward and forward+backward, on CSBM-like graphs with planted
 communities and on uniformly random graphs. Reports the median of repeats, the ratio of each
@@ -11,6 +12,11 @@ bandwidth.
 Bytes per diffusion step (what the kernel reads and writes): row pointers and column indices
 (int32), edge values, one gathered row of ``F`` floats per edge, the restart row ``Y_0`` and
 the written row, per node.
+
+Each relabelling is built once per graph (timed: the order, the relabelled CSR and its
+transpose) and cached; its row in the table gives that one-time cost and the break-even: the
+number of calls after which the time saved per call against the natural order has paid for
+it (forward, and forward + backward).
 
 Usage::
 
@@ -113,7 +119,8 @@ def step_bytes(adj: Adjacency, num_features: int, itemsize: int = 4) -> int:
 
 # ------------------------------------------------------------------ the contenders
 def make_cases(adj: Adjacency, y0: torch.Tensor, steps: int, alpha: float, with_pyg: bool,
-               pyg_steps: int) -> list[tuple[str, Optional[Callable], Optional[Callable], int]]:
+               pyg_steps: int, orders: list[str]
+               ) -> list[tuple[str, Optional[Callable], Optional[Callable], int]]:
     """``(name, forward, forward+backward, steps run)`` for every contender."""
     upstream = torch.randn_like(y0)
     row = adj.row()
@@ -153,6 +160,10 @@ def make_cases(adj: Adjacency, y0: torch.Tensor, steps: int, alpha: float, with_
          backward_of(ours(False)), steps),
         ("noisygraph diffuse (reorder='rcm', cached)", lambda: ours("rcm")(y0),
          backward_of(ours("rcm")), steps),
+    ]
+    cases += [(f"noisygraph diffuse (reorder={method!r}, cached)", lambda m=method: ours(m)(y0),
+               backward_of(ours(method)), steps) for method in orders]
+    cases += [
         ("torch.sparse.mm loop (CSR)", lambda: torch_sparse(y0), backward_of(torch_sparse),
          steps),
         # SciPy has no autograd: its backward is the adjoint loop over A^T (same recurrence).
@@ -190,16 +201,19 @@ def run_size(name: str, graph: str, steps: int, num_features: int, alpha: float,
     adj = Adjacency.from_edge_index(edge_index, num_nodes=num_nodes).normalize("sym")
     del edge_index
     build = time.perf_counter() - start
-    start = time.perf_counter()
-    adj.reorder("rcm")
-    adj.reorder("rcm").adjacency.transpose()
-    reorder_seconds = time.perf_counter() - start
+    order_seconds = {}
+    for method in ["rcm"] + extra_orders():
+        start = time.perf_counter()
+        adj.reorder(method).adjacency.transpose()
+        order_seconds[method] = time.perf_counter() - start
     adj.transpose()
     y0 = torch.rand(num_nodes, num_features)
     print(f"[{name}/{graph}] {num_nodes:,} nodes, {adj.nnz:,} nnz; build {build:.1f}s, "
-          f"rcm reorder (one-time, cached) {reorder_seconds:.1f}s", flush=True)
+          "one-time (cached) reorder + transpose: " +
+          ", ".join(f"{m} {t:.1f}s" for m, t in order_seconds.items()), flush=True)
     results = []
-    for case, forward, both, ran in make_cases(adj, y0, steps, alpha, with_pyg, pyg_steps):
+    for case, forward, both, ran in make_cases(adj, y0, steps, alpha, with_pyg, pyg_steps,
+                                               extra_orders()):
         if any(word in case for word in skip):
             continue
         if any(word in case for word in forward_only):
@@ -226,9 +240,35 @@ def run_size(name: str, graph: str, steps: int, num_features: int, alpha: float,
         rows.append(f"| {name} / {graph} | {case}{note} | {fwd:.3f} | "
                     f"{'–' if fb is None else f'{fb:.3f}'} | {ratio_fwd:.2f}× | {ratio_fb} | "
                     f"{gbs:.1f} ({100 * gbs / bandwidth:.0f}%) |")
-    rows.append(f"| {name} / {graph} | one-time rcm reorder + transposes | {reorder_seconds:.2f} "
-                f"| | | | |")
+    natural = "noisygraph diffuse (natural order)"
+    for method, seconds in order_seconds.items():
+        case = f"noisygraph diffuse (reorder={method!r}, cached)"
+        even = ""
+        if natural in ours_fwd and case in ours_fwd:
+            even = "; break-even: " + ", ".join(
+                f"{label} {break_even(seconds, times[natural], times[case])}"
+                for label, times in (("fwd", ours_fwd), ("fwd+bwd", ours_fb)))
+        rows.append(f"| {name} / {graph} | one-time {method} reorder + transposes{even} | "
+                    f"{seconds:.2f} | | | | |")
     return rows
+
+
+def break_even(build_seconds: float, natural: Optional[float], ordered: Optional[float]) -> str:
+    """Calls after which an order's one-time cost is paid back by its saving per call."""
+    if natural is None or ordered is None:
+        return "–"
+    if ordered >= natural:
+        return "never (no saving)"
+    return f"{build_seconds / (natural - ordered):.0f} calls"
+
+
+def extra_orders() -> list[str]:
+    """The relabellings timed besides RCM: METIS when ``pymetis`` is installed."""
+    try:
+        import pymetis  # noqa: F401
+    except ImportError:
+        return []
+    return ["metis"]
 
 
 # ------------------------------------------------------------------ validation overhead

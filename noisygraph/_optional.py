@@ -2,7 +2,8 @@
 
 ``pip install noisygraph`` installs the core (torch, PyG, numpy, scipy, tqdm, matplotlib);
 the extras of ``pyproject.toml`` add the rest: ``ogb`` (OGB loaders), ``text`` (the offline
-sentence model for Locle), ``bench`` (networkx, for the benchmarks and the clustering example).
+sentence model for Locle), ``bench`` (networkx, for the benchmarks and the clustering example), ``metis``
+(pymetis, for ``Adjacency.reorder('metis')``).
 """
 from __future__ import annotations
 

@@ -165,7 +165,7 @@ def test_reorder_rejects_values_that_require_grad():
     with pytest.raises(ValueError, match="require grad"):
         adj.reorder()
     with pytest.raises(ValueError, match="method"):
-        Adjacency.from_edge_index(edge_index, num_nodes=N).reorder("metis")
+        Adjacency.from_edge_index(edge_index, num_nodes=N).reorder("nested-dissection")
 
 
 @pytest.mark.parametrize("bad, match, error", [

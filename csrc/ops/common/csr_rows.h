@@ -16,9 +16,11 @@
 #pragma once
 #include <ATen/Parallel.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "ops/common/csr_checks.h"
 
@@ -192,18 +194,61 @@ inline bool gather_rows(const CsrRows<scalar_t, index_t>& a, const scalar_t* x, 
   return ok;
 }
 
-// Runs gather_rows over all rows in parallel, weighted or not. Returns false if the matrix
-// was invalid anywhere (the caller raises with throw_csr_error); with kCheck = false (a
-// matrix an earlier gather of the same call validated) it does not check and returns true.
+// The scheduling unit of parallel_gather: a block of consecutive rows holding about
+// kBlockCost edges plus rows (a row costs one unit besides its edges: its pointers, restart
+// row and written row).
+constexpr int64_t kBlockCost = 1 << 15;
+
+// The first row of each of `blocks` blocks of about equal cost (edges + rows), and num_rows
+// at the end: bisection on rowptr[i] + i (increasing for a valid matrix), then made
+// non-decreasing from 0 to num_rows, so that the blocks cover every row exactly once even
+// when rowptr is invalid (whose rows the gathers then report).
+template <typename index_t>
+inline std::vector<int64_t> block_starts(const index_t* rowptr, int64_t num_rows, int64_t nnz,
+                                         int64_t blocks) {
+  std::vector<int64_t> starts(blocks + 1, num_rows);
+  const double total = static_cast<double>(nnz) + static_cast<double>(num_rows);
+  starts[0] = 0;
+  for (int64_t b = 1; b < blocks; ++b) {
+    const double target = static_cast<double>(b) * total / static_cast<double>(blocks);
+    int64_t low = 0, high = num_rows;  // the first row i with rowptr[i] + i >= target
+    while (low < high) {
+      const int64_t mid = low + (high - low) / 2;
+      if (static_cast<double>(rowptr[mid]) + static_cast<double>(mid) < target)
+        low = mid + 1;
+      else
+        high = mid;
+    }
+    starts[b] = std::max(low, starts[b - 1]);
+  }
+  return starts;
+}
+
+// Runs gather_rows over all rows in parallel, weighted or not: blocks of about kBlockCost
+// edges plus rows, which the threads claim in order from a shared counter (balanced by
+// edges, not rows, and a thread the OS parks holds up one block, not half of the rows).
+// Returns false if the matrix was invalid anywhere (the caller raises with throw_csr_error);
+// with kCheck = false (a matrix an earlier gather of the same call validated) it does not
+// check and returns true.
 template <bool kCheck, typename scalar_t, typename index_t, typename Epilogue>
 bool parallel_gather(const CheckedCsr& csr, const scalar_t* x, int64_t f, scalar_t* dst,
                      const uint8_t* skip, const Epilogue& epilogue) {
   const auto a = csr_rows<scalar_t, index_t>(csr);
+  const int64_t n = csr.num_rows;
+  const int64_t cost = a.nnz + n;
+  const int64_t blocks = cost / kBlockCost + 1;
+  const std::vector<int64_t> starts = block_starts(a.rowptr, n, a.nnz, blocks);
+  std::atomic<int64_t> next{0};
   std::atomic<bool> bad{false};
-  at::parallel_for(0, csr.num_rows, kRowGrain, [&](int64_t begin, int64_t end) {
-    const bool ok = a.value != nullptr
-                        ? gather_rows<true, kCheck>(a, x, f, begin, end, dst, skip, epilogue)
-                        : gather_rows<false, kCheck>(a, x, f, begin, end, dst, skip, epilogue);
+  at::parallel_for(0, at::get_num_threads(), 1, [&](int64_t, int64_t) {
+    bool ok = true;
+    for (int64_t b = next.fetch_add(1, std::memory_order_relaxed); b < blocks;
+         b = next.fetch_add(1, std::memory_order_relaxed)) {
+      const int64_t begin = starts[b], end = starts[b + 1];
+      ok &= a.value != nullptr
+                ? gather_rows<true, kCheck>(a, x, f, begin, end, dst, skip, epilogue)
+                : gather_rows<false, kCheck>(a, x, f, begin, end, dst, skip, epilogue);
+    }
     if (!ok) bad.store(true, std::memory_order_relaxed);
   });
   return !bad.load(std::memory_order_relaxed);

@@ -1,0 +1,61 @@
+"""Bad CSRs whose fault lies in a late row block of the CPU gathers (several blocks of
+2^15 edges + rows, claimed by the threads in any order): each raw op still raises the exact
+error, naming the argument, with one and with two threads."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+import noisygraph
+from bad_input import BadInput, assert_rejects, case_id
+
+pytestmark = pytest.mark.skipif(noisygraph.backend() == "reference",
+                                reason="compiled library not built")
+N, DEGREE = 20_000, 5  # 120,000 edges + rows: four blocks
+ROWPTR = torch.arange(0, N * DEGREE + 1, DEGREE, dtype=torch.int32)
+COL = torch.randint(0, N, (N * DEGREE,), generator=torch.Generator().manual_seed(0),
+                    dtype=torch.int32)
+X = torch.rand(N, 8)
+
+
+def late(tensor: torch.Tensor, index: int, value) -> torch.Tensor:
+    out = tensor.clone()
+    out[index] = value
+    return out
+
+
+ops = torch.ops.noisygraph
+BAD_COL = late(COL, N * DEGREE - 2, N)  # in the last row
+BAD_ROWPTR = late(ROWPTR, 3 * N // 4, 0)  # rowptr drops in the fourth block
+BAD_VALUE = late(torch.rand(N * DEGREE), N * DEGREE - 1, float("inf"))
+CASES = [
+    BadInput("spmm-late-col", lambda: ops.spmm(ROWPTR, BAD_COL, None, X), ValueError, "col"),
+    BadInput("spmm-late-rowptr-drop", lambda: ops.spmm(BAD_ROWPTR, COL, None, X), ValueError,
+             "rowptr"),
+    BadInput("spmm-late-value-inf", lambda: ops.spmm(ROWPTR, COL, BAD_VALUE, X), ValueError,
+             "value"),
+    BadInput("diffuse-late-col", lambda: ops.diffuse(ROWPTR, BAD_COL, None, X, 3, 0.1),
+             ValueError, "col"),
+    BadInput("diffuse-late-rowptr-drop",
+             lambda: ops.diffuse(BAD_ROWPTR, COL, None, X, 3, 0.1), ValueError, "rowptr"),
+    BadInput("diffuse-clamped-late-col",
+             lambda: ops.diffuse(ROWPTR, BAD_COL, None, X, 3, 0.1, torch.ones(N, dtype=torch.bool)),
+             ValueError, "col"),
+    BadInput("adjoint-late-col",
+             lambda: ops.diffuse_adjoint(ROWPTR, BAD_COL, None, X, 3, 0.1, None), ValueError,
+             "t_col"),
+    BadInput("adjoint-masked-late-value-inf",
+             lambda: ops.diffuse_adjoint(ROWPTR, COL, BAD_VALUE, X, 3, 0.1,
+                                         torch.zeros(N, dtype=torch.bool)), ValueError, "t_value"),
+]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_rejects(case, threads):
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        assert_rejects(case)
+    finally:
+        torch.set_num_threads(before)
