@@ -28,6 +28,7 @@ from noisygraph.cluster.restricted import half_volume_cluster
 from noisygraph_cli.choices import CLUSTER_METHODS as METHODS  # defined once, torch-free
 
 DEFAULT_MULTIPLES = (1.5, 2.0, 2.5, 3.0, 4.0, 5.0)
+MAX_MASS_FRACTION = 0.75  # of the total sink capacity, when no multiple fits in half of it
 VolumeSpec = Union[None, float, Tensor]
 
 
@@ -374,12 +375,14 @@ def _feasible_multiples(graph: LocalGraph, sink: Optional[Tensor], volumes: list
     """The (checked, ascending) multiples whose source mass stays below half the graph's
     total sink capacity (a larger mass cannot settle locally: the diffusion would flood the
     graph). When even the smallest exceeds it — a target of more than a third of the graph's
-    volume at the default grid — one level of exactly half the capacity remains: a mass of
-    the whole capacity or more has no feasible flow at all (the push would run to
-    ``max_pushes``)."""
+    volume at the default grid — one level remains: the smallest multiple, capped at three
+    quarters of the capacity (the largest mass the estimated volume, clamped to half the
+    graph, reaches at the default grid). A mass of the whole capacity or more has no feasible
+    flow at all: the pushes would run to ``max_pushes``."""
     capacity = graph.total_edges if sink is None else float(sink.sum())
     largest = max(volumes)
-    return [a for a in grid if a * largest <= capacity / 2] or [capacity / (2 * largest)]
+    feasible = [a for a in grid if a * largest <= capacity / 2]
+    return feasible or [min(grid[0], MAX_MASS_FRACTION * capacity / largest)]
 
 
 def _ppr_batches(graph: LocalGraph, seeds, volumes, multiples, alpha, max_pushes) -> ClusterBatch:
