@@ -62,7 +62,10 @@ ASAN_DIR := build/asan
 ASAN_TESTS := tests/test_bad_input_raw_ops.py tests/test_property_raw_ops.py \
 	tests/test_ops_diffusion.py tests/test_cluster_ops.py tests/test_coding_rate.py \
 	tests/test_sparse.py tests/test_propagation.py tests/test_mcr2.py \
-	tests/test_cluster_flow_solver.py tests/test_bad_input_cluster.py
+	tests/test_cluster_flow_solver.py tests/test_bad_input_cluster.py \
+	tests/test_max_flow.py tests/test_bad_input_refine.py tests/test_cluster_pnorm.py \
+	tests/test_bad_input_pnorm.py tests/test_diffusion_blocks.py \
+	tests/test_bad_input_diffusion_blocks.py
 
 test-asan: setup
 	NOISYGRAPH_SANITIZE=1 MAX_JOBS=2 $(PY) setup.py -q build_ext \
