@@ -64,6 +64,7 @@ import torch
 from torch import Tensor
 
 from noisygraph._validation import check_choice, check_int, check_real
+from noisygraph.baselines.confident import confident_joint as baselines_confident_joint
 from noisygraph.detection.oos import (OutOfSamplePredictions, out_of_sample_predictions,
                                       random_folds, training_nodes_and_labels)
 from noisygraph.ops.diffusion import diffuse
@@ -161,31 +162,10 @@ def confident_joint(probs: Tensor, labels: Tensor, num_classes: int) -> Tensor:
     (``calibrate=True``) defines it: class thresholds :math:`t_j - 10^{-6}`, the arg-max
     among the classes that reach their threshold, diagonal at least 1; each row scaled to
     the number of nodes with that given label, the whole to :math:`n`, then rounded keeping
-    each row's total (largest remainders). Returned as float64 integers."""
-    labels = labels.long()
-    probs = probs.double()
-    counts = torch.bincount(labels, minlength=num_classes)
-    sums = torch.zeros(num_classes, dtype=torch.float64).index_add_(
-        0, labels, probs.gather(1, labels.unsqueeze(1)).squeeze(1))
-    thresholds = sums / counts.clamp(min=1)
-    confident = probs >= thresholds.unsqueeze(0) - 1e-6
-    num_confident = confident.sum(dim=1)
-    guess = torch.where(num_confident > 1, probs.argmax(dim=1),
-                        confident.to(torch.uint8).argmax(dim=1))
-    some = num_confident > 0
-    joint = torch.bincount(labels[some] * num_classes + guess[some],
-                           minlength=num_classes * num_classes).view(num_classes, num_classes)
-    joint.diagonal().clamp_(min=1)
-    scaled = joint.double() / joint.sum(dim=1, keepdim=True).clamp(min=1) \
-        * counts.unsqueeze(1).double()
-    scaled = scaled / scaled.sum().clamp(min=1e-12) * labels.numel()
-    rounded = scaled.round()
-    for row in range(num_classes):
-        diff = int(round(float(scaled[row].sum()))) - int(rounded[row].sum())
-        if diff:
-            order = torch.argsort(scaled[row] - rounded[row], descending=diff > 0)
-            rounded[row, order[:abs(diff)]] += 1 if diff > 0 else -1
-    return rounded
+    each row's total (largest remainders). Returned as float64 integers: the one
+    implementation, :func:`noisygraph.baselines.confident.confident_joint`, in this module's
+    argument order."""
+    return baselines_confident_joint(labels, probs, num_classes).double()
 
 
 def fit_weights(evidence: Sequence[Tensor], labels: Tensor) -> Tensor:
