@@ -79,6 +79,9 @@ if _ops.has_kernel("local_max_flow", "cpu"):
                  ValueError, "rowptr"),
         BadInput("max-flow-rowptr-end", lambda: raw_flow(rowptr=torch.tensor([0, 2, 3, 4])),
                  ValueError, "rowptr"),
+        # a middle pointer past len(col) (the last one correct): row 0 would read past col
+        BadInput("max-flow-rowptr-past-col", lambda: raw_flow(rowptr=torch.tensor([0, 1000, 3, 3])),
+                 ValueError, "rowptr"),
         BadInput("max-flow-source", lambda: raw_flow(source=3), ValueError, "source"),
         BadInput("max-flow-sink", lambda: raw_flow(sink=-1), ValueError, "sink"),
         BadInput("max-flow-same", lambda: raw_flow(sink=0), ValueError, "sink"),

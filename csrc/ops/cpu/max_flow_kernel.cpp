@@ -545,8 +545,10 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor> local_max_flow_cpu(
   FlowNetwork net;
   for (int64_t u = 0; u < n; ++u) net.add_node();
   for (int64_t u = 0; u < n; ++u) {
-    TORCH_CHECK_VALUE(rp[u] <= rp[u + 1], op, ": rowptr must be non-decreasing, but rowptr[",
-                      u, "] = ", rp[u], " > rowptr[", u + 1, "] = ", rp[u + 1]);
+    TORCH_CHECK_VALUE(rp[u] <= rp[u + 1] && rp[u + 1] <= m, op,
+                      ": rowptr must be non-decreasing within [0, len(col) = ", m,
+                      "], but rowptr[", u, "] = ", rp[u], " and rowptr[", u + 1, "] = ",
+                      rp[u + 1]);
     for (int64_t e = rp[u]; e < rp[u + 1]; ++e) {
       TORCH_CHECK_VALUE(0 <= c[e] && c[e] < n, op, ": col[", e, "] = ", c[e],
                         " is outside [0, ", n, ")");
