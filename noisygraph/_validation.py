@@ -139,12 +139,17 @@ def _int_list(name: str, value: Any) -> list[int]:
     return [int(item) for item in value]
 
 
-def check_fanouts(name: str, value: Any) -> list[int]:
-    """A non-empty sequence of per-hop fan-outs, each an int ``>= 0`` or ``-1`` (all)."""
+def check_fanouts(name: str, value: Any, *, length: Optional[int] = None,
+                  allow_zero: bool = True) -> list[int]:
+    """A non-empty sequence of per-hop fan-outs, each an int ``>= 0`` (``> 0`` unless
+    ``allow_zero``) or ``-1`` (all), with ``length`` entries when given."""
     out = _int_list(name, value)
-    bad = next((item for item in out if item < -1), None)
+    low = 0 if allow_zero else 1
+    bad = next((item for item in out if item < low and item != -1), None)
     if bad is not None:
-        raise ValueError(f"{name} entries must be >= 0 or -1 (all neighbours), got {bad}")
+        raise ValueError(f"{name} entries must be >= {low} or -1 (all neighbours), got {bad}")
+    if length is not None and len(out) != length:
+        raise ValueError(f"{name} must give one fan-out per layer ({length}), got {len(out)}")
     return out
 
 

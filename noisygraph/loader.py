@@ -81,17 +81,51 @@ class UniformNeighborSampler(BaseSampler):
         if generator is not None and not isinstance(generator, torch.Generator):
             raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
         target = edge_index[1]
-        self.edge_perm = torch.argsort(target, stable=True)
-        self.source = edge_index[0][self.edge_perm]
+        edge_perm = torch.argsort(target, stable=True)
         counts = torch.bincount(target, minlength=num_nodes)
-        self.rowptr = torch.zeros(num_nodes + 1, dtype=torch.long)
-        torch.cumsum(counts, 0, out=self.rowptr[1:])
-        self.num_nodes = int(num_nodes)
+        rowptr = torch.zeros(num_nodes + 1, dtype=torch.long)
+        torch.cumsum(counts, 0, out=rowptr[1:])
+        self._setup(rowptr, edge_index[0][edge_perm], edge_perm, num_neighbors, generator)
+
+    def _setup(self, rowptr: Tensor, source: Tensor, edge_perm: Optional[Tensor],
+               num_neighbors: list[int], generator: Optional[torch.Generator]) -> None:
+        self.rowptr, self.source, self.edge_perm = rowptr, source, edge_perm
+        self.num_nodes = rowptr.numel() - 1
         self.num_neighbors = num_neighbors
         self.generator = generator
         # global id -> batch position (-1: not in the batch), reset after every batch so
         # that a batch costs in proportion to its own size, not to the graph's
         self._local = torch.full((self.num_nodes,), -1, dtype=torch.long)
+
+    @classmethod
+    def from_csr(cls, rowptr: Tensor, col: Tensor, num_neighbors: Sequence[int],
+                 generator: Optional[torch.Generator] = None) -> "UniformNeighborSampler":
+        r"""The sampler of a graph already stored by target in CSR form (no sort of the
+        edges): the in-edges of node :math:`i` are ``col[rowptr[i]:rowptr[i + 1]]`` (their
+        sources); the ``edge`` of a batch are positions in ``col``.
+
+        Args:
+            rowptr (torch.Tensor): ``[N + 1]`` int64, non-decreasing, from ``0`` to
+                ``len(col)``.
+            col (torch.Tensor): ``[E]`` int64 source ids in ``[0, N)``.
+            num_neighbors (Sequence[int]): fan-out per hop.
+            generator (torch.Generator, optional): random source. (default: :obj:`None`)
+        """
+        for name, value in (("rowptr", rowptr), ("col", col)):
+            if not isinstance(value, Tensor) or value.dtype != torch.long or value.dim() != 1:
+                raise TypeError(f"{name} must be a 1-D int64 tensor, got "
+                                f"{getattr(value, 'dtype', type(value).__name__)}")
+        if rowptr.numel() == 0 or int(rowptr[0]) != 0 or int(rowptr[-1]) != col.numel() \
+                or bool((rowptr[1:] < rowptr[:-1]).any()):
+            raise ValueError("rowptr must be non-decreasing from 0 to len(col)")
+        num_nodes = rowptr.numel() - 1
+        if col.numel() and (int(col.min()) < 0 or int(col.max()) >= num_nodes):
+            raise ValueError(f"col must lie in [0, {num_nodes})")
+        if generator is not None and not isinstance(generator, torch.Generator):
+            raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
+        sampler = cls.__new__(cls)
+        sampler._setup(rowptr, col, None, _check_fanout(num_neighbors), generator)
+        return sampler
 
     def _sample_hop(self, frontier: Tensor, fanout: int) -> Tensor:
         """Positions (in CSR order) of the edges kept into ``frontier``."""
@@ -131,7 +165,7 @@ class UniformNeighborSampler(BaseSampler):
             nodes.append(new)
             rows.append(local[source])
             cols.append(local[target])
-            edges.append(self.edge_perm[kept])
+            edges.append(kept if self.edge_perm is None else self.edge_perm[kept])
             num_sampled_nodes.append(new.numel())
             num_sampled_edges.append(kept.numel())
             frontier = new

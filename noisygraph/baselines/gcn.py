@@ -6,7 +6,8 @@ It serves ERASE's GCN baseline, Locle and its baselines, and the robust-training
 the per-node ``loss``, the ``sample_weight`` of each training node and a ``label_update``
 strategy (labels re-estimated from the model's own predictions each epoch) plug in; the
 selection rule (ties broken by the first epoch or by the lower validation loss) and the
-patience are options.
+patience are options. With ``batch_size`` it trains on mini-batches of sampled
+neighbourhoods (:class:`NeighborBatches`) and evaluates by exact full-graph inference.
 """
 from __future__ import annotations
 
@@ -14,16 +15,18 @@ import copy
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.nn.dense.linear import Linear
+from torch_geometric.sampler import NodeSamplerInput
 from tqdm.auto import tqdm
 
-from noisygraph._validation import (check_bool, check_choice, check_device, check_int,
-                                    check_node_ids, check_real)
+from noisygraph._validation import (check_bool, check_choice, check_device, check_fanouts,
+                                    check_int, check_node_ids, check_real)
+from noisygraph.loader import UniformNeighborSampler
 from noisygraph.sparse import Adjacency, as_adjacency
 
 #: how :class:`GCNTrainer` breaks ties between epochs of equal validation accuracy
@@ -107,9 +110,12 @@ class GCN(torch.nn.Module):
     def hidden(self, ax: Tensor) -> Tensor:
         return torch.relu(self.lin1(ax) + self.bias1)
 
-    def output(self, adj: Tensor, adj_t: Tensor, h: Tensor) -> Tensor:
-        h = F.dropout(h, self.dropout, self.training)
-        return _Propagate.apply(adj, adj_t, self.lin2(h)) + self.bias2
+    def transform(self, h: Tensor) -> Tensor:
+        """The second layer before its propagation: :math:`\mathrm{dropout}(h)\mathbf{W}_2`."""
+        return self.lin2(F.dropout(h, self.dropout, self.training))
+
+    def output(self, adj: Tensor, adj_t: Optional[Tensor], h: Tensor) -> Tensor:
+        return _Propagate.apply(adj, adj_t, self.transform(h)) + self.bias2
 
 
 class GCNEnsemble(torch.nn.Module):
@@ -136,6 +142,107 @@ class GCNEnsemble(torch.nn.Module):
     @staticmethod
     def combine(logits: Tensor) -> Tensor:
         return torch.logsumexp(torch.log_softmax(logits, dim=-1), dim=0) - math.log(logits.size(0))
+
+
+class NeighborBatches:
+    r"""Mini-batches of sampled neighbourhoods for the 2-layer :class:`GCN`, with the full
+    graph's normalisation.
+
+    :meth:`logits` samples the in-edges of the seed nodes (hop 1, at most
+    ``num_neighbors[0]`` per node) and of the nodes so reached (hop 2, ``num_neighbors[1]``)
+    with :class:`~noisygraph.loader.UniformNeighborSampler` (uniform, without replacement;
+    ``-1``: all), then runs each layer only on the nodes a later layer reads (the first on
+    the seeds and their hop-1 neighbours, the second on the seeds). A layer replaces the
+    full-graph propagation :math:`(\hat{\mathbf{A}}\mathbf{H})_i` by
+
+    .. math::
+        \hat{A}_{ii}\,\mathbf{h}_i + \frac{n_i}{k_i} \sum_{j \in S_i} \hat{A}_{ij}\,
+        \mathbf{h}_j,
+
+    with :math:`\hat{\mathbf{A}}` the whole graph's :func:`gcn_adjacency`, :math:`n_i` the
+    in-edges of :math:`i` other than its self-loop and :math:`S_i` the :math:`k_i =
+    \min(\text{fan-out}, n_i)` sampled ones: the neighbour-sampling estimator of Chen, Zhu and
+    Song, "Stochastic Training of Graph Convolutional Networks with Variance Reduction", ICML
+    2018 (https://arxiv.org/abs/1710.10568), unbiased for a given :math:`\mathbf{H}` and
+    exact with ``-1``. PyG's ``NeighborLoader`` + ``GCNConv`` instead normalise on the
+    sampled subgraph (a seed's degree becomes its sample count + 1, a last-hop node's 1), an
+    operator that differs from the full-graph one the model is evaluated with
+    (:meth:`GCNTrainer.fit` scores by exact full-graph inference); we keep the evaluated
+    operator, so that with full neighbourhoods a batch's step is the full-batch step on its
+    seeds.
+
+    Args:
+        adj (torch.Tensor): :math:`\hat{\mathbf{A}}` as :func:`gcn_adjacency` returns it.
+        num_neighbors (Sequence[int]): fan-out of the two hops (positive or ``-1``).
+    """
+
+    def __init__(self, adj: Tensor, num_neighbors: Sequence[int]):
+        self.num_neighbors = check_fanouts("num_neighbors", num_neighbors, length=2,
+                                           allow_zero=False)
+        rowptr, col, value = adj.crow_indices(), adj.col_indices(), adj.values()
+        num_nodes = adj.size(0)
+        row = torch.repeat_interleave(torch.arange(num_nodes, device=rowptr.device),
+                                      rowptr.diff())
+        loop = row == col
+        self.self_weight = torch.zeros(num_nodes, dtype=value.dtype, device=value.device
+                                       ).index_add_(0, row[loop], value[loop])
+        off = ~loop
+        del loop
+        self.degree = torch.bincount(row[off], minlength=num_nodes)
+        del row
+        self.value = value[off]
+        sampled_rowptr = torch.zeros(num_nodes + 1, dtype=torch.long)
+        torch.cumsum(self.degree.cpu(), 0, out=sampled_rowptr[1:])
+        self.sampler = UniformNeighborSampler.from_csr(sampled_rowptr, col[off].cpu(),
+                                                       self.num_neighbors)
+
+    def _propagate(self, h: Tensor, node: Tensor, source: Tensor, target: Tensor,
+                   weight: Tensor, rows: int) -> Tensor:
+        """The estimated propagation at the first ``rows`` batch nodes (``h``: every batch
+        node's; the edges' targets lie among those rows)."""
+        out = h[:rows] * self.self_weight[node[:rows], None]
+        return out.index_add(0, target, h[source] * weight[:, None])
+
+    def logits(self, model: GCN, x: Tensor, seeds: Tensor) -> Tensor:
+        """The logits ``[len(seeds), C]`` of ``model`` (in its current mode) at ``seeds``
+        from one sampled neighbourhood."""
+        out = self.sampler.sample_from_nodes(NodeSamplerInput(input_id=None, node=seeds.cpu()))
+        device = self.value.device
+        node, source, target, edge = (t.to(device) for t in (out.node, out.row, out.col,
+                                                               out.edge))
+        fanout = torch.repeat_interleave(torch.tensor(self.num_neighbors, device=device),
+                                         torch.tensor(out.num_sampled_edges, device=device))
+        degree = self.degree[node[target]]
+        kept = torch.where(fanout < 0, degree, torch.minimum(degree, fanout))
+        weight = self.value[edge] * (degree / kept).to(self.value.dtype)
+        seeds_count, first = out.num_sampled_nodes[0], sum(out.num_sampled_nodes[:2])
+        hop1 = out.num_sampled_edges[0]
+        h = model.hidden(self._propagate(x[node], node, source, target, weight, first))
+        z = model.transform(h)
+        return self._propagate(z, node, source[:hop1], target[:hop1], weight[:hop1],
+                               seeds_count) + model.bias2
+
+
+class _Selection:
+    """Model selection on the validation labels: the best (accuracy, -loss) candidate's
+    weights and epoch, and the candidates in a row without improvement."""
+
+    def __init__(self, val_y: Tensor, tie_break: str, patience: int):
+        self.val_y, self.tie_break, self.patience = val_y, tie_break, patience
+        self.best, self.state, self.epoch, self.since = (-1.0, float("inf")), None, 0, 0
+
+    def update(self, model: torch.nn.Module, epoch: int, out: Tensor) -> bool:
+        """Scores the candidate of ``epoch`` (``out``: its validation logits); whether
+        training should stop."""
+        key = (float((out.argmax(1) == self.val_y).float().mean()),
+               float(F.cross_entropy(out, self.val_y)) if self.tie_break == "val-loss"
+               else 0.0)
+        if key[0] > self.best[0] or (key[0] == self.best[0] and key[1] < self.best[1]):
+            self.best, self.epoch, self.since = key, epoch, 0
+            self.state = copy.deepcopy(model.state_dict())
+            return False
+        self.since += 1
+        return self.since >= self.patience
 
 
 @dataclass
@@ -219,8 +326,21 @@ class GCNTrainer:
             side (:class:`GCNEnsemble`); ``step_loss`` then sees their logits ``[k, n, C]``
             (without it each network minimises its own mean loss), and selection and
             predictions read the mean of their softmax outputs. (default: ``1``)
-        seed (int, optional): seeds initialisation and dropout in a forked RNG (the global
-            RNG is left as it was); :obj:`None` draws from the global RNG. (default: :obj:`None`)
+        batch_size (int, optional): train on mini-batches of this many training nodes
+            (shuffled each epoch) with sampled neighbourhoods (:class:`NeighborBatches`:
+            each layer runs only on the nodes a later one reads, full-graph
+            normalisation); an epoch is then one pass over the training nodes, one Adam step
+            per batch, and the candidates (validation scores, ``callback``, predictions) come
+            from exact full-graph inference (two sparse products over the whole graph, no
+            per-edge tensor of it). Not with ``step_loss``, ``label_update`` or
+            ``networks > 1``. (default: :obj:`None`, full batch)
+        num_neighbors (Sequence[int], optional): fan-out of the two hops in mini-batch
+            training, each positive or ``-1`` (all neighbours); needs ``batch_size``.
+            (default: :obj:`None`, ``(5, 5)`` with ``batch_size``: ERASE's trainer default,
+            the fan-out of the ERASE release's ogbn-arxiv recipe)
+        seed (int, optional): seeds initialisation, dropout and (mini-batch) the batches'
+            order and sampling in a forked RNG (the global RNG is left as it was);
+            :obj:`None` draws from the global RNG. (default: :obj:`None`)
         device (str or torch.device, optional): (default: the features' device)
         verbose (bool, optional): show a progress bar. (default: :obj:`False`)
     """
@@ -230,6 +350,8 @@ class GCNTrainer:
                  tie_break: str = "first", loss: Optional[NodeLoss] = None,
                  label_update: Optional[LabelUpdate] = None,
                  step_loss: Optional[StepLoss] = None, networks: int = 1,
+                 batch_size: Optional[int] = None,
+                 num_neighbors: Optional[Sequence[int]] = None,
                  seed: Optional[int] = None, device=None, verbose: bool = False):
         self.hidden_channels = check_int("hidden_channels", hidden_channels, low=1)
         self.dropout = check_real("dropout", dropout, low=0.0, high=1.0, high_open=True)
@@ -247,6 +369,20 @@ class GCNTrainer:
         self.networks = check_int("networks", networks, low=1)
         if self.networks > 1 and label_update is not None:
             raise ValueError("label_update needs networks=1 (one model's predictions)")
+        self.batch_size = check_int("batch_size", batch_size, low=1, optional=True)
+        if self.batch_size is None:
+            if num_neighbors is not None:
+                raise ValueError("num_neighbors needs batch_size (mini-batch training)")
+            self.num_neighbors = None
+        else:
+            self.num_neighbors = check_fanouts(
+                "num_neighbors", (5, 5) if num_neighbors is None else num_neighbors,
+                length=2, allow_zero=False)
+            for name, given in (("step_loss", step_loss is not None),
+                                ("label_update", label_update is not None),
+                                ("networks", self.networks > 1)):
+                if given:
+                    raise ValueError(f"{name} needs full-batch training (batch_size=None)")
         self.loss = loss if loss is not None else cross_entropy
         self.label_update = label_update
         self.step_loss = step_loss
@@ -328,10 +464,19 @@ class GCNTrainer:
             if not bool(torch.isfinite(weight).all()) or bool((weight < 0).any()) \
                     or float(weight.sum()) <= 0:
                 raise ValueError("sample_weight must be finite, >= 0 and not all 0")
-        self.result = self._train(gcn_adjacency(adj), x.to(device).float(), train, train_y,
-                                  num_classes, val, val_y if val is not None else None,
-                                  weight, callback)
+        train_loop = self._train if self.batch_size is None else self._train_mini_batch
+        self.result = train_loop(gcn_adjacency(adj), x.to(device).float(), train, train_y,
+                                 num_classes, val, val_y if val is not None else None,
+                                 weight, callback)
         return self.result
+
+    def _objective(self, out: Tensor, labels: Tensor, weight: Optional[Tensor]) -> Tensor:
+        """The mean (or ``weight``-weighted mean) per-node loss of each network, summed."""
+        losses = torch.stack([self.loss(o, labels) for o in out]) \
+            if self.networks > 1 else self.loss(out, labels)
+        loss = (losses * weight).sum(-1) / weight.sum() if weight is not None \
+            else losses.mean(-1)
+        return loss.sum()
 
     def _train(self, adj: Tensor, x: Tensor, train: Tensor, train_y: Tensor, num_classes: int,
                val: Optional[Tensor], val_y: Optional[Tensor], weight: Optional[Tensor],
@@ -349,7 +494,8 @@ class GCNTrainer:
             combine = (lambda z: z) if self.networks == 1 else GCNEnsemble.combine
             optimizer = torch.optim.Adam(model.parameters(), lr=self.lr,
                                          weight_decay=self.weight_decay)
-            best, best_state, best_epoch, since = (-1.0, float("inf")), None, 0, 0
+            selection = _Selection(val_y, self.tie_break, self.patience) \
+                if val is not None else None
             last_loss, epoch = float("nan"), 0
             bar = tqdm(total=self.epochs, desc="GCN", disable=not self.verbose, leave=False)
             for epoch in range(self.epochs + 1):
@@ -362,32 +508,16 @@ class GCNTrainer:
                     model.train()
                     if callback is not None and epoch > 0:
                         callback(epoch, out, last_loss)
-                if val is not None:
-                    out = out[val]
-                    key = (float((out.argmax(1) == val_y).float().mean()),
-                           float(F.cross_entropy(out, val_y)) if self.tie_break == "val-loss"
-                           else 0.0)
-                    if key[0] > best[0] or (key[0] == best[0] and key[1] < best[1]):
-                        best, best_epoch, since = key, epoch, 0
-                        best_state = copy.deepcopy(model.state_dict())
-                    else:
-                        since += 1
-                        if since >= self.patience:
-                            break
+                if selection is not None and selection.update(model, epoch, out[val]):
+                    break
                 if epoch == self.epochs:
                     break
                 out = model.output(adj, adj_t, h)[..., train, :]
                 labels = train_y if self.label_update is None else self.label_update(
                     epoch + 1, out.detach(), train_y)
                 optimizer.zero_grad()
-                if self.step_loss is not None:
-                    loss = self.step_loss(epoch + 1, out, labels)
-                else:
-                    losses = torch.stack([self.loss(o, labels) for o in out]) \
-                        if self.networks > 1 else self.loss(out, labels)
-                    loss = (losses * weight).sum(-1) / weight.sum() if weight is not None \
-                        else losses.mean(-1)
-                    loss = loss.sum()
+                loss = self.step_loss(epoch + 1, out, labels) if self.step_loss is not None \
+                    else self._objective(out, labels, weight)
                 loss.backward()
                 optimizer.step()
                 last_loss = loss.item() if callback is not None or self.verbose else last_loss
@@ -395,14 +525,77 @@ class GCNTrainer:
                 if self.verbose:
                     bar.set_postfix(loss=f"{last_loss:.3f}")
             bar.close()
-            if best_state is not None:
-                model.load_state_dict(best_state)
-            model.eval()
-            with torch.no_grad():
-                probs = torch.softmax(combine(model.output(adj, adj_t, model.hidden(ax))), dim=1)
+            probs = self._final_probs(model, selection, combine, adj, adj_t, ax)
+        return self._result(model, probs, selection, epoch)
+
+    def _final_probs(self, model: torch.nn.Module, selection: Optional[_Selection],
+                     combine: Callable[[Tensor], Tensor], adj: Tensor, adj_t: Optional[Tensor],
+                     ax: Tensor) -> Tensor:
+        """Every node's softmax predictions of the selected candidate (full graph)."""
+        if selection is not None and selection.state is not None:
+            model.load_state_dict(selection.state)
+        model.eval()
+        with torch.no_grad():
+            return torch.softmax(combine(model.output(adj, adj_t, model.hidden(ax))), dim=1)
+
+    def _result(self, model: torch.nn.Module, probs: Tensor, selection: Optional[_Selection],
+                epoch: int) -> GCNResult:
         self.model = model
-        return GCNResult(probs, best_epoch if val is not None else epoch,
-                         best[0] if val is not None else float("nan"), epoch)
+        if selection is None:
+            return GCNResult(probs, epoch, float("nan"), epoch)
+        return GCNResult(probs, selection.epoch, selection.best[0], epoch)
+
+    def _train_mini_batch(self, adj: Tensor, x: Tensor, train: Tensor, train_y: Tensor,
+                          num_classes: int, val: Optional[Tensor], val_y: Optional[Tensor],
+                          weight: Optional[Tensor],
+                          callback: Optional[EpochCallback]) -> GCNResult:
+        """:meth:`_train` with ``batch_size``: one Adam step per mini-batch of sampled
+        neighbourhoods; candidates scored by exact full-graph inference after each epoch."""
+        batches = NeighborBatches(adj, self.num_neighbors)
+        ax = adj @ x  # the first layer's full-graph input, for the exact inference
+        identity = lambda z: z  # noqa: E731
+        devices = [x.device] if x.device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices, enabled=self.seed is not None):
+            if self.seed is not None:
+                torch.manual_seed(self.seed)
+            model = GCN(x.size(1), self.hidden_channels, num_classes,
+                        self.dropout).to(x.device)
+            optimizer = torch.optim.Adam(model.parameters(), lr=self.lr,
+                                         weight_decay=self.weight_decay)
+            selection = _Selection(val_y, self.tie_break, self.patience) \
+                if val is not None else None
+            last_loss, epoch = float("nan"), 0
+            bar = tqdm(total=self.epochs, desc="GCN", disable=not self.verbose, leave=False)
+            for epoch in range(self.epochs + 1):
+                if val is not None or callback is not None:
+                    model.eval()
+                    with torch.no_grad():
+                        out = model.output(adj, None, model.hidden(ax))
+                    if callback is not None and epoch > 0:
+                        callback(epoch, out, last_loss)
+                    if selection is not None and selection.update(model, epoch, out[val]):
+                        break
+                    del out
+                if epoch == self.epochs:
+                    break
+                model.train()
+                order = torch.randperm(train.numel(), device=train.device)
+                last_loss = 0.0
+                for start in range(0, train.numel(), self.batch_size):
+                    position = order[start:start + self.batch_size]
+                    logits = batches.logits(model, x, train[position])
+                    loss = self._objective(logits, train_y[position],
+                                           None if weight is None else weight[position])
+                    optimizer.zero_grad()
+                    loss.backward()
+                    optimizer.step()
+                    last_loss += loss.item() * position.numel() / train.numel()
+                bar.update(1)
+                if self.verbose:
+                    bar.set_postfix(loss=f"{last_loss:.3f}")
+            bar.close()
+            probs = self._final_probs(model, selection, identity, adj, None, ax)
+        return self._result(model, probs, selection, epoch)
 
     def predict(self, data: Any = None) -> Tensor:
         """Predicted classes of every node of the graph :meth:`fit` trained on (the model
