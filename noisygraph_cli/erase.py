@@ -83,11 +83,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--lr", type=float, default=None,
                         help="learning rate (default: ERASE 1e-3, 1e-2 in mini-batch; GCN 1e-2)")
     parser.add_argument("--batch-size", type=int, default=None,
-                        help="train ERASE in mini-batches of sampled neighbourhoods (default: "
-                             "full batch; 200 on ogbn-*)")
+                        help="train ERASE (or, with --method gcn, the GCN) in mini-batches of "
+                             "sampled neighbourhoods (default: full batch; 200 on ogbn-*)")
     parser.add_argument("--num-neighbors", type=int, nargs="+", default=[5, 5],
                         help="neighbours sampled per layer in mini-batch training, -1 for all "
-                             "(default: 5 5)")
+                             "(default: 5 5; the GCN has 2 layers, each > 0 or -1)")
     parser.add_argument("--max-batches", type=int, default=None,
                         help="mini-batches per epoch (default: all)")
     for name, index in (("gamma1", 0), ("gamma2", 1), ("eps", 2), ("alpha", 3), ("beta", 4)):
@@ -175,8 +175,13 @@ def build_trainer(args, data, method: Optional[str] = None):
     epochs = args.epochs if args.epochs is not None else (5 if mini_batch else 400)
     if method == "gcn":
         lr = args.lr if args.method == "gcn" and args.lr else 0.01
+        gcn_batches = {}
+        if mini_batch and method == args.method:  # the baseline beside ERASE: full batch
+            gcn_batches = dict(batch_size=args.batch_size or 200,
+                               num_neighbors=args.num_neighbors)
         return GCNBaseline(lr=lr, epochs=epochs, patience=args.patience,
-                           protocol=args.protocol, device=args.device, verbose=verbose)
+                           protocol=args.protocol, device=args.device, verbose=verbose,
+                           **gcn_batches)
     from noisygraph.erase import ERASE, ERASETrainer
 
     gamma1, gamma2, eps, alpha, beta, num_steps = _hyperparameters(args)
@@ -248,6 +253,15 @@ def validate(args) -> None:
     bad = [n for n in args.num_neighbors if n < -1]
     if bad:
         raise UsageError("--num-neighbors", f"each must be >= 0 or -1 (all), got {bad[0]}")
+    if args.method == "gcn" and _is_mini_batch(args):
+        if len(args.num_neighbors) != 2:
+            raise UsageError("--num-neighbors", "the GCN has 2 layers: give 2 fan-outs, got "
+                             f"{len(args.num_neighbors)}")
+        if 0 in args.num_neighbors:
+            raise UsageError("--num-neighbors", "each must be > 0 or -1 (all) for the GCN")
+    if args.method == "gcn" and args.max_batches is not None:
+        raise UsageError("--max-batches", "applies to ERASE only (the GCN's epoch is one "
+                         "pass over the training nodes)")
     if args.max_batches is not None and args.max_batches < 1:
         raise UsageError("--max-batches", f"must be >= 1, got {args.max_batches}")
     for flag in ("gamma1", "gamma2", "eps"):

@@ -22,7 +22,7 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 
 import torch
 from torch import Tensor
@@ -146,6 +146,14 @@ class Baseline(Method):
             trainer)
         patience (int, optional): epochs without a better validation accuracy before
             stopping. (default: ``150``, as ERASE's trainer)
+        batch_size (int, optional): train every GCN on mini-batches of this many training
+            nodes with sampled neighbourhoods (:class:`~noisygraph.baselines.GCNTrainer`'s
+            mini-batch mode; a method's per-node loss then sees one batch at a time). The
+            methods whose training needs every training node at each step (Co-teaching's
+            two networks and per-epoch selection, ELR's per-node running targets) have
+            ``mini_batch = False`` and reject it. (default: :obj:`None`, full batch)
+        num_neighbors (Sequence[int], optional): fan-out of the two hops with
+            ``batch_size``. (default: :obj:`None`, the trainer's ``(5, 5)``)
         protocol (str, optional): ``"paper"`` or ``"noisy-val"``. (default: ``"paper"``)
         seed (int, optional): seeds initialisation and dropout of every GCN the method
             trains (see above) and a cleaner's draws, without touching the global RNG;
@@ -156,9 +164,13 @@ class Baseline(Method):
 
     #: seed offset between the successive GCNs of one fit (see the class docstring)
     seed_step: int = 0
+    #: whether the method's GCNs may train in mini-batches (``batch_size``)
+    mini_batch: bool = True
 
     def __init__(self, *, hidden_channels: int = 64, dropout: float = 0.5, lr: float = 0.01,
                  weight_decay: float = 5e-4, epochs: int = 400, patience: int = 150,
+                 batch_size: Optional[int] = None,
+                 num_neighbors: Optional[Sequence[int]] = None,
                  protocol: str = "paper", seed: Optional[int] = None, device=None,
                  verbose: bool = False):
         super().__init__(protocol=protocol, seed=seed, device=device, verbose=verbose)
@@ -169,6 +181,13 @@ class Baseline(Method):
             weight_decay=check_real("weight_decay", weight_decay, low=0.0),
             epochs=check_int("epochs", epochs, low=1),
             patience=check_int("patience", patience, low=0))
+        if batch_size is not None and not self.mini_batch:
+            raise ValueError(f"batch_size: {type(self).__name__} trains on every training "
+                             "node at each step (full batch only)")
+        if batch_size is not None or num_neighbors is not None:
+            checked = GCNTrainer(batch_size=batch_size, num_neighbors=num_neighbors)
+            self.gcn_options.update(batch_size=checked.batch_size,
+                                    num_neighbors=checked.num_neighbors)
         self.cleaning: Optional[CleaningOutcome] = None
         self.result: Optional[GCNResult] = None
         self._trainers = 0

@@ -85,6 +85,8 @@ class CoTeaching(Baseline):
         **options: :class:`~noisygraph.baselines.Baseline`'s.
     """
 
+    mini_batch = False
+
     def __init__(self, *, forget_rate: Optional[float] = None, warmup: int = 10,
                  max_forget_rate: float = 0.5, quantile: float = 0.97, per_class: bool = True,
                  **options):

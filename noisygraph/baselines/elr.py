@@ -82,6 +82,8 @@ class ELR(Baseline):
         **options: :class:`~noisygraph.baselines.Baseline`'s.
     """
 
+    mini_batch = False
+
     def __init__(self, *, beta: float = 0.7, lam: float = 3.0, warmup: Optional[int] = None,
                  **options):
         super().__init__(**options)

@@ -111,7 +111,7 @@ class GCN(torch.nn.Module):
         return torch.relu(self.lin1(ax) + self.bias1)
 
     def transform(self, h: Tensor) -> Tensor:
-        """The second layer before its propagation: :math:`\mathrm{dropout}(h)\mathbf{W}_2`."""
+        r"""The second layer before its propagation: :math:`\mathrm{dropout}(h)\mathbf{W}_2`."""
         return self.lin2(F.dropout(h, self.dropout, self.training))
 
     def output(self, adj: Tensor, adj_t: Optional[Tensor], h: Tensor) -> Tensor:
