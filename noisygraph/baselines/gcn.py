@@ -11,6 +11,7 @@ neighbourhoods (:class:`NeighborBatches`) and evaluates by exact full-graph infe
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import warnings
@@ -483,21 +484,10 @@ class GCNTrainer:
                callback: Optional[EpochCallback]) -> GCNResult:
         adj_t = _transpose(adj)
         ax = adj @ x
-        devices = [x.device] if x.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices, enabled=self.seed is not None):
-            if self.seed is not None:
-                torch.manual_seed(self.seed)
-            model = (GCN(x.size(1), self.hidden_channels, num_classes, self.dropout)
-                     if self.networks == 1 else
-                     GCNEnsemble(self.networks, x.size(1), self.hidden_channels, num_classes,
-                                 self.dropout)).to(x.device)
+        with self._seeded(x.device):
+            model, optimizer, selection, bar = self._start(x, num_classes, val_y)
             combine = (lambda z: z) if self.networks == 1 else GCNEnsemble.combine
-            optimizer = torch.optim.Adam(model.parameters(), lr=self.lr,
-                                         weight_decay=self.weight_decay)
-            selection = _Selection(val_y, self.tie_break, self.patience) \
-                if val is not None else None
             last_loss, epoch = float("nan"), 0
-            bar = tqdm(total=self.epochs, desc="GCN", disable=not self.verbose, leave=False)
             for epoch in range(self.epochs + 1):
                 model.train()
                 h = model.hidden(ax)
@@ -521,12 +511,38 @@ class GCNTrainer:
                 loss.backward()
                 optimizer.step()
                 last_loss = loss.item() if callback is not None or self.verbose else last_loss
-                bar.update(1)
-                if self.verbose:
-                    bar.set_postfix(loss=f"{last_loss:.3f}")
+                self._progress(bar, last_loss)
             bar.close()
             probs = self._final_probs(model, selection, combine, adj, adj_t, ax)
         return self._result(model, probs, selection, epoch)
+
+    def _progress(self, bar: tqdm, loss: float) -> None:
+        bar.update(1)
+        if self.verbose:
+            bar.set_postfix(loss=f"{loss:.3f}")
+
+    @contextlib.contextmanager
+    def _seeded(self, device: torch.device):
+        """A forked RNG seeded with ``seed`` (the global RNG without a seed)."""
+        devices = [device] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=devices, enabled=self.seed is not None):
+            if self.seed is not None:
+                torch.manual_seed(self.seed)
+            yield
+
+    def _start(self, x: Tensor, num_classes: int, val_y: Optional[Tensor]) -> tuple:
+        """A fresh model (one GCN or the ensemble), its Adam, the selection (``None``
+        without validation labels) and the progress bar."""
+        model = (GCN(x.size(1), self.hidden_channels, num_classes, self.dropout)
+                 if self.networks == 1 else
+                 GCNEnsemble(self.networks, x.size(1), self.hidden_channels, num_classes,
+                             self.dropout)).to(x.device)
+        optimizer = torch.optim.Adam(model.parameters(), lr=self.lr,
+                                     weight_decay=self.weight_decay)
+        selection = _Selection(val_y, self.tie_break, self.patience) \
+            if val_y is not None else None
+        bar = tqdm(total=self.epochs, desc="GCN", disable=not self.verbose, leave=False)
+        return model, optimizer, selection, bar
 
     def _final_probs(self, model: torch.nn.Module, selection: Optional[_Selection],
                      combine: Callable[[Tensor], Tensor], adj: Tensor, adj_t: Optional[Tensor],
@@ -554,18 +570,9 @@ class GCNTrainer:
         batches = NeighborBatches(adj, self.num_neighbors)
         ax = adj @ x  # the first layer's full-graph input, for the exact inference
         identity = lambda z: z  # noqa: E731
-        devices = [x.device] if x.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices, enabled=self.seed is not None):
-            if self.seed is not None:
-                torch.manual_seed(self.seed)
-            model = GCN(x.size(1), self.hidden_channels, num_classes,
-                        self.dropout).to(x.device)
-            optimizer = torch.optim.Adam(model.parameters(), lr=self.lr,
-                                         weight_decay=self.weight_decay)
-            selection = _Selection(val_y, self.tie_break, self.patience) \
-                if val is not None else None
+        with self._seeded(x.device):
+            model, optimizer, selection, bar = self._start(x, num_classes, val_y)
             last_loss, epoch = float("nan"), 0
-            bar = tqdm(total=self.epochs, desc="GCN", disable=not self.verbose, leave=False)
             for epoch in range(self.epochs + 1):
                 if val is not None or callback is not None:
                     model.eval()
@@ -590,9 +597,7 @@ class GCNTrainer:
                     loss.backward()
                     optimizer.step()
                     last_loss += loss.item() * position.numel() / train.numel()
-                bar.update(1)
-                if self.verbose:
-                    bar.set_postfix(loss=f"{last_loss:.3f}")
+                self._progress(bar, last_loss)
             bar.close()
             probs = self._final_probs(model, selection, identity, adj, None, ax)
         return self._result(model, probs, selection, epoch)
