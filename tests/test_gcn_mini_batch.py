@@ -166,3 +166,14 @@ def test_sampler_from_csr_matches_the_edge_index_sampler():
     for name in ("node", "row", "col", "edge"):
         assert torch.equal(getattr(outs[0], name), getattr(outs[1], name)), name
     assert outs[0].num_sampled_edges == outs[1].num_sampled_edges
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_mini_batch_on_cuda_takes_the_full_batch_step():
+    data = _graph()
+    n_train = int(data.train_mask.sum())
+    full = _one_step(data, device="cuda")
+    batched = _one_step(data, device="cuda", batch_size=n_train, num_neighbors=[-1, -1])
+    for name, value in full.items():
+        assert batched[name].is_cuda
+        assert torch.allclose(batched[name], value, atol=1e-5, rtol=0), name
