@@ -107,7 +107,9 @@ def profile_batches(args, data, y_noisy) -> dict:
         model.train()
         optimizer = torch.optim.Adam(model.parameters(), lr=recipe.get("lr", 1e-3),
                                      weight_decay=5e-4, amsgrad=True)
-        loader = neighbor_loader(data, recipe["num_neighbors"], recipe["batch_size"], seed=0)
+        seeds = data.train_mask if recipe.get("seed_nodes") == "train" else None
+        loader = neighbor_loader(data, recipe["num_neighbors"], recipe["batch_size"],
+                                 input_nodes=seeds, seed=0)
         setups[name] = (model, optimizer, iter(loader))
     phases = ("sampling", "encoder_forward", "mcr2_forward", "mcr2_backward",
               "encoder_backward", "step")
