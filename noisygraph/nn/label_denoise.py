@@ -231,6 +231,24 @@ def _class_prototypes(z: Tensor, labels: Tensor, num_classes: int) -> Tensor:
     return sums / counts.unsqueeze(1)
 
 
+def _check_semantic_inputs(z, y_pre, train_mask, denoised) -> None:
+    _check_soft_labels("z", z)
+    _check_soft_labels("y_pre", y_pre, z.size(0))
+    _check_mask(train_mask, z.size(0), "train_mask")
+    if denoised is not None:
+        _check_classes("denoised", denoised, int(train_mask.sum()), y_pre.size(1))
+
+
+def _prototype_similarity(z: Tensor, y_pre: Tensor, train_mask: Tensor,
+                          denoised: Optional[Tensor]) -> Tensor:
+    """``[N, K]`` :math:`|\cos(\mathbf{z}_i, \mathbf{c}_k)|` to the prototypes of the
+    training nodes' denoised classes."""
+    if denoised is None:
+        denoised = y_pre[train_mask].argmax(dim=1)
+    prototypes = _class_prototypes(z[train_mask], denoised, y_pre.size(1))
+    return (F.normalize(z, dim=1) @ F.normalize(prototypes, dim=1).t()).abs()
+
+
 def semantic_labels(z: Tensor, y_pre: Tensor, operator: Adjacency, train_mask: Tensor,
                     beta: float = 0.6, num_steps: int = 5,
                     denoised: Optional[Tensor] = None) -> Tensor:
@@ -262,12 +280,8 @@ def semantic_labels(z: Tensor, y_pre: Tensor, operator: Adjacency, train_mask: T
     """
     beta = _check_unit_interval("beta", beta)
     num_steps = _check_steps(num_steps)
-    _check_soft_labels("z", z)
-    _check_soft_labels("y_pre", y_pre, z.size(0))
-    _check_mask(train_mask, z.size(0), "train_mask")
+    _check_semantic_inputs(z, y_pre, train_mask, denoised)
     _check_operator("operator", operator, z.size(0))
-    if denoised is not None:
-        _check_classes("denoised", denoised, int(train_mask.sum()), y_pre.size(1))
     return _semantic_labels(z, y_pre, operator, train_mask, beta, num_steps, denoised)
 
 
@@ -276,11 +290,7 @@ def _semantic_labels(z: Tensor, y_pre: Tensor, operator: Adjacency, train_mask: 
     """:func:`semantic_labels` without the argument checks (the trainer checks once per fit
     and calls this every epoch, with no host synchronisation)."""
     z = z.detach()
-    num_classes = y_pre.size(1)
-    if denoised is None:
-        denoised = y_pre[train_mask].argmax(dim=1)
-    prototypes = _class_prototypes(z[train_mask], denoised, num_classes)
-    similarity = (F.normalize(z, dim=1) @ F.normalize(prototypes, dim=1).t()).abs()
+    similarity = _prototype_similarity(z, y_pre, train_mask, denoised)
     mixed = torch.softmax(beta * y_pre.to(z.dtype) + (1.0 - beta) * similarity, dim=1)
     return diffuse(operator, mixed, num_steps, alpha=0.0)
 
@@ -324,13 +334,9 @@ def label_propagation_semantic_labels(z: Tensor, y_pre: Tensor, graph: GraphLike
     alpha = _check_unit_interval("alpha", alpha)
     beta = _check_unit_interval("beta", beta)
     num_steps = _check_steps(num_steps)
-    _check_soft_labels("z", z)
-    _check_soft_labels("y_pre", y_pre, z.size(0))
-    _check_mask(train_mask, z.size(0), "train_mask")
+    _check_semantic_inputs(z, y_pre, train_mask, denoised)
     adj = as_adjacency(graph, num_nodes=z.size(0))
     _check_operator("graph", adj, z.size(0))
-    if denoised is not None:
-        _check_classes("denoised", denoised, int(train_mask.sum()), y_pre.size(1))
     return _label_propagation_semantic_labels(z, y_pre, adj.normalize("sym"), train_mask,
                                               alpha, beta, num_steps, denoised)
 
@@ -343,10 +349,6 @@ def _label_propagation_semantic_labels(z: Tensor, y_pre: Tensor, sym: Adjacency,
     symmetrically normalised adjacency ``sym``."""
     from noisygraph.nn.propagation import LabelPropagation
     z = z.detach()
-    num_classes = y_pre.size(1)
-    if denoised is None:
-        denoised = y_pre[train_mask].argmax(dim=1)
-    prototypes = _class_prototypes(z[train_mask], denoised, num_classes)
-    similarity = (F.normalize(z, dim=1) @ F.normalize(prototypes, dim=1).t()).abs()
+    similarity = _prototype_similarity(z, y_pre, train_mask, denoised)
     mixed = beta * y_pre.to(z.dtype) + (1.0 - beta) * similarity
     return LabelPropagation(num_steps, alpha)(mixed, sym, mask=train_mask)
