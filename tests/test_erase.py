@@ -456,3 +456,65 @@ def test_cli_interrupt_keeps_finished_runs(tmp_path, monkeypatch, capsys):
                  "--json", str(out)]) == 0
     result = json.loads(out.read_text())
     assert result["complete"] is True and result["runs_finished"] == 2
+
+
+# ---------------------------------------------------------------- the release's ogbn-arxiv path
+def test_label_propagation_semantic_labels_follow_the_release():
+    # The release's ogbn-arxiv script: Y_all[train] = Y_pre[train], 0 elsewhere;
+    # Y_all = beta * Y_all + (1 - beta) * |cos(z, prototypes)|; then PyG's
+    # LabelPropagation(num_layers=T, alpha=alpha)(Y_all, edge_index, mask=train).
+    from noisygraph.nn import label_propagation_semantic_labels
+    pyg = pytest.importorskip("torch_geometric.nn")
+    edge_index = tiny_graph(seed=3)
+    z = torch.rand(12, 5, generator=torch.Generator().manual_seed(1))
+    y = torch.tensor([0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2])
+    train = torch.zeros(12, dtype=torch.bool)
+    train[:6] = True
+    alpha, beta, steps = 0.6, 0.5, 50
+    y_pre = precorrect_labels(y, edge_index, train, 3, alpha, steps, method="label-propagation")
+    out = label_propagation_semantic_labels(z, y_pre, edge_index, train, alpha, beta, steps)
+    denoised = y_pre[train].argmax(1)
+    protos = torch.stack([z[train][denoised == k].mean(0) for k in range(3)])
+    cos = (F.normalize(z, dim=1) @ F.normalize(protos, dim=1).t()).abs()
+    y_all = torch.zeros(12, 3)
+    y_all[train] = y_pre[train]
+    y_all = beta * y_all + (1 - beta) * cos
+    ref = pyg.LabelPropagation(num_layers=steps, alpha=alpha)(y_all, edge_index, mask=train)
+    torch.testing.assert_close(out, ref, rtol=1e-5, atol=1e-6)
+    # the lazy semantic labels are something else (softmax, no restart)
+    op = lazy_propagation_operator(to_adjacency(edge_index, num_nodes=12).normalize("col"), alpha)
+    assert (semantic_labels(z, y_pre, op, train, beta, steps) - out).abs().max() > 1e-2
+    with pytest.raises(ValueError, match="beta"):
+        label_propagation_semantic_labels(z, y_pre, edge_index, train, beta=1.5)
+
+
+class _RowCountingLoss(torch.nn.Module):
+    """The trainer's MCR² loss, recording the number of rows of every call."""
+
+    def __init__(self):
+        super().__init__()
+        from noisygraph.nn import CodingRateReductionLoss
+        self.inner, self.rows = CodingRateReductionLoss(), []
+
+    def parts(self, z, labels, num_classes):
+        self.rows.append(z.size(0))
+        return self.inner.parts(z, labels, num_classes)
+
+
+def test_release_arxiv_path_samples_training_seeds_and_keeps_its_labels():
+    data, y_noisy = noisy_csbm(seed=1, num_nodes=400, num_val=50, num_test=150)
+    num_train = int(data.train_mask.sum())  # 80
+    loss = _RowCountingLoss()
+    seed_everything(1)
+    trainer = ERASETrainer(small_model(32), epochs=2, patience=2, batch_size=32, lr=1e-2,
+                           alpha=0.6, beta=0.5, num_steps=50, precorrection="label-propagation",
+                           semantic_propagation="label-propagation", seed_nodes="train",
+                           loss=loss, inference_chunk_size=100, seed=1, verbose=False)
+    history = trainer.fit(data, y_noisy=y_noisy)
+    assert loss.rows == [32, 32, 16] * 2  # one pass over the 80 training nodes per epoch
+    assert sum(loss.rows) == 2 * num_train
+    # 50 steps of label propagation with restart keep the classes (4 classes, 40 % pair
+    # noise); the lazy propagation washes them out (here: 45 % agreement, 52 % test)
+    agreement = (trainer.pseudo_labels[data.train_mask] == data.y[data.train_mask]).float()
+    assert agreement.mean() > 0.55
+    assert history.test_acc > 0.8

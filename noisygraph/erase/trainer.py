@@ -22,7 +22,8 @@ from noisygraph.history import History
 from noisygraph.protocols import check_protocol, fit_inputs
 from noisygraph.metrics import accuracy
 from noisygraph.nn.erase import ERASE
-from noisygraph.nn.label_denoise import (PRECORRECTIONS, _semantic_labels,
+from noisygraph.nn.label_denoise import (PRECORRECTIONS, SEMANTIC_PROPAGATIONS,
+                                         _label_propagation_semantic_labels, _semantic_labels,
                                          lazy_propagation_operator, precorrect_labels)
 from noisygraph.nn.logistic_regression import LogisticRegression
 from noisygraph.sparse import Adjacency, as_adjacency
@@ -60,8 +61,8 @@ class ERASETrainer:
 
     With ``batch_size`` set, each epoch first embeds the whole graph (layer-wise, in
     chunks) to compute the pseudo-labels, then takes one step per mini-batch of sampled
-    neighbourhoods (``num_neighbors``) over all nodes, with the MCR² loss of the batch's seed
-    nodes (per-batch Gram matrices).
+    neighbourhoods (``num_neighbors``) over all nodes (or the training nodes, ``seed_nodes``),
+    with the MCR² loss of the batch's seed nodes (per-batch Gram matrices).
 
     Args:
         model (ERASE): the encoder.
@@ -78,6 +79,12 @@ class ERASETrainer:
             the propagated term, as in the release); see
             :func:`~noisygraph.nn.label_denoise.precorrect_labels`.
             (default: ``"train-subgraph"``)
+        semantic_propagation (str, optional): how the per-epoch semantic labels propagate:
+            ``"lazy"`` (:func:`~noisygraph.nn.label_denoise.semantic_labels`, the release for
+            Cora/PubMed/CoraFull) or ``"label-propagation"``
+            (:func:`~noisygraph.nn.label_denoise.label_propagation_semantic_labels`, label
+            propagation with restart from the training nodes, PyG's meaning of ``alpha``:
+            the release's ogbn-arxiv script). (default: ``"lazy"``)
         lr (float, optional): Adam learning rate. (default: ``1e-3``)
         weight_decay (float, optional): Adam weight decay (AMSGrad on). (default: ``5e-4``)
         epochs (int, optional): maximum epochs. (default: ``400``)
@@ -87,6 +94,9 @@ class ERASETrainer:
             (default: :obj:`None`)
         num_neighbors (Sequence[int], optional): fan-out per hop of the mini-batches.
             (default: ``(5, 5)``)
+        seed_nodes (str, optional): the seed nodes of the mini-batches: ``"all"`` nodes or
+            only the ``"train"`` nodes (the release's ogbn-arxiv script). Needs
+            ``batch_size`` for ``"train"``. (default: ``"all"``)
         inference_chunk_size (int, optional): target nodes per chunk of the layer-wise
             full-graph embedding in mini-batch mode. (default: ``4096``)
         max_batches_per_epoch (int, optional): stop an epoch after this many mini-batches
@@ -119,10 +129,12 @@ class ERASETrainer:
 
     def __init__(self, model: ERASE, *, gamma1: float = 1.0, gamma2: float = 2.0,
                  eps: float = 0.05, alpha: float = 0.6, beta: float = 0.6, num_steps: int = 5,
-                 precorrection: str = "train-subgraph", lr: float = 1e-3,
+                 precorrection: str = "train-subgraph", semantic_propagation: str = "lazy",
+                 lr: float = 1e-3,
                  weight_decay: float = 5e-4, epochs: int = 400, patience: int = 150, protocol: str = "paper",
                  batch_size: Optional[int] = None,
-                 num_neighbors: Sequence[int] = (5, 5), inference_chunk_size: int = 4096,
+                 num_neighbors: Sequence[int] = (5, 5), seed_nodes: str = "all",
+                 inference_chunk_size: int = 4096,
                  max_batches_per_epoch: Optional[int] = None,
                  classifier_max_iter: int = 100, loss: Optional[torch.nn.Module] = None,
                  device=None, seed: Optional[int] = None, verbose: bool = True,
@@ -139,6 +151,8 @@ class ERASETrainer:
         self.beta = check_real("beta", beta, low=0.0, high=1.0)
         self.num_steps = check_int("num_steps", num_steps, low=0)
         self.precorrection = check_choice("precorrection", precorrection, PRECORRECTIONS)
+        self.semantic_propagation = check_choice("semantic_propagation", semantic_propagation,
+                                                 SEMANTIC_PROPAGATIONS)
         self.lr = check_real("lr", lr, low=0.0, low_open=True)
         self.weight_decay = check_real("weight_decay", weight_decay, low=0.0)
         self.epochs = check_int("epochs", epochs, low=1)
@@ -146,6 +160,9 @@ class ERASETrainer:
         self.protocol = protocol
         self.batch_size = check_int("batch_size", batch_size, low=1, optional=True)
         self.num_neighbors = check_fanouts("num_neighbors", num_neighbors)
+        self.seed_nodes = check_choice("seed_nodes", seed_nodes, ("all", "train"))
+        if self.seed_nodes == "train" and self.batch_size is None:
+            raise ValueError('seed_nodes="train" needs batch_size (mini-batch training)')
         self.inference_chunk_size = check_int("inference_chunk_size", inference_chunk_size,
                                               low=1)
         self.max_batches_per_epoch = check_int("max_batches_per_epoch", max_batches_per_epoch,
@@ -199,14 +216,26 @@ class ERASETrainer:
         self.classifier._fit(features[train], pseudo[train], self.classifier_max_iter)
         return self.classifier.predict(features)
 
+    def _pseudo_labels(self, z: Tensor, y_pre: Tensor, operator: Adjacency,
+                       train_mask: Tensor, denoised: Tensor) -> Tensor:
+        """The pseudo-labels of all nodes (``operator``: the lazy operator, or the
+        symmetrically normalised adjacency under ``semantic_propagation="label-propagation"``)."""
+        if self.semantic_propagation == "label-propagation":
+            labels = _label_propagation_semantic_labels(z, y_pre, operator, train_mask,
+                                                        self.alpha, self.beta, self.num_steps,
+                                                        denoised)
+        else:
+            labels = _semantic_labels(z, y_pre, operator, train_mask, self.beta,
+                                      self.num_steps, denoised)
+        return labels.argmax(dim=1)
+
     def _full_batch_step(self, data: Data, x: Tensor, y_pre: Tensor, denoised: Tensor,
                          operator: Adjacency, num_classes: int,
                          optimizer) -> tuple[dict, Tensor]:
         self.model.train()
         optimizer.zero_grad()
         z = self.model(x, data.edge_index)
-        pseudo = _semantic_labels(z, y_pre, operator, data.train_mask, self.beta,
-                                  self.num_steps, denoised).argmax(dim=1)
+        pseudo = self._pseudo_labels(z, y_pre, operator, data.train_mask, denoised)
         out = self.loss.parts(z, pseudo, num_classes)
         out.loss.backward()
         optimizer.step()
@@ -217,8 +246,7 @@ class ERASETrainer:
                           operator: Adjacency, num_classes: int, optimizer,
                           train_model: torch.nn.Module) -> dict:
         z_all = self.embed(data)
-        pseudo = _semantic_labels(z_all, y_pre, operator, data.train_mask, self.beta,
-                                  self.num_steps, denoised).argmax(dim=1)
+        pseudo = self._pseudo_labels(z_all, y_pre, operator, data.train_mask, denoised)
         self.model.train()
         parts = {"loss": 0.0, "total": 0.0, "compress": 0.0}
         num_batches = len(loader)
@@ -282,7 +310,10 @@ class ERASETrainer:
         # the one conversion of the graph: handed to the pre-correction, the per-epoch labels
         # and the layer-wise inference
         adjacency = self._adjacency = as_adjacency(data.edge_index, num_nodes=data.num_nodes)
-        operator = lazy_propagation_operator(adjacency.normalize("col"), self.alpha)
+        if self.semantic_propagation == "label-propagation":
+            operator = adjacency.normalize("sym")
+        else:
+            operator = lazy_propagation_operator(adjacency.normalize("col"), self.alpha)
         y_pre = precorrect_labels(y_noisy, adjacency, data.train_mask, num_classes,
                                   self.alpha, self.num_steps, self.precorrection)
         denoised = y_pre[data.train_mask].argmax(dim=1)
@@ -295,11 +326,15 @@ class ERASETrainer:
         if self.batch_size is not None:
             from noisygraph.loader import neighbor_loader
             batch_size = self.batch_size
+            seeds = (data.train_mask.nonzero().flatten().cpu() if self.seed_nodes == "train"
+                     else None)
+            num_seeds = data.num_nodes if seeds is None else seeds.numel()
             if self.distributed:
-                train_model, rank, seed_order, batch_size = self._distribute(data, device)
+                train_model, rank, seed_order, batch_size = self._distribute(num_seeds, device)
             # Sampling runs on the CPU copy; each batch then moves to the device.
             loader = neighbor_loader(copy.copy(data).to("cpu"), self.num_neighbors,
-                                     batch_size, seed=self.seed, sampler=seed_order)
+                                     batch_size, input_nodes=seeds, seed=self.seed,
+                                     sampler=seed_order)
 
         history, best = History(), None
         bar = tqdm(range(1, self.epochs + 1), desc="ERASE",
@@ -317,8 +352,8 @@ class ERASETrainer:
                                                num_classes, optimizer, train_model)
                 if rank == 0:
                     z = self.embed(data)
-                    pseudo = _semantic_labels(z, y_pre, operator, data.train_mask, self.beta,
-                                              self.num_steps, denoised).argmax(dim=1)
+                    pseudo = self._pseudo_labels(z, y_pre, operator, data.train_mask,
+                                                 denoised)
             if rank == 0:
                 pred = self._evaluate(data, z, pseudo)
                 train_acc = accuracy(pred, data.y, data.train_mask)
@@ -352,7 +387,7 @@ class ERASETrainer:
                                "init_process_group, e.g. under torchrun)")
         return self.process_group if self.process_group is not None else dist.group.WORLD
 
-    def _distribute(self, data: Data, device: torch.device):
+    def _distribute(self, num_seeds: int, device: torch.device):
         """``(DDP-wrapped encoder, rank, DistributedSampler of the seeds, per-rank batch)``."""
         import torch.distributed as dist
         from torch.nn.parallel import DistributedDataParallel
@@ -365,7 +400,7 @@ class ERASETrainer:
         device_ids = [device] if device.type == "cuda" else None
         train_model = DistributedDataParallel(self.model, device_ids=device_ids,
                                               process_group=group)
-        seed_order = DistributedSampler(range(data.num_nodes), num_replicas=world_size,
+        seed_order = DistributedSampler(range(num_seeds), num_replicas=world_size,
                                         rank=rank, shuffle=True,
                                         seed=0 if self.seed is None else self.seed)
         return train_model, rank, seed_order, self.batch_size // world_size

@@ -11,8 +11,9 @@ the column-normalised :math:`\hat{\mathbf{A}} = \mathbf{A}\mathbf{D}^{-1}` and n
 :math:`T` such steps equal :math:`T` steps of the plain diffusion over the operator
 :math:`\mathbf{M} = (1-\alpha)\hat{\mathbf{A}} + \alpha\mathbf{I}`, which is what runs here
 (one fused sparse :func:`noisygraph.ops.diffuse` call, never a dense :math:`N \times N` matrix).
-The release's ogbn-arxiv script pre-corrects differently (PyG's label propagation with
-restart, see :func:`precorrect_labels`, ``method="label-propagation"``).
+The release's ogbn-arxiv script pre-corrects and propagates the semantic labels differently
+(PyG's label propagation with restart, see :func:`precorrect_labels`,
+``method="label-propagation"``, and :func:`label_propagation_semantic_labels`).
 """
 from __future__ import annotations
 
@@ -27,6 +28,11 @@ from noisygraph._validation import (check_bool_mask, check_choice, check_int, ch
 from noisygraph.ops import diffuse
 from noisygraph.sparse import Adjacency, GraphLike, as_adjacency
 from noisygraph_cli.choices import PRECORRECTIONS  # defined once, torch-free
+
+#: How the per-epoch semantic labels propagate: the lazy propagation of the release for
+#: Cora/PubMed/CoraFull (:func:`semantic_labels`) or the label propagation with restart of its
+#: ogbn-arxiv script (:func:`label_propagation_semantic_labels`).
+SEMANTIC_PROPAGATIONS = ("lazy", "label-propagation")
 
 
 def _check_unit_interval(name: str, value: float) -> float:
@@ -225,6 +231,24 @@ def _class_prototypes(z: Tensor, labels: Tensor, num_classes: int) -> Tensor:
     return sums / counts.unsqueeze(1)
 
 
+def _check_semantic_inputs(z, y_pre, train_mask, denoised) -> None:
+    _check_soft_labels("z", z)
+    _check_soft_labels("y_pre", y_pre, z.size(0))
+    _check_mask(train_mask, z.size(0), "train_mask")
+    if denoised is not None:
+        _check_classes("denoised", denoised, int(train_mask.sum()), y_pre.size(1))
+
+
+def _prototype_similarity(z: Tensor, y_pre: Tensor, train_mask: Tensor,
+                          denoised: Optional[Tensor]) -> Tensor:
+    """``[N, K]`` :math:`|\cos(\mathbf{z}_i, \mathbf{c}_k)|` to the prototypes of the
+    training nodes' denoised classes."""
+    if denoised is None:
+        denoised = y_pre[train_mask].argmax(dim=1)
+    prototypes = _class_prototypes(z[train_mask], denoised, y_pre.size(1))
+    return (F.normalize(z, dim=1) @ F.normalize(prototypes, dim=1).t()).abs()
+
+
 def semantic_labels(z: Tensor, y_pre: Tensor, operator: Adjacency, train_mask: Tensor,
                     beta: float = 0.6, num_steps: int = 5,
                     denoised: Optional[Tensor] = None) -> Tensor:
@@ -256,12 +280,8 @@ def semantic_labels(z: Tensor, y_pre: Tensor, operator: Adjacency, train_mask: T
     """
     beta = _check_unit_interval("beta", beta)
     num_steps = _check_steps(num_steps)
-    _check_soft_labels("z", z)
-    _check_soft_labels("y_pre", y_pre, z.size(0))
-    _check_mask(train_mask, z.size(0), "train_mask")
+    _check_semantic_inputs(z, y_pre, train_mask, denoised)
     _check_operator("operator", operator, z.size(0))
-    if denoised is not None:
-        _check_classes("denoised", denoised, int(train_mask.sum()), y_pre.size(1))
     return _semantic_labels(z, y_pre, operator, train_mask, beta, num_steps, denoised)
 
 
@@ -270,10 +290,65 @@ def _semantic_labels(z: Tensor, y_pre: Tensor, operator: Adjacency, train_mask: 
     """:func:`semantic_labels` without the argument checks (the trainer checks once per fit
     and calls this every epoch, with no host synchronisation)."""
     z = z.detach()
-    num_classes = y_pre.size(1)
-    if denoised is None:
-        denoised = y_pre[train_mask].argmax(dim=1)
-    prototypes = _class_prototypes(z[train_mask], denoised, num_classes)
-    similarity = (F.normalize(z, dim=1) @ F.normalize(prototypes, dim=1).t()).abs()
+    similarity = _prototype_similarity(z, y_pre, train_mask, denoised)
     mixed = torch.softmax(beta * y_pre.to(z.dtype) + (1.0 - beta) * similarity, dim=1)
     return diffuse(operator, mixed, num_steps, alpha=0.0)
+
+
+def label_propagation_semantic_labels(z: Tensor, y_pre: Tensor, graph: GraphLike,
+                                      train_mask: Tensor, alpha: float = 0.6,
+                                      beta: float = 0.5, num_steps: int = 50,
+                                      denoised: Optional[Tensor] = None) -> Tensor:
+    r"""The per-epoch labels of the ERASE release's ogbn-arxiv script: the training nodes'
+    pre-corrected labels mixed with the prototype similarities, then PyG's label propagation
+    with restart from the training nodes (``LabelPropagation(num_layers=T, alpha=alpha)`` with
+    the training mask; no softmax):
+
+    .. math::
+        \mathbf{Y}^{(0)}_i &= \big(\beta\,\mathbf{Y}_{\text{pre}, i}
+            + (1-\beta)\,\mathbf{S}_i\big)\,\mathbb{1}[i \in \text{train}], \\
+        \mathbf{Y}^{(t+1)} &= \mathrm{clamp}_{[0, 1]}\big(\alpha\,\mathbf{D}^{-1/2}
+            \mathbf{A}\mathbf{D}^{-1/2}\mathbf{Y}^{(t)} + (1-\alpha)\,\mathbf{Y}^{(0)}\big),
+
+    with :math:`S_{ik} = |\cos(\mathbf{z}_i, \mathbf{c}_k)|` and the prototypes
+    :math:`\mathbf{c}_k` of :func:`semantic_labels`. Unlike the lazy propagation, the restart
+    keeps the labels from washing out over many steps (the release runs :math:`T = 50`).
+    Runs without gradient.
+
+    Args:
+        z (torch.Tensor): ``[N, p]`` embeddings of all nodes.
+        y_pre (torch.Tensor): ``[N, K]`` pre-corrected labels (:func:`precorrect_labels`; only
+            the training rows are read).
+        graph: the graph (``edge_index``, :class:`~noisygraph.sparse.Adjacency`, ...).
+        train_mask (torch.Tensor): ``[N]`` bool.
+        alpha (float, optional): :math:`\alpha \in [0, 1]`, PyG's weight of the propagated
+            term. (default: ``0.6``)
+        beta (float, optional): :math:`\beta \in [0, 1]`. (default: ``0.5``)
+        num_steps (int, optional): :math:`T \ge 0`. (default: ``50``)
+        denoised (torch.Tensor, optional): ``[n_train]`` precomputed
+            ``y_pre[train_mask].argmax(1)``. (default: :obj:`None`)
+
+    Returns:
+        torch.Tensor: ``[N, K]`` propagated label scores.
+    """
+    alpha = _check_unit_interval("alpha", alpha)
+    beta = _check_unit_interval("beta", beta)
+    num_steps = _check_steps(num_steps)
+    _check_semantic_inputs(z, y_pre, train_mask, denoised)
+    adj = as_adjacency(graph, num_nodes=z.size(0))
+    _check_operator("graph", adj, z.size(0))
+    return _label_propagation_semantic_labels(z, y_pre, adj.normalize("sym"), train_mask,
+                                              alpha, beta, num_steps, denoised)
+
+
+def _label_propagation_semantic_labels(z: Tensor, y_pre: Tensor, sym: Adjacency,
+                                       train_mask: Tensor, alpha: float, beta: float,
+                                       num_steps: int,
+                                       denoised: Optional[Tensor] = None) -> Tensor:
+    """:func:`label_propagation_semantic_labels` without the argument checks, on the
+    symmetrically normalised adjacency ``sym``."""
+    from noisygraph.nn.propagation import LabelPropagation
+    z = z.detach()
+    similarity = _prototype_similarity(z, y_pre, train_mask, denoised)
+    mixed = beta * y_pre.to(z.dtype) + (1.0 - beta) * similarity
+    return LabelPropagation(num_steps, alpha)(mixed, sym, mask=train_mask)
