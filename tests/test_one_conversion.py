@@ -41,14 +41,19 @@ def _count(monkeypatch) -> dict:
     return counts
 
 
+@pytest.mark.parametrize("fused", [True, False])
 @pytest.mark.parametrize("precorrection", ["train-subgraph", "label-propagation"])
-def test_erase_fit_converts_the_graph_once(monkeypatch, precorrection):
+def test_erase_fit_converts_the_graph_once(monkeypatch, precorrection, fused):
+    """Once per fit, not per epoch: the trainer's adjacency, plus (fused encoder, the default)
+    the encoder's own graph with one self-loop per node, which it caches across epochs."""
     data = AddLabelNoise("uniform", 0.4, seed=3)(masked_graph())
-    trainer = ERASETrainer(ERASE(data.num_features, hidden_channels=8, out_channels=8, heads=2),
-                           epochs=2, patience=2, precorrection=precorrection, verbose=False)
+    model = ERASE(data.num_features, hidden_channels=8, out_channels=8, heads=2, fused=fused)
+    trainer = ERASETrainer(model, epochs=3, patience=3, precorrection=precorrection,
+                           verbose=False)
     counts = _count(monkeypatch)
     trainer.fit(data)
-    assert counts == {"conversions": 1, "edge_index checks": 1, "csr checks": 0}
+    once = 2 if fused else 1
+    assert counts == {"conversions": once, "edge_index checks": once, "csr checks": 0}
 
 
 def test_precorrection_on_an_adjacency_converts_nothing(monkeypatch):
