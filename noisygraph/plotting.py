@@ -73,40 +73,61 @@ def plot_ncp(result: "NCPResult", path: str, *, title: Optional[str] = None) -> 
 
 def plot_accuracy_vs_rate(summary: Sequence[dict], path: str, *,
                           datasets: Optional[Sequence[str]] = None,
+                          noise: Optional[Sequence[str]] = None,
+                          methods: Optional[Sequence[str]] = None,
                           title: Optional[str] = None) -> None:
-    """Saves test accuracy (mean ± std, %) against the nominal noise rate to ``path``: one
-    panel per data set, one line per (method, noise kind): colour by method, line style by
-    noise kind. ``summary`` holds the rows of
-    :meth:`noisygraph.bench.BenchmarkResult.summary`."""
+    """Saves test accuracy (mean ± population std over the runs, %) against the nominal noise
+    rate to ``path``: one row of panels per data set, one panel per noise kind, one line per
+    method (colour and marker by method, one legend, each method's run counts in it). A panel
+    with no finished cell says so instead of drawing nothing. ``summary`` holds the rows of
+    :meth:`noisygraph.bench.BenchmarkResult.summary`; ``datasets`` / ``noise`` / ``methods``
+    fix the order (default: as they first appear in ``summary``)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    datasets = list(datasets) if datasets is not None else list(dict.fromkeys(
-        row["dataset"] for row in summary))
-    methods = list(dict.fromkeys(row["method"] for row in summary))
-    kinds = list(dict.fromkeys(row["noise"] for row in summary))
-    styles = ["-", "--", ":", "-."]
-    fig, axes = plt.subplots(1, max(1, len(datasets)), figsize=(5 * max(1, len(datasets)), 4),
-                             squeeze=False)
-    for axis, dataset in zip(axes[0], datasets):
-        for m, method in enumerate(methods):
-            for k, kind in enumerate(kinds):
-                rows = sorted((r for r in summary if r["dataset"] == dataset
-                               and r["method"] == method and r["noise"] == kind),
-                              key=lambda r: r["rate"])
-                if not rows:
+    def order(values, key):
+        return list(values) if values is not None else list(dict.fromkeys(r[key] for r in summary))
+
+    datasets, kinds, methods = order(datasets, "dataset"), order(noise, "noise"), order(methods, "method")
+    markers = "osD^vP*Xh<>"
+    rows, cols = max(1, len(datasets)), max(1, len(kinds))
+    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols + 2.2, 3.2 * rows), squeeze=False)
+    handles = {}
+    for i, dataset in enumerate(datasets):
+        for j, kind in enumerate(kinds):
+            axis = axes[i][j]
+            panel = [r for r in summary if r["dataset"] == dataset and r["noise"] == kind]
+            for m, method in enumerate(methods):
+                mine = sorted((r for r in panel if r["method"] == method), key=lambda r: r["rate"])
+                if not mine:
                     continue
-                axis.errorbar([100 * r["rate"] for r in rows], [r["accuracy_mean"] for r in rows],
-                              yerr=[r["accuracy_std"] for r in rows], color=f"C{m % 10}",
-                              linestyle=styles[k % len(styles)], marker="o", capsize=3,
-                              label=f"{method}, {kind}")
-        axis.set(title=dataset, xlabel="nominal noise rate (%)", ylabel="test accuracy (%)")
-        axis.legend(fontsize="small")
+                line = axis.errorbar([100 * r["rate"] for r in mine],
+                                     [r["accuracy_mean"] for r in mine],
+                                     yerr=[r["accuracy_std"] for r in mine], color=f"C{m % 10}",
+                                     marker=markers[m % len(markers)], capsize=3, linewidth=1)
+                handles.setdefault(method, (line, set()))[1].update(r["runs"] for r in mine)
+            if not panel:
+                axis.text(0.5, 0.5, "not run", ha="center", va="center",
+                          transform=axis.transAxes, color="gray")
+            rates = sorted({100 * r["rate"] for r in panel})
+            if rates:
+                axis.set_xticks(rates)
+            axis.set(title=f"{dataset}, {kind} noise", xlabel="nominal noise rate (%)",
+                     ylabel="test accuracy (%)" if j == 0 else None)
+            axis.grid(True, alpha=0.3)
+    if handles:
+        def label(method, runs):
+            low, high = min(runs), max(runs)
+            return f"{method} ({low} run{'s' * (high > 1)})" if low == high else \
+                f"{method} ({low}–{high} runs)"
+        named = [(line, label(method, runs)) for method, (line, runs) in handles.items()]
+        fig.legend([h for h, _ in named], [t for _, t in named], loc="center right",
+                   fontsize="small", title="mean ± std")
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    fig.savefig(path)
+    fig.tight_layout(rect=(0, 0, 1 - 2.0 / (3.6 * cols + 2.2), 1))
+    fig.savefig(path, dpi=100)
     plt.close(fig)
 
 

@@ -59,6 +59,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cache", default=None, metavar="PATH",
                         help="JSON-lines file of finished cells, read and appended to "
                              f"(default: $NOISYGRAPH_CACHE/{DEFAULT_CACHE})")
+    parser.add_argument("--report", action="store_true",
+                        help="train nothing: the tables, --json, --markdown and --plot of the "
+                             "cells already in --cache (a cell not there shows as missing)")
     add_device(parser)
     add_threads(parser)
     add_json(parser, help="write protocol, per-cell records and summary as JSON here, "
@@ -99,6 +102,8 @@ def validate(args) -> None:
     check_threads(args.threads)
     for flag in ("--json", "--markdown", "--plot", "--cache"):
         check_output(flag, getattr(args, flag.lstrip("-")))
+    if args.report and args.cache is not None and not os.path.isfile(args.cache):
+        raise UsageError("--cache", f"no file {args.cache!r} to report (--report trains nothing)")
     check_device(args.device)
     from noisygraph.bench import method_registry
     from noisygraph_cli.erase import check_dataset
@@ -149,7 +154,8 @@ def run(args) -> int:
             seed=args.seed, epochs=args.epochs,
             patience=args.patience, device=None if args.device == "cpu" else args.device,
             root=args.root, cache=cache, jobs=args.jobs, threads=args.threads,
-            verbose=not args.quiet, on_record=write_json)
+            verbose=not args.quiet and not args.report, on_record=write_json,
+            train=not args.report)
     except GridError as error:  # a noise kind a data set cannot take, found on loading it
         message = str(error)
         flag = "--noise" if message.startswith("noise") else "--datasets"
@@ -161,5 +167,8 @@ def run(args) -> int:
         result.plot(args.plot)
     print(table)
     if not args.quiet:
-        print(f"\n{result.cached} of {len(result.records)} cells read from {cache}")
+        print(f"\n{result.cached} of {len(result.records)} cells read from {cache}"
+              + (f"; {result.config['num_cells'] - len(result.records)} of the grid's "
+                 f"{result.config['num_cells']} not run (--report trains nothing)"
+                 if args.report and not result.complete else ""))
     return 0

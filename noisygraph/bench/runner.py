@@ -309,38 +309,38 @@ class BenchmarkResult:
         return rows
 
     def to_markdown(self) -> str:
-        """One table per data set: methods as rows, (noise, rate) as columns, ``mean ± std``
-        of the test accuracy (%), the realised noise rate of each column below."""
+        """One table per data set: every method of the grid as a row, every (noise, rate) as a
+        column, ``mean ± std (runs)`` of the test accuracy (%; one run: ``mean (1)``, no
+        spread), the method's mean training seconds over all its runs, the realised noise rate of each column below.
+        A cell with no finished run is ``—``, never a number; fewer runs than the grid's show
+        in the count."""
         rows = self.summary()
+        config = self.config
         lines = [self.protocol]
-        for dataset in self.config["datasets"]:
-            mine = [r for r in rows if r["dataset"] == dataset]
-            if not mine:
-                continue
-            columns = [(n, r) for n in self.config["noise"] for r in self.config["rates"]
-                       if any(x["noise"] == n and x["rate"] == r for x in mine)]
-            by = {(r["method"], r["noise"], r["rate"]): r for r in mine}
-            lines += ["", f"**{dataset}** — test accuracy (%), mean ± std (runs)", "",
-                      "| method | " + " | ".join(f"{n} {r:.0%}" for n, r in columns) + " | s/run |",
-                      "| --- |" + " --- |" * (len(columns) + 1)]
-            for method in self.config["methods"]:
+        columns = [(n, r) for n in config["noise"] for r in config["rates"]]
+        for dataset in config["datasets"]:
+            by = {(r["method"], r["noise"], r["rate"]): r for r in rows if r["dataset"] == dataset}
+            mine = [r for r in self.records if r["dataset"] == dataset]
+            lines += ["", f"**{dataset}**, protocol `{config['protocol']}`: test accuracy (%), "
+                          f"mean ± population std (finished runs of {config['runs']})", "",
+                      "| method | " + " | ".join(f"{n} {r:.0%}" for n, r in columns)
+                      + " | s/run |", "| --- |" + " --- |" * (len(columns) + 1)]
+            for method in config["methods"]:
                 cells = [by.get((method, n, r)) for n, r in columns]
-                if not any(cells):
-                    continue
-                text = ["—" if c is None else
-                        f"{c['accuracy_mean']:.2f} ± {c['accuracy_std']:.2f} ({c['runs']})"
-                        for c in cells]
-                seconds = np.mean([c["seconds_per_run"] for c in cells if c is not None])
-                lines.append(f"| {method} | " + " | ".join(text) + f" | {seconds:.1f} |")
-            realised = []
-            for n, r in columns:
-                first = next(x for x in mine if x["noise"] == n and x["rate"] == r)
-                value = f"{first['realised_rate']:.1%}"
-                if first["realised_val_rate"] is not None:
-                    value += f" / {first['realised_val_rate']:.1%}"
-                realised.append(value)
-            label = "realised rate (train / val)" if self.config["protocol"] == "noisy-val" else "realised rate"
+                text = [_cell_text(c) for c in cells]
+                seconds = [r["seconds"] for r in mine if r["method"] == method]
+                per_run = f"{np.mean(seconds):.1f}" if seconds else "—"
+                lines.append(f"| {method} | " + " | ".join(text) + f" | {per_run} |")
+            realised = [_realised_text([x for x in mine if x["noise"] == n and x["rate"] == r])
+                        for n, r in columns]
+            label = ("realised rate (train / val)" if config["protocol"] == "noisy-val"
+                     else "realised rate")
             lines.append(f"| {label} | " + " | ".join(realised) + " | |")
+            missing = sum((m, n, r) not in by for m in config["methods"] for n, r in columns)
+            short = sum(0 < c["runs"] < config["runs"] for c in by.values())
+            if missing or short:
+                lines += ["", f"{missing} of {len(config['methods']) * len(columns)} cells not "
+                              f"run (—), {short} with fewer than {config['runs']} runs."]
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
@@ -349,11 +349,34 @@ class BenchmarkResult:
                 "cells": self.records}
 
     def plot(self, path: os.PathLike) -> None:
-        """Accuracy against the nominal noise rate, one panel per data set
+        """Accuracy against the nominal noise rate, one row of panels per data set, one panel
+        per noise kind, the protocol in the title
         (:func:`noisygraph.plotting.plot_accuracy_vs_rate`)."""
         from noisygraph.plotting import plot_accuracy_vs_rate
         plot_accuracy_vs_rate(self.summary(), path, datasets=self.config["datasets"],
+                              noise=self.config["noise"], methods=self.config["methods"],
                               title=f"protocol {self.config['protocol']}")
+
+
+def _cell_text(row: Optional[dict]) -> str:
+    """``mean ± std (runs)`` of a summary row; one run has no spread: ``mean (1)``; no row:
+    ``—``."""
+    if row is None:
+        return "—"
+    if row["runs"] == 1:
+        return f"{row['accuracy_mean']:.2f} (1)"
+    return f"{row['accuracy_mean']:.2f} ± {row['accuracy_std']:.2f} ({row['runs']})"
+
+
+def _realised_text(records: list) -> str:
+    """The realised training (and validation) rate of one (noise, rate) column: the mean over
+    its runs (every method of a run saw the same noisy labels), ``—`` with no run."""
+    by_run = {r["run"]: r for r in records}
+    if not by_run:
+        return "—"
+    text = f"{np.mean([r['realised_rate'] for r in by_run.values()]):.1%}"
+    val = [r["realised_val_rate"] for r in by_run.values() if r["realised_val_rate"] is not None]
+    return text + (f" / {np.mean(val):.1%}" if val else "")
 
 
 def _dataset_names(datasets) -> list:
@@ -399,7 +422,7 @@ def run_benchmark(datasets, methods: Sequence[str], *, noise: Sequence[str] = ("
                   patience: Optional[int] = None, device: Optional[str] = None,
                   root=None, cache: Optional[os.PathLike] = None, jobs: int = 1,
                   threads: Optional[int] = None, verbose: bool = True,
-                  on_record=None) -> BenchmarkResult:
+                  on_record=None, train: bool = True) -> BenchmarkResult:
     r"""Runs (or reads from ``cache``) every cell of the grid ``datasets`` × ``methods`` ×
     ``noise`` × ``rates`` × ``runs`` under one protocol (see the module docstring).
 
@@ -431,6 +454,9 @@ def run_benchmark(datasets, methods: Sequence[str], *, noise: Sequence[str] = ("
         verbose (bool, optional): a progress bar over the cells. (default: :obj:`True`)
         on_record (callable, optional): called with the :class:`BenchmarkResult` of the
             records so far after each cell (e.g. to rewrite a JSON file). (default: :obj:`None`)
+        train (bool, optional): train the cells missing from ``cache``; :obj:`False` trains
+            nothing and reports the cached cells only (the tables show the others as missing).
+            (default: :obj:`True`)
 
     Returns:
         BenchmarkResult: the records, the protocol, ``summary()``, ``to_markdown()``,
@@ -452,6 +478,7 @@ def run_benchmark(datasets, methods: Sequence[str], *, noise: Sequence[str] = ("
     jobs = check_int("jobs", jobs, low=1)
     threads = check_int("threads", threads, low=1, optional=True)
     verbose = check_bool("verbose", verbose)
+    train = check_bool("train", train)
     if sampler == "paper" and any(n in PER_NODE_NOISE_KINDS for n in noise):
         raise ValueError("sampler 'paper' reproduces class-conditional draws; it has no "
                          "per-node noise kind (instance, instance_noisygl, annotator)")
@@ -489,7 +516,7 @@ def run_benchmark(datasets, methods: Sequence[str], *, noise: Sequence[str] = ("
 
     cached = read_cache(cache)
     done = {cell.key: cached[cell.key] for cell in cells if cell.key in cached}
-    todo = [cell for cell in cells if cell.key not in done]
+    todo = [cell for cell in cells if cell.key not in done] if train else []
     result = BenchmarkResult(text, grid, [], cached=len(done))
 
     def finish(record: dict) -> None:
