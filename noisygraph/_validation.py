@@ -260,17 +260,22 @@ def check_features(name: str, x: Any, *, num_rows: Optional[int] = None) -> Tens
     return x.float()
 
 
-def check_probabilities(name: str, value: Any, num_classes: int, *,
-                        atol: float = 1e-4) -> Tensor:
-    """Rows of class probabilities: a dense floating ``[N, num_classes]`` tensor, finite,
-    non-negative, each row summing to 1 within ``atol``; returned detached as float64 on the
-    CPU. A wrong type, layout or dtype is a ``TypeError``; a wrong shape or value a
+def check_probabilities(name: str, value: Any, num_classes: int, *, atol: float = 1e-4,
+                        num_rows: Optional[int] = None, min_columns: bool = False) -> Tensor:
+    """Rows of class probabilities: a dense floating ``[N, num_classes]`` tensor (exactly
+    ``num_rows`` rows when given; at least ``num_classes`` columns with ``min_columns``),
+    finite, non-negative, each row summing to 1 within ``atol``; returned detached as float64
+    on the CPU. A wrong type, layout or dtype is a ``TypeError``; a wrong shape or value a
     ``ValueError``."""
     check_tensor(name, value)
     if not value.dtype.is_floating_point:
         raise TypeError(f"{name} must be a floating tensor of class probabilities, got {value.dtype}")
-    if value.dim() != 2 or value.size(1) != num_classes:
-        raise ValueError(f"{name} must have shape [N, num_classes={num_classes}], got "
+    columns_ok = value.dim() == 2 and (value.size(1) >= num_classes if min_columns
+                                       else value.size(1) == num_classes)
+    if not columns_ok or num_rows is not None and value.size(0) != num_rows:
+        rows = "N" if num_rows is None else num_rows
+        columns = f">= {num_classes}" if min_columns else f"num_classes={num_classes}"
+        raise ValueError(f"{name} must have shape [{rows}, {columns}], got "
                          f"{tuple(value.shape)}")
     probs = value.detach().cpu().double()
     if not bool(torch.isfinite(probs).all()) or bool((probs < 0).any()):

@@ -5,7 +5,8 @@ import torch
 
 from bad_input import BadInput, assert_rejects, case_id
 from noisygraph.datasets import csbm
-from noisygraph.detection import (OutOfSamplePredictions, detect_label_issues,
+from noisygraph.detection import (DetectionERASE, DetectionGCN, OutOfSamplePredictions,
+                                  detect_label_issues,
                                   find_label_issues, graphcleaner_style_detector,
                                   label_quality_scores, out_of_sample_predictions)
 from noisygraph.noise import AddLabelNoise
@@ -106,6 +107,26 @@ CASES = [
     BadInput("scores-bad-option", lambda: label_quality_scores(DATA, pred_probs=PROBS,
                                                                folds=0),
              ValueError, "folds"),
+    BadInput("pred-probs-1d", lambda: detect_label_issues(
+        DATA, pred_probs=torch.full((N_TRAIN,), 1 / 3)), ValueError, "pred_probs"),
+    BadInput("pred-probs-too-few-classes", lambda: detect_label_issues(
+        DATA, pred_probs=torch.full((N_TRAIN, 2), 1 / 2)), ValueError, "pred_probs"),
+    BadInput("pred-probs-sparse", lambda: detect_label_issues(
+        DATA, pred_probs=PROBS.to_sparse()), TypeError, "pred_probs"),
+    BadInput("detect-gcn-weighting", lambda: DetectionGCN(weighting="drop"), ValueError,
+             "weighting"),
+    BadInput("detect-gcn-folds", lambda: DetectionGCN(folds=1), ValueError, "folds"),
+    BadInput("detect-gcn-detector-type", lambda: DetectionGCN(detector=[("count", "model")]),
+             TypeError, "detector"),
+    BadInput("detect-gcn-detector-seed", lambda: DetectionGCN(detector={"seed": 3}),
+             ValueError, "detector"),
+    BadInput("detect-gcn-detector-option", lambda: DetectionGCN(
+        seed=0, epochs=2, detector={"count": "all"}).fit(DATA), ValueError, "count"),
+    BadInput("detect-gcn-gcn-option", lambda: DetectionGCN(lr=0.0), ValueError, "lr"),
+    BadInput("detect-erase-weighting", lambda: DetectionERASE(weighting="quality"),
+             TypeError, "weighting"),
+    BadInput("detect-erase-lr", lambda: DetectionERASE(erase_lr=-1.0), ValueError,
+             "erase_lr"),
     BadInput("graphcleaner-pred-type", lambda: graphcleaner_style_detector(DATA, PROBS),
              TypeError, "pred"),
     BadInput("graphcleaner-hops", lambda: graphcleaner_style_detector(DATA, FAKE_PRED,

@@ -24,6 +24,7 @@ from torch_geometric.data import Data
 
 from noisygraph._validation import check_bool, check_int
 from noisygraph.baselines.base import Baseline, CleaningOutcome
+from noisygraph.baselines._kfold import assign_folds, kfold_probs
 
 
 def _check_labels_probs(labels: Tensor, probs: Tensor, num_classes: Optional[int]) -> int:
@@ -142,22 +143,18 @@ def out_of_sample_probs(method: Baseline, data: Data, nodes: Tensor, labels: Ten
                         val_labels: Tensor, num_classes: int, num_folds: int) -> Tensor:
     """Class probabilities ``[n, K]`` of each node of ``nodes`` from a GCN that did not
     train on it: ``num_folds`` stratified folds (each class's nodes dealt round-robin in a
-    random order), one GCN per fold trained on the others."""
-    generator = method.generator(labels.device)
-    order = torch.randperm(labels.numel(), generator=generator, device=labels.device)
-    fold = torch.empty_like(labels)
-    for k in range(num_classes):
-        members = order[labels[order] == k]
-        fold[members] = torch.arange(members.numel(), device=labels.device) % num_folds
-    probs = torch.zeros(labels.numel(), num_classes, device=labels.device)
-    for f in range(num_folds):
-        held = fold == f
-        if not bool(held.any()):
-            continue
-        result = method.fit_gcn(data, labels[~held], val_labels, num_classes,
-                                train_nodes=nodes[~held])
-        probs[held] = result.probs[nodes[held]]
-    return probs
+    random order from ``method``'s generator), one GCN per non-empty fold
+    (``method.fit_gcn``, selecting on ``val_labels`` under the method's protocol) trained on
+    the others (the K-fold loop of ``noisygraph.baselines._kfold``, shared with label-issue
+    detection)."""
+    fold = assign_folds(labels.numel(), num_folds, method.generator(labels.device),
+                        labels=labels, device=labels.device)
+
+    def fit(_: int, held: Tensor) -> Tensor:
+        return method.fit_gcn(data, labels[~held], val_labels, num_classes,
+                              train_nodes=nodes[~held]).probs
+
+    return kfold_probs(fit, nodes, fold, num_classes, device=labels.device)[0]
 
 
 class ConfidentLearning(Baseline):

@@ -10,8 +10,10 @@ Every method is a :class:`noisygraph.baselines.Method`, one interface::
 :data:`METHODS` holds the ones defined here (``"gcn"``: :class:`~noisygraph.baselines.GCNBaseline`;
 ``"cl-erase"``: :class:`~noisygraph.erase.ConfidentERASE`;
 ``"erase"``: :class:`ERASEMethod`). :func:`method_registry` adds every entry of
-``noisygraph.baselines.METHODS`` (the robust-training and cleaning baselines), so a baseline
-registered there is benchmarked without a change here.
+``noisygraph.baselines.METHODS`` (the robust-training and cleaning baselines) and of
+``noisygraph.detection.METHODS`` (``"detect-gcn"``, ``"detect-erase"``: training on the labels
+the graph-aware detector keeps), so a method registered there is benchmarked without a change
+here.
 """
 from __future__ import annotations
 
@@ -28,7 +30,7 @@ from noisygraph.history import History
 from noisygraph.random import seed_everything
 
 #: Packages whose ``METHODS`` dict (name -> class) joins the registry when it exists.
-REGISTRY_PACKAGES = ("noisygraph.baselines",)
+REGISTRY_PACKAGES = ("noisygraph.baselines", "noisygraph.detection")
 
 
 class ERASEMethod(Method):

@@ -63,7 +63,7 @@ from typing import Any, Optional, Sequence, Union
 import torch
 from torch import Tensor
 
-from noisygraph._validation import check_choice, check_int, check_real
+from noisygraph._validation import check_choice, check_int, check_probabilities, check_real
 from noisygraph.baselines.confident import confident_joint as baselines_confident_joint
 from noisygraph.detection.oos import (OutOfSamplePredictions, out_of_sample_predictions,
                                       random_folds, training_nodes_and_labels)
@@ -226,24 +226,6 @@ def _product(logs: Sequence[Tensor], exponents: Tensor) -> Tensor:
     return torch.softmax(sum(float(w) * q for w, q in zip(exponents, logs)), dim=1)
 
 
-def _check_pred_probs(pred_probs: Tensor, n: int, num_classes: int) -> Tensor:
-    if not isinstance(pred_probs, Tensor) or not pred_probs.is_floating_point() \
-            or pred_probs.dim() != 2:
-        raise TypeError("pred_probs must be a floating [n_train, C] tensor or "
-                        "OutOfSamplePredictions, got "
-                        f"{getattr(pred_probs, 'dtype', type(pred_probs).__name__)}")
-    if pred_probs.size(0) != n or pred_probs.size(1) < num_classes:
-        raise ValueError(f"pred_probs must have shape [{n}, >= {num_classes}] (one row per "
-                         f"training node), got {tuple(pred_probs.shape)}")
-    pred_probs = pred_probs.detach().cpu().float()
-    if not bool(torch.isfinite(pred_probs).all()) or bool((pred_probs < 0).any()):
-        raise ValueError("pred_probs must be finite and >= 0")
-    sums = pred_probs.sum(dim=1)
-    if not bool(torch.allclose(sums, torch.ones_like(sums), atol=1e-3)):
-        raise ValueError("pred_probs rows must sum to 1")
-    return pred_probs
-
-
 def _check_weights(weights: Union[str, Sequence[float]]) -> Union[str, tuple[float, ...]]:
     if isinstance(weights, str):
         return check_choice("weights", weights, ("fitted",))
@@ -305,18 +287,20 @@ def detect_label_issues(data: Any, *, pred_probs: Union[Tensor, OutOfSamplePredi
     if pred_probs is None:
         pred_probs = out_of_sample_predictions(data, labels=labels, train_nodes=train_nodes,
                                                folds=folds, seed=seed, trainer=trainer)
-    evidence: dict[str, Tensor] = {}
-    if isinstance(pred_probs, OutOfSamplePredictions):
-        if not torch.equal(pred_probs.nodes, nodes) or not torch.equal(pred_probs.labels, given):
-            raise ValueError("pred_probs were computed for other training nodes or labels")
-        num_classes = max(num_classes, pred_probs.probs.size(1))
-        evidence["model"] = _check_pred_probs(pred_probs.probs, nodes.numel(), num_classes)
+    computed = isinstance(pred_probs, OutOfSamplePredictions)
+    if computed and (not torch.equal(pred_probs.nodes, nodes)
+                     or not torch.equal(pred_probs.labels, given)):
+        raise ValueError("pred_probs were computed for other training nodes or labels")
+    # more columns than the labels' classes: classes no training node carries
+    evidence: dict[str, Tensor] = {"model": check_probabilities(
+        "pred_probs", pred_probs.probs if computed else pred_probs, num_classes, atol=1e-3,
+        num_rows=nodes.numel(), min_columns=True).float()}
+    num_classes = evidence["model"].size(1)
+    if computed:
         fold_of = pred_probs.folds
         if fixed is None or fixed["neighbours"] > 0:
             evidence["neighbours"] = pred_probs.neighbour_probs.float()
     else:
-        evidence["model"] = _check_pred_probs(pred_probs, nodes.numel(), num_classes)
-        num_classes = evidence["model"].size(1)
         fold_of = random_folds(nodes.numel(), folds, seed)
     if fixed is None or fixed["diffusion"] > 0:
         evidence["diffusion"] = diffusion_evidence(data, nodes, given, fold_of, num_classes,

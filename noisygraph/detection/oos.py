@@ -1,5 +1,6 @@
 r"""Out-of-sample predictions of the labelled nodes: :math:`K`-fold cross-validation over the
-training nodes with the shared :class:`~noisygraph.baselines.GCNTrainer`.
+training nodes with the shared :class:`~noisygraph.baselines.GCNTrainer` (the K-fold loop,
+``noisygraph.baselines._kfold``, is the one confident-learning cleaning uses too).
 
 The training nodes are split into ``folds`` random folds (a seeded permutation, independent
 of the labels). For fold :math:`k` a GCN trains on the labels of the other folds only (no
@@ -17,7 +18,11 @@ from torch import Tensor
 
 from noisygraph._validation import check_int, check_node_ids, check_num_nodes
 from noisygraph.baselines import GCNTrainer
-from noisygraph.sparse import Adjacency, as_adjacency
+from noisygraph.baselines._kfold import assign_folds, kfold_probs, neighbour_mean
+from noisygraph.sparse import as_adjacency
+
+__all__ = ["OutOfSamplePredictions", "neighbour_mean", "out_of_sample_predictions",
+           "random_folds", "training_nodes_and_labels"]
 
 
 @dataclass
@@ -83,24 +88,9 @@ def training_nodes_and_labels(data: Any, labels: Optional[Tensor],
 
 
 def random_folds(num: int, folds: int, seed: int) -> Tensor:
-    """``[num]`` fold of each item: a seeded permutation cut into ``folds`` near-equal parts
-    (independent of any label)."""
-    generator = torch.Generator().manual_seed(seed)
-    out = torch.empty(num, dtype=torch.long)
-    out[torch.randperm(num, generator=generator)] = torch.arange(num) % folds
-    return out
-
-
-def neighbour_mean(adj: Adjacency, values: Tensor) -> Tensor:
-    """Mean of ``values`` over each node's neighbours (self-loops excluded; uniform rows for a
-    node without neighbours)."""
-    row, col = adj.row().cpu(), adj.col.cpu()
-    keep = row != col
-    row, col = row[keep], col[keep]
-    sums = torch.zeros_like(values).index_add_(0, row, values[col])
-    degree = torch.bincount(row, minlength=values.size(0)).unsqueeze(1).to(values.dtype)
-    uniform = torch.full_like(values, 1.0 / values.size(1))
-    return torch.where(degree > 0, sums / degree.clamp_min(1), uniform)
+    """``[num]`` fold of each item: a permutation seeded by ``seed`` dealt round-robin into
+    ``folds`` near-equal parts (independent of any label)."""
+    return assign_folds(num, folds, torch.Generator().manual_seed(seed))
 
 
 def out_of_sample_predictions(data: Any, *, labels: Optional[Tensor] = None,
@@ -131,21 +121,16 @@ def out_of_sample_predictions(data: Any, *, labels: Optional[Tensor] = None,
     fold_of = random_folds(nodes.numel(), folds, seed)
     full_labels = torch.zeros(num_nodes, dtype=torch.long)
     full_labels[nodes] = given
-    adj = as_adjacency(data, num_nodes=num_nodes)
-    probs = torch.empty(nodes.numel(), num_classes)
-    neighbour = torch.empty(nodes.numel(), num_classes)
-    all_probs = torch.zeros(num_nodes, num_classes)
     empty = torch.zeros(0, dtype=torch.long)
-    for k in range(folds):
-        held = fold_of == k
-        result = GCNTrainer(seed=seed + k, **options).fit(
+
+    def fit(k: int, held: Tensor) -> Tensor:
+        return GCNTrainer(seed=seed + k, **options).fit(
             data, train_nodes=nodes[~held], train_labels=full_labels, val_nodes=empty,
-            num_classes=num_classes)
-        fold_probs = result.probs.detach().cpu().float()
-        probs[held] = fold_probs[nodes[held]]
-        neighbour[held] = neighbour_mean(adj, fold_probs)[nodes[held]]
-        all_probs += fold_probs / folds
-    all_probs[nodes] = probs
+            num_classes=num_classes).probs
+
+    probs, neighbour, all_probs = kfold_probs(
+        fit, nodes, fold_of, num_classes, adj=as_adjacency(data, num_nodes=num_nodes),
+        average=True, device=torch.device("cpu"))
     return OutOfSamplePredictions(nodes, given, probs, neighbour, all_probs, fold_of)
 
 

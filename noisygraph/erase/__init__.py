@@ -4,12 +4,12 @@ protocols, the per-epoch history and its GCN baseline (re-exported from their sh
 modules), and ERASE on confident-learning-cleaned labels (:class:`ConfidentERASE`). The encoder is the layer
 :class:`noisygraph.nn.ERASE`."""
 from noisygraph.erase.baseline import GCNBaseline
-from noisygraph.erase.cleaned import ConfidentERASE
+from noisygraph.erase.cleaned import ConfidentERASE, ERASEOnKeptLabels
 from noisygraph.erase.history import History
 from noisygraph.erase.protocols import (PROTOCOLS, check_noisy_validation, noisy_labels,
                                         selection_labels)
 from noisygraph.erase.trainer import ERASETrainer, sparse_features
 from noisygraph.nn.erase import ERASE
 
-__all__ = ["ConfidentERASE", "ERASE", "ERASETrainer", "GCNBaseline", "History", "PROTOCOLS",
+__all__ = ["ConfidentERASE", "ERASE", "ERASEOnKeptLabels", "ERASETrainer", "GCNBaseline", "History", "PROTOCOLS",
            "check_noisy_validation", "noisy_labels", "selection_labels", "sparse_features"]

@@ -1,6 +1,8 @@
 r"""Detection helping training: ERASE (Chen et al., "ERASE: Error-Resilient Representation
 Learning on Graphs for Label Noise Tolerance", CIKM 2024, https://arxiv.org/abs/2312.08852)
-trained on the labels confident learning kept (:class:`ConfidentERASE`).
+trained on the labels confident learning kept (:class:`ConfidentERASE`); the final ERASE step
+is the mixin :class:`ERASEOnKeptLabels`, shared with ``noisygraph.detection``'s
+``DetectionERASE``.
 
 Confident learning (:class:`~noisygraph.baselines.confident.ConfidentLearning`: :math:`k`-fold
 GCN probabilities, the confident joint, pruning by noise rate) flags the training labels it
@@ -23,20 +25,13 @@ from noisygraph.history import History
 from noisygraph.nn.erase import ERASE
 
 
-class ConfidentERASE(ConfidentLearning):
-    r"""ERASE on the training labels confident learning kept.
-
-    Args:
-        erase_lr (float, optional): ERASE's learning rate. (default: ``1e-3``, the paper's)
-        erase_epochs (int, optional): ERASE's maximum epochs. (default: ``400``, the paper's)
-        erase_patience (int, optional): (default: ``150``, the paper's)
-        erase_hidden_channels (int, optional): ERASE encoder's hidden width per head.
-            (default: ``256``, the paper's)
-        erase_out_channels (int, optional): embedding width. (default: ``512``, the paper's)
-        **kwargs: the options of :class:`~noisygraph.baselines.confident.ConfidentLearning`
-            (``num_folds``, ``relabel``, the GCN options of the detection step, ``protocol``,
-            ``seed``, ``device``, ``verbose``). ERASE's loss and propagation keep
-            :class:`~noisygraph.erase.ERASETrainer`'s defaults (the paper's for Cora).
+class ERASEOnKeptLabels:
+    r"""Mixin of a cleaning :class:`~noisygraph.baselines.Baseline`: its final model is ERASE
+    (not a GCN), trained on the training labels the cleaner kept (relabelled ones with the
+    cleaner's label). Put it before the cleaner's class in the bases. Its options
+    (``erase_lr``, ``erase_epochs``, ``erase_patience``, ``erase_hidden_channels``,
+    ``erase_out_channels``, the paper's values by default) are documented with
+    :class:`ConfidentERASE`; the rest go to the cleaner.
     """
 
     def __init__(self, *, erase_lr: float = 1e-3, erase_epochs: int = 400,
@@ -71,3 +66,20 @@ class ConfidentERASE(ConfidentLearning):
         if self.erase is None:
             raise RuntimeError("call fit() before predict()")
         return self.erase.predict(self._erase_data)
+
+
+class ConfidentERASE(ERASEOnKeptLabels, ConfidentLearning):
+    r"""ERASE on the training labels confident learning kept.
+
+    Args:
+        erase_lr (float, optional): ERASE's learning rate. (default: ``1e-3``, the paper's)
+        erase_epochs (int, optional): ERASE's maximum epochs. (default: ``400``, the paper's)
+        erase_patience (int, optional): (default: ``150``, the paper's)
+        erase_hidden_channels (int, optional): ERASE encoder's hidden width per head.
+            (default: ``256``, the paper's)
+        erase_out_channels (int, optional): embedding width. (default: ``512``, the paper's)
+        **kwargs: the options of :class:`~noisygraph.baselines.confident.ConfidentLearning`
+            (``num_folds``, ``relabel``, the GCN options of the detection step, ``protocol``,
+            ``seed``, ``device``, ``verbose``). ERASE's loss and propagation keep
+            :class:`~noisygraph.erase.ERASETrainer`'s defaults (the paper's for Cora).
+    """
