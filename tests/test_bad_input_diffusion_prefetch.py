@@ -1,8 +1,8 @@
-"""Bad CSRs whose fault lies inside the gathers' prefetch window (csr_rows.h prefetches the
-source row of the edge 16 ahead, and the first 16 of a block before its first row): the
-faulty index is prefetched before the gather that checks it reads it. Each raw op must still
-raise the exact error, naming the argument, with one and with two threads, and never touch
-memory through the bad index (a prefetch uses the same clamped index as the gather)."""
+"""Bad CSRs whose fault lies in a row the gathers prefetch before they check it (csr_rows.h
+prefetches the sources of the next row while it sums the current one): the first rows, and
+the last row of the matrix. Each raw op must still raise the exact error, naming the
+argument, with one and with two threads (a prefetch uses the same clamped index as the
+gather, never the bad one)."""
 from __future__ import annotations
 
 import pytest
@@ -28,9 +28,9 @@ def bad(tensor: torch.Tensor, index: int, value) -> torch.Tensor:
 
 
 ops = torch.ops.noisygraph
-EARLY_HUGE = bad(COL, 3, INT32_MAX)  # prefetched before row 0 is gathered
+EARLY_HUGE = bad(COL, 3, INT32_MAX)  # row 1: prefetched while row 0 is gathered
 EARLY_NEGATIVE = bad(COL, 10, -1)
-LAST_HUGE = bad(COL, N * DEGREE - 1, INT32_MAX)  # prefetched from 16 edges before, last row
+LAST_HUGE = bad(COL, N * DEGREE - 1, INT32_MAX)  # the last row, prefetched from the one before
 CASES = [
     BadInput("spmm-prefetched-huge-col", lambda: ops.spmm(ROWPTR, EARLY_HUGE, None, X),
              ValueError, "col"),

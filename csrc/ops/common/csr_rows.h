@@ -2,13 +2,8 @@
 //
 // gather_row(dst, i) computes dst[0:f] = sum_{e in row i} w_e * x[col[e], 0:f]. The columns
 // are processed in register blocks whose width is a compile-time multiple of 8 (up to 64),
-// so for F = 40 one pass over the row's edges keeps all 40 sums in five AVX2 registers.
-// While edge e is summed, the source row of edge e + kPrefetchEdges (in whichever CSR row it
-// lies) is prefetched: a steady stream of a row's cache lines per edge, at a constant
-// distance, keeps many misses of the random gathers in flight at once. (The previous scheme,
-// all sources of the next CSR row prefetched in one burst before the current row, issued
-// them too late and in bursts; on a 2M-node graph in random order one step ran 2.2x slower
-// with it, see benchmarks/results/diffusion.md.)
+// so for F = 40 one pass over the row's edges keeps all 40 sums in five AVX2 registers; the
+// gathered rows of the next CSR row are prefetched while the current one is summed.
 //
 // The gathers validate the matrix as they read it (ops/common/csr_checks.h): every row's pointers
 // must satisfy 0 <= rowptr[i] <= rowptr[i + 1] <= nnz, every column index must lie in
@@ -92,38 +87,13 @@ CsrRows<scalar_t, index_t> csr_rows(const CheckedCsr& csr) {
           csr.col.numel()};
 }
 
-// How many edges ahead the gathers prefetch their source rows. Any distance from 8 to 32
-// edges ran equally fast at F = 40 on a 2M-node random-order graph (one step, one thread);
-// 16 is the middle of that range (benchmarks/results/diffusion.md).
-constexpr int64_t kPrefetchEdges = 16;
-
-// Prefetches the cache lines of source row col[e] of x (leading dimension ld), if e < nnz.
-// A bad column index is read as 0 (the gather itself reports it); a prefetch never faults.
-template <bool kCheck, typename scalar_t, typename index_t>
-inline void prefetch_source(const CsrRows<scalar_t, index_t>& a, int64_t e, const scalar_t* x,
-                            int64_t ld) {
-  if (e >= a.nnz) return;
-  bool ignored = true;
-  const auto first = reinterpret_cast<uintptr_t>(x + a.template column<kCheck>(e, ignored) * ld);
-  const uintptr_t last = first + static_cast<uintptr_t>(ld) * sizeof(scalar_t) - 1;
-  for (uintptr_t line = first & ~uintptr_t(63); line <= last; line += 64)
-    __builtin_prefetch(reinterpret_cast<const void*>(line), 0, 1);
-}
-
-// dst[0:W] = sum over [begin, end) of (w_e *) x[col[e], 0:W] (x has leading dimension ld).
-// With kPrefetch, edge e also prefetches the whole source row of edge e + kPrefetchEdges,
-// whose columns start at x_rows (the first column block of a row does this; the later blocks
-// of a wide row read the same, by then cached, rows).
-template <int W, bool kWeighted, bool kCheck, bool kPrefetch, typename scalar_t,
-          typename index_t>
+template <int W, bool kWeighted, bool kCheck, typename scalar_t, typename index_t>
 inline bool gather_block(const CsrRows<scalar_t, index_t>& a, int64_t begin, int64_t end,
-                         const scalar_t* __restrict x, int64_t ld, scalar_t* __restrict dst,
-                         const scalar_t* x_rows) {
+                         const scalar_t* __restrict x, int64_t ld, scalar_t* __restrict dst) {
   scalar_t acc[W];
   for (int k = 0; k < W; ++k) acc[k] = scalar_t(0);
   bool ok = true;
   for (int64_t e = begin; e < end; ++e) {
-    if constexpr (kPrefetch) prefetch_source<kCheck>(a, e + kPrefetchEdges, x_rows, ld);
     const scalar_t* __restrict x_row = x + a.template column<kCheck>(e, ok) * ld;
     if constexpr (kWeighted) {
       const scalar_t w = a.value[e];
@@ -137,14 +107,13 @@ inline bool gather_block(const CsrRows<scalar_t, index_t>& a, int64_t begin, int
   return ok;
 }
 
-template <bool kWeighted, bool kCheck, bool kPrefetch, typename scalar_t, typename index_t>
+template <bool kWeighted, bool kCheck, typename scalar_t, typename index_t>
 inline bool gather_wide_block(int width, const CsrRows<scalar_t, index_t>& a, int64_t begin,
-                              int64_t end, const scalar_t* x, int64_t ld, scalar_t* dst,
-                              const scalar_t* x_rows) {
+                              int64_t end, const scalar_t* x, int64_t ld, scalar_t* dst) {
   switch (width) {
 #define NOISYGRAPH_BLOCK(W) \
   case W:                   \
-    return gather_block<W, kWeighted, kCheck, kPrefetch>(a, begin, end, x, ld, dst, x_rows);
+    return gather_block<W, kWeighted, kCheck>(a, begin, end, x, ld, dst);
     NOISYGRAPH_BLOCK(8)
     NOISYGRAPH_BLOCK(16)
     NOISYGRAPH_BLOCK(24)
@@ -159,13 +128,15 @@ inline bool gather_wide_block(int width, const CsrRows<scalar_t, index_t>& a, in
   }
 }
 
-// One column block of gather_row, the first of the row (kPrefetch) or a later one.
-template <int W, bool kWeighted, bool kCheck, typename scalar_t, typename index_t>
-inline bool gather_narrow_block(bool first, const CsrRows<scalar_t, index_t>& a, int64_t begin,
-                                int64_t end, const scalar_t* x, int64_t f, int64_t c,
-                                scalar_t* dst) {
-  return first ? gather_block<W, kWeighted, kCheck, true>(a, begin, end, x + c, f, dst + c, x)
-               : gather_block<W, kWeighted, kCheck, false>(a, begin, end, x + c, f, dst + c, x);
+template <bool kCheck, typename scalar_t, typename index_t>
+inline void prefetch_sources(const CsrRows<scalar_t, index_t>& a, int64_t begin, int64_t end,
+                             const scalar_t* x, int64_t f) {
+  const int64_t row_bytes = f * static_cast<int64_t>(sizeof(scalar_t));
+  bool ignored = true;  // the gather itself reports bad indices
+  for (int64_t e = begin; e < end; ++e) {
+    const char* p = reinterpret_cast<const char*>(x + a.template column<kCheck>(e, ignored) * f);
+    for (int64_t b = 0; b < row_bytes; b += 64) __builtin_prefetch(p + b, 0, 1);
+  }
 }
 
 // dst[0:f] = sum over row [begin, end) of (w_e *) x[col[e]]; x has leading dimension f.
@@ -177,42 +148,38 @@ inline bool gather_row(const CsrRows<scalar_t, index_t>& a, int64_t begin, int64
   int64_t c = 0;
   while (f - c >= 8) {
     const int width = static_cast<int>(f - c >= 64 ? 64 : (f - c) / 8 * 8);
-    ok &= c == 0 ? gather_wide_block<kWeighted, kCheck, true>(width, a, begin, end, x, f, dst, x)
-                 : gather_wide_block<kWeighted, kCheck, false>(width, a, begin, end, x + c, f,
-                                                                dst + c, x);
+    ok &= gather_wide_block<kWeighted, kCheck>(width, a, begin, end, x + c, f, dst + c);
     c += width;
   }
   if (f - c >= 4) {
-    ok &= gather_narrow_block<4, kWeighted, kCheck>(c == 0, a, begin, end, x, f, c, dst);
+    ok &= gather_block<4, kWeighted, kCheck>(a, begin, end, x + c, f, dst + c);
     c += 4;
   }
   if (f - c >= 2) {
-    ok &= gather_narrow_block<2, kWeighted, kCheck>(c == 0, a, begin, end, x, f, c, dst);
+    ok &= gather_block<2, kWeighted, kCheck>(a, begin, end, x + c, f, dst + c);
     c += 2;
   }
-  if (f - c >= 1)
-    ok &= gather_narrow_block<1, kWeighted, kCheck>(c == 0, a, begin, end, x, f, c, dst);
+  if (f - c >= 1) ok &= gather_block<1, kWeighted, kCheck>(a, begin, end, x + c, f, dst + c);
   return ok;
 }
 
 // Calls epilogue(i, dst_row, skipped) for every row in [row_begin, row_end) after gathering
-// row i into dst + i * f (rows with skip[i] are not gathered, only validated). The first
-// kPrefetchEdges sources of the range are prefetched up front; from then on each gathered
-// edge prefetches the one kPrefetchEdges ahead. Returns false if the matrix was invalid in
-// these rows (kCheck = false: the caller knows it is valid).
+// row i into dst + i * f (rows with skip[i] are not gathered, only validated), prefetching
+// the sources of row i + 1 first. Returns false if the matrix was invalid in these rows
+// (kCheck = false: the caller knows it is valid).
 template <bool kWeighted, bool kCheck, typename scalar_t, typename index_t, typename Epilogue>
 inline bool gather_rows(const CsrRows<scalar_t, index_t>& a, const scalar_t* x, int64_t f,
                         int64_t row_begin, int64_t row_end, scalar_t* dst, const uint8_t* skip,
                         Epilogue&& epilogue) {
   bool ok = true;
-  if (row_begin < row_end) {
-    int64_t begin = 0, end = 0;
-    if (a.template row<kCheck>(row_begin, begin, end))
-      for (int64_t e = begin; e < begin + kPrefetchEdges; ++e) prefetch_source<kCheck>(a, e, x, f);
-  }
+  int64_t begin = 0, end = 0;
+  if (row_begin < row_end) ok &= a.template row<kCheck>(row_begin, begin, end);
   for (int64_t i = row_begin; i < row_end; ++i) {
-    int64_t begin = 0, end = 0;
-    ok &= a.template row<kCheck>(i, begin, end);
+    int64_t next_begin = 0, next_end = 0;
+    if (i + 1 < row_end) {
+      ok &= a.template row<kCheck>(i + 1, next_begin, next_end);
+      prefetch_sources<kCheck>(a, next_begin, next_end, x, f);
+    }
     scalar_t* dst_row = dst + i * f;
     const bool skipped = skip != nullptr && skip[i];
     if (skipped) {
@@ -221,6 +188,8 @@ inline bool gather_rows(const CsrRows<scalar_t, index_t>& a, const scalar_t* x, 
       ok &= gather_row<kWeighted, kCheck>(a, begin, end, x, f, dst_row);
     }
     epilogue(i, dst_row, skipped);
+    begin = next_begin;
+    end = next_end;
   }
   return ok;
 }

@@ -1,8 +1,9 @@
-"""The CPU gathers prefetch the source row of the edge kPrefetchEdges (16) ahead, across row
-and block boundaries (csrc/ops/common/csr_rows.h): values and gradients still match the
-reference on graphs whose rows are shorter than that distance, empty, or end next to the
-last nonzero, for feature widths that do and do not fill the register blocks, in the natural
-and the reordered node order."""
+"""The CPU gathers (csrc/ops/common/csr_rows.h: register blocks of up to 64 columns, the
+sources of the next row prefetched, row blocks of 2^15 edges + rows) on graphs whose rows are
+empty, shorter than a prefetch burst, or end at the last nonzero, for feature widths that do
+and do not fill the register blocks, in the natural and the reordered node order: values and
+gradients match the reference. (Kept as the guard of any change to the gathers' prefetching
+or traversal, see benchmarks/results/diffusion.md.)"""
 from __future__ import annotations
 
 import pytest
