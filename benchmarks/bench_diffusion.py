@@ -26,13 +26,26 @@ Usage::
         --skip "natural order" --forward-only "torch.sparse"   # the 2M run, trimmed
     python benchmarks/bench_diffusion.py --validation-baseline OLD/_C.so   # validation cost
 
-``--validation-baseline`` measures what the raw ops' input validation costs: the raw
-``spmm`` and ``diffuse`` of this build against those of another build of the extension (the
-commit before the validation, built with ``python setup.py build_ext --inplace`` in a copy
-of that commit's tree), each loaded alone into its own child process (no Python wrappers),
-the two run back to back in each of ``--ab-rounds`` rounds (A B, B A, ...). It reports the
-medians over all repeats and the median over rounds of the per-round ratio (which cancels
-slow drifts of a shared machine's load), for wall-clock and CPU time.
+``--validation-baseline`` compares this build of the extension with another one (first
+used to measure what the raw ops' input validation costs; any older build works, e.g. main's
+``_C*.so`` copied aside before a kernel change): the raw ``spmm``, ``diffuse`` and
+``diffuse_adjoint`` (the backward's op, over the transpose) of each build, each loaded alone
+into its own child process (no Python wrappers), the two run back to back in each of
+``--ab-rounds`` rounds (A B, B A, ...), on the graph in each node order of ``--ab-orders``
+(``natural``, ``metis``, ``rcm``; ``--order-cache DIR`` keeps a computed order on disk so
+that the slow METIS build runs once per graph). It reports the medians over all repeats and
+the median over rounds of the per-round ratio (which cancels slow drifts of a shared
+machine's load), for wall-clock and CPU time, and the effective bandwidth of the K-step ops
+as a percentage of the copy bandwidth measured in the same run and thread count.
+
+What "% of copy bandwidth" means: ``step_bytes`` counts, per diffusion step, the row
+pointers, the column indices (int32) and values once, one gathered row of ``F`` values per
+nonzero (as if no gathered row were reused from a cache) and the restart row ``Y_0`` read and
+the result row written per node; the kernel's seconds per step turn that into GB/s, divided
+by the GB/s of a large ``dst.copy_(src)`` (bytes read + bytes written) at the same thread
+count. It is an effective bandwidth (bytes the loads and stores name), not a count of DRAM
+traffic: gathers served from a cache count in full, and a 160-byte row straddling three
+64-byte lines counts 160 bytes. ``compulsory_bytes`` is the lower bound (every array once).
 """
 from __future__ import annotations
 
@@ -113,8 +126,16 @@ def copy_bandwidth(nbytes: int = 512 * 2**20, repeats: int = 7) -> float:
 
 
 def step_bytes(adj: Adjacency, num_features: int, itemsize: int = 4) -> int:
+    """Bytes one diffusion step names (module docstring): CSR arrays once, one gathered row per
+    nonzero, ``Y_0`` read and the result written per node."""
     n, nnz = adj.num_rows, adj.nnz
     return 4 * (n + 1) + 4 * nnz + itemsize * nnz + itemsize * num_features * (nnz + 2 * n)
+
+
+def compulsory_bytes(adj: Adjacency, num_features: int, itemsize: int = 4) -> int:
+    """The least one step can move: CSR arrays, the source, ``Y_0`` and the result once each."""
+    n, nnz = adj.num_rows, adj.nnz
+    return 4 * (n + 1) + 4 * nnz + itemsize * nnz + 3 * itemsize * num_features * n
 
 
 # ------------------------------------------------------------------ the contenders
@@ -281,10 +302,12 @@ def ab_worker(library: str, graph_file: str, repeats: int, warmup: int, steps: i
     not count the time other processes hold the core, so it is the steadier of the two on a
     shared machine)."""
     torch.ops.load_library(library)
-    rowptr, col, value, x = torch.load(graph_file)
+    rowptr, col, value, t_rowptr, t_col, t_value, x = torch.load(graph_file)
     ops = torch.ops.noisygraph
     cases = {"spmm": lambda: ops.spmm(rowptr, col, value, x),
-             "diffuse": lambda: ops.diffuse(rowptr, col, value, x, steps, alpha)}
+             "diffuse": lambda: ops.diffuse(rowptr, col, value, x, steps, alpha),
+             "diffuse_adjoint": lambda: ops.diffuse_adjoint(t_rowptr, t_col, t_value, x, steps,
+                                                            alpha, None)}
     times = {}
     for name, fn in cases.items():
         for _ in range(warmup):
@@ -302,56 +325,112 @@ def load_average() -> str:
     return " ".join(pathlib.Path("/proc/loadavg").read_text().split()[:3])
 
 
+def ordered(adj: Adjacency, method: str, cache: Optional[str], key: str) -> Adjacency:
+    """``adj`` relabelled by ``method`` (``"natural"``: itself); with ``cache``, the order's
+    permutation is read from / written to ``<cache>/<key>-<method>.pt``."""
+    if method == "natural":
+        return adj
+    if cache is None:
+        return adj.reorder(method).adjacency
+    path = pathlib.Path(cache) / f"{key}-{method}.pt"
+    if path.exists():
+        perm = torch.load(path)
+        inverse = torch.empty_like(perm)
+        inverse[perm] = torch.arange(perm.numel())
+        edge_index = torch.stack([inverse[adj.row()], inverse[adj.col]])
+        return Adjacency.from_edge_index(edge_index, adj.value, num_nodes=adj.num_rows)
+    reordering = adj.reorder(method)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(reordering.perm, path)
+    return reordering.adjacency
+
+
 def validation_overhead(args) -> None:
     import noisygraph._C as compiled  # the build under test
 
     current = compiled.__file__
-    num_nodes, num_edges, blocks = SIZES[args.sizes.split(",")[0]]
+    size = args.sizes.split(",")[0]
+    num_nodes, num_edges, blocks = SIZES[size]
     edge_index = csbm_edges(num_nodes, num_edges, blocks, homophily=0.8, seed=0)
-    adj = Adjacency.from_edge_index(edge_index, num_nodes=num_nodes).normalize("sym")
-    rowptr, col = adj.kernel_indices()
+    natural = Adjacency.from_edge_index(edge_index, num_nodes=num_nodes).normalize("sym")
+    del edge_index
     x = torch.rand(num_nodes, args.features)
-    variants = {"validated (this build)": current, "baseline": args.validation_baseline}
-    rounds = []  # per round: {variant: {op: [seconds]}}
+    bandwidth = copy_bandwidth()
+    named = {"this build": current, "baseline": args.validation_baseline}
     load_before = load_average()
-    with tempfile.TemporaryDirectory() as folder:
-        graph_file = os.path.join(folder, "graph.pt")
-        torch.save((rowptr, col, adj.value.float(), x), graph_file)
-        env = dict(os.environ, NOISYGRAPH_BACKEND="reference")
-        for round_ in range(args.ab_rounds):
-            order = list(variants) if round_ % 2 == 0 else list(variants)[::-1]
-            rounds.append({})
-            for name in order:
-                command = [sys.executable, __file__, "--ab-worker", variants[name],
-                           "--graph-file", graph_file, "--repeats", str(args.repeats),
-                           "--warmup", str(args.warmup), "--steps", str(args.steps),
-                           "--alpha", str(args.alpha), "--threads", str(args.threads)]
-                out = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
-                rounds[-1][name] = json.loads(out.stdout.strip().splitlines()[-1])
-                print(f"  round {round_} {name}: " + ", ".join(
-                    f"{op} {statistics.median(v) * 1e3:.1f} ms"
-                    for op, v in rounds[-1][name].items()), flush=True)
-    print(f"\n{num_nodes:,} nodes, {adj.nnz:,} nnz, F={args.features}, K={args.steps}, "
+    print(f"copy bandwidth {bandwidth:.2f} GB/s ({args.threads} thread(s)); load {load_before}",
+          flush=True)
+    tables = []
+    for method in args.ab_orders.split(","):
+        start = time.perf_counter()
+        adj = ordered(natural, method, args.order_cache, f"{size}-csbm")
+        transposed, _ = adj.transpose()
+        print(f"[{method} order] ready in {time.perf_counter() - start:.1f} s", flush=True)
+        rounds = []  # per round: {variant: {op: [seconds]}}
+        with tempfile.TemporaryDirectory() as folder:
+            graph_file = os.path.join(folder, "graph.pt")
+            rowptr, col = adj.kernel_indices()
+            t_rowptr, t_col = transposed.kernel_indices()
+            torch.save((rowptr, col, adj.value.float(), t_rowptr, t_col,
+                        transposed.value.float(), x), graph_file)
+            env = dict(os.environ, NOISYGRAPH_BACKEND="reference")
+            for round_ in range(args.ab_rounds):
+                order = list(named) if round_ % 2 == 0 else list(named)[::-1]
+                rounds.append({})
+                for name in order:
+                    command = [sys.executable, __file__, "--ab-worker", named[name],
+                               "--graph-file", graph_file, "--repeats", str(args.repeats),
+                               "--warmup", str(args.warmup), "--steps", str(args.steps),
+                               "--alpha", str(args.alpha), "--threads", str(args.threads)]
+                    out = subprocess.run(command, env=env, check=True, capture_output=True,
+                                         text=True)
+                    rounds[-1][name] = json.loads(out.stdout.strip().splitlines()[-1])
+                    print(f"  {method} round {round_} {name}: " + ", ".join(
+                        f"{op} {statistics.median(v) * 1e3:.1f} ms"
+                        for op, v in rounds[-1][name].items()), flush=True)
+        tables.append(ab_table(method, adj, rounds, bandwidth, args))
+        del adj, transposed
+    print(f"\n{num_nodes:,} nodes, {natural.nnz:,} nnz, F={args.features}, K={args.steps}, "
           f"float32 values, int32 indices, {args.threads} thread(s); {args.ab_rounds} rounds x "
-          f"{args.repeats} repeats per variant; load average before {load_before}, after "
-          f"{load_average()}\n")
-    print("| op | clock | validated (ms) | baseline (ms) | overhead, pooled medians | "
-          "overhead, median of per-round ratios (quartiles) |")
-    print("|---|---|---|---|---|---|")
-    for op in ("spmm", "diffuse"):
-        label = op if op == "spmm" else f"diffuse (K={args.steps})"
+          f"{args.repeats} repeats per variant; copy bandwidth {bandwidth:.2f} GB/s; load "
+          f"average before {load_before}, after {load_average()}; % of copy = step_bytes "
+          "(module docstring) per second of the pooled median wall time; compulsory = the same "
+          "with compulsory_bytes\n")
+    print("| order | op | clock | this build (ms) | baseline (ms) | this / baseline − 1, pooled "
+          "medians | median of per-round ratios (quartiles) | % of copy: this, baseline "
+          "(compulsory) |")
+    print("|---|---|---|---|---|---|---|---|")
+    for rows in tables:
+        print("\n".join(rows))
+
+
+def ab_table(method: str, adj: Adjacency, rounds: list, bandwidth: float, args) -> list[str]:
+    """The rows of one node order's A/B table (see validation_overhead)."""
+    rows = []
+    variants = ("this build", "baseline")
+    for op in ("spmm", "diffuse", "diffuse_adjoint"):
+        label = op if op == "spmm" else f"{op} (K={args.steps})"
+        steps = 1 if op == "spmm" else args.steps
         for clock, key in (("wall", op), ("CPU", op + " cpu")):
             pooled = {name: statistics.median([t for r in rounds for t in r[name][key]])
                       for name in variants}
-            ours, base = pooled["validated (this build)"], pooled["baseline"]
+            ours, base = pooled["this build"], pooled["baseline"]
             # the two variants of one round ran back to back: their ratio cancels slow drifts
             # of the machine's load
-            ratios = sorted(statistics.median(r["validated (this build)"][key]) /
+            ratios = sorted(statistics.median(r["this build"][key]) /
                             statistics.median(r["baseline"][key]) - 1 for r in rounds)
             quartiles = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
-            print(f"| {label} | {clock} | {ours * 1e3:.2f} | {base * 1e3:.2f} | "
-                  f"{100 * (ours / base - 1):+.1f} % | {100 * statistics.median(ratios):+.1f} % "
-                  f"({100 * quartiles[0]:+.1f} … {100 * quartiles[2]:+.1f} %) |")
+            share = ""
+            if clock == "wall":
+                def pct(nbytes: int, seconds: float) -> str:
+                    return f"{100 * nbytes * steps / seconds / 1e9 / bandwidth:.0f} %"
+                full, least = step_bytes(adj, args.features), compulsory_bytes(adj, args.features)
+                share = (f"{pct(full, ours)}, {pct(full, base)} "
+                         f"({pct(least, ours)}, {pct(least, base)})")
+            rows.append(f"| {method} | {label} | {clock} | {ours * 1e3:.2f} | {base * 1e3:.2f} | "
+                        f"{100 * (ours / base - 1):+.1f} % | {100 * statistics.median(ratios):+.1f}"
+                        f" % ({100 * quartiles[0]:+.1f} … {100 * quartiles[2]:+.1f} %) | {share} |")
+    return rows
 
 
 def main() -> None:
@@ -375,6 +454,11 @@ def main() -> None:
                         help="measure the raw ops' validation cost against this build of the "
                              "extension (see the module docstring) instead of the comparison")
     parser.add_argument("--ab-rounds", type=int, default=16)
+    parser.add_argument("--ab-orders", default="natural",
+                        help="with --validation-baseline: comma list of node orders "
+                             "(natural, rcm, metis)")
+    parser.add_argument("--order-cache", default=None, metavar="DIR",
+                        help="with --validation-baseline: keep computed node orders here")
     parser.add_argument("--threads", type=int, default=None,
                         help="torch threads (default: torch's)")
     parser.add_argument("--ab-worker", default=None, help=argparse.SUPPRESS)

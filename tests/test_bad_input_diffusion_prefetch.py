@@ -1,0 +1,66 @@
+"""Bad CSRs whose fault lies in a row the gathers prefetch before they check it (csr_rows.h
+prefetches the sources of the next row while it sums the current one): the first rows, and
+the last row of the matrix. Each raw op must still raise the exact error, naming the
+argument, with one and with two threads (a prefetch uses the same clamped index as the
+gather, never the bad one)."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+import noisygraph
+from bad_input import BadInput, assert_rejects, case_id
+
+pytestmark = pytest.mark.skipif(noisygraph.backend() == "reference",
+                                reason="compiled library not built")
+N, DEGREE = 20_000, 2  # 60,000 edges + rows: two blocks
+ROWPTR = torch.arange(0, N * DEGREE + 1, DEGREE, dtype=torch.int32)
+COL = torch.randint(0, N, (N * DEGREE,), generator=torch.Generator().manual_seed(0),
+                    dtype=torch.int32)
+X = torch.rand(N, 40)
+INT32_MAX = 2**31 - 1
+
+
+def bad(tensor: torch.Tensor, index: int, value) -> torch.Tensor:
+    out = tensor.clone()
+    out[index] = value
+    return out
+
+
+ops = torch.ops.noisygraph
+EARLY_HUGE = bad(COL, 3, INT32_MAX)  # row 1: prefetched while row 0 is gathered
+EARLY_NEGATIVE = bad(COL, 10, -1)
+LAST_HUGE = bad(COL, N * DEGREE - 1, INT32_MAX)  # the last row, prefetched from the one before
+CASES = [
+    BadInput("spmm-prefetched-huge-col", lambda: ops.spmm(ROWPTR, EARLY_HUGE, None, X),
+             ValueError, "col"),
+    BadInput("spmm-prefetched-negative-col", lambda: ops.spmm(ROWPTR, EARLY_NEGATIVE, None, X),
+             ValueError, "col"),
+    BadInput("spmm-last-col-huge", lambda: ops.spmm(ROWPTR, LAST_HUGE, None, X), ValueError,
+             "col"),
+    BadInput("diffuse-prefetched-huge-col",
+             lambda: ops.diffuse(ROWPTR, EARLY_HUGE, None, X, 3, 0.1), ValueError, "col"),
+    BadInput("diffuse-clamped-prefetched-negative-col",
+             lambda: ops.diffuse(ROWPTR, EARLY_NEGATIVE, None, X, 3, 0.1,
+                                 torch.ones(N, dtype=torch.bool)), ValueError, "col"),
+    BadInput("adjoint-last-col-huge",
+             lambda: ops.diffuse_adjoint(ROWPTR, LAST_HUGE, None, X, 3, 0.1, None), ValueError,
+             "t_col"),
+    BadInput("adjoint-masked-prefetched-huge-col",
+             lambda: ops.diffuse_adjoint(ROWPTR, EARLY_HUGE, None, X, 3, 0.1,
+                                         torch.zeros(N, dtype=torch.bool)), ValueError, "t_col"),
+    BadInput("diffuse-rowptr-past-nnz-prefetched",
+             lambda: ops.diffuse(bad(ROWPTR, 1, N * DEGREE + 100), COL, None, X, 3, 0.1),
+             ValueError, "rowptr"),
+]
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_rejects(case, threads):
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        assert_rejects(case)
+    finally:
+        torch.set_num_threads(before)
