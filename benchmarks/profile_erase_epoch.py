@@ -23,8 +23,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=3)
     parser.add_argument("--seed", type=int, default=123)
     parser.add_argument("--code", default=None, help="a checkout to import noisygraph from")
-    parser.add_argument("--fused", action="store_true",
-                        help="ERASE(fused=True): the fused GAT aggregation")
+    parser.add_argument("--fused", choices=("default", "on", "off"), default="default",
+                        help="ERASE(fused=...): the checkout's default, True or False")
     parser.add_argument("--json", default=None)
     args = parser.parse_args()
     if args.code:
@@ -43,7 +43,7 @@ def main() -> None:
     from noisygraph.sparse import as_adjacency
 
     torch.set_num_threads(args.threads)
-    options = {"fused": True} if args.fused else {}
+    options = {} if args.fused == "default" else {"fused": args.fused == "on"}
     data = AddLabelNoise("uniform", 0.4, seed=args.seed, sampler="exact")(load_dataset("Cora"))
 
     # the whole epoch, as fit runs it
