@@ -57,17 +57,13 @@ def timed(calls, repeats):
     return [(out, statistics.median(t)) for out, t in zip(outs, times)]
 
 
-def old_mqi(graph, ref):
-    """MQI by the Python path (what ran before the compiled kernel), same validation."""
+def old_path(python_path, graph, ref, *args):
+    """The Python path of MQI (``_mqi_python``) or FlowImprove (``_flow_improve_python``), what
+    ran before the compiled kernels, behind the same validation; ``args`` after the ids (e.g.
+    FlowImprove's delta)."""
     start = time.perf_counter()
     graph, ids, iterations, _ = _check_common(graph, ref, 50, 1)
-    return _mqi_python(graph, ids, iterations, start)
-
-
-def old_flow_improve(graph, ref, delta):
-    start = time.perf_counter()
-    graph, ids, iterations, _ = _check_common(graph, ref, 50, 1)
-    return _flow_improve_python(graph, ids, delta, iterations, start)
+    return python_path(graph, ids, *args, iterations, start)
 
 
 def input_sets(graph: LocalGraph, seeds):
@@ -107,25 +103,23 @@ def compare(name, lgc, num_seeds, repeats, generator_seed):
                                "sl_lgc_ms", "fi_explored")}
         for ref in sets:
             rec["input"].append(conductance(graph, ref))
-            calls = [lambda: mqi(graph, ref), lambda: old_mqi(graph, ref)]
-            if G is not None:
-                calls.append(lambda: lgc.flow_clustering(G, ref, method="mqi"))
-            results = timed(calls, repeats)
-            for key, (out, ms) in zip(("mqi", "mqi_old", "mqi_lgc"), results):
-                phi = (out.conductance if key != "mqi_lgc" else conductance(
-                    graph, torch.as_tensor(np.asarray(out[0], dtype=np.int64))))
-                rec[key].append(phi)
-                rec[key + "_ms"].append(ms)
-            calls = [lambda: flow_improve(graph, ref, delta=0.3),
-                     lambda: old_flow_improve(graph, ref, 0.3)]
-            if G is not None:
-                calls.append(lambda: lgc.flow_clustering(G, ref, method="sl", delta=0.3))
-            results = timed(calls, repeats)
-            for key, (out, ms) in zip(("fi", "fi_old", "sl_lgc"), results):
-                phi = (out.conductance if key != "sl_lgc" else conductance(
-                    graph, torch.as_tensor(np.asarray(out[0], dtype=np.int64))))
-                rec[key].append(phi)
-                rec[key + "_ms"].append(ms)
+            # MQI: ours new / old, then LGC's MQI; FlowImprove: ours new / old, then SimpleLocal
+            for keys, calls, lgc_method in (
+                    (("mqi", "mqi_old", "mqi_lgc"),
+                     [lambda: mqi(graph, ref), lambda: old_path(_mqi_python, graph, ref)],
+                     dict(method="mqi")),
+                    (("fi", "fi_old", "sl_lgc"),
+                     [lambda: flow_improve(graph, ref, delta=0.3),
+                      lambda: old_path(_flow_improve_python, graph, ref, 0.3)],
+                     dict(method="sl", delta=0.3))):
+                if G is not None:
+                    calls.append(lambda: lgc.flow_clustering(G, ref, **lgc_method))
+                results = timed(calls, repeats)
+                for key, (out, ms) in zip(keys, results):
+                    phi = (out.conductance if key != keys[2] else conductance(
+                        graph, torch.as_tensor(np.asarray(out[0], dtype=np.int64))))
+                    rec[key].append(phi)
+                    rec[key + "_ms"].append(ms)
             rec["fi_explored"].append(results[0][0].work["explored"])
 
         def med(key, fmt="{:.4f}"):

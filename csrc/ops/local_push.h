@@ -40,6 +40,20 @@
 namespace noisygraph {
 namespace cpu {
 
+// The outputs of the push ops: (ptr, nodes, x or p, mass or r, work).
+using PushOutputs = std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor>;
+// The outputs of the fused diffuse-and-sweep ops: (cluster_ptr, cluster_nodes, conductance,
+// best_level, score_ptr, score_nodes, scores, work); see local_flow_cluster.
+using ClusterOutputs = std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor,
+                                  at::Tensor, at::Tensor, at::Tensor>;
+
+// The leading arguments of the four flow ops (local_flow_diffusion, local_pnorm_diffusion,
+// local_flow_cluster, local_pnorm_cluster), declared once: the graph, the sinks, the queries.
+#define NOISYGRAPH_FLOW_OP_ARGS                                                            \
+  const at::Tensor &rowptr, const at::Tensor &col, const std::optional<at::Tensor> &value, \
+      const at::Tensor &degree, const at::Tensor &sink, const at::Tensor &source_ptr,       \
+      const at::Tensor &source_nodes, const at::Tensor &source_mass
+
 // Weighted l2-norm flow diffusion. Returns (ptr, nodes, x, mass, work): for every node that
 // received mass, its potential x_i >= 0 and final mass m_i (sum of m = source mass).
 // omega in (0, 2) is the over-relaxation factor of the coordinate steps (1: plain push).
@@ -47,11 +61,8 @@ namespace cpu {
 // conjugate-gradient rounds (at most cg_iters iterations each) on the support {x > 0}, kept
 // only when they lower the objective; the stopping rule (eps) and max_pushes are the pushes'.
 // work's edges count the CG matrix-vector products and mass updates too.
-std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_flow_diffusion_cpu(
-    const at::Tensor& rowptr, const at::Tensor& col, const std::optional<at::Tensor>& value,
-    const at::Tensor& degree, const at::Tensor& sink, const at::Tensor& source_ptr,
-    const at::Tensor& source_nodes, const at::Tensor& source_mass, double eps, double omega,
-    int64_t max_pushes, int64_t cg_iters);
+PushOutputs local_flow_diffusion_cpu(NOISYGRAPH_FLOW_OP_ARGS, double eps, double omega,
+                                     int64_t max_pushes, int64_t cg_iters);
 
 // p-norm flow diffusion (Fountoulakis, Wang, Yang, "p-Norm Flow Diffusion for Local Graph
 // Clustering", ICML 2020), p in [2, inf), q = p / (p - 1): the dual
@@ -63,26 +74,18 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_flo
 // updates, edges every edge visit (the row scan, each root-finder evaluation, the mass
 // update). p == 2 is the l2 diffusion of local_flow_diffusion with omega = 1, cg_iters = 0.
 // A p so large that a potential overflows float64 raises a ValueError naming p.
-std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_pnorm_diffusion_cpu(
-    const at::Tensor& rowptr, const at::Tensor& col, const std::optional<at::Tensor>& value,
-    const at::Tensor& degree, const at::Tensor& sink, const at::Tensor& source_ptr,
-    const at::Tensor& source_nodes, const at::Tensor& source_mass, double p, double eps,
-    int64_t max_pushes);
+PushOutputs local_pnorm_diffusion_cpu(NOISYGRAPH_FLOW_OP_ARGS, double p, double eps,
+                                      int64_t max_pushes);
 
 // p-norm flow diffusion + sweep cut over x for each multiple (ascending, warm-started), as
 // local_flow_cluster (same outputs).
-std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor,
-           at::Tensor>
-local_pnorm_cluster_cpu(const at::Tensor& rowptr, const at::Tensor& col,
-                        const std::optional<at::Tensor>& value, const at::Tensor& degree,
-                        const at::Tensor& sink, const at::Tensor& source_ptr,
-                        const at::Tensor& source_nodes, const at::Tensor& source_mass,
-                        const at::Tensor& multiples, double p, double eps, int64_t max_pushes,
-                        double total_volume);
+ClusterOutputs local_pnorm_cluster_cpu(NOISYGRAPH_FLOW_OP_ARGS, const at::Tensor& multiples,
+                                       double p, double eps, int64_t max_pushes,
+                                       double total_volume);
 
 // ACL push approximate personalized PageRank (non-lazy, weighted). Returns
 // (ptr, nodes, p, r, work) for every node that received residual.
-std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_ppr_push_cpu(
+PushOutputs local_ppr_push_cpu(
     const at::Tensor& rowptr, const at::Tensor& col, const std::optional<at::Tensor>& value,
     const at::Tensor& degree, const at::Tensor& source_ptr, const at::Tensor& source_nodes,
     const at::Tensor& source_mass, double alpha, double eps, int64_t max_pushes);
@@ -101,20 +104,14 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_sweep_cut_cpu(
 // score_nodes, scores (x at the best level), work [B, 3]: pushes and edges summed over
 // levels, stopped_at_limit = 1 if any level stopped at max_pushes). max_pushes bounds each
 // level; cg_iters as in local_flow_diffusion.
-std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor,
-           at::Tensor>
-local_flow_cluster_cpu(const at::Tensor& rowptr, const at::Tensor& col,
-                   const std::optional<at::Tensor>& value, const at::Tensor& degree,
-                   const at::Tensor& sink, const at::Tensor& source_ptr,
-                   const at::Tensor& source_nodes, const at::Tensor& source_mass,
-                   const at::Tensor& multiples, double eps, double omega, int64_t max_pushes,
-                   double total_volume, int64_t cg_iters);
+ClusterOutputs local_flow_cluster_cpu(NOISYGRAPH_FLOW_OP_ARGS, const at::Tensor& multiples,
+                                      double eps, double omega, int64_t max_pushes,
+                                      double total_volume, int64_t cg_iters);
 
 // ACL push + sweep cut (scores p / degree) for each tolerance in `tolerances` (descending;
 // each level continues the push of the previous one), keeping the least conductance.
 // Same outputs as local_flow_cluster (scores are p at the best level).
-std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor,
-           at::Tensor>
+ClusterOutputs
 local_ppr_cluster_cpu(const at::Tensor& rowptr, const at::Tensor& col,
                   const std::optional<at::Tensor>& value, const at::Tensor& degree,
                   const at::Tensor& source_ptr, const at::Tensor& source_nodes,

@@ -839,6 +839,34 @@ at::Tensor check_levels(const char* op, const char* name, const at::Tensor& leve
   return c;
 }
 
+// The checked inputs of a fused flow op (local_flow_cluster, local_pnorm_cluster): the graph
+// and its sinks, the queries, the multiples (check_levels, ascending), eps > 0, max_pushes >= 0,
+// total_volume >= 0, and the largest source mass max(source_mass) * multiples[-1] finite.
+struct FlowClusterInputs {
+  ContiguousGraph graph;
+  Queries src;
+  at::Tensor multiples;  // contiguous float64, owns `mult`
+  const double* mult;
+  int64_t num_levels;
+
+  FlowClusterInputs(const char* op, NOISYGRAPH_FLOW_OP_ARGS, const at::Tensor& multiples_,
+                    double eps, int64_t max_pushes, double total_volume)
+      : graph(op, rowptr, col, value, degree, sink),
+        src(sources(op, source_ptr, source_nodes, source_mass, graph.view.num_nodes)),
+        multiples(check_levels(op, "multiples", multiples_, /*ascending=*/true)) {
+    check_real(op, "eps", eps, 0.0, kInf, true, true);
+    check_max_pushes(op, max_pushes);
+    check_real(op, "total_volume", total_volume, 0.0, kInf, false, true);
+    mult = multiples.data_ptr<double>();
+    num_levels = multiples.numel();
+    if (src.nodes.numel() > 0) {
+      const double largest = src.values.max().item<double>() * mult[num_levels - 1];
+      TORCH_CHECK_VALUE(std::isfinite(largest), op, ": multiples[-1] * max(source_mass) = ",
+                        largest, " is not finite");
+    }
+  }
+};
+
 // Per-query result blocks, concatenated after the parallel section.
 struct Block {
   std::vector<int64_t> nodes;
@@ -911,11 +939,8 @@ void for_each_query(int64_t num_queries, int64_t num_nodes, const Body& body) {
 // The kernels of ops/local_push.h.
 namespace cpu {
 
-std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_flow_diffusion_cpu(
-    const at::Tensor& rowptr, const at::Tensor& col, const std::optional<at::Tensor>& value,
-    const at::Tensor& degree, const at::Tensor& sink, const at::Tensor& source_ptr,
-    const at::Tensor& source_nodes, const at::Tensor& source_mass, double eps,
-    double omega, int64_t max_pushes, int64_t cg_iters) {
+PushOutputs local_flow_diffusion_cpu(NOISYGRAPH_FLOW_OP_ARGS, double eps, double omega,
+                                     int64_t max_pushes, int64_t cg_iters) {
   const char* op = "local_flow_diffusion";
   const ContiguousGraph graph(op, rowptr, col, value, degree, sink);
   const GraphView& g = graph.view;
@@ -937,11 +962,8 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_flo
           concat_values(blocks, total, false), work_tensor(works, true)};
 }
 
-std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_pnorm_diffusion_cpu(
-    const at::Tensor& rowptr, const at::Tensor& col, const std::optional<at::Tensor>& value,
-    const at::Tensor& degree, const at::Tensor& sink, const at::Tensor& source_ptr,
-    const at::Tensor& source_nodes, const at::Tensor& source_mass, double p, double eps,
-    int64_t max_pushes) {
+PushOutputs local_pnorm_diffusion_cpu(NOISYGRAPH_FLOW_OP_ARGS, double p, double eps,
+                                      int64_t max_pushes) {
   const char* op = "local_pnorm_diffusion";
   const ContiguousGraph graph(op, rowptr, col, value, degree, sink);
   const GraphView& g = graph.view;
@@ -962,7 +984,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_pno
           concat_values(blocks, total, false), work_tensor(works, true)};
 }
 
-std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_ppr_push_cpu(
+PushOutputs local_ppr_push_cpu(
     const at::Tensor& rowptr, const at::Tensor& col, const std::optional<at::Tensor>& value,
     const at::Tensor& degree, const at::Tensor& source_ptr, const at::Tensor& source_nodes,
     const at::Tensor& source_mass, double alpha, double eps, int64_t max_pushes) {
@@ -1019,8 +1041,7 @@ std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor> local_sweep_cut_cpu(
 // Shared driver of the fused diffuse-and-sweep ops: `start(q, ws)` seeds query q,
 // `advance(q, level, ws, work)` runs one level of the diffusion (at most max_pushes pushes).
 template <typename Start, typename Advance>
-std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor,
-           at::Tensor>
+ClusterOutputs
 cluster_levels(const GraphView& g, int64_t num_queries, int64_t num_levels, bool normalize,
                double total_volume, const Start& start, const Advance& advance) {
   std::vector<Block> clusters(num_queries), scores(num_queries);
@@ -1061,33 +1082,19 @@ cluster_levels(const GraphView& g, int64_t num_queries, int64_t num_levels, bool
           work_tensor(works, true)};
 }
 
-std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor,
-           at::Tensor>
-local_flow_cluster_cpu(const at::Tensor& rowptr, const at::Tensor& col,
-                       const std::optional<at::Tensor>& value, const at::Tensor& degree,
-                       const at::Tensor& sink, const at::Tensor& source_ptr,
-                       const at::Tensor& source_nodes, const at::Tensor& source_mass,
-                       const at::Tensor& multiples_, double eps, double omega,
-                       int64_t max_pushes, double total_volume, int64_t cg_iters) {
+ClusterOutputs local_flow_cluster_cpu(NOISYGRAPH_FLOW_OP_ARGS, const at::Tensor& multiples,
+                                      double eps, double omega, int64_t max_pushes,
+                                      double total_volume, int64_t cg_iters) {
   const char* op = "local_flow_cluster";
-  const ContiguousGraph graph(op, rowptr, col, value, degree, sink);
-  const GraphView& g = graph.view;
-  const Queries src = sources(op, source_ptr, source_nodes, source_mass, g.num_nodes);
-  const at::Tensor multiples = check_levels(op, "multiples", multiples_, /*ascending=*/true);
-  check_real(op, "eps", eps, 0.0, kInf, true, true);
+  const FlowClusterInputs in(op, rowptr, col, value, degree, sink, source_ptr, source_nodes,
+                             source_mass, multiples, eps, max_pushes, total_volume);
+  const GraphView& g = in.graph.view;
+  const Queries& src = in.src;
   check_real(op, "omega", omega, 0.0, 2.0, true, true);
-  check_max_pushes(op, max_pushes);
   check_cg_iters(op, cg_iters);
-  check_real(op, "total_volume", total_volume, 0.0, kInf, false, true);
-  const double* mult = multiples.data_ptr<double>();
-  const int64_t num_levels = multiples.numel();
-  if (src.nodes.numel() > 0) {
-    const double largest = src.values.max().item<double>() * mult[num_levels - 1];
-    TORCH_CHECK_VALUE(std::isfinite(largest), op, ": multiples[-1] * max(source_mass) = ",
-                      largest, " is not finite");
-  }
+  const double* mult = in.mult;
   return cluster_levels(
-      g, src.count, num_levels, /*normalize=*/false, total_volume,
+      g, src.count, in.num_levels, /*normalize=*/false, total_volume,
       [](int64_t, Workspace&) {},
       [&](int64_t q, int64_t level, Workspace& ws, Work& work) {
         // Warm start: the solution grows monotonically with the source mass, so the next
@@ -1107,32 +1114,18 @@ local_flow_cluster_cpu(const at::Tensor& rowptr, const at::Tensor& col,
       });
 }
 
-std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor,
-           at::Tensor>
-local_pnorm_cluster_cpu(const at::Tensor& rowptr, const at::Tensor& col,
-                        const std::optional<at::Tensor>& value, const at::Tensor& degree,
-                        const at::Tensor& sink, const at::Tensor& source_ptr,
-                        const at::Tensor& source_nodes, const at::Tensor& source_mass,
-                        const at::Tensor& multiples_, double p, double eps, int64_t max_pushes,
-                        double total_volume) {
+ClusterOutputs local_pnorm_cluster_cpu(NOISYGRAPH_FLOW_OP_ARGS, const at::Tensor& multiples,
+                                       double p, double eps, int64_t max_pushes,
+                                       double total_volume) {
   const char* op = "local_pnorm_cluster";
-  const ContiguousGraph graph(op, rowptr, col, value, degree, sink);
-  const GraphView& g = graph.view;
-  const Queries src = sources(op, source_ptr, source_nodes, source_mass, g.num_nodes);
-  const at::Tensor multiples = check_levels(op, "multiples", multiples_, /*ascending=*/true);
+  const FlowClusterInputs in(op, rowptr, col, value, degree, sink, source_ptr, source_nodes,
+                             source_mass, multiples, eps, max_pushes, total_volume);
+  const GraphView& g = in.graph.view;
+  const Queries& src = in.src;
   const PNormExponent exponent = pnorm_exponent(op, p);
-  check_real(op, "eps", eps, 0.0, kInf, true, true);
-  check_max_pushes(op, max_pushes);
-  check_real(op, "total_volume", total_volume, 0.0, kInf, false, true);
-  const double* mult = multiples.data_ptr<double>();
-  const int64_t num_levels = multiples.numel();
-  if (src.nodes.numel() > 0) {
-    const double largest = src.values.max().item<double>() * mult[num_levels - 1];
-    TORCH_CHECK_VALUE(std::isfinite(largest), op, ": multiples[-1] * max(source_mass) = ",
-                      largest, " is not finite");
-  }
+  const double* mult = in.mult;
   return cluster_levels(
-      g, src.count, num_levels, /*normalize=*/false, total_volume,
+      g, src.count, in.num_levels, /*normalize=*/false, total_volume,
       [](int64_t, Workspace&) {},
       [&](int64_t q, int64_t level, Workspace& ws, Work& work) {
         // Warm start: the solution grows monotonically with the source mass (the iterates
@@ -1144,8 +1137,7 @@ local_pnorm_cluster_cpu(const at::Tensor& rowptr, const at::Tensor& col,
       });
 }
 
-std::tuple<at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor, at::Tensor,
-           at::Tensor>
+ClusterOutputs
 local_ppr_cluster_cpu(const at::Tensor& rowptr, const at::Tensor& col,
                       const std::optional<at::Tensor>& value, const at::Tensor& degree,
                       const at::Tensor& source_ptr, const at::Tensor& source_nodes,
