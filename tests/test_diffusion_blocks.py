@@ -31,14 +31,6 @@ def skewed_graph(seed: int = 0) -> Adjacency:
     return Adjacency.from_edge_index(edge_index, weight, num_nodes=n).normalize("row")
 
 
-@pytest.fixture(params=[1, 2], ids=["1-thread", "2-threads"])
-def threads(request):
-    before = torch.get_num_threads()
-    torch.set_num_threads(request.param)
-    yield request.param
-    torch.set_num_threads(before)
-
-
 @needs_kernels
 @pytest.mark.parametrize("num_cols", [1, 40, 77])
 def test_many_blocks_match_the_reference(threads, num_cols):

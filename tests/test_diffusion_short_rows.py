@@ -40,14 +40,6 @@ def short_rows_graph(seed: int = 0) -> Adjacency:
                                      num_nodes=n).normalize("row")
 
 
-@pytest.fixture(params=[1, 2], ids=["1-thread", "2-threads"])
-def threads(request):
-    before = torch.get_num_threads()
-    torch.set_num_threads(request.param)
-    yield request.param
-    torch.set_num_threads(before)
-
-
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 @pytest.mark.parametrize("num_cols", WIDTHS)
 def test_gathers_match_the_reference(threads, num_cols, dtype):
