@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Union
 
 import pytest
+import torch
 
 ErrorTypes = Union[type, tuple]
 
@@ -50,3 +51,19 @@ def assert_rejects(case: BadInput) -> None:
     message = str(info.value)
     assert re.search(case.names, message, re.IGNORECASE), (
         f"{case.id}: the message does not name {case.names!r}: {message!r}")
+
+
+def with_entry(tensor: torch.Tensor, index: int, value: Any) -> torch.Tensor:
+    """A copy of ``tensor`` with one entry replaced: a valid input made bad in one place."""
+    out = tensor.clone()
+    out[index] = value
+    return out
+
+
+def regular_csr(num_nodes: int, degree: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(rowptr, col)``, int32, of a graph whose every row holds ``degree`` random columns
+    (seeded): a valid CSR large enough to span several of the CPU gathers' row blocks."""
+    rowptr = torch.arange(0, num_nodes * degree + 1, degree, dtype=torch.int32)
+    col = torch.randint(0, num_nodes, (num_nodes * degree,),
+                        generator=torch.Generator().manual_seed(0), dtype=torch.int32)
+    return rowptr, col

@@ -7,27 +7,19 @@ import pytest
 import torch
 
 import noisygraph
-from bad_input import BadInput, assert_rejects, case_id
+from bad_input import BadInput, assert_rejects, case_id, regular_csr, with_entry
 
 pytestmark = pytest.mark.skipif(noisygraph.backend() == "reference",
                                 reason="compiled library not built")
 N, DEGREE = 20_000, 5  # 120,000 edges + rows: four blocks
-ROWPTR = torch.arange(0, N * DEGREE + 1, DEGREE, dtype=torch.int32)
-COL = torch.randint(0, N, (N * DEGREE,), generator=torch.Generator().manual_seed(0),
-                    dtype=torch.int32)
+ROWPTR, COL = regular_csr(N, DEGREE)
 X = torch.rand(N, 8)
 
 
-def late(tensor: torch.Tensor, index: int, value) -> torch.Tensor:
-    out = tensor.clone()
-    out[index] = value
-    return out
-
-
 ops = torch.ops.noisygraph
-BAD_COL = late(COL, N * DEGREE - 2, N)  # in the last row
-BAD_ROWPTR = late(ROWPTR, 3 * N // 4, 0)  # rowptr drops in the fourth block
-BAD_VALUE = late(torch.rand(N * DEGREE), N * DEGREE - 1, float("inf"))
+BAD_COL = with_entry(COL, N * DEGREE - 2, N)  # in the last row
+BAD_ROWPTR = with_entry(ROWPTR, 3 * N // 4, 0)  # rowptr drops in the fourth block
+BAD_VALUE = with_entry(torch.rand(N * DEGREE), N * DEGREE - 1, float("inf"))
 CASES = [
     BadInput("spmm-late-col", lambda: ops.spmm(ROWPTR, BAD_COL, None, X), ValueError, "col"),
     BadInput("spmm-late-rowptr-drop", lambda: ops.spmm(BAD_ROWPTR, COL, None, X), ValueError,

@@ -9,28 +9,21 @@ import pytest
 import torch
 
 import noisygraph
-from bad_input import BadInput, assert_rejects, case_id
+from bad_input import BadInput, assert_rejects, case_id, regular_csr, with_entry
 
 pytestmark = pytest.mark.skipif(noisygraph.backend() == "reference",
                                 reason="compiled library not built")
 N, DEGREE = 20_000, 2  # 60,000 edges + rows: two blocks
-ROWPTR = torch.arange(0, N * DEGREE + 1, DEGREE, dtype=torch.int32)
-COL = torch.randint(0, N, (N * DEGREE,), generator=torch.Generator().manual_seed(0),
-                    dtype=torch.int32)
+ROWPTR, COL = regular_csr(N, DEGREE)
 X = torch.rand(N, 40)
 INT32_MAX = 2**31 - 1
 
 
-def bad(tensor: torch.Tensor, index: int, value) -> torch.Tensor:
-    out = tensor.clone()
-    out[index] = value
-    return out
-
-
 ops = torch.ops.noisygraph
-EARLY_HUGE = bad(COL, 3, INT32_MAX)  # row 1: prefetched while row 0 is gathered
-EARLY_NEGATIVE = bad(COL, 10, -1)
-LAST_HUGE = bad(COL, N * DEGREE - 1, INT32_MAX)  # the last row, prefetched from the one before
+EARLY_HUGE = with_entry(COL, 3, INT32_MAX)  # row 1: prefetched while row 0 is gathered
+EARLY_NEGATIVE = with_entry(COL, 10, -1)
+# the last row, prefetched from the one before
+LAST_HUGE = with_entry(COL, N * DEGREE - 1, INT32_MAX)
 CASES = [
     BadInput("spmm-prefetched-huge-col", lambda: ops.spmm(ROWPTR, EARLY_HUGE, None, X),
              ValueError, "col"),
@@ -50,7 +43,7 @@ CASES = [
              lambda: ops.diffuse_adjoint(ROWPTR, EARLY_HUGE, None, X, 3, 0.1,
                                          torch.zeros(N, dtype=torch.bool)), ValueError, "t_col"),
     BadInput("diffuse-rowptr-past-nnz-prefetched",
-             lambda: ops.diffuse(bad(ROWPTR, 1, N * DEGREE + 100), COL, None, X, 3, 0.1),
+             lambda: ops.diffuse(with_entry(ROWPTR, 1, N * DEGREE + 100), COL, None, X, 3, 0.1),
              ValueError, "rowptr"),
 ]
 
