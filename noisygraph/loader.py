@@ -45,6 +45,11 @@ def _check_fanout(num_neighbors: Sequence[int]) -> list[int]:
     return [int(k) for k in values]
 
 
+def _check_generator(generator: Optional[torch.Generator]) -> None:
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
+
+
 def _check_input_nodes(input_nodes: Tensor, num_nodes: int) -> None:
     if not isinstance(input_nodes, Tensor):
         raise TypeError(f"input_nodes must be a tensor of node ids or a bool mask, got {type(input_nodes).__name__}")
@@ -78,8 +83,7 @@ class UniformNeighborSampler(BaseSampler):
         _check_count(num_nodes, "num_nodes", 0)
         edge_index = check_edge_index("edge_index", edge_index, num_nodes)[0]
         num_neighbors = _check_fanout(num_neighbors)
-        if generator is not None and not isinstance(generator, torch.Generator):
-            raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
+        _check_generator(generator)
         target = edge_index[1]
         edge_perm = torch.argsort(target, stable=True)
         counts = torch.bincount(target, minlength=num_nodes)
@@ -121,8 +125,7 @@ class UniformNeighborSampler(BaseSampler):
         num_nodes = rowptr.numel() - 1
         if col.numel() and (int(col.min()) < 0 or int(col.max()) >= num_nodes):
             raise ValueError(f"col must lie in [0, {num_nodes})")
-        if generator is not None and not isinstance(generator, torch.Generator):
-            raise TypeError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
+        _check_generator(generator)
         sampler = cls.__new__(cls)
         sampler._setup(rowptr, col, None, _check_fanout(num_neighbors), generator)
         return sampler
