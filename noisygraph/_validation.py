@@ -129,9 +129,12 @@ def check_levels(name: str, values: Any, *, descending: bool = False) -> list[fl
 
 
 def _int_list(name: str, value: Any) -> list[int]:
-    """A non-empty sequence of ints (no tensor, no bool) as a list; ``TypeError`` otherwise."""
-    if isinstance(value, (str, bytes, Tensor)) or not isinstance(value, Sequence) or not value:
+    """A non-empty sequence of ints (no tensor, no bool) as a list: ``TypeError`` for another
+    type, ``ValueError`` for an empty sequence."""
+    if isinstance(value, (str, bytes, Tensor)) or not isinstance(value, Sequence):
         raise TypeError(f"{name} must be a non-empty sequence of ints, got {value!r}")
+    if not value:
+        raise ValueError(f"{name} must be a non-empty sequence of ints, got {value!r}")
     bad = next((item for item in value
                 if isinstance(item, bool) or not isinstance(item, numbers.Integral)), None)
     if bad is not None:

@@ -19,7 +19,7 @@ from torch_geometric.data import Data
 from torch_geometric.loader import NeighborLoader, NodeLoader
 from torch_geometric.sampler import BaseSampler, NodeSamplerInput, SamplerOutput
 
-from noisygraph._validation import check_edge_index
+from noisygraph._validation import check_edge_index, check_fanouts
 
 
 def has_pyg_sampler() -> bool:
@@ -32,17 +32,6 @@ def _check_count(value, label: str, low: int) -> None:
         raise TypeError(f"{label} must be an int, got {type(value).__name__}")
     if value < low:
         raise ValueError(f"{label} must be >= {low}, got {value}")
-
-
-def _check_fanout(num_neighbors: Sequence[int]) -> list[int]:
-    """``num_neighbors`` as a list of ints, each positive or ``-1``."""
-    if isinstance(num_neighbors, (str, bytes)) or not isinstance(num_neighbors, Sequence):
-        raise TypeError(f"num_neighbors must be a list of ints, got {type(num_neighbors).__name__}")
-    values = list(num_neighbors)
-    if not values or any(isinstance(k, bool) or not isinstance(k, numbers.Integral) or k == 0 or k < -1
-                         for k in values):
-        raise ValueError(f"num_neighbors must be a non-empty list of positive ints or -1, got {values}")
-    return [int(k) for k in values]
 
 
 def _check_generator(generator: Optional[torch.Generator]) -> None:
@@ -82,7 +71,7 @@ class UniformNeighborSampler(BaseSampler):
                  generator: Optional[torch.Generator] = None):
         _check_count(num_nodes, "num_nodes", 0)
         edge_index = check_edge_index("edge_index", edge_index, num_nodes)[0]
-        num_neighbors = _check_fanout(num_neighbors)
+        num_neighbors = check_fanouts("num_neighbors", num_neighbors, allow_zero=False)
         _check_generator(generator)
         target = edge_index[1]
         edge_perm = torch.argsort(target, stable=True)
@@ -127,7 +116,8 @@ class UniformNeighborSampler(BaseSampler):
             raise ValueError(f"col must lie in [0, {num_nodes})")
         _check_generator(generator)
         sampler = cls.__new__(cls)
-        sampler._setup(rowptr, col, None, _check_fanout(num_neighbors), generator)
+        fanouts = check_fanouts("num_neighbors", num_neighbors, allow_zero=False)
+        sampler._setup(rowptr, col, None, fanouts, generator)
         return sampler
 
     def _sample_hop(self, frontier: Tensor, fanout: int) -> Tensor:
@@ -219,7 +209,7 @@ def neighbor_loader(data: Data, num_neighbors: Sequence[int], batch_size: int,
     num_nodes = data.num_nodes
     _check_count(num_nodes, "data.num_nodes", 0)
     check_edge_index("data.edge_index", data.edge_index, num_nodes)
-    num_neighbors = _check_fanout(num_neighbors)
+    num_neighbors = check_fanouts("num_neighbors", num_neighbors, allow_zero=False)
     _check_count(batch_size, "batch_size", 1)
     if input_nodes is not None:
         _check_input_nodes(input_nodes, num_nodes)

@@ -194,7 +194,7 @@ TRAINER = [
     BadInput("trainer-batch-size", lambda: _trainer(batch_size=0), ValueError, "batch_size"),
     BadInput("trainer-num-neighbors-negative", lambda: _trainer(num_neighbors=[5, -2]), ValueError,
              "num_neighbors"),
-    BadInput("trainer-num-neighbors-empty", lambda: _trainer(num_neighbors=[]), TypeError,
+    BadInput("trainer-num-neighbors-empty", lambda: _trainer(num_neighbors=[]), ValueError,
              "num_neighbors"),
     BadInput("trainer-num-neighbors-float", lambda: _trainer(num_neighbors=[5.0]), TypeError,
              "num_neighbors"),

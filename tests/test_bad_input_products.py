@@ -35,7 +35,7 @@ CASES = [
              "num_sampled_nodes_per_hop"),
     BadInput("float-count", trimmed(NODES, [float(EDGES[0]), EDGES[1]]), TypeError,
              "num_sampled_edges_per_hop"),
-    BadInput("empty-counts", trimmed(NODES, []), TypeError, "num_sampled_edges_per_hop"),
+    BadInput("empty-counts", trimmed(NODES, []), ValueError, "num_sampled_edges_per_hop"),
     BadInput("one-hop-for-two-layers",
              trimmed(list(ONE_HOP.num_sampled_nodes), list(ONE_HOP.num_sampled_edges), ONE_HOP),
              ValueError, "at least 2 sampled hops"),
