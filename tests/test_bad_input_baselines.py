@@ -41,6 +41,8 @@ CASES = [
     BadInput("elr-lam-negative", lambda: ELR(lam=-1.0), ValueError, "lam"),
     BadInput("elr-warmup-negative", lambda: ELR(warmup=-1), ValueError, "warmup"),
     BadInput("nrgnn-candidates-0", lambda: NRGNNLite(candidates=0), ValueError, "candidates"),
+    BadInput("nrgnn-hops-negative", lambda: NRGNNLite(hops=-1), ValueError, "hops"),
+    BadInput("nrgnn-hops-float", lambda: NRGNNLite(hops=1.5), TypeError, "hops"),
     BadInput("nrgnn-similarity-2", lambda: NRGNNLite(min_similarity=2.0), ValueError,
              "min_similarity"),
     BadInput("nrgnn-confidence", lambda: NRGNNLite(confidence=1.5), ValueError, "confidence"),

@@ -13,7 +13,7 @@ from noisygraph.baselines.coteaching import CoTeaching, coteaching_loss, keep_ra
 from noisygraph.baselines.elr import ELR, ELRLoss
 from noisygraph.baselines.forward import (ForwardCorrection, estimate_transition,
                                           forward_corrected_loss, noise_rate, noisy_posterior)
-from noisygraph.baselines.nrgnn import NRGNNLite, similar_labelled_edges
+from noisygraph.baselines.nrgnn import NRGNNLite, propagated_features, similar_labelled_edges
 from noisygraph.baselines.sce import SymmetricCrossEntropy, symmetric_cross_entropy
 
 #: command-line name -> baseline class (each a :class:`Baseline`: ``cls(**options).fit(data) -> History``)
@@ -32,5 +32,5 @@ __all__ = ["Baseline", "CLEANERS", "CleaningMethod", "CleaningOutcome", "Method"
            "GCNEnsemble", "GCNResult", "GCNTrainer", "METHODS", "NRGNNLite", "RobustBaseline",
            "SymmetricCrossEntropy", "TIE_BREAKS", "coteaching_loss", "cross_entropy",
            "estimate_transition", "forward_corrected_loss", "keep_rate", "noise_rate",
-           "noisy_posterior",
+           "noisy_posterior", "propagated_features",
            "similar_labelled_edges", "symmetric_cross_entropy"]
