@@ -55,11 +55,12 @@ def test_per_run_draws_differ(monkeypatch):
 
 
 def test_per_run_cell_config_is_the_one_recorded_before():
-    """The default draw keeps every cache key of earlier runs (the config, field by field)."""
+    """The per-run draw's config, field by field (what the cache key hashes)."""
     cell = make_cell("Cora", "f00", "gcn", "pair", 0.2, 2, sampler="exact", protocol="paper",
                      seed=5, options={"epochs": None, "patience": None})
     assert cell.config == {"format": CACHE_FORMAT, "dataset": "Cora", "data": "f00",
-                           "method": "gcn", "options": {"epochs": None, "patience": None},
+                           "method": "gcn", "revision": 1,
+                           "options": {"epochs": None, "patience": None},
                            "noise": "pair", "rate": 0.2, "sampler": "exact",
                            "protocol": "paper", "run": 2, "seed": 205, "noise_seed": 205,
                            "annotator": None, "device": None}
@@ -67,6 +68,19 @@ def test_per_run_cell_config_is_the_one_recorded_before():
                      seed=5, noise_draw="once")
     assert once.config["noise_seed"] == 5 and once.config["seed"] == 205
     assert once.key != cell.key
+
+
+def test_a_new_method_revision_never_reuses_an_old_cell(monkeypatch):
+    """A method whose defaults changed (a higher ``revision``) gets new cache keys."""
+    from noisygraph.baselines import GCNBaseline
+    old = make_cell("Cora", "f00", "gcn", "pair", 0.2, 0, sampler="exact", protocol="paper",
+                    seed=5)
+    monkeypatch.setattr(GCNBaseline, "revision", 2)
+    new = make_cell("Cora", "f00", "gcn", "pair", 0.2, 0, sampler="exact", protocol="paper",
+                    seed=5)
+    assert new.config["revision"] == 2 and new.key != old.key
+    assert make_cell("Cora", "f00", "nrgnn-lite", "pair", 0.2, 0, sampler="exact",
+                     protocol="paper", seed=5).config["revision"] == 2
 
 
 def test_bad_noise_draw_is_rejected():

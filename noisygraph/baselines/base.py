@@ -22,7 +22,7 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, ClassVar, Optional, Sequence
 
 import torch
 from torch import Tensor
@@ -50,6 +50,10 @@ class Method(ABC):
         device (str or torch.device, optional): (default: the data's device)
         verbose (bool, optional): show progress bars. (default: :obj:`False`)
     """
+
+    #: Bumped whenever the method's defaults or training change what it computes; part of
+    #: every ``noisygraph bench`` cache key, so a cell of the older method is never reused.
+    revision: ClassVar[int] = 1
 
     def __init__(self, *, protocol: str = "paper", seed: Optional[int] = None, device=None,
                  verbose: bool = False):

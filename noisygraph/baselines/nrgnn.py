@@ -104,6 +104,10 @@ class NRGNNLite(Baseline):
         **options: :class:`~noisygraph.baselines.Baseline`'s.
     """
 
+    #: 2: ten links per unlabelled node on the cosine of :math:`\hat{\mathbf{A}}^2\mathbf{X}`
+    #: (revision 1: fifty on the raw features)
+    revision = 2
+
     def __init__(self, *, candidates: int = 10, hops: int = 2, min_similarity: float = 0.1,
                  confidence: float = 0.8, pseudo_weight: float = 1.0, **options):
         super().__init__(**options)

@@ -24,8 +24,8 @@ protocol :func:`protocol_text` states (and ``to_dict()`` records):
   built, and its ``seed=`` argument).
 
 Each finished cell is appended to a JSON-lines cache keyed by the SHA-256 of its full
-configuration (data fingerprint, method and options, noise, sampler, rate, run, seeds,
-protocol, device), so an interrupted benchmark continues where it stopped and a changed
+configuration (data fingerprint, method, its revision and options, noise, sampler, rate,
+run, seeds, protocol, device), so an interrupted benchmark continues where it stopped and a changed
 configuration never reuses an old result. With ``jobs > 1`` the cells run in that many
 spawned processes (each with ``threads`` torch threads); every cell seeds all its RNGs, so
 the results do not depend on ``jobs`` (for a given ``threads``).
@@ -53,8 +53,9 @@ from noisygraph.noise import (NOISE_KINDS, NOISE_SAMPLERS, PER_NODE_NOISE_KINDS,
 from noisygraph.random import seed_everything
 from noisygraph_cli.choices import NOISE_DRAWS, PROTOCOLS
 
-#: Bumped when a cell's record changes meaning; part of every cache key.
-CACHE_FORMAT = 1
+#: Bumped when a cell's record changes meaning; part of every cache key (2: the key holds
+#: the method's :attr:`~noisygraph.baselines.Method.revision`).
+CACHE_FORMAT = 2
 #: The annotator of ``"annotator"`` noise (part of those cells' keys).
 ANNOTATOR = "embedding:all-MiniLM-L6-v2"
 
@@ -203,7 +204,8 @@ def make_cell(dataset: str, data_fingerprint: str, method: str, noise: str, rate
     The arguments are those :func:`run_benchmark` checked; its cells are built here."""
     noise_seed = seed + 100 * run if noise_draw == "per-run" else seed
     config = {"format": CACHE_FORMAT, "dataset": dataset, "data": data_fingerprint,
-              "method": method, "options": dict(options or {}), "noise": noise, "rate": rate,
+              "method": method, "revision": get_method(method).revision,
+              "options": dict(options or {}), "noise": noise, "rate": rate,
               "sampler": sampler, "protocol": protocol, "run": run, "seed": seed + 100 * run,
               "noise_seed": noise_seed,
               "annotator": ANNOTATOR if noise == "annotator" else None,
