@@ -14,7 +14,8 @@ from noisygraph.baselines import (METHODS, Baseline, CoTeaching, ELR, ELRLoss, F
                                   GCNBaseline, GCNEnsemble, GCNTrainer, NRGNNLite,
                                   RobustBaseline, coteaching_loss, estimate_transition,
                                   forward_corrected_loss, keep_rate, noise_rate,
-                                  propagated_features, similar_labelled_edges, symmetric_cross_entropy)
+                                  propagated_features, similar_labelled_edges,
+                                  symmetric_cross_entropy)
 from noisygraph.datasets import csbm
 from noisygraph.history import History
 from noisygraph.noise import add_label_noise
@@ -107,7 +108,6 @@ def test_similar_labelled_edges():
     pairs = {tuple(e) for e in edge_index.T.tolist()}
     assert pairs == {(2, 0), (0, 2), (3, 1), (1, 3)}         # node 4 is similar to no one
     assert torch.all(weight > 0.99)
-
 
 
 def test_propagated_features_by_hand():

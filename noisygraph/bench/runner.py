@@ -25,8 +25,8 @@ protocol :func:`protocol_text` states (and ``to_dict()`` records):
 
 Each finished cell is appended to a JSON-lines cache keyed by the SHA-256 of its full
 configuration (data fingerprint, method, its revision and options, noise, sampler, rate,
-run, seeds, protocol, device), so an interrupted benchmark continues where it stopped and a changed
-configuration never reuses an old result. With ``jobs > 1`` the cells run in that many
+run, seeds, protocol, device), so an interrupted benchmark continues where it stopped and a
+changed configuration never reuses an old result. With ``jobs > 1`` the cells run in that many
 spawned processes (each with ``threads`` torch threads); every cell seeds all its RNGs, so
 the results do not depend on ``jobs`` (for a given ``threads``).
 """
