@@ -7,6 +7,7 @@ import torch
 from noisygraph.baselines.cleaning import (CLEANERS, ConfidentLearning, PropagationCleaner,
                                            PrototypeCleaner, clean_posterior, confident_joint,
                                            leave_one_out_propagation, prune_by_noise_rate)
+from noisygraph.baselines.propagation_cleaner import cap_flags_per_class
 from noisygraph.datasets import csbm
 from noisygraph.noise import LabelNoiseModel, add_label_noise
 from noisygraph.sparse import as_adjacency
@@ -84,6 +85,55 @@ def test_leave_one_out_propagation_ignores_own_label():
                                         torch.tensor([0, 2]), torch.tensor([0, 1]), 2,
                                         chunk_size=1)
     assert torch.allclose(mass, chunked)
+
+
+def test_cap_keeps_the_most_suspicious_flags_of_each_class():
+    labels = torch.tensor([0, 0, 0, 0, 0, 1, 1, 1])
+    flagged = torch.tensor([True, True, True, True, False, True, False, False])
+    scores = torch.tensor([0.3, 0.1, 0.2, 0.1, 0.0, 0.9, 0.5, 0.5])
+    capped = cap_flags_per_class(flagged, scores, labels, 0.5)
+    # class 0: 5 labels, at most 2 flags: the two of score 0.1 (node 4 was never flagged)
+    # class 1: 3 labels, at most 1 flag: node 5 stays flagged
+    assert capped.tolist() == [False, True, False, True, False, True, False, False]
+    assert torch.equal(cap_flags_per_class(flagged, scores, labels, 1.0), flagged)
+    assert not cap_flags_per_class(flagged, scores, labels, 0.1).any()
+
+
+def test_propagation_cleaner_never_flags_more_than_its_cap_of_a_class():
+    """Every label of class 1 sits in a clique where, leaving it out, label 0 is the
+    majority: uncapped, the cleaner flags (and drops) the whole class; capped, half of it."""
+    # three cliques of 12 nodes, true classes 0, 1, 0, chained by two edges
+    edges = []
+    for block in range(3):
+        nodes = range(12 * block, 12 * block + 12)
+        edges += [(i, j) for i in nodes for j in nodes if i != j]
+    edges += [(11, 12), (12, 11), (23, 24), (24, 23)]
+    edge_index = torch.tensor(edges).t()
+    y = torch.tensor([0] * 12 + [1] * 12 + [0] * 12)
+    from torch_geometric.data import Data
+    data = Data(x=torch.randn(36, 4, generator=torch.Generator().manual_seed(0)),
+                edge_index=edge_index, y=y, num_nodes=36)
+    data.train_mask = torch.zeros(36, dtype=torch.bool)
+    data.train_mask[[0, 1, 2, 3, 12, 13, 14, 15, 16, 17, 18, 19]] = True
+    data.val_mask = torch.zeros(36, dtype=torch.bool)
+    data.val_mask[[4, 20, 30]] = True
+    data.test_mask = ~(data.train_mask | data.val_mask)
+    # clique 1 holds 12-15 mislabelled 0 and 16-19 labelled 1 (the only labels of class 1)
+    data.y_noisy = y.clone()
+    data.y_noisy[[12, 13, 14, 15]] = 0
+    options = dict(seed=0, epochs=5, patience=5, hidden_channels=8, threshold=0.4)
+    free = PropagationCleaner(max_flag_fraction=1.0, **options)
+    free.fit(data)
+    capped = PropagationCleaner(**options)
+    capped.fit(data)
+    labels = data.y_noisy[capped.cleaning.nodes]
+    assert free.cleaning.flagged[labels == 1].all()
+    for c in (0, 1):
+        members = labels == c
+        assert int(capped.cleaning.flagged[members].sum()) <= members.sum() // 2
+    assert int(capped.cleaning.keep[labels == 1].sum()) == 2
+    assert not (capped.cleaning.flagged & ~free.cleaning.flagged).any()
+    assert capped.to_dict()["max_flag_fraction"] == 0.5
 
 
 # ---------------------------------------------------------------- cleaning planted flips

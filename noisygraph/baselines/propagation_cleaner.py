@@ -12,8 +12,10 @@ node's indicator, the leave-one-out label distribution of training node :math:`i
 
 exact (node :math:`i`'s own label is left out, not approximately discounted). Node :math:`i`
 is flagged when :math:`\arg\max_c q_{ic} \ne \tilde y_i` and
-:math:`\max_c q_{ic} \ge` ``threshold``; flagged nodes are relabelled to the arg-max (or
-dropped), and a GCN trains on the result.
+:math:`\max_c q_{ic} \ge` ``threshold``; in each given class at most a fraction
+``max_flag_fraction`` of the labels is flagged (those of lowest :math:`q_{i,\tilde y_i}`,
+the most suspicious, are kept flagged), so that weak evidence cannot remove a whole class;
+flagged nodes are dropped (or relabelled to the arg-max), and a GCN trains on the result.
 """
 from __future__ import annotations
 
@@ -74,6 +76,21 @@ def leave_one_out_propagation(adj: Adjacency, nodes: Tensor, labels: Tensor, num
     return mass
 
 
+def cap_flags_per_class(flagged: Tensor, scores: Tensor, labels: Tensor,
+                        fraction: float) -> Tensor:
+    """``flagged`` with, in each class of ``labels``, at most ``floor(fraction * n_c)`` of its
+    ``n_c`` nodes still flagged: those of lowest ``scores`` (ties: the lower position)."""
+    capped = flagged.clone()
+    for c in torch.unique(labels).tolist():
+        members = (labels == c).nonzero().flatten()
+        hits = members[flagged[members]]
+        limit = int(fraction * members.numel())
+        if hits.numel() > limit:
+            order = torch.argsort(scores[hits], stable=True)
+            capped[hits[order[limit:]]] = False
+    return capped
+
+
 class PropagationCleaner(Baseline):
     r"""Label-propagation cleaning (see the module docstring), then a GCN on the result.
 
@@ -84,25 +101,42 @@ class PropagationCleaner(Baseline):
             propagated class. (default: ``"drop"``: the flags are only about 55 % precise on
             the CSBM below, and dropping a clean label costs less than relabelling it wrong)
         alpha (float, optional): restart probability of the diffusion. (default: ``0.3``)
+        max_flag_fraction (float, optional): most labels of one given class that may be
+            flagged, a fraction in ``(0, 1]`` (``1``: no cap). (default: ``0.5``)
+        num_steps (int, optional): diffusion steps. (default: ``10``)
+        **kwargs: the GCN options, ``protocol``, ``seed``, ``device``, ``verbose`` of
+            :class:`~noisygraph.baselines.base.Baseline`.
 
     The defaults were chosen on contextual SBM graphs (1,000 nodes, 5 classes, degree 6,
     homophily 0.8, 20 labels per class, seeds 10-12, uniform and pair noise at 30 %), never on
     a benchmark graph: threshold 0.4 and restart 0.3 flagged 69 % of the flips at 55 %
     precision (30 % of the labels were wrong); 0.5 / 0.1 only 11 %.
-        num_steps (int, optional): diffusion steps. (default: ``10``)
-        **kwargs: the GCN options, ``protocol``, ``seed``, ``device``, ``verbose`` of
-            :class:`~noisygraph.baselines.base.Baseline`.
+
+    The cap (revision 2) answers a failure diagnosed on Cora, its test accuracy in view:
+    with 5 % of the nodes labelled, the flags at 20 % noise are only 42-48 % precise, and in
+    run 2 of the benchmark the largest class kept 4 (``instance_noisygl``) and 6 (uniform) of
+    its 20 labels; the GCN then scored 48.8 % and 60.5 % (CE 71.7 % and 74.5 %). The half was
+    fixed a priori (more than half of one class flagged by evidence this weak is likelier to be
+    the class than its noise) and checked on contextual SBM graphs only: on 24 graphs in Cora's
+    shape (2,708 nodes, 7 classes in Cora's proportions, degree 3.9, homophily 0.8, weak
+    features, 140 labels; uniform and pair noise at 20 % and 40 %; seeds 60-65) the mean test
+    accuracy was 79.3 % with the cap and 76.6 % without (higher in 18 graphs, lower in 4; CE
+    79.9 %); on the six graphs above, 91.2 % and 90.3 % (CE 88.4 %).
     """
 
     seed_step = 1  # GCN i of a fit gets seed + i (the cleaners' recorded seeding)
+    #: (revision 1: no cap on the flags of one class)
+    revision = 2
 
     def __init__(self, *, threshold: float = 0.4, action: str = "drop", alpha: float = 0.3,
-                 num_steps: int = 10, **kwargs):
+                 num_steps: int = 10, max_flag_fraction: float = 0.5, **kwargs):
         super().__init__(**kwargs)
         self.threshold = check_real("threshold", threshold, low=0.0, high=1.0)
         self.action = check_choice("action", action, ACTIONS)
         self.alpha = check_real("alpha", alpha, low=0.0, high=1.0, low_open=True)
         self.num_steps = check_int("num_steps", num_steps, low=1)
+        self.max_flag_fraction = check_real("max_flag_fraction", max_flag_fraction, low=0.0,
+                                            high=1.0, low_open=True)
 
     def clean(self, data: Data, y_noisy: Tensor, nodes: Tensor, val_labels: Tensor,
               num_classes: int) -> CleaningOutcome:
@@ -116,6 +150,7 @@ class PropagationCleaner(Baseline):
         top, propagated = share.max(dim=1)
         flagged = (propagated != labels) & (top >= self.threshold) & (total.view(-1) > 0)
         scores = share[torch.arange(labels.numel()), labels]
+        flagged = cap_flags_per_class(flagged, scores, labels, self.max_flag_fraction)
         if self.action == "drop":
             return CleaningOutcome(nodes, flagged, labels, ~flagged, scores=scores)
         new = torch.where(flagged, propagated, labels)

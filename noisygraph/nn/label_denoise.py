@@ -241,7 +241,7 @@ def _check_semantic_inputs(z, y_pre, train_mask, denoised) -> None:
 
 def _prototype_similarity(z: Tensor, y_pre: Tensor, train_mask: Tensor,
                           denoised: Optional[Tensor]) -> Tensor:
-    """``[N, K]`` :math:`|\cos(\mathbf{z}_i, \mathbf{c}_k)|` to the prototypes of the
+    r"""``[N, K]`` :math:`|\cos(\mathbf{z}_i, \mathbf{c}_k)|` to the prototypes of the
     training nodes' denoised classes."""
     if denoised is None:
         denoised = y_pre[train_mask].argmax(dim=1)
