@@ -91,6 +91,9 @@ def plot_accuracy_vs_rate(summary: Sequence[dict], path: str, *,
 
     datasets, kinds, methods = order(datasets, "dataset"), order(noise, "noise"), order(methods, "method")
     markers = "osD^vP*Xh<>"
+    # ten methods or fewer: matplotlib's default cycle; more: 20 colours, so none repeats
+    colours = ([f"C{m}" for m in range(len(methods))] if len(methods) <= 10
+               else [plt.get_cmap("tab20")(m % 20) for m in range(len(methods))])
     rows, cols = max(1, len(datasets)), max(1, len(kinds))
     fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols + 2.2, 3.2 * rows), squeeze=False)
     handles = {}
@@ -104,7 +107,7 @@ def plot_accuracy_vs_rate(summary: Sequence[dict], path: str, *,
                     continue
                 line = axis.errorbar([100 * r["rate"] for r in mine],
                                      [r["accuracy_mean"] for r in mine],
-                                     yerr=[r["accuracy_std"] for r in mine], color=f"C{m % 10}",
+                                     yerr=[r["accuracy_std"] for r in mine], color=colours[m],
                                      marker=markers[m % len(markers)], capsize=3, linewidth=1)
                 handles.setdefault(method, (line, set()))[1].update(r["runs"] for r in mine)
             if not panel:

@@ -4,6 +4,7 @@ a number), one run without a spread, the run counts and the protocol; ``train=Fa
 per (data set, noise kind) and the run counts in its legend."""
 import json
 
+import matplotlib.colors
 import matplotlib.figure
 import pytest
 
@@ -123,3 +124,20 @@ def test_plot_has_a_panel_per_dataset_and_noise_and_run_counts_in_its_legend(fak
     assert list(panels[0].get_xticks()) == [20.0, 40.0]
     (legend,) = fig.legends
     assert [t.get_text() for t in legend.get_texts()] == ["gcn (2 runs)", "erase (1 run)"]
+
+
+def test_plot_gives_eleven_methods_eleven_colours(tmp_path, monkeypatch):
+    from noisygraph.plotting import plot_accuracy_vs_rate
+    methods = [f"m{i}" for i in range(11)]
+    summary = [{"dataset": "g", "noise": "uniform", "method": m, "rate": rate, "runs": 1,
+                "accuracy_mean": 50.0 + i, "accuracy_std": 0.0}
+               for i, m in enumerate(methods) for rate in (0.2, 0.4)]
+    figures = []
+    real = matplotlib.figure.Figure.savefig
+    monkeypatch.setattr(matplotlib.figure.Figure, "savefig",
+                        lambda fig, *a, **k: figures.append(fig) or real(fig, *a, **k))
+    plot_accuracy_vs_rate(summary, str(tmp_path / "acc.png"))
+    (fig,) = figures
+    colours = {tuple(matplotlib.colors.to_rgba(line.get_color()))
+               for line in fig.axes[0].get_lines() if len(line.get_xdata()) == 2}
+    assert len(colours) == 11
