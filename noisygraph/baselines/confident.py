@@ -100,6 +100,17 @@ def confident_joint(labels: Tensor, probs: Tensor, num_classes: Optional[int] = 
     return _round_preserving_row_sums(scaled.cpu()).to(probs.device)
 
 
+def lowest_per_class(key: Tensor, labels: Tensor, counts: Tensor) -> Tensor:
+    """``[n]`` bool: in each class :math:`c`, the ``counts[c]`` nodes labelled :math:`c` of
+    lowest ``key`` (all of them where fewer; ties: the lower position first)."""
+    chosen = torch.zeros(labels.numel(), dtype=torch.bool, device=labels.device)
+    for c, count in enumerate(counts.tolist()):
+        if count > 0:
+            members = (labels == c).nonzero().flatten()
+            chosen[members[torch.argsort(key[members], stable=True)[:int(count)]]] = True
+    return chosen
+
+
 def prune_by_noise_rate(labels: Tensor, probs: Tensor, joint: Tensor, *,
                         min_per_class: int = 1) -> Tensor:
     r"""Confident learning's ``prune_by_noise_rate``: for each noisy class :math:`k` and

@@ -25,6 +25,7 @@ from torch_geometric.data import Data
 
 from noisygraph._validation import check_choice, check_int, check_node_ids, check_real
 from noisygraph.baselines.base import Baseline, CleaningOutcome
+from noisygraph.baselines.confident import lowest_per_class
 from noisygraph.ops import diffuse
 from noisygraph.sparse import Adjacency, as_adjacency
 
@@ -80,15 +81,10 @@ def cap_flags_per_class(flagged: Tensor, scores: Tensor, labels: Tensor,
                         fraction: float) -> Tensor:
     """``flagged`` with, in each class of ``labels``, at most ``floor(fraction * n_c)`` of its
     ``n_c`` nodes still flagged: those of lowest ``scores`` (ties: the lower position)."""
-    capped = flagged.clone()
-    for c in torch.unique(labels).tolist():
-        members = (labels == c).nonzero().flatten()
-        hits = members[flagged[members]]
-        limit = int(fraction * members.numel())
-        if hits.numel() > limit:
-            order = torch.argsort(scores[hits], stable=True)
-            capped[hits[order[limit:]]] = False
-    return capped
+    sizes = torch.bincount(labels)
+    limits = (fraction * sizes.double()).floor().long()
+    unflagged_last = torch.where(flagged, scores.double(), torch.inf)
+    return flagged & lowest_per_class(unflagged_last, labels, limits)
 
 
 class PropagationCleaner(Baseline):

@@ -65,6 +65,7 @@ from torch import Tensor
 
 from noisygraph._validation import check_choice, check_int, check_probabilities, check_real
 from noisygraph.baselines.confident import confident_joint as baselines_confident_joint
+from noisygraph.baselines.confident import lowest_per_class
 from noisygraph.detection.oos import (OutOfSamplePredictions, out_of_sample_predictions,
                                       random_folds, training_nodes_and_labels)
 from noisygraph.ops.diffusion import diffuse
@@ -193,14 +194,9 @@ def fit_weights(evidence: Sequence[Tensor], labels: Tensor) -> Tensor:
 def flag_by_class(scores: Tensor, labels: Tensor, joint: Tensor) -> Tensor:
     """``[n]`` bool: in each given class :math:`j`, the ``round(off-diagonal mass of row j)``
     nodes of lowest score (cleanlab's ``prune_by_class``)."""
-    flagged = torch.zeros(scores.numel(), dtype=torch.bool)
-    for j in range(joint.size(0)):
-        members = (labels == j).nonzero().flatten()
-        count = min(int(round(float(joint[j].sum() - joint[j, j]))), members.numel())
-        if count > 0:
-            order = torch.argsort(scores[members], stable=True)
-            flagged[members[order[:count]]] = True
-    return flagged
+    off_diagonal = joint.sum(dim=1) - joint.diagonal()
+    counts = torch.tensor([round(float(mass)) for mass in off_diagonal])
+    return lowest_per_class(scores, labels, counts)
 
 
 def diffusion_evidence(data: Any, nodes: Tensor, labels: Tensor, folds: Tensor,
