@@ -7,7 +7,7 @@ import torch
 from noisygraph.baselines.cleaning import (CLEANERS, ConfidentLearning, PropagationCleaner,
                                            PrototypeCleaner, clean_posterior, confident_joint,
                                            leave_one_out_propagation, prune_by_noise_rate)
-from noisygraph.baselines.propagation_cleaner import cap_flags_per_class
+from noisygraph.baselines.confident import cap_flags_per_class
 from noisygraph.datasets import csbm
 from noisygraph.noise import LabelNoiseModel, add_label_noise
 from noisygraph.sparse import as_adjacency

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from noisygraph.baselines import GCNBaseline
+from noisygraph.baselines.confident import cap_flags_per_class
 from noisygraph.bench import get_method
 from noisygraph.datasets import csbm
 from noisygraph.detection import (DetectionERASE, DetectionGCN, detect_label_issues)
@@ -43,11 +44,11 @@ def test_detect_gcn_beats_gcn_on_the_noisy_labels(graph):
 
 
 def test_cleaning_is_the_detectors_verdict(graph):
-    """The removed nodes are exactly ``detect_label_issues``' flags (same seed, same
-    options); they hold a larger share of wrong labels than the training set (0.52 vs 0.40
-    on this hard graph with the short detector GCNs)."""
+    """Uncapped, the removed nodes are exactly ``detect_label_issues``' flags (same seed,
+    same options); they hold a larger share of wrong labels than the training set (0.52 vs
+    0.40 on this hard graph with the short detector GCNs)."""
     data, flipped = graph
-    method = DetectionGCN(seed=4, detector=DETECTOR, **FAST)
+    method = DetectionGCN(seed=4, detector=DETECTOR, max_flag_fraction=1.0, **FAST)
     method.fit(data)
     outcome = method.cleaning
     issues = detect_label_issues(data, seed=4, **DETECTOR)
@@ -58,6 +59,30 @@ def test_cleaning_is_the_detectors_verdict(graph):
     assert float(truth[outcome.flagged].float().mean()) > float(truth.float().mean()) + 0.1
     # the final GCN trained on the kept nodes only
     assert method.to_dict()["num_kept"] == int((~issues.is_issue).sum())
+
+
+def test_default_cap_removes_at_most_half_of_a_class(graph):
+    """At the default ``max_flag_fraction=0.5`` the removed nodes are the detector's flags
+    capped per given class: the lowest-scored flags of each class, never more than half of
+    its labels; a class the detector flags more than half of loses exactly half."""
+    data, _ = graph
+    method = DetectionGCN(seed=4, detector=DETECTOR, **FAST)
+    method.fit(data)
+    outcome = method.cleaning
+    issues = detect_label_issues(data, seed=4, **DETECTOR)
+    labels = data.y_noisy[outcome.nodes]
+    assert torch.equal(outcome.flagged, cap_flags_per_class(issues.is_issue, issues.scores,
+                                                            labels, 0.5))
+    assert not bool((outcome.flagged & ~issues.is_issue).any())
+    for c in range(int(labels.max()) + 1):
+        members = labels == c
+        removed, flagged = int(outcome.flagged[members].sum()), int(issues.is_issue[members].sum())
+        assert removed == min(flagged, int(members.sum()) // 2)
+        kept_scores = outcome.scores[members & issues.is_issue & ~outcome.flagged]
+        if kept_scores.numel():  # the flags it keeps are the less suspicious ones
+            assert float(kept_scores.min()) >= float(outcome.scores[members & outcome.flagged].max())
+    # on this graph the detector over-flags some class, so the cap binds
+    assert int(outcome.flagged.sum()) < int(issues.is_issue.sum())
 
 
 def test_quality_weighting_keeps_every_node(graph):

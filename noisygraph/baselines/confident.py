@@ -111,6 +111,16 @@ def lowest_per_class(key: Tensor, labels: Tensor, counts: Tensor) -> Tensor:
     return chosen
 
 
+def cap_flags_per_class(flagged: Tensor, scores: Tensor, labels: Tensor,
+                        fraction: float) -> Tensor:
+    """``flagged`` with, in each class of ``labels``, at most ``floor(fraction * n_c)`` of its
+    ``n_c`` nodes still flagged: those of lowest ``scores`` (ties: the lower position)."""
+    sizes = torch.bincount(labels)
+    limits = (fraction * sizes.double()).floor().long()
+    unflagged_last = torch.where(flagged, scores.double(), torch.inf)
+    return flagged & lowest_per_class(unflagged_last, labels, limits)
+
+
 def prune_by_noise_rate(labels: Tensor, probs: Tensor, joint: Tensor, *,
                         min_per_class: int = 1) -> Tensor:
     r"""Confident learning's ``prune_by_noise_rate``: for each noisy class :math:`k` and

@@ -25,7 +25,7 @@ from torch_geometric.data import Data
 
 from noisygraph._validation import check_choice, check_int, check_node_ids, check_real
 from noisygraph.baselines.base import Baseline, CleaningOutcome
-from noisygraph.baselines.confident import lowest_per_class
+from noisygraph.baselines.confident import cap_flags_per_class
 from noisygraph.ops import diffuse
 from noisygraph.sparse import Adjacency, as_adjacency
 
@@ -75,16 +75,6 @@ def leave_one_out_propagation(adj: Adjacency, nodes: Tensor, labels: Tensor, num
         influence[cols, torch.arange(cols.numel(), device=nodes.device)] = 0.0  # leave out i
         mass += influence @ one_hot[cols]
     return mass
-
-
-def cap_flags_per_class(flagged: Tensor, scores: Tensor, labels: Tensor,
-                        fraction: float) -> Tensor:
-    """``flagged`` with, in each class of ``labels``, at most ``floor(fraction * n_c)`` of its
-    ``n_c`` nodes still flagged: those of lowest ``scores`` (ties: the lower position)."""
-    sizes = torch.bincount(labels)
-    limits = (fraction * sizes.double()).floor().long()
-    unflagged_last = torch.where(flagged, scores.double(), torch.inf)
-    return flagged & lowest_per_class(unflagged_last, labels, limits)
 
 
 class PropagationCleaner(Baseline):
