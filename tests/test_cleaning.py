@@ -164,8 +164,9 @@ def test_cleaning_beats_gcn_on_the_noisy_labels():
     data.y_noisy = add_label_noise(data.y, "pair", 0.4, mask=data.train_mask, seed=1,
                                    sampler="exact").y_noisy
     gcn = GCNBaseline(seed=0, verbose=False, **FAST).fit(data).test_acc
-    for name in ("cl", "cpc"):
-        assert CLEANERS[name](seed=0, **FAST).fit(data).test_acc > gcn + 0.03
+    # measured: GCN 72.0 %, cl 84.0, cpc 99.0, lp-clean 87.0
+    for name in ("cl", "cpc", "lp-clean"):
+        assert CLEANERS[name](seed=0, **FAST).fit(data).test_acc > gcn + 0.03, name
 
 
 # ---------------------------------------------------------------- interface

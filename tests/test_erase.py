@@ -249,6 +249,22 @@ def test_erase_beats_gcn_on_noisy_csbm():
     assert set(history.metrics) >= {"loss", "total", "compress", "val_acc", "test_acc"}
 
 
+@pytest.mark.parametrize("name", ["cl-erase", "detect-erase"])
+def test_erase_on_cleaned_labels_beats_gcn_on_noisy_csbm(name):
+    """ERASE on the labels confident learning / the graph-aware detector keeps, on the graph
+    above (measured: GCN 89.0 %, cl-erase 100.0 %, detect-erase 99.7 %)."""
+    from noisygraph.bench import get_method
+    data, y_noisy = noisy_csbm(seed=0)
+    data.y_noisy = y_noisy
+    seed_everything(0)
+    gcn = GCNBaseline(epochs=60, patience=60, verbose=False).fit(data, y_noisy=y_noisy)
+    seed_everything(0)
+    method = get_method(name)(seed=0, epochs=60, patience=60, erase_epochs=60,
+                              erase_patience=60, erase_hidden_channels=32,
+                              erase_out_channels=32)
+    assert method.fit(data).test_acc > gcn.test_acc + 0.03
+
+
 def test_mini_batch_training_runs_and_learns():
     data, y_noisy = noisy_csbm(seed=1, num_nodes=400, num_val=50, num_test=150)
     seed_everything(1)
