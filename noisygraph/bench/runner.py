@@ -58,6 +58,9 @@ from noisygraph_cli.choices import NOISE_DRAWS, PROTOCOLS
 CACHE_FORMAT = 2
 #: The annotator of ``"annotator"`` noise (part of those cells' keys).
 ANNOTATOR = "embedding:all-MiniLM-L6-v2"
+#: What the features of a text graph without any are (:func:`prepare_dataset`); the data
+#: fingerprint holds this recipe, not their values
+EMBEDDED_FEATURES = "all-MiniLM-L6-v2 sentence embeddings of the node texts"
 
 #: (train, val) fractions of the random split of a data set without one; the rest is test
 RANDOM_SPLIT = (0.2, 0.2)
@@ -87,9 +90,13 @@ class Cell:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
-def fingerprint(data: Data) -> str:
+def fingerprint(data: Data, *, recipes: Optional[dict] = None) -> str:
     """SHA-256 over the graph, features, labels, split and node texts of ``data`` (the cache
-    keys change when the data set does)."""
+    keys change when the data set does). An attribute named in ``recipes`` (name -> text)
+    counts by its recipe, dtype and shape instead of its values: features the runner derives
+    itself (sentence embeddings of the node texts, whose last bits differ between CPUs) keep
+    one key on every machine."""
+    recipes = recipes or {}
     digest = hashlib.sha256()
     text = getattr(data, "text", None)
     if text is not None:
@@ -100,8 +107,11 @@ def fingerprint(data: Data) -> str:
         if isinstance(value, torch.Tensor):
             value = value.detach().cpu().contiguous()
             digest.update(f"{value.dtype}{tuple(value.shape)}".encode())
-            digest.update(value.numpy().tobytes() if value.dtype != torch.bfloat16
-                          else value.float().numpy().tobytes())
+            if name in recipes:
+                digest.update(f"recipe:{recipes[name]}".encode())
+            else:
+                digest.update(value.numpy().tobytes() if value.dtype != torch.bfloat16
+                              else value.float().numpy().tobytes())
     return digest.hexdigest()
 
 
@@ -154,12 +164,12 @@ def prepare_dataset(data: Data, name: str, *, seed: int) -> tuple[Data, list]:
 
     notes = []
     if getattr(data, "x", None) is None and is_text_graph(data):
-        from noisygraph.locle.text import DEFAULT_MODEL, embed_texts
+        from noisygraph.locle.text import embed_texts
 
         data = copy.copy(data)
         data.x = embed_texts(data.text, verbose=False)
-        notes.append(f"{name}: features = the {DEFAULT_MODEL} sentence embeddings of the node "
-                     f"texts ({data.x.size(1)}-d, L2-normalised, as Locle)")
+        notes.append(f"{name}: features = the {EMBEDDED_FEATURES} ({data.x.size(1)}-d, "
+                     "L2-normalised, as Locle)")
     masks = ("train_mask", "val_mask", "test_mask")
     if getattr(data, "y", None) is not None and all(getattr(data, m, None) is None for m in masks):
         from torch_geometric.transforms import RandomNodeSplit
@@ -491,6 +501,9 @@ def run_benchmark(datasets, methods: Sequence[str], *, noise: Sequence[str] = ("
     for name, source in items:
         data = _load(source, root)
         prepared, changes = prepare_dataset(data, name, seed=seed)
+        # features embedded from the texts count by their recipe (see fingerprint)
+        recipes = {"x": EMBEDDED_FEATURES} if getattr(data, "x", None) is None and \
+            getattr(prepared, "x", None) is not None else {}
         if changes:
             data, source = prepared, prepared
             notes += changes
@@ -502,7 +515,7 @@ def run_benchmark(datasets, methods: Sequence[str], *, noise: Sequence[str] = ("
             data.annotator_probs = annotator_probabilities(data)
             source = data
         sources[name] = source
-        fingerprints[name] = fingerprint(data)
+        fingerprints[name] = fingerprint(data, recipes=recipes)
     options = {"epochs": epochs, "patience": patience}
     cells = [make_cell(name, fingerprints[name], method, kind, rate, run, sampler=sampler,
                        protocol=protocol, seed=seed, noise_draw=noise_draw, options=options,
