@@ -29,6 +29,8 @@ def run(methods: list[str], seeds: list[int], out: pathlib.Path) -> list[dict]:
     from noisygraph.noise import AddLabelNoise
     from noisygraph.random import seed_everything
     rows = []
+    runs = [("ce", "ce", {})] + [(f"{m}@{cap}", m, {"max_flag_fraction": cap})
+                                 for m in methods for cap in CAPS]
     for seed in seeds:
         data = csbm(2708, num_classes=7, avg_degree=3.9, homophily=0.8, num_features=64,
                     feature_signal=0.5, class_sizes=CORA_CLASS_SIZES, seed=seed,
@@ -38,8 +40,6 @@ def run(methods: list[str], seeds: list[int], out: pathlib.Path) -> list[dict]:
                 noisy = AddLabelNoise(noise, rate, seed=seed)(data)
                 row = {"seed": seed, "noise": noise, "rate": rate, "realised": float(
                     noisy.noise_flipped[noisy.train_mask].float().mean())}
-                runs = [("ce", "ce", {})] + [(f"{m}@{cap}", m, {"max_flag_fraction": cap})
-                                             for m in methods for cap in CAPS]
                 for name, method, options in runs:
                     seed_everything(seed)
                     model = build_method(method, protocol="paper", seed=seed, **options)
