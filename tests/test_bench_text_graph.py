@@ -26,14 +26,15 @@ def _unsplit(n=50):
 
 def test_random_split_is_seeded_disjoint_and_of_the_stated_sizes():
     data = _unsplit()
-    first, notes = prepare_dataset(data, "g", seed=7)
+    first, notes, recipes = prepare_dataset(data, "g", seed=7)
     masks = [first.train_mask, first.val_mask, first.test_mask]
     assert sum(m.long() for m in masks).eq(1).all()  # a partition of the nodes
     assert [int(m.sum()) for m in masks] == [10, 10, 30]
     assert RANDOM_SPLIT == (0.2, 0.2)
     assert len(notes) == 1 and "seeded with 7" in notes[0] and "10 / 10 / 30" in notes[0]
-    again, _ = prepare_dataset(data, "g", seed=7)
-    other, _ = prepare_dataset(data, "g", seed=8)
+    assert recipes == {}  # the features are the given ones: they count by value
+    again = prepare_dataset(data, "g", seed=7).data
+    other = prepare_dataset(data, "g", seed=8).data
     assert torch.equal(again.train_mask, first.train_mask)
     assert not torch.equal(other.train_mask, first.train_mask)
     assert getattr(data, "train_mask", None) is None  # the loaded graph is left alone
@@ -44,9 +45,9 @@ def test_random_split_is_seeded_disjoint_and_of_the_stated_sizes():
 
 def test_a_graph_with_features_and_split_is_returned_as_is():
     data = _unsplit()
-    data, _ = prepare_dataset(data, "g", seed=0)
-    same, notes = prepare_dataset(data, "g", seed=1)
-    assert same is data and notes == []
+    data = prepare_dataset(data, "g", seed=0).data
+    same, notes, recipes = prepare_dataset(data, "g", seed=1)
+    assert same is data and notes == [] and recipes == {}
 
 
 def test_fingerprint_counts_embedded_features_by_their_recipe():
@@ -56,7 +57,7 @@ def test_fingerprint_counts_embedded_features_by_their_recipe():
     from noisygraph.bench.runner import EMBEDDED_FEATURES, fingerprint
     from noisygraph.locle.text import DEFAULT_MODEL
     assert DEFAULT_MODEL in EMBEDDED_FEATURES
-    data, _ = prepare_dataset(_unsplit(), "g", seed=0)
+    data = prepare_dataset(_unsplit(), "g", seed=0).data
     nudged = data.clone()
     nudged.x = data.x + 1e-7 * torch.randn(data.x.shape, generator=torch.Generator().manual_seed(1))
     recipes = {"x": EMBEDDED_FEATURES}
@@ -105,3 +106,8 @@ def test_bench_command_runs_a_text_graph_cell_end_to_end(tmp_path, capsys, monke
     assert "random split seeded with 123" in report["protocol"]
     assert "8 / 8 / 24 nodes" in report["protocol"]
     assert "| gcn |" in capsys.readouterr().out
+    # the embedded features count by their recipe in the cell's key, the rest by value
+    prepared = prepare_dataset(runner._load("tinytext", tmp_path / "root"), "tinytext", seed=123)
+    assert prepared.recipes == {"x": runner.EMBEDDED_FEATURES}
+    assert report["cells"][0]["data"] == runner.fingerprint(prepared.data,
+                                                            recipes=prepared.recipes)

@@ -39,7 +39,7 @@ import os
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Sequence, Union
+from typing import Mapping, NamedTuple, Optional, Sequence, Union
 
 import numpy as np
 import torch
@@ -152,22 +152,36 @@ def _load(source: DataSource, root) -> Data:
     return _LOADED[key]
 
 
-def prepare_dataset(data: Data, name: str, *, seed: int) -> tuple[Data, list]:
-    """``data`` ready for the benchmark, and one sentence per change made: a text graph
-    without features gets its node texts' sentence embeddings as ``x``
-    (:func:`~noisygraph.locle.embed_texts`, the offline all-MiniLM-L6-v2 model Locle uses);
-    a graph with labels but no ``train_mask`` / ``val_mask`` / ``test_mask`` gets a random
-    split of :data:`RANDOM_SPLIT` (PyG's :class:`~torch_geometric.transforms.RandomNodeSplit`,
-    seeded with ``seed``, drawn here, once, before any cell). A graph with all of them is
-    returned as is (the same object)."""
+class PreparedDataset(NamedTuple):
+    """A data set ready for the benchmark (:func:`prepare_dataset`)."""
+
+    #: the graph the cells train on
+    data: Data
+    #: one sentence per change made, for the protocol text
+    notes: list
+    #: attribute name -> recipe, for each attribute derived here rather than given (the
+    #: ``recipes`` of :func:`fingerprint`)
+    recipes: dict
+
+
+def prepare_dataset(data: Data, name: str, *, seed: int) -> PreparedDataset:
+    """``data`` ready for the benchmark, one sentence per change made, and the recipe of each
+    attribute derived here: a text graph without features gets its node texts' sentence
+    embeddings as ``x`` (:func:`~noisygraph.locle.embed_texts`, the offline all-MiniLM-L6-v2
+    model Locle uses; recipe :data:`EMBEDDED_FEATURES`); a graph with labels but no
+    ``train_mask`` / ``val_mask`` / ``test_mask`` gets a random split of :data:`RANDOM_SPLIT`
+    (PyG's :class:`~torch_geometric.transforms.RandomNodeSplit`, seeded with ``seed``, drawn
+    here, once, before any cell). A graph with all of them is returned as is (the same
+    object)."""
     from noisygraph.bench.annotator import is_text_graph
 
-    notes = []
+    notes, recipes = [], {}
     if getattr(data, "x", None) is None and is_text_graph(data):
         from noisygraph.locle.text import embed_texts
 
         data = copy.copy(data)
         data.x = embed_texts(data.text, verbose=False)
+        recipes["x"] = EMBEDDED_FEATURES
         notes.append(f"{name}: features = the {EMBEDDED_FEATURES} ({data.x.size(1)}-d, "
                      "L2-normalised, as Locle)")
     masks = ("train_mask", "val_mask", "test_mask")
@@ -185,7 +199,7 @@ def prepare_dataset(data: Data, name: str, *, seed: int) -> tuple[Data, list]:
                      f"once before any training: {train:.0%} train / {val:.0%} val / "
                      f"{1 - train - val:.0%} test ({counts[0]} / {counts[1]} / {counts[2]} "
                      "nodes; fractions fixed before any measurement)")
-    return data, notes
+    return PreparedDataset(data, notes, recipes)
 
 
 def corrupt(data: Data, noise: str, rate: float, *, protocol: str, sampler: str,
@@ -500,13 +514,10 @@ def run_benchmark(datasets, methods: Sequence[str], *, noise: Sequence[str] = ("
     notes: list = []
     for name, source in items:
         data = _load(source, root)
-        prepared, changes = prepare_dataset(data, name, seed=seed)
-        # features embedded from the texts count by their recipe (see fingerprint)
-        recipes = {"x": EMBEDDED_FEATURES} if getattr(data, "x", None) is None and \
-            getattr(prepared, "x", None) is not None else {}
-        if changes:
-            data, source = prepared, prepared
-            notes += changes
+        prepared = prepare_dataset(data, name, seed=seed)
+        if prepared.notes:
+            data = source = prepared.data
+            notes += prepared.notes
         for kind in noise:
             check_noise_fits(data, name, kind)
         if "annotator" in noise:  # computed once here, shipped to the workers with the graph
@@ -515,7 +526,7 @@ def run_benchmark(datasets, methods: Sequence[str], *, noise: Sequence[str] = ("
             data.annotator_probs = annotator_probabilities(data)
             source = data
         sources[name] = source
-        fingerprints[name] = fingerprint(data, recipes=recipes)
+        fingerprints[name] = fingerprint(data, recipes=prepared.recipes)
     options = {"epochs": epochs, "patience": patience}
     cells = [make_cell(name, fingerprints[name], method, kind, rate, run, sampler=sampler,
                        protocol=protocol, seed=seed, noise_draw=noise_draw, options=options,
