@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from bad_input import BadInput, assert_rejects, case_id
-from noisygraph.bench import annotator_probabilities, build_method, get_method, run_benchmark
+from noisygraph.bench import (ERASEMethod, annotator_probabilities, build_method, get_method,
+                              read_cache, run_benchmark)
 from noisygraph.datasets import csbm
 from noisygraph.noise import LabelNoiseModel
 
@@ -42,6 +43,11 @@ CASES = [
     BadInput("jobs-zero", bench(jobs=0), ValueError, "jobs"),
     BadInput("threads-zero", bench(threads=0), ValueError, "threads"),
     BadInput("verbose-str", bench(verbose="yes"), TypeError, "verbose"),
+    # open() would take an int for a file descriptor, and read and append to it
+    BadInput("cache-int", bench(cache=3), TypeError, "cache"),
+    BadInput("read-cache-int", lambda: read_cache(3), TypeError, "path"),
+    BadInput("erase-fit-not-data", lambda: ERASEMethod(seed=0, verbose=False).fit(DATA.x),
+             TypeError, "data"),
     BadInput("annotator-not-text", bench(noise=["annotator"]), ValueError, "noise"),
     BadInput("get-method-unknown", lambda: get_method("nope"), ValueError, "method"),
     BadInput("build-method-option", lambda: build_method("gcn", protocol="paper", seed=0,

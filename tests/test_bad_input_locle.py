@@ -3,12 +3,13 @@ HTTP transport, parsing, class names) and to ``noisygraph locle``'s flags: every
 ValueError/TypeError naming the argument, or for the CLI exit status 2 with one line naming
 the flag, before any data is loaded."""
 import pytest
+import torch
 
 from bad_input import BadInput, assert_rejects, case_id
 from locle_stub import CLASSES, StubServer, closed_port
 import noisygraph_cli as cli
 from noisygraph_cli import locle as locle_command
-from noisygraph.locle import AnswerCache, ClassInfo, OpenAIAnnotator
+from noisygraph.locle import AnswerCache, ClassInfo, EmbeddingAnnotator, OpenAIAnnotator
 from noisygraph.locle.annotation import as_class_infos, check_annotation_input
 from noisygraph.locle.cache import QueryLedger
 from noisygraph.locle.parsing import build_messages, parse_guesses
@@ -143,6 +144,32 @@ LIBRARY_CASES = [
     BadInput("messages-top-k", lambda: build_messages("t", CLASSES, top_k=-1), ValueError,
              "top_k"),
     BadInput("cache-root-int", lambda: AnswerCache(5), TypeError, "root"),
+    # the offline annotator's options (none of these cases loads the sentence model)
+    BadInput("embedding-temperature-bool", lambda: EmbeddingAnnotator(temperature=True),
+             TypeError, "temperature"),
+    BadInput("embedding-temperature-zero", lambda: EmbeddingAnnotator(temperature=0.0),
+             ValueError, "temperature"),
+    BadInput("embedding-temperature-nan", lambda: EmbeddingAnnotator(temperature=float("nan")),
+             ValueError, "temperature"),
+    BadInput("embedding-top-k-float", lambda: EmbeddingAnnotator(top_k=2.5), TypeError,
+             "top_k"),
+    BadInput("embedding-top-k-zero", lambda: EmbeddingAnnotator(top_k=0), ValueError, "top_k"),
+    BadInput("embedding-model-name-int", lambda: EmbeddingAnnotator(model_name=3), TypeError,
+             "model_name"),
+    BadInput("embedding-verbose-str", lambda: EmbeddingAnnotator(verbose="no"), TypeError,
+             "verbose"),
+    BadInput("embedding-corpus-str", lambda: EmbeddingAnnotator(
+        corpus="one text", corpus_embeddings=torch.zeros(8, 4)), TypeError, "corpus"),
+    BadInput("embedding-corpus-embeddings-list", lambda: EmbeddingAnnotator(
+        corpus=["a", "b"], corpus_embeddings=[[0.0], [1.0]]), TypeError, "corpus_embeddings"),
+    BadInput("embedding-corpus-embeddings-rows", lambda: EmbeddingAnnotator(
+        corpus=["a", "b"], corpus_embeddings=torch.zeros(3, 4)), ValueError,
+        "corpus_embeddings"),
+    BadInput("embedding-corpus-embeddings-nan", lambda: EmbeddingAnnotator(
+        corpus=["a", "b"], corpus_embeddings=torch.full((2, 4), float("nan"))), ValueError,
+        "corpus_embeddings"),
+    BadInput("embedding-corpus-embeddings-without-corpus", lambda: EmbeddingAnnotator(
+        corpus_embeddings=torch.zeros(2, 4)), ValueError, "corpus_embeddings"),
     BadInput("cache-key-not-hex", lambda: cache().get("../../etc/passwd"), ValueError, "key"),
     BadInput("cache-key-int", lambda: cache().get(5), TypeError, "key"),
     BadInput("cache-record-list", lambda: cache().put(HEX, [1]), TypeError, "record"),

@@ -25,6 +25,12 @@ def test_fit_temperature_is_label_free_spread():
     assert fit_temperature(sims) == pytest.approx(float(torch.tensor([0.1, -0.1, -0.1, 0.1]).std()))
     with pytest.raises(ValueError, match="no information"):
         fit_temperature(torch.ones(3, 2))
+    with pytest.raises(TypeError, match="similarities"):
+        fit_temperature(sims.tolist())
+    with pytest.raises(TypeError, match="similarities"):
+        fit_temperature(torch.ones(3, 2, dtype=torch.long))
+    with pytest.raises(ValueError, match="similarities contains NaN"):
+        fit_temperature(torch.tensor([[0.3, float("nan")], [0.1, 0.3]]))
 
 
 text_model = pytest.mark.skipif(not sentence_model_available(),

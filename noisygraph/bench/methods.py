@@ -24,6 +24,7 @@ from typing import Optional
 from torch import Tensor
 from torch_geometric.data import Data
 
+from noisygraph._validation import check_type
 from noisygraph.baselines import GCNBaseline, Method
 from noisygraph.erase import ERASE, ConfidentERASE, ERASETrainer
 from noisygraph.history import History
@@ -62,6 +63,7 @@ class ERASEMethod(Method):
             noise_mask: Optional[Tensor] = None) -> History:
         """Builds the encoder for ``data.num_features`` and trains it
         (:meth:`~noisygraph.erase.ERASETrainer.fit`)."""
+        check_type("data", data, Data)
         if self.seed is not None:
             seed_everything(self.seed)
         self.trainer = ERASETrainer(ERASE(data.num_features), **self.options)

@@ -271,7 +271,9 @@ def _run_in_worker(cell: Cell, source: DataSource, root) -> dict:
 
 def read_cache(path: Optional[os.PathLike]) -> dict:
     """The records of the JSON-lines cache ``path`` by key (a torn last line, from an
-    interrupt mid-write, is ignored)."""
+    interrupt mid-write, is ignored; :obj:`None` or a missing file: no records)."""
+    if path is not None and not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
     records = {}
     if path is None or not os.path.exists(path):
         return records
@@ -503,6 +505,9 @@ def run_benchmark(datasets, methods: Sequence[str], *, noise: Sequence[str] = ("
     patience = check_int("patience", patience, low=0, optional=True)
     jobs = check_int("jobs", jobs, low=1)
     threads = check_int("threads", threads, low=1, optional=True)
+    if cache is not None and not isinstance(cache, (str, os.PathLike)):
+        # an int would be taken for a file descriptor by open()
+        raise TypeError(f"cache must be a str or os.PathLike, got {type(cache).__name__}")
     verbose = check_bool("verbose", verbose)
     train = check_bool("train", train)
     if sampler == "paper" and any(n in PER_NODE_NOISE_KINDS for n in noise):

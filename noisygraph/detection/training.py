@@ -67,7 +67,8 @@ class DetectionGCN(Baseline):
             removed, a fraction in ``(0, 1]`` (``1``: every flagged node is removed); the
             flagged nodes of lowest score go first. Ignored by ``weighting="quality"``.
             (default: ``0.5``)
-        folds (int, optional): :math:`K` of the detector's cross-validation. (default: ``5``)
+        folds (int, optional): :math:`K \ge 2` of the detector's cross-validation; more than
+            the training nodes is taken as one fold per node. (default: ``5``)
         detector (dict, optional): further keyword options of
             :func:`~noisygraph.detection.detect_label_issues` (``weights``, ``count``,
             ``diffusion_alpha``, ``diffusion_steps``, ``trainer``).
@@ -139,7 +140,8 @@ class DetectionERASE(ERASEOnKeptLabels, DetectionGCN):
             values by default).
         max_flag_fraction (float, optional): most labels of one given class that may be
             removed. (default: ``0.5``)
-        folds (int, optional): :math:`K` of the detector. (default: ``5``)
+        folds (int, optional): :math:`K \ge 2` of the detector (at most one fold per
+            training node). (default: ``5``)
         detector (dict, optional): further :func:`detect_label_issues` options.
             (default: :obj:`None`)
         **kwargs: ``protocol``, ``seed``, ``device``, ``verbose``. No ``weighting``: ERASE

@@ -11,6 +11,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from noisygraph._validation import (check_bool, check_features, check_finite, check_int,
+                                    check_real, check_tensor, check_texts, check_type)
 from noisygraph.locle.annotation import NO_LABEL, Annotation, Annotator, ClassInfo, as_class_infos
 from noisygraph.locle.parsing import match_class
 from noisygraph.locle.text import DEFAULT_MODEL, embed_texts
@@ -27,8 +29,12 @@ def fit_temperature(similarities: Tensor) -> float:
     similarity range (all-MiniLM-L6-v2 gives cosines in a narrow band, and a raw softmax
     over them would be nearly uniform).
     """
+    check_tensor("similarities", similarities)
     if similarities.dim() != 2 or similarities.size(0) == 0 or similarities.size(1) < 2:
         raise ValueError("similarities must be a non-empty [N, C] tensor with C >= 2")
+    if not similarities.is_floating_point():
+        raise TypeError(f"similarities must be a floating-point tensor, got {similarities.dtype}")
+    check_finite("similarities", similarities)
     centred = similarities - similarities.mean(dim=1, keepdim=True)
     spread = float(centred.std())
     if not spread > 0:
@@ -60,21 +66,21 @@ class EmbeddingAnnotator(Annotator):
                  model_name: str = DEFAULT_MODEL, top_k: int = 3,
                  corpus_embeddings: Optional[Tensor] = None, verbose: bool = True):
         super().__init__()
-        if temperature is not None and not temperature > 0:
-            raise ValueError(f"temperature must be > 0, got {temperature}")
-        if top_k < 1:
-            raise ValueError(f"top_k must be >= 1, got {top_k}")
-        self.model_name = model_name
+        if temperature is not None:
+            temperature = check_real("temperature", temperature, low=0.0, low_open=True)
+        self.model_name = check_type("model_name", model_name, str)
         self.temperature = temperature
-        self.top_k = top_k
+        self.top_k = check_int("top_k", top_k, low=1)
+        verbose = check_bool("verbose", verbose)
         self._rows: dict[str, int] = {}
         self._corpus_embeddings: Optional[Tensor] = None
         if corpus is not None:
+            corpus = check_texts("corpus", corpus)
             if corpus_embeddings is None:
                 corpus_embeddings = embed_texts(corpus, model_name, verbose=verbose)
-            elif corpus_embeddings.size(0) != len(corpus):
-                raise ValueError(f"corpus_embeddings has {corpus_embeddings.size(0)} rows for "
-                                 f"{len(corpus)} corpus texts")
+            else:
+                corpus_embeddings = check_features("corpus_embeddings", corpus_embeddings,
+                                                   num_rows=len(corpus))
             self._corpus_embeddings = corpus_embeddings.float()
             self._rows = {text: i for i, text in enumerate(corpus)}
         elif corpus_embeddings is not None:
