@@ -40,7 +40,7 @@ def clean_posterior(losses: Tensor, num_iterations: int = 50) -> Tensor:
     num_iterations = check_int("num_iterations", num_iterations, low=1)
     x = losses.double()
     if x.numel() < 4 or float(x.max() - x.min()) < 1e-8:
-        return torch.ones_like(x)
+        return torch.ones_like(losses)
     mean = torch.stack([x.min(), x.max()])
     var = x.var().repeat(2).clamp(min=1e-4)
     weight = torch.full((2,), 0.5, dtype=x.dtype, device=x.device)
