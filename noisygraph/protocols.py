@@ -35,6 +35,32 @@ def noisy_labels(data: Any, y_noisy: Optional[Tensor] = None) -> Tensor:
     return stored
 
 
+def _same_tensor(a: Any, b: Any) -> bool:
+    if a is None or b is None:
+        return a is None and b is None
+    if not isinstance(a, Tensor) or not isinstance(b, Tensor) or a.shape != b.shape:
+        return False
+    return a.dtype == b.dtype and torch.equal(a.cpu(), b.cpu())
+
+
+def check_fitted_graph(data: Any, fitted: Any, method: str) -> None:
+    """The ``data`` of a transductive method's ``predict(data)``: :obj:`None` or the graph
+    ``fit`` trained on (the same object, or a ``Data`` with the same number of nodes, equal
+    ``x`` and ``edge_index``). Another graph is a ``ValueError``: its predictions would be
+    those of the training graph's nodes, silently."""
+    if data is None or data is fitted:
+        return
+    same = (isinstance(data, Data) and isinstance(fitted, Data)
+            and data.num_nodes == fitted.num_nodes
+            and _same_tensor(getattr(data, "x", None), getattr(fitted, "x", None))
+            and _same_tensor(getattr(data, "edge_index", None),
+                             getattr(fitted, "edge_index", None)))
+    if not same:
+        raise ValueError(f"data must be None or the graph fit() trained on: {method} is "
+                         "transductive (it predicts the nodes of that graph, read whole); "
+                         "fit it on the other graph to classify its nodes")
+
+
 def selection_labels(data: Data, y_noisy: Tensor, protocol: str) -> Tensor:
     """The labels model selection may read on the validation nodes: the clean ``data.y``
     under ``"paper"`` (the published protocol), the noisy ``y_noisy`` under ``"noisy-val"``."""

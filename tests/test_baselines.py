@@ -279,6 +279,16 @@ def test_two_networks_combine_their_probabilities():
     torch.testing.assert_close(result.probs.sum(1), torch.ones(data.num_nodes))
 
 
+def test_gcn_trainer_predicts_its_own_graph_only():
+    data = small_graph()
+    trainer = GCNTrainer(epochs=3, patience=3, seed=0)
+    result = trainer.fit(data, val_nodes=data.val_mask, val_labels=data.y)
+    assert torch.equal(trainer.predict(), result.predict())
+    assert torch.equal(trainer.predict(data), result.predict())
+    with pytest.raises(ValueError, match="data must be None or the graph fit"):
+        trainer.predict(small_graph(seed=1))  # same size, other graph: refused
+
+
 def test_step_loss_rules():
     with pytest.raises(ValueError, match="step_loss"):
         GCNTrainer(step_loss=lambda e, z, y: z.sum(), loss=lambda z, y: z.sum(1))

@@ -70,7 +70,12 @@ def test_locle_respects_budget_and_reports_rounds():
     # the pre-search ensemble and pseudo-labels: the DBLP-chosen defaults (ensemble_decay
     # 0.01 = the refinement round alone) score 58 % on this toy graph, whose 8-d noisy
     # features make the rewired graph's similarity links mostly wrong
-    result = small_locle(30, pseudo_ratio=3.0, ensemble_decay=0.5).fit(data, annotator=annotator, texts=texts_of(data), classes=CLASSES)
+    locle = small_locle(30, pseudo_ratio=3.0, ensemble_decay=0.5)
+    result = locle.fit(data, annotator=annotator, texts=texts_of(data), classes=CLASSES)
+    assert torch.equal(locle.predict(), result.predictions)
+    assert torch.equal(locle.predict(data), result.predictions)
+    with pytest.raises(ValueError, match="data must be None or the graph fit"):
+        locle.predict(planted_graph(n=90))  # another graph: refused, not these predictions
     assert result.queries == 30 == len(annotator.asked) == len(set(annotator.asked))
     assert result.tokens == 300 and result.cost_usd == 0.0
     assert result.predictions.shape == (180,)
@@ -253,9 +258,11 @@ def test_heldout_agreement_weights_by_confidence():
         heldout_agreement(predictions, answers[2:])
 
 
-def test_gcn_matches_pyg_gcn_forward_and_gradients():
+@pytest.mark.parametrize("repeated", [False, True])
+def test_gcn_matches_pyg_gcn_forward_and_gradients(repeated):
     """The trainer's 2-layer GCN (precomputed A·X, transposed-CSR backward) computes what
-    torch_geometric.nn.GCN computes, and the same gradients."""
+    torch_geometric.nn.GCN computes, and the same gradients; on a multigraph too (repeated
+    edges, whose messages GCNConv sums: the CSR sums them)."""
     from torch_geometric.nn import GCN
 
     from noisygraph.baselines.gcn import GCN as OurGCN, _transpose, gcn_adjacency
@@ -263,6 +270,9 @@ def test_gcn_matches_pyg_gcn_forward_and_gradients():
 
     data = planted_graph(n=40)
     directed = data.edge_index[:, ::2]  # an asymmetric graph: the transpose matters
+    if repeated:  # every third edge twice more, and a self-loop twice
+        loops = torch.tensor([[5, 5], [5, 5]])
+        directed = torch.cat([directed, directed[:, ::3], directed[:, ::3], loops], dim=1)
     weight = torch.rand(directed.size(1), generator=torch.Generator().manual_seed(2)) + 0.1
     ours = OurGCN(data.x.size(1), 16, 3, dropout=0.0)
     theirs = GCN(data.x.size(1), 16, num_layers=2, out_channels=3, dropout=0.0)

@@ -32,7 +32,7 @@ from noisygraph._validation import check_bool, check_device, check_int, check_re
 from noisygraph.baselines.gcn import GCNResult, GCNTrainer
 from noisygraph.history import History
 from noisygraph.metrics import accuracy
-from noisygraph.protocols import check_protocol, fit_inputs, selection_labels
+from noisygraph.protocols import check_fitted_graph, check_protocol, fit_inputs, selection_labels
 
 #: ``callback(epoch, logits [N, C], loss)`` handed to the final :class:`GCNTrainer`
 Callback = Callable[[int, Tensor, float], None]
@@ -194,6 +194,7 @@ class Baseline(Method):
                                     num_neighbors=checked.num_neighbors)
         self.cleaning: Optional[CleaningOutcome] = None
         self.result: Optional[GCNResult] = None
+        self._fitted_graph: Optional[Data] = None
         self._trainers = 0
 
     # ------------------------------------------------------------- building blocks
@@ -266,6 +267,7 @@ class Baseline(Method):
             model, the selected epoch and its test accuracy. :attr:`cleaning` holds a
             cleaner's :class:`CleaningOutcome`.
         """
+        self._fitted_graph = data
         data, y_noisy, val_target, num_classes = fit_inputs(data, y_noisy, self.protocol,
                                                             noise_mask, self.device)
         self._trainers = 0
@@ -316,9 +318,12 @@ class Baseline(Method):
         return cleaned, labels, record
 
     def predict(self, data: Optional[Data] = None) -> Tensor:
-        """Predicted classes ``[N]`` of all nodes of the graph :meth:`fit` trained on."""
+        """Predicted classes ``[N]`` of all nodes of the graph :meth:`fit` trained on
+        (``data``: that graph or :obj:`None`; the method is transductive, another graph is a
+        ``ValueError``)."""
         if self.result is None:
             raise RuntimeError("call fit() before predict()")
+        check_fitted_graph(data, self._fitted_graph, type(self).__name__)
         return self.result.predict()
 
     def to_dict(self) -> dict[str, Any]:

@@ -26,8 +26,9 @@ from torch_geometric.sampler import NodeSamplerInput
 from tqdm.auto import tqdm
 
 from noisygraph._validation import (check_bool, check_choice, check_device, check_fanouts,
-                                    check_int, check_node_ids, check_real)
+                                    check_finite, check_int, check_node_ids, check_real)
 from noisygraph.loader import UniformNeighborSampler
+from noisygraph.protocols import check_fitted_graph
 from noisygraph.sparse import Adjacency, as_adjacency
 
 #: how :class:`GCNTrainer` breaks ties between epochs of equal validation accuracy
@@ -61,6 +62,18 @@ def gcn_adjacency(adj: Adjacency) -> Tensor:
 
 
 def _csr(rowptr: Tensor, col: Tensor, value: Tensor, num_nodes: int) -> Tensor:
+    """A ``torch.sparse_csr`` matrix of the CSR arrays; repeated entries of a row (a
+    multigraph's repeated edges: PyG's ``GCNConv`` sums their messages) are summed, and
+    columns sorted, as torch's CSR requires."""
+    row = torch.repeat_interleave(torch.arange(num_nodes, device=col.device), rowptr.diff())
+    key = row * num_nodes + col
+    if key.numel() > 1 and not bool((key[1:] > key[:-1]).all()):
+        matrix = torch.sparse_coo_tensor(torch.stack([row, col]), value,
+                                         (num_nodes, num_nodes)).coalesce()
+        counts = torch.bincount(matrix.indices()[0], minlength=num_nodes)
+        rowptr = torch.zeros(num_nodes + 1, dtype=torch.long, device=col.device)
+        torch.cumsum(counts, 0, out=rowptr[1:])
+        col, value = matrix.indices()[1], matrix.values()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
         return torch.sparse_csr_tensor(rowptr, col, value, size=(num_nodes, num_nodes),
@@ -392,6 +405,7 @@ class GCNTrainer:
         self.verbose = check_bool("verbose", verbose)
         self.model: Optional[GCN] = None
         self.result: Optional[GCNResult] = None
+        self._fitted_graph: Any = None
 
     def fit(self, data: Any, *, x: Optional[Tensor] = None, train_nodes: Optional[Tensor] = None,
             train_labels: Optional[Tensor] = None, val_nodes: Optional[Tensor] = None,
@@ -419,6 +433,7 @@ class GCNTrainer:
                 else the largest label + 1)
             callback (callable, optional): ``callback(epoch, logits, loss)`` after each step.
         """
+        self._fitted_graph = data
         x = getattr(data, "x", None) if x is None else x
         if not isinstance(x, Tensor) or not x.is_floating_point() or x.dim() != 2:
             raise TypeError("x must be a floating [N, F] tensor (or data.x one), got "
@@ -465,8 +480,10 @@ class GCNTrainer:
             if not bool(torch.isfinite(weight).all()) or bool((weight < 0).any()) \
                     or float(weight.sum()) <= 0:
                 raise ValueError("sample_weight must be finite, >= 0 and not all 0")
+        x = x.to(device).float()
+        check_finite("x (as float32)", x)  # NaN, or float64 beyond float32's range
         train_loop = self._train if self.batch_size is None else self._train_mini_batch
-        self.result = train_loop(gcn_adjacency(adj), x.to(device).float(), train, train_y,
+        self.result = train_loop(gcn_adjacency(adj), x, train, train_y,
                                  num_classes, val, val_y if val is not None else None,
                                  weight, callback)
         return self.result
@@ -604,7 +621,9 @@ class GCNTrainer:
 
     def predict(self, data: Any = None) -> Tensor:
         """Predicted classes of every node of the graph :meth:`fit` trained on (the model
-        reads the whole graph, so ``data`` must be that graph or :obj:`None`)."""
+        reads the whole graph, so ``data`` must be that graph or :obj:`None`; another one is a
+        ``ValueError``)."""
         if self.result is None:
             raise RuntimeError("call fit() before predict()")
+        check_fitted_graph(data, self._fitted_graph, type(self).__name__)
         return self.result.predict()

@@ -23,6 +23,7 @@ from noisygraph.baselines.confident import ConfidentLearning
 from noisygraph.erase.trainer import ERASETrainer
 from noisygraph.history import History
 from noisygraph.nn.erase import ERASE
+from noisygraph.protocols import check_fitted_graph
 
 
 class ERASEOnKeptLabels:
@@ -62,9 +63,11 @@ class ERASEOnKeptLabels:
         return history
 
     def predict(self, data: Optional[Data] = None) -> Tensor:
-        """Predicted classes ``[N]`` of all nodes of the graph :meth:`fit` trained on."""
+        """Predicted classes ``[N]`` of all nodes of the graph :meth:`fit` trained on
+        (``data``: that graph or :obj:`None`, as the other cleaners)."""
         if self.erase is None:
             raise RuntimeError("call fit() before predict()")
+        check_fitted_graph(data, self._fitted_graph, type(self).__name__)
         return self.erase.predict(self._erase_data)
 
 

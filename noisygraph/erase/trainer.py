@@ -17,7 +17,7 @@ from torch_geometric.data import Data
 from tqdm.auto import tqdm
 
 from noisygraph._validation import (check_bool, check_choice, check_device, check_fanouts,
-                                    check_int, check_real)
+                                    check_finite, check_int, check_real)
 from noisygraph.history import History
 from noisygraph.protocols import check_protocol, fit_inputs
 from noisygraph.metrics import accuracy
@@ -191,6 +191,19 @@ class ERASETrainer:
         self._adjacency: Optional[Adjacency] = None
 
     # ------------------------------------------------------------------ helpers
+    def _in_model_dtype(self, data: Data) -> Data:
+        """``data`` with floating features of another dtype than the encoder's (float64 or
+        half features, a float32 encoder) cast to it, in a shallow copy."""
+        dtype = next(self.model.parameters(), None)
+        dtype = dtype.dtype if dtype is not None else data.x.dtype
+        if not isinstance(data.x, Tensor) or not data.x.is_floating_point() \
+                or data.x.dtype == dtype:
+            return data
+        data = copy.copy(data)
+        data.x = data.x.to(dtype)
+        check_finite(f"data.x (as {dtype})", data.x)  # float64 beyond float32's range
+        return data
+
     def _model_input(self, data: Data) -> Tensor:
         """The features as the encoder reads them: sparse CSR for the GAT encoder in full
         batch when they are sparse enough (:func:`sparse_features`)."""
@@ -306,6 +319,7 @@ class ERASETrainer:
                                                             noise_mask, self.device)
         device = data.x.device
         self.model.to(device)
+        data = self._in_model_dtype(data)
 
         # the one conversion of the graph: handed to the pre-correction, the per-epoch labels
         # and the layer-wise inference
@@ -433,7 +447,7 @@ class ERASETrainer:
         if self.classifier is None:
             raise RuntimeError("call fit() before predict()")
         device = next(self.classifier.parameters()).device
-        data = data.to(device)
+        data = self._in_model_dtype(data.to(device))
         self._adjacency = as_adjacency(data.edge_index, num_nodes=data.num_nodes)  # its graph
         z = self.embed(data, self._model_input(data))
         return self.classifier.predict(F.normalize(z, dim=1))

@@ -21,6 +21,7 @@ from noisygraph.locle.gnn import gcn_trainer, split_holdout
 from noisygraph.locle.refine import replace_labels, rewire
 from noisygraph.locle.selection import (critical_nodes, density_select, entropy_change_filter,
                                         propagate_features, truncated_svd)
+from noisygraph.protocols import check_fitted_graph
 
 
 @dataclass
@@ -184,6 +185,7 @@ class Locle:
         self.verbose = check_bool("verbose", verbose)
         self.device = check_device("device", device)
         self.result: Optional[LocleResult] = None
+        self._fitted_graph = None
 
     # ------------------------------------------------------------------ helpers
     def _train(self, x, edge_index, labels: _Labels, num_classes, seed, edge_weight=None):
@@ -239,6 +241,7 @@ class Locle:
         """
         if not isinstance(annotator, Annotator):
             raise TypeError(f"annotator must be an Annotator, got {type(annotator).__name__}")
+        self._fitted_graph = data
         texts, classes = text_inputs(data, texts, classes)
         num_classes = len(classes)
         num_nodes = check_num_nodes(data)
@@ -346,9 +349,11 @@ class Locle:
         return self.result
 
     def predict(self, data=None) -> Tensor:
-        """The final class of every node of the graph :meth:`fit` ran on ``[N]``."""
+        """The final class of every node of the graph :meth:`fit` ran on ``[N]`` (``data``:
+        that graph or :obj:`None`; another one is a ``ValueError``)."""
         if self.result is None:
             raise RuntimeError("call fit() before predict()")
+        check_fitted_graph(data, self._fitted_graph, type(self).__name__)
         return self.result.predictions
 
     def _refine(self, x, edge_index, labels: _Labels, num_classes, rounds) -> Tensor:
