@@ -1,9 +1,10 @@
 """Property-based tests of the public sparse and coding-rate wrappers against dense
-references: random graphs with empty rows, isolated nodes, duplicate edges and self-loops,
-int32 and int64 indices, float32 and float64, every input format (edge_index, EdgeIndex
-with random sort-order claims, COO coalesced / uncoalesced / transposed-and-marked-coalesced,
-CSR with sorted or reversed columns, Adjacency), the compiled and the reference backend,
-forward values and gradients (w.r.t. the dense input and the edge weights).
+references (and of the baselines' GCN propagation matrix against PyG's): random graphs with
+empty rows, isolated nodes, duplicate edges and self-loops, int32 and int64 indices, float32
+and float64, every input format (edge_index, EdgeIndex with random sort-order claims, COO
+coalesced / uncoalesced / transposed-and-marked-coalesced, CSR with sorted or reversed
+columns, Adjacency), the compiled and the reference backend, forward values and gradients
+(w.r.t. the dense input and the edge weights).
 
 The input formats are built here from the edge list without going through noisygraph, so
 the dense reference never shares code with what it checks."""
@@ -341,3 +342,36 @@ def test_coding_rate_loss_is_finite_and_int32_labels_agree(case, eps):
 @pytest.mark.skipif(not COMPILED, reason="compiled library not built")
 def test_backends_list_covers_the_compiled_path():
     assert BACKENDS == ["compiled", "reference"]
+
+
+@SETTINGS
+@given(graph=graphs(), weighted=st.booleans(), seed=st.integers(0, 2**31 - 1))
+def test_gcn_adjacency_matches_pyg_gcn_norm(graph, weighted, seed):
+    """The baselines' GCN propagation matrix (``gcn_adjacency``, a torch CSR) against PyG's
+    ``gcn_norm`` (remaining self-loops added, symmetric normalisation) made dense: on random
+    multigraphs, repeated edges summed as GCNConv sums their messages. (Weighted graphs keep
+    one copy of each self-loop: for several, which weight GCNConv keeps is torch's
+    unspecified order of a scatter with repeated indices.)"""
+    from torch_geometric.nn.conv.gcn_conv import gcn_norm
+
+    from noisygraph.baselines.gcn import gcn_adjacency
+
+    num_nodes, edge_index = graph
+    weight = None
+    if weighted:
+        pairs, seen_loops = [], set()
+        for source, target in edge_index.t().tolist():
+            if source == target and source in seen_loops:
+                continue
+            seen_loops.update([source] if source == target else [])
+            pairs.append((source, target))
+        edge_index = torch.tensor(pairs, dtype=torch.long).reshape(-1, 2).t().contiguous()
+        generator = torch.Generator().manual_seed(seed)
+        weight = torch.rand(edge_index.size(1), generator=generator) + 0.1
+    norm_index, norm_weight = gcn_norm(edge_index, weight, num_nodes=num_nodes,
+                                       add_self_loops=True)
+    expected = torch.zeros(num_nodes, num_nodes).index_put(
+        (norm_index[1], norm_index[0]), norm_weight, accumulate=True)
+    ours = gcn_adjacency(to_adjacency(edge_index, edge_weight=weight, num_nodes=num_nodes))
+    assert ours.layout == torch.sparse_csr
+    torch.testing.assert_close(ours.to_dense(), expected, atol=1e-6, rtol=1e-5)

@@ -69,7 +69,8 @@ def _csr(rowptr: Tensor, col: Tensor, value: Tensor, num_nodes: int) -> Tensor:
     key = row * num_nodes + col
     if key.numel() > 1 and not bool((key[1:] > key[:-1]).all()):
         matrix = torch.sparse_coo_tensor(torch.stack([row, col]), value,
-                                         (num_nodes, num_nodes)).coalesce()
+                                         (num_nodes, num_nodes),
+                                         check_invariants=True).coalesce()
         counts = torch.bincount(matrix.indices()[0], minlength=num_nodes)
         rowptr = torch.zeros(num_nodes + 1, dtype=torch.long, device=col.device)
         torch.cumsum(counts, 0, out=rowptr[1:])
