@@ -24,7 +24,10 @@ Kinds (:math:`r` is the noise rate, :math:`K` the number of classes):
   :math:`[0, 1]`, to class :math:`k \ne y_i` with probability
   :math:`\mathrm{softmax}_{k \ne y_i}(\mathbf{x}_i^\top \mathbf{W}_{y_i})`, on the raw
   features as the release does (re-implemented here, vectorised per class; same distribution,
-  not the release's random stream);
+  not the release's random stream). As for ``"instance"``, the truncation lifts the expected
+  rate above :math:`r` near 0 (about 0.080 at :math:`r = 0`, so even a nominal rate of 0 flips
+  labels, and 0.129 at :math:`r = 0.1`); the ``"exact"`` sampler flips exactly
+  :math:`\mathrm{round}(r\,n)`, none at 0;
 * ``"annotator"``: the wrong labels come from an annotator, as BeGIN does with LLMs (Kim et
   al., "Delving into Instance-Dependent Label Noise in Graph Data: A Comprehensive Study and
   Benchmark", KDD 2025, https://arxiv.org/abs/2506.12468): given the annotator's class
