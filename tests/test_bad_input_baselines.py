@@ -50,6 +50,12 @@ CASES = [
              "pseudo_weight"),
     BadInput("trainer-networks-0", lambda: GCNTrainer(networks=0), ValueError, "networks"),
     BadInput("trainer-step-loss", lambda: GCNTrainer(step_loss=3), TypeError, "step_loss"),
+    # GCNTrainer.fit reads x itself (the methods check data.x before): NaN features, and
+    # float64 ones beyond float32's range, would give NaN logits silently
+    BadInput("trainer-x-nan", lambda: GCNTrainer(epochs=1, verbose=False).fit(
+        graph(), x=torch.full((60, 8), float("nan"))), ValueError, "x"),
+    BadInput("trainer-x-float64-overflow", lambda: GCNTrainer(epochs=1, verbose=False).fit(
+        graph(), x=torch.full((60, 8), 1e300, dtype=torch.float64)), ValueError, "x"),
 ]
 for _name, _cls in sorted(METHODS.items()):
     CASES += [

@@ -163,6 +163,9 @@ NOISE = [
 
 TRAINER = [
     BadInput("trainer-model", lambda: ERASETrainer("gat"), TypeError, "model"),
+    # float64 features are cast to the encoder's float32; beyond its range they became inf
+    BadInput("trainer-x-float64-overflow", lambda: _fit(_with(
+        x=torch.full((60, 4), 1e300, dtype=torch.float64))), ValueError, "data.x"),
     BadInput("trainer-loss", lambda: _trainer(loss=lambda z, y, k: z), TypeError, "loss"),
     BadInput("trainer-gamma1-zero", lambda: _trainer(gamma1=0.0), ValueError, "gamma1"),
     BadInput("trainer-gamma1-nan", lambda: _trainer(gamma1=math.nan), ValueError, "gamma1"),

@@ -194,14 +194,13 @@ class ERASETrainer:
     def _in_model_dtype(self, data: Data) -> Data:
         """``data`` with floating features of another dtype than the encoder's (float64 or
         half features, a float32 encoder) cast to it, in a shallow copy."""
-        dtype = next(self.model.parameters(), None)
-        dtype = dtype.dtype if dtype is not None else data.x.dtype
-        if not isinstance(data.x, Tensor) or not data.x.is_floating_point() \
-                or data.x.dtype == dtype:
+        x, parameter = getattr(data, "x", None), next(self.model.parameters(), None)
+        if (parameter is None or not isinstance(x, Tensor) or not x.is_floating_point()
+                or x.dtype == parameter.dtype):
             return data
         data = copy.copy(data)
-        data.x = data.x.to(dtype)
-        check_finite(f"data.x (as {dtype})", data.x)  # float64 beyond float32's range
+        data.x = x.to(parameter.dtype)
+        check_finite(f"data.x (as {parameter.dtype})", data.x)  # float64 beyond float32's range
         return data
 
     def _model_input(self, data: Data) -> Tensor:
