@@ -317,6 +317,23 @@ class Adjacency:
         return self._values_by_dtype[dtype]
 
     # ------------------------------------------------------------------ derived matrices
+    def summed_duplicates(self) -> "Adjacency":
+        """The same matrix with repeated ``(row, column)`` entries (a multigraph's repeated
+        edges) summed into one and columns ascending within each row, as ``torch.sparse_csr``
+        requires; ``self`` when it already is so."""
+        row, col = self.row(), self._col
+        if self.nnz < 2 or bool(((row[1:] > row[:-1])
+                                 | ((row[1:] == row[:-1]) & (col[1:] > col[:-1]))).all()):
+            return self
+        perm = _sort_permutation(row, col, self.num_rows, self.num_cols)
+        row, col, value = row[perm], col[perm], self.weights()[perm]
+        first = torch.ones_like(row, dtype=torch.bool)
+        first[1:] = (row[1:] != row[:-1]) | (col[1:] != col[:-1])
+        group = torch.cumsum(first.long(), 0) - 1
+        summed = torch.zeros(int(first.sum()), dtype=value.dtype,
+                             device=value.device).index_add_(0, group, value)
+        return _build_csr(row[first], col[first], summed, self.num_rows, self.num_cols)
+
     def with_self_loops(self, fill_value: float = 1.0) -> "Adjacency":
         """Gives every node exactly one self-loop, as PyG's ``add_remaining_self_loops``:
         a node that already has a loop keeps its weight (the last one in edge order, if it

@@ -372,6 +372,11 @@ def test_gcn_adjacency_matches_pyg_gcn_norm(graph, weighted, seed):
                                        add_self_loops=True)
     expected = torch.zeros(num_nodes, num_nodes).index_put(
         (norm_index[1], norm_index[0]), norm_weight, accumulate=True)
-    ours = gcn_adjacency(to_adjacency(edge_index, edge_weight=weight, num_nodes=num_nodes))
+    adj = to_adjacency(edge_index, edge_weight=weight, num_nodes=num_nodes)
+    summed = adj.summed_duplicates()  # each (row, column) once, the same matrix
+    pairs = list(zip(summed.row().tolist(), summed.col.tolist()))
+    assert pairs == sorted(set(pairs))
+    torch.testing.assert_close(summed.to_dense(torch.float64), adj.to_dense(torch.float64))
+    ours = gcn_adjacency(adj)
     assert ours.layout == torch.sparse_csr
     torch.testing.assert_close(ours.to_dense(), expected, atol=1e-6, rtol=1e-5)

@@ -57,24 +57,13 @@ def gcn_adjacency(adj: Adjacency) -> Tensor:
     :math:`\hat{\mathbf{A}} = \tilde{\mathbf{D}}^{-1/2}(\mathbf{A} + \mathbf{I})
     \tilde{\mathbf{D}}^{-1/2}` (remaining self-loops of weight 1, as PyG's ``GCNConv``) as a
     float32 ``torch.sparse_csr`` tensor (rows are targets), built once per training."""
-    norm = adj.normalize("sym", add_self_loops=True)
+    # a multigraph's repeated edges summed (PyG's GCNConv sums their messages): torch's CSR
+    # takes each (row, column) once
+    norm = adj.normalize("sym", add_self_loops=True).summed_duplicates()
     return _csr(norm.rowptr, norm.col, norm.weights(torch.float32), adj.num_rows)
 
 
 def _csr(rowptr: Tensor, col: Tensor, value: Tensor, num_nodes: int) -> Tensor:
-    """A ``torch.sparse_csr`` matrix of the CSR arrays; repeated entries of a row (a
-    multigraph's repeated edges: PyG's ``GCNConv`` sums their messages) are summed, and
-    columns sorted, as torch's CSR requires."""
-    row = torch.repeat_interleave(torch.arange(num_nodes, device=col.device), rowptr.diff())
-    key = row * num_nodes + col
-    if key.numel() > 1 and not bool((key[1:] > key[:-1]).all()):
-        matrix = torch.sparse_coo_tensor(torch.stack([row, col]), value,
-                                         (num_nodes, num_nodes),
-                                         check_invariants=True).coalesce()
-        counts = torch.bincount(matrix.indices()[0], minlength=num_nodes)
-        rowptr = torch.zeros(num_nodes + 1, dtype=torch.long, device=col.device)
-        torch.cumsum(counts, 0, out=rowptr[1:])
-        col, value = matrix.indices()[1], matrix.values()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
         return torch.sparse_csr_tensor(rowptr, col, value, size=(num_nodes, num_nodes),

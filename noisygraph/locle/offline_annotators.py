@@ -11,8 +11,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from noisygraph._validation import (check_bool, check_features, check_finite, check_int,
-                                    check_real, check_tensor, check_texts, check_type)
+from noisygraph._validation import (check_bool, check_features, check_int, check_real,
+                                    check_texts, check_type)
 from noisygraph.locle.annotation import NO_LABEL, Annotation, Annotator, ClassInfo, as_class_infos
 from noisygraph.locle.parsing import match_class
 from noisygraph.locle.text import DEFAULT_MODEL, embed_texts
@@ -29,12 +29,9 @@ def fit_temperature(similarities: Tensor) -> float:
     similarity range (all-MiniLM-L6-v2 gives cosines in a narrow band, and a raw softmax
     over them would be nearly uniform).
     """
-    check_tensor("similarities", similarities)
-    if similarities.dim() != 2 or similarities.size(0) == 0 or similarities.size(1) < 2:
+    check_features("similarities", similarities)  # a finite floating [N >= 1, C] tensor
+    if similarities.size(1) < 2:
         raise ValueError("similarities must be a non-empty [N, C] tensor with C >= 2")
-    if not similarities.is_floating_point():
-        raise TypeError(f"similarities must be a floating-point tensor, got {similarities.dtype}")
-    check_finite("similarities", similarities)
     centred = similarities - similarities.mean(dim=1, keepdim=True)
     spread = float(centred.std())
     if not spread > 0:
