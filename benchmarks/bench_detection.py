@@ -34,7 +34,7 @@ import time
 import torch
 
 SETTINGS = ("cora-planetoid", "cora-20", "cora-40", "dblp-20")
-DETECTORS = ("cleanlab", "graphcleaner-style", "ours")
+DETECTORS = ("cleanlab", "graphcleaner-style", "ours", "ours+erase")
 
 
 def load(setting: str, seed: int):
@@ -75,6 +75,27 @@ def cache_file(cache: pathlib.Path, setting: str, kind: str, rate: float, seed: 
     return cache / f"{setting}-{kind}-{rate}-{seed}-e{epochs}.pt"
 
 
+def erase_cell(data, setting: str, kind: str, rate: float, seed: int, epochs: int,
+               cache: pathlib.Path | None) -> tuple:
+    """``(embeddings, seconds)``: ``erase_embeddings`` of the run's noisy training labels
+    (``epochs`` epochs, the last kept: no validation label is read), cached as the GCN
+    predictions are."""
+    from noisygraph import detection
+    file = None if cache is None else cache / f"{setting}-{kind}-{rate}-{seed}-erase{epochs}.pt"
+    if file is not None and file.exists():
+        stored = torch.load(file)
+        if torch.equal(stored["labels"], data.y_noisy[data.train_mask]):
+            return stored["embeddings"], stored["seconds"]
+    start = time.perf_counter()
+    embeddings = detection.erase_embeddings(data, seed=seed, epochs=epochs)
+    seconds = time.perf_counter() - start
+    if file is not None:
+        cache.mkdir(parents=True, exist_ok=True)
+        torch.save({"labels": data.y_noisy[data.train_mask], "embeddings": embeddings,
+                    "seconds": seconds}, file)
+    return embeddings, seconds
+
+
 def oos_cell(setting: str, kind: str, rate: float, seed: int, epochs: int,
              cache: pathlib.Path | None) -> tuple:
     """``(data, pred, seconds)`` of one run: the noisy graph and its out-of-sample
@@ -101,7 +122,7 @@ def oos_cell(setting: str, kind: str, rate: float, seed: int, epochs: int,
 
 
 def run_cell(setting: str, kind: str, rate: float, seed: int, epochs: int,
-             cache: pathlib.Path | None = None) -> dict:
+             cache: pathlib.Path | None = None, erase_epochs: int | None = None) -> dict:
     import cleanlab.filter
     import cleanlab.rank
     from noisygraph import detection
@@ -125,6 +146,15 @@ def run_cell(setting: str, kind: str, rate: float, seed: int, epochs: int,
     ours = detection.detect_label_issues(data, pred_probs=pred, seed=seed)
     seconds["ours"] = time.perf_counter() - start
     out["ours"] = scores_of(truth, ours.scores, ours.is_issue)
+    if erase_epochs is not None:  # ours with the ERASE-embedding evidence
+        embeddings, seconds["erase_embeddings"] = erase_cell(data, setting, kind, rate, seed,
+                                                             erase_epochs, cache)
+        start = time.perf_counter()
+        ours = detection.detect_label_issues(data, pred_probs=pred, seed=seed,
+                                             embeddings=embeddings)
+        seconds["ours+erase"] = time.perf_counter() - start
+        out["ours+erase"] = scores_of(truth, ours.scores, ours.is_issue)
+        out["erase_epochs"] = erase_epochs
     out["seconds"] = seconds
     return out
 
@@ -146,11 +176,11 @@ def table(records: list[dict], title: str) -> list[str]:
              "| setting | noise | rate | runs | realised | detector | AUROC | "
              "P@k = R@k | F1 | MCC | flagged / true |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
-    wins = {"auroc_vs_cleanlab": [0, 0], "per_run": [0, 0], "f1": {d: [] for d in DETECTORS}}
+    wins: dict = {"f1": {d: [] for d in DETECTORS}}
     for key in sorted(cells, key=lambda k: (SETTINGS.index(k[0]), k[1], k[2])):
         runs = cells[key]
         realised = mean_std([r["realised_rate"] for r in runs])
-        for d in DETECTORS:
+        for d in [d for d in DETECTORS if all(d in r for r in runs)]:
             m = lambda name: [r[d][name] for r in runs]  # noqa: E731
             flagged = statistics.mean(m("flagged"))
             lines.append(f"| {key[0]} | {key[1]} | {key[2]} | {len(runs)} | {realised} | {d} | "
@@ -158,18 +188,28 @@ def table(records: list[dict], title: str) -> list[str]:
                          f"{mean_std(m('f1'))} | {mean_std(m('mcc'))} | "
                          f"{flagged:.0f} / {statistics.mean(m('true_count')):.0f} |")
             wins["f1"][d] += m("f1")
-        ours = statistics.mean(r["ours"]["auroc"] for r in runs)
-        theirs = statistics.mean(r["cleanlab"]["auroc"] for r in runs)
-        wins["auroc_vs_cleanlab"][0] += ours > theirs
-        wins["auroc_vs_cleanlab"][1] += 1
-        wins["per_run"][0] += sum(r["ours"]["auroc"] > r["cleanlab"]["auroc"] for r in runs)
-        wins["per_run"][1] += len(runs)
-    won, total = wins["auroc_vs_cleanlab"]
-    run_won, run_total = wins["per_run"]
-    lines += ["", f"Mean AUROC of ours higher than cleanlab's in {won} of {total} cells; "
-              f"per run (cell × seed) in {run_won} of {run_total}.",
-              "Mean F1 over all runs: " + ", ".join(
+            if all(all(e in r for e in DETECTORS) for r in runs):
+                wins.setdefault("f1_common", {e: [] for e in DETECTORS})[d] += m("f1")
+        for d in [d for d in ("ours", "ours+erase") if all(d in r for r in runs)]:
+            won = wins.setdefault(d, [0, 0, 0, 0])
+            won[0] += statistics.mean(r[d]["auroc"] for r in runs) > statistics.mean(
+                r["cleanlab"]["auroc"] for r in runs)
+            won[1] += 1
+            won[2] += sum(r[d]["auroc"] > r["cleanlab"]["auroc"] for r in runs)
+            won[3] += len(runs)
+    lines.append("")
+    for d in ("ours", "ours+erase"):
+        if d in wins:
+            won, total, run_won, run_total = wins[d]
+            lines.append(f"Mean AUROC of {d} higher than cleanlab's in {won} of {total} "
+                         f"cells; per run (cell × seed) in {run_won} of {run_total}.")
+    lines += ["Mean F1 over all runs: " + ", ".join(
                   f"{d} {statistics.mean(v):.3f}" for d, v in wins["f1"].items() if v) + "."]
+    if "f1_common" in wins:
+        common = wins["f1_common"]
+        lines.append(f"Mean F1 over the {len(common['ours+erase'])} runs that have every "
+                     "detector: " + ", ".join(f"{d} {statistics.mean(v):.3f}"
+                                              for d, v in common.items()) + ".")
     return lines
 
 
@@ -182,11 +222,20 @@ def report(records: list[dict], header: list[str]) -> str:
         lines += table(development, "Seed 0 (development: design choices were made on it)")
     if held_out:
         lines += table(held_out, "Seeds 1-4 (held out: run after the design was frozen)")
-    seconds = {d: statistics.median(r["seconds"][d] for r in records)
-               for d in ("pred_probs",) + DETECTORS}
+    seconds = {d: statistics.median(r["seconds"][d] for r in records if d in r["seconds"])
+               for d in ("pred_probs",) + DETECTORS + ("erase_embeddings",)
+               if any(d in r["seconds"] for r in records)}
     lines += ["", "Median seconds per run: " + ", ".join(f"{k} {v:.2f}"
                                                           for k, v in seconds.items()) + "."]
     return "\n".join(lines) + "\n"
+
+
+def planned(args: argparse.Namespace) -> list[tuple]:
+    """The runs asked for, seed-major: every cell gets its first run before any cell gets
+    its second, so an interrupted run (resumable: finished runs are kept in --out) still
+    covers every cell."""
+    return [(setting, kind, rate, seed) for seed in args.seeds for setting in args.settings
+            for kind in args.noise for rate in args.rates]
 
 
 def main() -> None:
@@ -209,6 +258,10 @@ def main() -> None:
                         help="re-run the detectors on every run of --out from the cached "
                              "predictions (GCN fits only where none are cached) and rewrite "
                              "--out")
+    parser.add_argument("--erase-epochs", type=int, default=None,
+                        help="also score ours with the ERASE-embedding evidence "
+                             "(erase_embeddings with this many epochs; 400 is its default); "
+                             "finished runs without it are re-run and replaced")
     parser.add_argument("--cached-only", action="store_true",
                         help="skip the runs whose predictions are not cached yet")
     args = parser.parse_args()
@@ -221,26 +274,34 @@ def main() -> None:
         done = [json.loads(line) for line in args.out.read_text().splitlines() if line]
     if args.rescore:
         done = [dict(run_cell(r["setting"], r["noise"], r["rate"], r["seed"], r["epochs"],
-                              args.cache), load=r.get("load")) for r in done]
+                              args.cache, r.get("erase_epochs")), load=r.get("load"))
+                for r in done]
         args.out.write_text("".join(json.dumps(r) + "\n" for r in done))
+    previous = list(done)  # the records of --out, in its order
+    if args.erase_epochs is not None:  # runs without the ERASE evidence are re-run
+        done = [r for r in done if r.get("erase_epochs") == args.erase_epochs
+                or (r["setting"], r["noise"], r["rate"], r["seed"]) not in planned(args)]
     keys = {(r["setting"], r["noise"], r["rate"], r["seed"]) for r in done}
     load_before = os.getloadavg()[0]
-    # seed-major: every cell gets its first run before any cell gets its second, so an
-    # interrupted run (resumable: finished runs are kept in --out) still covers every cell
-    plan = [(setting, kind, rate, seed) for seed in args.seeds for setting in args.settings
-            for kind in args.noise for rate in args.rates]
-    for setting, kind, rate, seed in plan:
+    for setting, kind, rate, seed in planned(args):
         if (setting, kind, rate, seed) in keys or args.cached_only and not cache_file(
                 args.cache, setting, kind, rate, seed, args.epochs).exists():
             continue
-        record = run_cell(setting, kind, rate, seed, args.epochs, args.cache)
+        record = run_cell(setting, kind, rate, seed, args.epochs, args.cache, args.erase_epochs)
         record["load"] = os.getloadavg()[0]
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        with open(args.out, "a") as handle:
-            handle.write(json.dumps(record) + "\n")
+        replaced = [r for r in previous if (r["setting"], r["noise"], r["rate"], r["seed"])
+                    == (setting, kind, rate, seed)]
+        if any(r["ours"] != record["ours"] or r["cleanlab"] != record["cleanlab"]
+               for r in replaced):
+            print("warning: the re-run differs from the finished run it replaces", flush=True)
         done.append(record)
-        print(setting, kind, rate, seed, {d: round(record[d]["auroc"], 3) for d in DETECTORS},
-              {d: round(record[d]["f1"], 3) for d in DETECTORS}, flush=True)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        kept = [r for r in previous if r not in replaced]  # in their order, then the new ones
+        previous = kept + [record]
+        args.out.write_text("".join(json.dumps(r) + "\n" for r in previous))
+        scored = [d for d in DETECTORS if d in record]
+        print(setting, kind, rate, seed, {d: round(record[d]["auroc"], 3) for d in scored},
+              {d: round(record[d]["f1"], 3) for d in scored}, flush=True)
     if args.report is not None:
         loads = [r["load"] for r in done if r.get("load") is not None]
         header = ["# Label-issue detection", "",

@@ -69,7 +69,7 @@ def selection_labels(data: Data, y_noisy: Tensor, protocol: str) -> Tensor:
 
 
 def check_node_data(data: Data, y_noisy: Tensor, protocol: str = "paper",
-                    noise_mask: Optional[Tensor] = None) -> int:
+                    noise_mask: Optional[Tensor] = None, *, validation: bool = True) -> int:
     """Validates what the trainers read (once per ``fit``) and returns the number of
     classes :math:`K` (``data.num_classes`` when set, else ``data.y.max() + 1``).
 
@@ -78,12 +78,15 @@ def check_node_data(data: Data, y_noisy: Tensor, protocol: str = "paper",
     :func:`~noisygraph.sparse.as_adjacency`), ``data.y`` (integer ``[N]`` in ``[0, K)``),
     the three masks (bool ``[N]``, non-empty), ``y_noisy`` (integer ``[N]``, in ``[0, K)`` on the training nodes and,
     under ``"noisy-val"``, on the validation nodes) and, under ``"noisy-val"``, that the
-    validation labels really are noisy (:func:`check_noisy_validation`).
+    validation labels really are noisy (:func:`check_noisy_validation`). With
+    ``validation=False`` (a trainer that selects no epoch) only ``train_mask`` is required
+    and the protocol's validation checks are skipped.
     """
     check_protocol(protocol)
     if not isinstance(data, Data):
         raise TypeError(f"data must be a torch_geometric.data.Data, got {type(data).__name__}")
-    for name in ("x", "edge_index", "y", "train_mask", "val_mask", "test_mask"):
+    masks = ("train_mask", "val_mask", "test_mask") if validation else ("train_mask",)
+    for name in ("x", "edge_index", "y") + masks:
         if getattr(data, name, None) is None:
             raise ValueError(f"data.{name} is required")
     x = data.x
@@ -100,7 +103,7 @@ def check_node_data(data: Data, y_noisy: Tensor, protocol: str = "paper",
         raise ValueError("data.x must be finite (found NaN or inf)")
     check_class_labels("data.y", data.y, num_nodes)
     check_class_labels("y_noisy", y_noisy, num_nodes)
-    for name in ("train_mask", "val_mask", "test_mask"):
+    for name in masks:
         mask = getattr(data, name)
         check_bool_mask(f"data.{name}", mask, num_nodes)
         if not bool(mask.any()):
@@ -117,13 +120,14 @@ def check_node_data(data: Data, y_noisy: Tensor, protocol: str = "paper",
                          f"{y_min if y_min < 0 else y_max}")
     if num_classes < 2:
         raise ValueError(f"data.y must have at least 2 classes, got {num_classes}")
-    read = data.train_mask | data.val_mask if protocol == "noisy-val" else data.train_mask
-    where = "training and validation" if protocol == "noisy-val" else "training"
+    noisy_val = validation and protocol == "noisy-val"
+    read = data.train_mask | data.val_mask if noisy_val else data.train_mask
+    where = "training and validation" if noisy_val else "training"
     labels = y_noisy[read]
     if int(labels.min()) < 0 or int(labels.max()) >= num_classes:
         raise ValueError(f"y_noisy must lie in [0, {num_classes}) on the {where} nodes, found "
                          f"{int(labels.min()) if int(labels.min()) < 0 else int(labels.max())}")
-    if protocol == "noisy-val":
+    if noisy_val:
         check_noisy_validation(data, y_noisy, noise_mask)
     return num_classes
 
@@ -180,13 +184,14 @@ class FitInputs(NamedTuple):
 
 
 def fit_inputs(data: Data, y_noisy: Optional[Tensor], protocol: str,
-               noise_mask: Optional[Tensor] = None, device=None) -> FitInputs:
+               noise_mask: Optional[Tensor] = None, device=None, *,
+               validation: bool = True) -> FitInputs:
     """The one prologue of every method's ``fit`` (ERASE's trainer and the baselines): the
     noisy labels (:func:`noisy_labels`), the data checked against the protocol
     (:func:`check_node_data`), data and labels moved to ``device`` (default: the features'
     device) and the labels model selection may read (:func:`selection_labels`)."""
     y_noisy = noisy_labels(data, y_noisy)
-    num_classes = check_node_data(data, y_noisy, protocol, noise_mask)
+    num_classes = check_node_data(data, y_noisy, protocol, noise_mask, validation=validation)
     device = device if device is not None else data.x.device
     data, y_noisy = data.to(device), y_noisy.to(device)
     return FitInputs(data, y_noisy, selection_labels(data, y_noisy, protocol), num_classes)

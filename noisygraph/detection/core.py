@@ -1,7 +1,7 @@
 r"""Graph-aware label-issue detection: which labels of the training nodes look wrong.
 
-Three pieces of evidence, each an out-of-sample class distribution of every training node
-:math:`i` (none of them ever reads :math:`i`'s own label):
+Up to four pieces of evidence, each a class distribution of every training node :math:`i`
+(the first three are out of sample: none of them ever reads :math:`i`'s own label):
 
 * **model** :math:`\mathbf{p}_i`: the GCN of the fold that did not train on :math:`i`'s
   label (:func:`~noisygraph.detection.out_of_sample_predictions`), cleanlab's ``pred_probs``;
@@ -14,7 +14,12 @@ Three pieces of evidence, each an out-of-sample class distribution of every trai
   :math:`i`'s neighbours (GraphCleaner's neighbourhood agreement of predictions, Li et al.,
   "GraphCleaner: Detecting Mislabelled Samples in Popular Graph Learning Benchmarks",
   ICML 2023, https://arxiv.org/abs/2306.00015); available when the predictions come from
-  :func:`out_of_sample_predictions` (not from a bare ``pred_probs`` tensor).
+  :func:`out_of_sample_predictions` (not from a bare ``pred_probs`` tensor);
+* **embedding** :math:`\mathbf{e}_i` (optional, with ``embeddings``): ERASE-embedding class
+  consistency, the softmax of the cosine of :math:`i`'s embedding with the class prototypes
+  of the other folds' training nodes (:mod:`noisygraph.detection.embedding`; the embeddings
+  themselves may have been trained with :math:`i`'s label, as :func:`erase_embeddings`'s
+  are).
 
 **Ranking (a fixed rule, chosen a priori, never fitted on any label).** A product of
 experts with equal weights: every distribution is first mixed with the uniform one,
@@ -25,8 +30,8 @@ so no expert can veto a class alone), then
     \mathbf{c}_i \propto \prod_e \tilde{\mathbf{q}}^{(e)}_i{}^{w_e}, \qquad
     s_i = c_{i,\tilde{y}_i} \in [0, 1],
 
-with :math:`w_e = 1` for each evidence (``weights`` changes them; ``weights="fitted"``
-uses the fitted exponents below for the ranking too). :math:`s_i` is the node's *label
+with :math:`w_e = 1` for each evidence present (``weights`` changes them;
+``weights="fitted"`` uses the fitted exponents below for the ranking too). :math:`s_i` is the node's *label
 quality score* (cleanlab's self-confidence of the combined distribution; 1 = the label looks
 right).
 
@@ -39,19 +44,20 @@ nodes labelled :math:`j`; node :math:`i` counts towards :math:`(\tilde{y}_i, y^*
 every given class :math:`j` the :math:`\sum_{k\ne j} \hat{Q}_{jk}` nodes of lowest score
 :math:`s_i` are flagged (cleanlab's ``prune_by_class``). A confident joint needs a
 *calibrated* :math:`\mathbf{q}`, and the equal-weight product is not (its exponents sum to
-3: too sharp, so it over-counts). So by default (``count="fitted"``) :math:`\mathbf{q}` is
+3 or 4: too sharp, so it over-counts). So by default (``count="fitted"``) :math:`\mathbf{q}` is
 the product of experts with exponents :math:`w_e = e^{\theta_e}` fitted
 (:func:`fit_weights`) to maximise the mean log-likelihood of the *given* labels,
 :math:`\frac1n\sum_i \log q_{i,\tilde y_i}` — every evidence row is out of sample for its
-node, so this is an out-of-fold likelihood, the criterion that calibrates cleanlab's own
-``pred_probs`` (a model fitted to the noisy labels); no true label enters it. The three
+node (the embedding evidence's in its prototypes), so this is an out-of-fold likelihood, the criterion that calibrates cleanlab's own
+``pred_probs`` (a model fitted to the noisy labels); no true label enters it. The
 exponents are fitted on all the training nodes at once, so a node's own label reaches its
 count only through them. ``count="model"`` counts from the GCN's probabilities alone
 (cleanlab's count on the same ``pred_probs``), ``count="combined"`` from :math:`\mathbf{c}`.
 
 Every fixed number here (the equal weights, :math:`\epsilon = 0.05`, the diffusion's
-:math:`\alpha = 0.1` and 10 steps, APPNP's defaults, the 5 folds, cleanlab's) was set
-before any measurement, not tuned on Cora or DBLP. The choice of the ``count`` default
+:math:`\alpha = 0.1` and 10 steps, APPNP's defaults, the 5 folds, cleanlab's, the
+embedding evidence's :math:`\tau = 0.1`) was set before any measurement, not tuned on
+Cora or DBLP. The choice of the ``count`` default
 (``"fitted"``) was made looking at detection metrics on seed 0 of the benchmark (see
 ``BENCHMARKS.md``).
 """
@@ -63,9 +69,11 @@ from typing import Any, Optional, Sequence, Union
 import torch
 from torch import Tensor
 
-from noisygraph._validation import check_choice, check_int, check_probabilities, check_real
+from noisygraph._validation import (check_choice, check_features, check_int,
+                                    check_probabilities, check_real)
 from noisygraph.baselines.confident import confident_joint as baselines_confident_joint
 from noisygraph.baselines.confident import lowest_per_class
+from noisygraph.detection.embedding import embedding_evidence
 from noisygraph.detection.oos import (OutOfSamplePredictions, out_of_sample_predictions,
                                       random_folds, training_nodes_and_labels)
 from noisygraph.ops.diffusion import diffuse
@@ -76,7 +84,7 @@ RANKINGS = ("self_confidence", "normalized_margin")
 #: the distributions the number of issues can be counted from (``count``)
 COUNTS = ("model", "combined", "fitted")
 #: the evidences, in the order of ``weights``
-EVIDENCE = ("model", "diffusion", "neighbours")
+EVIDENCE = ("model", "diffusion", "neighbours", "embedding")
 UNIFORM_MIX = 0.05
 
 
@@ -91,8 +99,7 @@ class LabelIssues:
         scores (torch.Tensor): ``[n]`` label quality scores in ``[0, 1]`` (1 = looks right).
         is_issue (torch.Tensor): ``[n]`` bool, the flagged nodes.
         combined (torch.Tensor): ``[n, C]`` the combined distribution :math:`\\mathbf{c}`.
-        evidence (dict): ``name -> [n, C]`` each evidence used (``"model"``,
-            ``"diffusion"``, ``"neighbours"``).
+        evidence (dict): ``name -> [n, C]`` each evidence used (of :data:`EVIDENCE`).
         confident_joint (torch.Tensor): ``[C, C]`` calibrated estimate of the counts of
             (given label, true label) among the training nodes (of the ``count``
             distribution).
@@ -237,10 +244,12 @@ def _check_weights(weights: Union[str, Sequence[float]]) -> Union[str, tuple[flo
 def detect_label_issues(data: Any, *, pred_probs: Union[Tensor, OutOfSamplePredictions,
                                                         None] = None,
                         labels: Optional[Tensor] = None, train_nodes: Optional[Tensor] = None,
-                        weights: Union[str, Sequence[float]] = (1.0, 1.0, 1.0),
+                        weights: Union[str, Sequence[float]] = (1.0, 1.0, 1.0, 1.0),
                         count: str = "fitted", folds: int = 5,
                         seed: int = 0, diffusion_alpha: float = 0.1,
                         diffusion_steps: int = 10,
+                        embeddings: Optional[Tensor] = None,
+                        embedding_temperature: float = 0.1,
                         trainer: Optional[dict[str, Any]] = None) -> LabelIssues:
     r"""Scores every training node's given label and flags the likely wrong ones (see the
     module docstring for the evidence, the fixed combination rule and the estimated count).
@@ -258,8 +267,9 @@ def detect_label_issues(data: Any, *, pred_probs: Union[Tensor, OutOfSamplePredi
         train_nodes (torch.Tensor, optional): mask or ids of the labelled nodes.
             (default: ``data.train_mask``)
         weights (tuple of float or str, optional): exponents :math:`w_e` of the
-            ``("model", "diffusion", "neighbours")`` evidences in the ranking, each
-            :math:`\ge 0`, or ``"fitted"`` (:func:`fit_weights`). (default: ``(1, 1, 1)``)
+            ``("model", "diffusion", "neighbours", "embedding")`` evidences in the ranking,
+            each :math:`\ge 0` (an evidence that is not available is left out whatever its
+            weight), or ``"fitted"`` (:func:`fit_weights`). (default: ``(1, 1, 1, 1)``)
         count (str, optional): the distribution whose confident joint gives the number of
             issues per class: ``"fitted"`` (the product of experts with fitted exponents),
             ``"model"`` (the GCN's probabilities, cleanlab's count) or ``"combined"`` (the
@@ -270,6 +280,11 @@ def detect_label_issues(data: Any, *, pred_probs: Union[Tensor, OutOfSamplePredi
         diffusion_alpha (float, optional): restart probability :math:`\alpha \in (0, 1]`.
             (default: ``0.1``, APPNP's)
         diffusion_steps (int, optional): diffusion steps. (default: ``10``, APPNP's)
+        embeddings (torch.Tensor, optional): ``[N, p]`` node embeddings for the
+            ``"embedding"`` evidence, e.g. :func:`~noisygraph.detection.erase_embeddings`.
+            (default: :obj:`None`: no embedding evidence)
+        embedding_temperature (float, optional): :math:`\tau > 0` of the embedding
+            evidence. (default: ``0.1``)
         trainer (dict, optional): :class:`~noisygraph.baselines.GCNTrainer` options.
     """
     num_nodes, nodes, given, num_classes = training_nodes_and_labels(data, labels, train_nodes)
@@ -280,6 +295,10 @@ def detect_label_issues(data: Any, *, pred_probs: Union[Tensor, OutOfSamplePredi
     seed = check_int("seed", seed, low=0)
     alpha = check_real("diffusion_alpha", diffusion_alpha, low=0.0, high=1.0, low_open=True)
     steps = check_int("diffusion_steps", diffusion_steps, low=1, high=10_000)
+    temperature = check_real("embedding_temperature", embedding_temperature, low=0.0,
+                             low_open=True)
+    if embeddings is not None:
+        embeddings = check_features("embeddings", embeddings, num_rows=num_nodes)
     if pred_probs is None:
         pred_probs = out_of_sample_predictions(data, labels=labels, train_nodes=train_nodes,
                                                folds=folds, seed=seed, trainer=trainer)
@@ -301,6 +320,9 @@ def detect_label_issues(data: Any, *, pred_probs: Union[Tensor, OutOfSamplePredi
     if fixed is None or fixed["diffusion"] > 0:
         evidence["diffusion"] = diffusion_evidence(data, nodes, given, fold_of, num_classes,
                                                    alpha=alpha, steps=steps)
+    if embeddings is not None and (fixed is None or fixed["embedding"] > 0):
+        evidence["embedding"] = embedding_evidence(embeddings, nodes, given, fold_of,
+                                                   num_classes, temperature=temperature)
     names = [name for name in EVIDENCE if name in evidence]
     logs = [torch.log((1 - UNIFORM_MIX) * evidence[name] + UNIFORM_MIX / num_classes)
             for name in names]
@@ -325,7 +347,7 @@ def find_label_issues(data: Any, *, pred_probs: Union[Tensor, OutOfSamplePredict
 
     Takes the arguments of :func:`detect_label_issues` (``labels``, ``train_nodes``,
     ``weights``, ``count``, ``folds``, ``seed``, ``diffusion_alpha``, ``diffusion_steps``,
-    ``trainer``).
+    ``embeddings``, ``embedding_temperature``, ``trainer``).
 
     Args:
         data (torch_geometric.data.Data): the graph.

@@ -90,6 +90,12 @@ class ERASETrainer:
         epochs (int, optional): maximum epochs. (default: ``400``)
         patience (int, optional): early-stopping patience. (default: ``150``)
         protocol (str, optional): ``"paper"`` or ``"noisy-val"``. (default: ``"paper"``)
+        select_epoch (bool, optional): keep the epoch of best validation accuracy (and stop
+            after ``patience`` epochs without improvement). :obj:`False` reads no validation
+            or test label and needs no ``val_mask`` / ``test_mask``: all ``epochs`` run, the
+            last one is kept and the probe is fitted once, after it (``protocol`` and
+            ``patience`` are then unused; the history logs the losses only). Not with
+            ``distributed=True``. (default: :obj:`True`)
         batch_size (int, optional): mini-batch size; :obj:`None` trains full batch.
             (default: :obj:`None`)
         num_neighbors (Sequence[int], optional): fan-out per hop of the mini-batches.
@@ -131,7 +137,8 @@ class ERASETrainer:
                  eps: float = 0.05, alpha: float = 0.6, beta: float = 0.6, num_steps: int = 5,
                  precorrection: str = "train-subgraph", semantic_propagation: str = "lazy",
                  lr: float = 1e-3,
-                 weight_decay: float = 5e-4, epochs: int = 400, patience: int = 150, protocol: str = "paper",
+                 weight_decay: float = 5e-4, epochs: int = 400, patience: int = 150,
+                 protocol: str = "paper", select_epoch: bool = True,
                  batch_size: Optional[int] = None,
                  num_neighbors: Sequence[int] = (5, 5), seed_nodes: str = "all",
                  inference_chunk_size: int = 4096,
@@ -158,6 +165,7 @@ class ERASETrainer:
         self.epochs = check_int("epochs", epochs, low=1)
         self.patience = check_int("patience", patience, low=0)
         self.protocol = protocol
+        self.select_epoch = check_bool("select_epoch", select_epoch)
         self.batch_size = check_int("batch_size", batch_size, low=1, optional=True)
         self.num_neighbors = check_fanouts("num_neighbors", num_neighbors)
         self.seed_nodes = check_choice("seed_nodes", seed_nodes, ("all", "train"))
@@ -174,6 +182,8 @@ class ERASETrainer:
         self.distributed = check_bool("distributed", distributed)
         if self.distributed and self.batch_size is None:
             raise ValueError("distributed=True needs batch_size (mini-batch training)")
+        if self.distributed and not self.select_epoch:
+            raise ValueError("select_epoch=False is not supported with distributed=True")
         if process_group is not None and not self.distributed:
             raise ValueError("process_group is only used with distributed=True")
         if self.distributed and loss is not None and not getattr(loss, "distributed", False):
@@ -314,8 +324,9 @@ class ERASETrainer:
             the selected epoch and its test accuracy. The model and the classifier are left
             at the selected epoch.
         """
-        data, y_noisy, val_target, num_classes = fit_inputs(data, y_noisy, self.protocol,
-                                                            noise_mask, self.device)
+        data, y_noisy, val_target, num_classes = fit_inputs(
+            data, y_noisy, self.protocol, noise_mask, self.device,
+            validation=self.select_epoch)
         device = data.x.device
         self.model.to(device)
         data = self._in_model_dtype(data)
@@ -367,6 +378,9 @@ class ERASETrainer:
                     z = self.embed(data)
                     pseudo = self._pseudo_labels(z, y_pre, operator, data.train_mask,
                                                  denoised)
+            if not self.select_epoch:
+                history.log(epoch=epoch, **parts, seconds=time.perf_counter() - start)
+                continue
             if rank == 0:
                 pred = self._evaluate(data, z, pseudo)
                 train_acc = accuracy(pred, data.y, data.train_mask)
@@ -384,6 +398,11 @@ class ERASETrainer:
             bar.set_postfix(loss=f"{parts['loss']:.3f}", val=f"{val_acc:.3f}")  # never test
             if epoch - history.best_epoch > self.patience:
                 break
+        if not self.select_epoch:  # the last epoch: its probe, fitted once
+            self._evaluate(data, z, pseudo)
+            history.best_epoch = epoch
+            self.pseudo_labels = pseudo
+            return history
         if self.distributed:  # the probe and the pseudo-labels of rank 0, on every rank
             best = self._broadcast_best(best, rank, device)
         self.model.load_state_dict(best[0])
@@ -441,12 +460,19 @@ class ERASETrainer:
         return int(self.embed(data).size(1))
 
     @torch.no_grad()
+    def embed_graph(self, data: Data) -> Tensor:
+        """``[N, p]`` evaluation-mode embeddings of every node of ``data`` (the fitted graph
+        or another one) by the encoder of the selected epoch."""
+        if self.classifier is None:
+            raise RuntimeError("call fit() before embed_graph()")
+        device = next(self.classifier.parameters()).device
+        data = self._in_model_dtype(data.to(device))
+        self._adjacency = as_adjacency(data.edge_index, num_nodes=data.num_nodes)  # its graph
+        return self.embed(data, self._model_input(data))
+
+    @torch.no_grad()
     def predict(self, data: Data) -> Tensor:
         """Predicted classes of all nodes (encoder and probe of the selected epoch)."""
         if self.classifier is None:
             raise RuntimeError("call fit() before predict()")
-        device = next(self.classifier.parameters()).device
-        data = self._in_model_dtype(data.to(device))
-        self._adjacency = as_adjacency(data.edge_index, num_nodes=data.num_nodes)  # its graph
-        z = self.embed(data, self._model_input(data))
-        return self.classifier.predict(F.normalize(z, dim=1))
+        return self.classifier.predict(F.normalize(self.embed_graph(data), dim=1))
