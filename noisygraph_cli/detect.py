@@ -6,7 +6,9 @@ flips (AUROC, precision/recall at the true count, F1); the detector itself never
 Without ``--noise`` the data set's own labels are checked. ``--train-fraction F`` uses a
 random fraction ``F`` of the nodes (seeded by ``--seed``) as the labelled nodes instead of the
 data set's ``train_mask``. A text graph without features (``dblp``) is embedded with the
-offline sentence model (``noisygraph[text]``).
+offline sentence model (``noisygraph[text]``). ``--erase-epochs N`` adds the ERASE-embedding
+class-consistency evidence (an ERASE encoder trained ``N`` epochs on the training labels, no
+validation label read).
 
     noisygraph detect --dataset Cora --noise uniform --rate 0.2
     noisygraph detect --dataset Cora --noise pair --rate 0.4 --train-fraction 0.2 --json out.json
@@ -41,6 +43,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help=f"cross-validation folds, >= 2 (default {DEFAULT_FOLDS})")
     parser.add_argument("--epochs", type=int, default=DEFAULT_EPOCHS,
                         help=f"GCN epochs per fold, >= 1 (default {DEFAULT_EPOCHS})")
+    parser.add_argument("--erase-epochs", type=int, default=None, metavar="N",
+                        help="add the ERASE-embedding class-consistency evidence: an ERASE "
+                             "encoder trained N >= 1 epochs on the training labels, the last "
+                             "kept (400 is erase_embeddings' default; default: off)")
     add_threads(parser)
     add_json(parser)
 
@@ -61,6 +67,8 @@ def validate(args: argparse.Namespace) -> None:
         raise UsageError("--folds", f"must be >= 2, got {args.folds}")
     if args.epochs < 1:
         raise UsageError("--epochs", f"must be >= 1, got {args.epochs}")
+    if args.erase_epochs is not None and args.erase_epochs < 1:
+        raise UsageError("--erase-epochs", f"must be >= 1, got {args.erase_epochs}")
     check_threads(args.threads)
     check_output("--json", args.json)
 
@@ -87,7 +95,7 @@ def _scores(truth, scores, mask) -> dict:
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from noisygraph.detection import detect_label_issues
+    from noisygraph.detection import detect_label_issues, erase_embeddings
     from noisygraph.noise import AddLabelNoise
 
     set_threads(args.threads)
@@ -105,10 +113,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--train-fraction", f"{args.dataset!r} has no train_mask: give one")
     if args.noise is not None:
         data = AddLabelNoise(args.noise, args.rate, seed=args.seed)(data)
+    embeddings = None if args.erase_epochs is None else erase_embeddings(
+        data, seed=args.seed, epochs=args.erase_epochs)
     issues = detect_label_issues(data, folds=args.folds, seed=args.seed,
-                                 trainer={"epochs": args.epochs})
+                                 trainer={"epochs": args.epochs}, embeddings=embeddings)
     record = {"dataset": args.dataset, "noise": args.noise, "rate": args.rate,
               "seed": args.seed, "folds": args.folds, "epochs": args.epochs,
+              "erase_epochs": args.erase_epochs,
               "num_train": issues.nodes.numel(), "num_issues": issues.num_issues,
               "estimated_noise_rate": issues.estimated_noise_rate,
               "flagged_nodes": issues.ranked_indices().tolist(),

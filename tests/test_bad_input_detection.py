@@ -69,9 +69,9 @@ CASES = [
                                                            weights=(1, 1)),
              TypeError, "weights"),
     BadInput("weights-negative", lambda: detect_label_issues(
-        DATA, pred_probs=PROBS, weights=(1, -1, 1)), ValueError, "weights"),
+        DATA, pred_probs=PROBS, weights=(1, -1, 1, 1)), ValueError, "weights"),
     BadInput("weights-zero", lambda: detect_label_issues(
-        DATA, pred_probs=PROBS, weights=(0, 0, 0)), ValueError, "weights"),
+        DATA, pred_probs=PROBS, weights=(0, 0, 0, 0)), ValueError, "weights"),
     BadInput("weights-unknown-name", lambda: detect_label_issues(
         DATA, pred_probs=PROBS, weights="learned"), ValueError, "weights"),
     BadInput("count-unknown", lambda: detect_label_issues(DATA, pred_probs=PROBS,

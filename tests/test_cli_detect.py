@@ -14,6 +14,7 @@ import noisygraph_cli
     (["--train-fraction", "1.0"], "--train-fraction"),
     (["--folds", "1"], "--folds"),
     (["--epochs", "0"], "--epochs"),
+    (["--erase-epochs", "0"], "--erase-epochs"),
     (["--seed", "-1"], "--seed"),
     (["--threads", "0"], "--threads"),
 ])
@@ -34,3 +35,13 @@ def test_small_run_writes_json(tmp_path, capsys):
     assert record["num_train"] == 140 and 0 < record["num_issues"] < 140
     assert record["evaluation"]["auroc"] > 0.6
     assert len(record["flagged_nodes"]) == record["num_issues"]
+
+
+def test_erase_embedding_evidence_flag(tmp_path, capsys):
+    out = tmp_path / "out.json"
+    status = noisygraph_cli.main(["detect", "--dataset", "Cora", "--noise", "uniform", "--rate",
+                                  "0.3", "--folds", "2", "--epochs", "20", "--erase-epochs", "3",
+                                  "--threads", "1", "--json", str(out)])
+    assert status == 0
+    record = json.loads(out.read_text())
+    assert record["erase_epochs"] == 3 and 0 < record["num_issues"] < 140

@@ -56,8 +56,8 @@ def test_out_of_sample_own_label_never_used(noisy, pred):
     changed = ~torch.isclose(other.probs, pred.probs).all(dim=1)
     assert changed.any()
     # fixed exponents: the fitted ones are three numbers fitted on all the training nodes
-    a = detect_label_issues(noisy, pred_probs=pred, weights=(1, 1, 1))
-    b = detect_label_issues(noisy, labels=labels, pred_probs=other, weights=(1, 1, 1))
+    a = detect_label_issues(noisy, pred_probs=pred, weights=(1, 1, 1, 1))
+    b = detect_label_issues(noisy, labels=labels, pred_probs=other, weights=(1, 1, 1, 1))
     assert torch.equal(a.evidence["diffusion"][node_pos], b.evidence["diffusion"][node_pos])
     assert torch.equal(a.combined[node_pos], b.combined[node_pos])
 
@@ -92,8 +92,9 @@ def test_to_dict_of_every_result(noisy, pred, issues):
     for result in (pred, issues, graphcleaner_style_detector(noisy, pred)):
         json.dumps(result.to_dict())
     d = issues.to_dict()
+    # the embedding evidence only with embeddings
     assert d["num_issues"] == int(issues.is_issue.sum()) and sorted(d["evidence"]) == sorted(
-        EVIDENCE)
+        EVIDENCE[:3])
 
 
 def test_graph_evidence_helps_over_model_alone(noisy, pred):
@@ -101,7 +102,7 @@ def test_graph_evidence_helps_over_model_alone(noisy, pred):
     graph evidence must still rank the planted flips well above it."""
     uniform = torch.full((pred.nodes.numel(), 3), 1 / 3)
     truth = noisy.noise_flipped[pred.nodes]
-    model_only = detect_label_issues(noisy, pred_probs=uniform, weights=(1, 0, 0))
+    model_only = detect_label_issues(noisy, pred_probs=uniform, weights=(1, 0, 0, 0))
     with_graph = detect_label_issues(noisy, pred_probs=uniform, folds=FOLDS)
     assert _auroc(truth, 1 - model_only.scores) == pytest.approx(0.5)
     assert _auroc(truth, 1 - with_graph.scores) > 0.75
@@ -181,9 +182,9 @@ def test_fitted_weights_deterministic_and_reported(noisy, pred):
     a = detect_label_issues(noisy, pred_probs=pred, weights="fitted")
     b = detect_label_issues(noisy, pred_probs=pred, weights="fitted")
     assert torch.equal(a.scores, b.scores) and torch.equal(a.is_issue, b.is_issue)
-    assert sorted(a.weights) == sorted(EVIDENCE) and min(a.weights.values()) >= 0
+    assert sorted(a.weights) == sorted(EVIDENCE[:3]) and min(a.weights.values()) >= 0
     equal = detect_label_issues(noisy, pred_probs=pred)  # default: equal exponents
-    assert equal.weights == {name: 1.0 for name in EVIDENCE}
+    assert equal.weights == {name: 1.0 for name in EVIDENCE[:3]}
     assert not torch.equal(a.scores, equal.scores)
     # the default count comes from the fitted product: the same joint as weights="fitted"
     assert torch.equal(equal.confident_joint, a.confident_joint)

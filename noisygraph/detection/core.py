@@ -324,6 +324,10 @@ def detect_label_issues(data: Any, *, pred_probs: Union[Tensor, OutOfSamplePredi
         evidence["embedding"] = embedding_evidence(embeddings, nodes, given, fold_of,
                                                    num_classes, temperature=temperature)
     names = [name for name in EVIDENCE if name in evidence]
+    if fixed is not None and not any(fixed[name] for name in names):
+        raise ValueError(f"weights {weights} weigh only evidence that is not available here "
+                         "(\"neighbours\" needs pred_probs from out_of_sample_predictions, "
+                         "\"embedding\" needs embeddings)")
     logs = [torch.log((1 - UNIFORM_MIX) * evidence[name] + UNIFORM_MIX / num_classes)
             for name in names]
     fitted = fit_weights(logs, given) if fixed is None or count == "fitted" else None
