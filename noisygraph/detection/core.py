@@ -31,9 +31,9 @@ so no expert can veto a class alone), then
     s_i = c_{i,\tilde{y}_i} \in [0, 1],
 
 with :math:`w_e = 1` for each evidence present (``weights`` changes them;
-``weights="fitted"`` uses the fitted exponents below for the ranking too). :math:`s_i` is the node's *label
-quality score* (cleanlab's self-confidence of the combined distribution; 1 = the label looks
-right).
+``weights="fitted"`` uses the fitted exponents below for the ranking too). :math:`s_i` is
+the node's *label quality score* (cleanlab's self-confidence of the combined distribution;
+1 = the label looks right).
 
 **How many issues (estimated from the data, never from the true noise count).** The
 confident joint of Northcutt et al., "Confident Learning: Estimating Uncertainty in Dataset
@@ -48,8 +48,9 @@ every given class :math:`j` the :math:`\sum_{k\ne j} \hat{Q}_{jk}` nodes of lowe
 the product of experts with exponents :math:`w_e = e^{\theta_e}` fitted
 (:func:`fit_weights`) to maximise the mean log-likelihood of the *given* labels,
 :math:`\frac1n\sum_i \log q_{i,\tilde y_i}` — every evidence row is out of sample for its
-node (the embedding evidence's in its prototypes), so this is an out-of-fold likelihood, the criterion that calibrates cleanlab's own
-``pred_probs`` (a model fitted to the noisy labels); no true label enters it. The
+node (the embedding evidence's in its prototypes), so this is an out-of-fold likelihood,
+the criterion that calibrates cleanlab's own ``pred_probs`` (a model fitted to the noisy
+labels); no true label enters it. The
 exponents are fitted on all the training nodes at once, so a node's own label reaches its
 count only through them. ``count="model"`` counts from the GCN's probabilities alone
 (cleanlab's count on the same ``pred_probs``), ``count="combined"`` from :math:`\mathbf{c}`.

@@ -303,7 +303,8 @@ class ERASETrainer:
             noise_mask: Optional[Tensor] = None) -> History:
         """Trains on ``data`` with its noisy labels (only ``y_noisy[train_mask]``, and
         ``y_noisy[val_mask]`` under ``"noisy-val"``, are read; ``data.y`` is read for scoring
-        and, under ``"paper"``, for model selection).
+        and, under ``"paper"``, for model selection; with ``select_epoch=False`` only
+        ``y_noisy[train_mask]``, and ``data.y`` for its number of classes).
 
         Args:
             data (Data): the graph with ``x``, ``edge_index``, clean ``y`` and the three masks
