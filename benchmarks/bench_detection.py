@@ -14,13 +14,19 @@ the injected flips (``data.noise_flipped``) are read only to score. Settings:
 * ``dblp-20``: DBLP (``load_dataset("dblp")``, all-MiniLM-L6-v2 title embeddings as
   features), a random 20 % of the nodes as training nodes.
 
+With ``--erase-epochs N`` a fourth detector, ``ours+erase``, is ours with the
+ERASE-embedding class-consistency evidence (``embeddings=erase_embeddings(data, seed=seed,
+epochs=N)``: one ERASE encoder trained on the noisy training labels, the last of ``N`` epochs
+kept, no validation label read), scored on the same ``pred_probs``.
+
 Metrics per run: AUROC of ``1 - score`` against the flips, precision and recall of the
 ``k`` lowest scores with ``k`` the true number of flips (equal to each other), F1 and MCC of
 the returned mask. Cells: uniform/pair noise at 20 %/40 %, seeds 0-4; mean ± std. Each fold's
 GCN: the shared trainer's defaults but ``--epochs`` (100 by default) epochs, no validation.
 
     NOISYGRAPH_DATA=/work/shared/data python benchmarks/bench_detection.py --threads 1 \\
-        --out benchmarks/results/detection.jsonl --report benchmarks/results/detection.md
+        --erase-epochs 400 --out benchmarks/results/detection.jsonl \\
+        --report benchmarks/results/detection.md
 """
 from __future__ import annotations
 
