@@ -238,6 +238,17 @@ class ERASETrainer:
         self.classifier._fit(features[train], pseudo[train], self.classifier_max_iter)
         return self.classifier.predict(features)
 
+    def _epoch_embeddings(self, data: Data, x: Tensor, loader, pseudo: Optional[Tensor],
+                          y_pre: Tensor, operator: Adjacency,
+                          denoised: Tensor) -> tuple[Tensor, Tensor]:
+        """After an epoch: the evaluation-mode embeddings of all nodes and the pseudo-labels
+        the probe fits (the training step's in full batch; recomputed from the embeddings in
+        mini-batch mode, where the step saw only sampled neighbourhoods)."""
+        if loader is None:
+            return self.embed(data, x), pseudo
+        z = self.embed(data)
+        return z, self._pseudo_labels(z, y_pre, operator, data.train_mask, denoised)
+
     def _pseudo_labels(self, z: Tensor, y_pre: Tensor, operator: Adjacency,
                        train_mask: Tensor, denoised: Tensor) -> Tensor:
         """The pseudo-labels of all nodes (``operator``: the lazy operator, or the
@@ -369,20 +380,18 @@ class ERASETrainer:
             if loader is None:
                 parts, pseudo = self._full_batch_step(data, x, y_pre, denoised, operator,
                                                       num_classes, optimizer)
-                z = self.embed(data, x)
             else:
                 if seed_order is not None:
                     seed_order.set_epoch(epoch)
                 parts = self._mini_batch_epoch(data, loader, y_pre, denoised, operator,
                                                num_classes, optimizer, train_model)
-                if rank == 0:
-                    z = self.embed(data)
-                    pseudo = self._pseudo_labels(z, y_pre, operator, data.train_mask,
-                                                 denoised)
-            if not self.select_epoch:
+                pseudo = None
+            if not self.select_epoch:  # nothing is evaluated before the last epoch
                 history.log(epoch=epoch, **parts, seconds=time.perf_counter() - start)
                 continue
             if rank == 0:
+                z, pseudo = self._epoch_embeddings(data, x, loader, pseudo, y_pre, operator,
+                                                   denoised)
                 pred = self._evaluate(data, z, pseudo)
                 train_acc = accuracy(pred, data.y, data.train_mask)
                 val_acc = accuracy(pred, val_target, data.val_mask)
@@ -400,6 +409,8 @@ class ERASETrainer:
             if epoch - history.best_epoch > self.patience:
                 break
         if not self.select_epoch:  # the last epoch: its probe, fitted once
+            z, pseudo = self._epoch_embeddings(data, x, loader, pseudo, y_pre, operator,
+                                               denoised)
             self._evaluate(data, z, pseudo)
             history.best_epoch = epoch
             self.pseudo_labels = pseudo
