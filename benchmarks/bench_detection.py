@@ -236,6 +236,11 @@ def report(records: list[dict], header: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def run_key(record: dict) -> tuple:
+    """``(setting, noise, rate, seed)``: which run a record is."""
+    return record["setting"], record["noise"], record["rate"], record["seed"]
+
+
 def planned(args: argparse.Namespace) -> list[tuple]:
     """The runs asked for, seed-major: every cell gets its first run before any cell gets
     its second, so an interrupted run (resumable: finished runs are kept in --out) still
@@ -284,19 +289,20 @@ def main() -> None:
                 for r in done]
         args.out.write_text("".join(json.dumps(r) + "\n" for r in done))
     previous = list(done)  # the records of --out, in its order
+    plan = planned(args)
     if args.erase_epochs is not None:  # runs without the ERASE evidence are re-run
-        done = [r for r in done if r.get("erase_epochs") == args.erase_epochs
-                or (r["setting"], r["noise"], r["rate"], r["seed"]) not in planned(args)]
-    keys = {(r["setting"], r["noise"], r["rate"], r["seed"]) for r in done}
+        asked = set(plan)
+        done = [r for r in done
+                if r.get("erase_epochs") == args.erase_epochs or run_key(r) not in asked]
+    keys = {run_key(r) for r in done}
     load_before = os.getloadavg()[0]
-    for setting, kind, rate, seed in planned(args):
+    for setting, kind, rate, seed in plan:
         if (setting, kind, rate, seed) in keys or args.cached_only and not cache_file(
                 args.cache, setting, kind, rate, seed, args.epochs).exists():
             continue
         record = run_cell(setting, kind, rate, seed, args.epochs, args.cache, args.erase_epochs)
         record["load"] = os.getloadavg()[0]
-        replaced = [r for r in previous if (r["setting"], r["noise"], r["rate"], r["seed"])
-                    == (setting, kind, rate, seed)]
+        replaced = [r for r in previous if run_key(r) == (setting, kind, rate, seed)]
         if any(r["ours"] != record["ours"] or r["cleanlab"] != record["cleanlab"]
                for r in replaced):
             print("warning: the re-run differs from the finished run it replaces", flush=True)
