@@ -118,8 +118,9 @@ def _trainer(**options) -> ERASETrainer:
                         **options)
 
 
-def test_trainer_without_selection_runs_every_epoch_and_keeps_the_last(noisy):
-    trainer = _trainer(epochs=4, patience=0, select_epoch=False)
+@pytest.mark.parametrize("batch_size", [None, 32])
+def test_trainer_without_selection_runs_every_epoch_and_keeps_the_last(noisy, batch_size):
+    trainer = _trainer(epochs=4, patience=0, select_epoch=False, batch_size=batch_size, seed=0)
     bare = Data(x=noisy.x, edge_index=noisy.edge_index, y=noisy.y_noisy,
                 train_mask=noisy.train_mask)
     history = trainer.fit(bare, y_noisy=noisy.y_noisy)
